@@ -1,0 +1,56 @@
+"""Supervised one-hot steering controllers (App. C.3, SPEC §4).
+
+The controller of §5 with beta = 1 and z_t = onehot(abstract subgoal at t): a hypernetwork maps the one-hot code
+to a low-rank U = A Bᵀ applied at layer l as ê = e + U e, trained by action NLL on D* with the base model frozen
+(gradients flow through its upper blocks). Evaluated on the post-training task with oracle switching: at every
+step the controller of the subgoal the environment's progress says is next.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
+
+NUM_SUBGOALS = 4
+
+
+class SubgoalController(nn.Module):
+    """ê = e + U(onehot(g)) e for a subgoal id g per step."""
+
+    def __init__(self, width: int, rank: int = 16, hidden: int = 32, num_subgoals: int = NUM_SUBGOALS):
+        super().__init__()
+        self.num_subgoals = num_subgoals
+        self.decoder = HyperDecoder(DecoderConfig(latent_dim=num_subgoals, hidden=hidden, rank=rank, width=width))
+
+    def forward(self, e: Tensor, subgoal: Tensor) -> Tensor:
+        """e (B, T, D), subgoal (B, T) int64 -> ê (B, T, D)."""
+        z = F.one_hot(subgoal.clamp(min=0), self.num_subgoals).to(e.dtype)  # (B, T, 4)
+        return self.decoder.control(e, z)
+
+
+class SteeringTrainer:
+    """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
+
+    def __init__(self, base: nn.Module, controller: SubgoalController, dataset, layer: int, batch_size: int,
+                 seed: int, device: torch.device):
+        self.base, self.controller, self.dataset = base, controller, dataset
+        self.layer, self.batch_size, self.seed, self.device = layer, batch_size, seed, device
+
+    def batch(self, step: int):
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        idx = torch.randint(0, len(self.dataset), (self.batch_size,), generator=g).numpy()
+        b = self.dataset.batch(idx).to(self.device)
+        with torch.no_grad():
+            e = self.base.lower(b.obs_idx[:, :-1], self.layer)  # (B, T, D), no gradient needed below l
+        return b, e
+
+    def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
+        b, e = batch
+        logits, _ = self.base.upper(self.controller(e, b.subgoal), self.layer, with_obs=False)  # (B, T, 4)
+        nll = F.cross_entropy(logits.transpose(1, 2), b.actions, reduction="none")  # (B, T)
+        loss = (nll * b.mask).sum() / b.mask.sum()
+        acc = ((logits.argmax(-1) == b.actions) & b.mask).sum() / b.mask.sum()
+        return loss, {"action_nll": float(loss.detach()), "action_accuracy": float(acc)}

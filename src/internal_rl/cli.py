@@ -1,0 +1,93 @@
+"""``internal-rl`` command line: one sub-command per pipeline stage, plus ``run`` (all) and ``bench``.
+
+    internal-rl run      --config configs/cpu.yaml --out runs/cpu [--set pretrain.steps=100] [--force]
+    internal-rl data | pretrain | probe | steer | discover | rl | report   --config ... --out ...
+    internal-rl bench    env | model | rl
+
+A stage command first runs (or skips, when complete) the stages it depends on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+STAGES = ["data", "pretrain", "probe", "steer", "discover", "rl", "report"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="internal-rl", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ["run", *STAGES]:
+        s = sub.add_parser(name, help="whole pipeline" if name == "run" else f"the {name} stage")
+        s.add_argument("--config", default="configs/cpu.yaml", help="YAML config (default: configs/cpu.yaml)")
+        s.add_argument("--out", default=None, help="run directory (default: runs/<config name>)")
+        s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config field, e.g. --set pretrain.lr=1e-3 (repeatable)")
+        s.add_argument("--force", action="store_true",
+                       help="reuse an output directory made with another config (stale stages are redone)")
+        s.add_argument("--quiet", action="store_true", help="no progress bars")
+    b = sub.add_parser("bench", help="throughput benchmarks")
+    b.add_argument("what", choices=["env", "model", "rl"])
+    b.add_argument("--quick", action="store_true", help="short run")
+    b.add_argument("--threads", type=int, default=1)
+    return p
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import importlib
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2] / "benchmarks"
+    path = root / f"bench_{args.what}.py"
+    if not path.exists():
+        print(f"error: benchmark script {path} not found (run from a source checkout)", file=sys.stderr)
+        return 2
+    spec = importlib.util.spec_from_file_location(f"bench_{args.what}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    result = mod.main(quick=args.quick, threads=args.threads)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "bench":
+        return _bench(args)
+    if args.quiet:
+        os.environ["INTERNAL_RL_QUIET"] = "1"
+
+    from internal_rl.config import ConfigError, load_config
+    from internal_rl.pipeline import make_context, run_stage
+    from internal_rl.train import NonFiniteLossError, StageConfigMismatch
+
+    try:
+        cfg = load_config(args.config, args.overrides)
+        out = args.out or f"runs/{Path(args.config).stem}"
+        ctx = make_context(cfg, out, force=args.force)
+        from internal_rl import stages
+
+        targets = [s for s in STAGES if hasattr(stages, s)] if args.command == "run" else [args.command]
+        for name in targets:
+            metrics = run_stage(ctx, name)
+            if ctx.dist.is_main:
+                print(f"[{name}] " + _summary(metrics))
+    except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _summary(metrics: dict) -> str:
+    keys = [k for k, v in metrics.items() if isinstance(v, (int, float, str)) and k not in ("seed",)]
+    parts = [f"{k}={metrics[k]:.4g}" if isinstance(metrics[k], float) else f"{k}={metrics[k]}" for k in keys]
+    return " ".join(parts[:12])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

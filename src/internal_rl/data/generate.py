@@ -1,0 +1,137 @@
+"""Expert episode datasets (SPEC §1.5): D (pretraining, ε from the config) and D* (metacontroller, ε = 0).
+
+Generation is batched over the core: a chunk of episodes is reset together, the expert and the world are stepped
+in lockstep (loop over time, never over episodes), and the chunk is written to the memory-mapped arrays of a
+temporary directory that becomes the dataset only when complete (see ``store.py`` for the format).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from internal_rl.data.store import META_FILE, DatasetWriter, array_specs, clean_stale_temps, read_meta
+from internal_rl.envs import core
+from internal_rl.envs.core import GridParams
+from internal_rl.envs.tasks import pad_tasks, validate_task
+from internal_rl.experts.shortest_path import expert_act
+
+
+def rollout_expert(rng: np.random.Generator, tasks: np.ndarray, params: GridParams, epsilon: float = 0.0,
+                   solvable_only: bool = True) -> dict[str, np.ndarray]:
+    """Run the ε-expert on B fresh layouts until every episode ends.
+
+    tasks: (B, K) int padded with -1. Returns the per-episode arrays of the on-disk format (without
+    ``task_index``), with B rows each.
+    """
+    state = core.reset(rng, tasks, params, solvable_only=solvable_only)
+    B, T = state.num_envs, params.max_steps
+    agent = np.empty((B, T + 1), dtype=np.uint8)
+    agent[:, 0] = state.agent
+    labels = {k: np.full((B, T), -1, dtype=np.int8) for k in ("actions", "subgoal", "target", "progress")}
+    t = 0
+    while t < T and not state.done.all():
+        live = ~state.done
+        a = expert_act(state, rng, epsilon)  # (B,)
+        target = state.target  # next colour *before* a_t
+        labels["actions"][:, t] = np.where(live, a, -1)
+        labels["target"][:, t] = np.where(live, target, -1)
+        labels["subgoal"][:, t] = np.where(live, target // 2, -1)
+        labels["progress"][:, t] = np.where(live, state.progress, -1)
+        state, _, _, _ = core.step(state, a)
+        agent[:, t + 1] = state.agent
+        t += 1
+    agent[:, t + 1 :] = state.agent[:, None]
+    return {
+        "colors": state.colors.astype(np.uint8),
+        "walls": state.walls.astype(np.uint8),
+        "agent": agent,
+        **labels,
+        "lengths": state.t.astype(np.int16),
+        "task": state.task.astype(np.int8),
+        "success": state.success.copy(),
+    }
+
+
+def _quiet() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("INTERNAL_RL_QUIET") == "1"
+
+
+def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequence[int] | str], epsilon: float = 0.0,
+                     seed: int = 0, size: int = 7, num_colors: int = 8, num_walls: int = 4, max_steps: int = 100,
+                     solvable_only: bool = True, chunk_size: int = 8192, progress: bool = True,
+                     overwrite: bool = False) -> dict[str, Any]:
+    """Write ``num_episodes`` expert episodes to the directory ``path`` and return its meta (plus ``reused``).
+
+    Tasks are drawn uniformly from ``tasks`` per episode. The data is a function of (seed, chunk_size, the other
+    arguments). If ``path`` already holds a complete dataset made with the same arguments it is reused; with
+    different arguments this raises FileExistsError unless ``overwrite``.
+    """
+    if num_episodes < 1 or chunk_size < 1:
+        raise ValueError(f"num_episodes and chunk_size must be positive, got {num_episodes}, {chunk_size}")
+    if not 0.0 <= epsilon <= 1.0:
+        raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+    params = GridParams(size=size, num_colors=num_colors, num_walls=num_walls, max_steps=max_steps)
+    task_list = [list(validate_task(t, num_colors)) for t in tasks]
+    if not task_list:
+        raise ValueError("tasks is empty")
+    task_arr, _ = pad_tasks(task_list, num_colors)  # (U, K)
+    config = {"num_episodes": int(num_episodes), "seed": int(seed), "epsilon": float(epsilon),
+              "tasks": task_list, "chunk_size": int(chunk_size),
+              "env": {"size": size, "num_colors": num_colors, "num_walls": num_walls, "max_steps": max_steps,
+                      "solvable_only": bool(solvable_only)}}
+    path = Path(path)
+    if path.exists() and not overwrite:
+        return {**_reuse(path, config), "reused": True}
+
+    start_time = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    task_index = rng.integers(len(task_list), size=num_episodes)  # (N,)
+    specs = array_specs(num_episodes, max_steps, task_arr.shape[1], num_colors, num_walls)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=num_episodes, desc=f"data {path.name}", leave=False, disable=not progress or _quiet())
+    success = np.empty(num_episodes, dtype=bool)
+    lengths = np.empty(num_episodes, dtype=np.int64)
+    with DatasetWriter(path, specs) as writer:
+        for c0 in range(0, num_episodes, chunk_size):
+            idx = task_index[c0 : c0 + chunk_size]
+            chunk_rng = np.random.default_rng([seed, c0])
+            ep = rollout_expert(chunk_rng, task_arr[idx], params, epsilon, solvable_only)
+            ep["task_index"] = idx.astype(np.int16)
+            writer.write(c0, ep)
+            success[c0 : c0 + len(idx)] = ep["success"]
+            lengths[c0 : c0 + len(idx)] = ep["lengths"]
+            bar.update(len(idx))
+        bar.close()
+        per_task = np.bincount(task_index, weights=success, minlength=len(task_list)) / np.maximum(
+            np.bincount(task_index, minlength=len(task_list)), 1)
+        meta = {**config, "max_task_len": int(task_arr.shape[1]), "expert_success": float(success.mean()),
+                "expert_success_by_task": [float(x) for x in per_task], "mean_length": float(lengths.mean()),
+                "max_length": int(lengths.max()), "wall_time_s": time.perf_counter() - start_time,
+                "created_unix": time.time()}
+        writer.commit(meta, overwrite=overwrite)
+    return {**meta, "reused": False}
+
+
+def _reuse(path: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """Meta of an existing complete dataset made with ``config``, else FileExistsError naming the difference."""
+    try:
+        meta = read_meta(path)
+    except (FileNotFoundError, ValueError) as e:
+        clean_stale_temps(path)
+        raise FileExistsError(f"{path} exists but is not a complete dataset ({e}); pass overwrite=True") from e
+    stored = json.loads(json.dumps({k: meta.get(k) for k in config}))
+    wanted = json.loads(json.dumps(config))
+    diff = [k for k in config if stored[k] != wanted[k]]
+    if diff:
+        raise FileExistsError(f"{path} holds a dataset made with different {diff} "
+                              f"(stored {[stored[k] for k in diff]}, wanted {[wanted[k] for k in diff]}); "
+                              f"pass overwrite=True to replace it ({META_FILE} records the arguments)")
+    return meta

@@ -1,0 +1,66 @@
+"""Gridworld-pinpad (SPEC §1): batched NumPy core, Gymnasium views, tasks of Table A1.
+
+Importing this package registers ``internal_rl/GridPinpad-v0`` (idempotent), so that
+``gymnasium.make_vec("internal_rl/GridPinpad-v0", num_envs=B, task=...)`` returns :class:`GridPinpadVector`.
+"""
+
+import gymnasium
+
+from internal_rl.envs.core import (
+    ACTION_NAMES,
+    EMPTY,
+    NUM_ACTIONS,
+    UNREACHABLE,
+    EnvState,
+    GridParams,
+    agent_obs_index,
+    as_task_array,
+    cell_of,
+    check_actions,
+    coords_of,
+    distance_maps,
+    layout_obs_indices,
+    move_table,
+    obs_indices,
+    obs_onehot,
+    observation,
+    replace_envs,
+    reset,
+    reset_with_layout,
+    sample_layouts,
+    solvable,
+    step,
+    validate_layout,
+)
+from internal_rl.envs.gridpinpad import GridPinpad, GridPinpadVector, parse_layout
+from internal_rl.envs.tasks import (
+    POST_LETTERS,
+    POST_TASK,
+    PRETRAIN_LETTERS,
+    PRETRAIN_TASKS,
+    Task,
+    abstract_transitions,
+    letters_of,
+    pad_tasks,
+    subgoal_of,
+    task_from_letters,
+    validate_task,
+)
+
+ENV_ID = "internal_rl/GridPinpad-v0"
+
+if ENV_ID not in gymnasium.registry:
+    gymnasium.register(
+        id=ENV_ID,
+        entry_point="internal_rl.envs.gridpinpad:GridPinpad",
+        vector_entry_point="internal_rl.envs.gridpinpad:GridPinpadVector",
+    )
+
+__all__ = [
+    "ACTION_NAMES", "EMPTY", "ENV_ID", "NUM_ACTIONS", "POST_LETTERS", "POST_TASK", "PRETRAIN_LETTERS",
+    "PRETRAIN_TASKS", "UNREACHABLE", "EnvState", "GridParams", "GridPinpad", "GridPinpadVector", "Task",
+    "abstract_transitions", "agent_obs_index", "as_task_array", "cell_of", "check_actions", "coords_of",
+    "distance_maps", "layout_obs_indices", "letters_of", "move_table", "obs_indices", "obs_onehot", "observation",
+    "pad_tasks", "parse_layout", "replace_envs", "reset", "reset_with_layout", "sample_layouts", "solvable", "step",
+    "subgoal_of", "task_from_letters", "validate_layout", "validate_task",
+]

@@ -1,0 +1,475 @@
+"""Batched NumPy core of gridworld-pinpad (SPEC §1.1-1.2), Gymnax-style.
+
+Static parameters live in a frozen :class:`GridParams`; the dynamic state of B environments is one
+:class:`EnvState` of arrays; :func:`reset`, :func:`reset_with_layout` and :func:`step` are functions of it with no
+Python loop over environments. The Gymnasium classes in ``gridpinpad.py`` are thin views of this core.
+
+Glossary (dimension letters used in shape comments)
+    B  environments in the batch        G  grid side (7)          N = G*G cells (49), cell = row * G + col
+    O  colours (8), colour ids 0..O-1    W  walls (4)              C = W + O + 1 observation channels (13)
+    K  padded task length
+
+Cell codes of the occupancy grid ``occ`` (B, N) int8: -1 empty, k in [0, O) colour k, O + k wall k. The agent is
+not in ``occ``: colours and walls never move, so ``occ`` is fixed for an episode and shared by every state that
+``step`` derives from a reset.
+
+Observation (637 = 7 * 7 * 13 binary units, C order over (G, G, C)): flat index = cell * C + channel with channel
+k < W for wall k, W + k for colour k, W + O for the agent. The compact form used across the project is
+``obs_idx`` (B, W + O + 1) int64: the flat indices of the ones, ordered walls 0..W-1, colours 0..O-1, agent.
+It carries no task and no progress (SPEC §1.2).
+
+Episodes of a batch run in lockstep: a done environment is frozen by ``step`` (it does not move, its reward is 0,
+its ``terminated`` / ``truncated`` flags stay False after the step that ended it, ``done`` stays True), so a
+rollout can step the whole batch until ``state.done.all()``. Use :func:`replace_envs` to reset some of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from internal_rl.envs.tasks import pad_tasks
+
+EMPTY = -1
+UNREACHABLE = 255  # distance-map value of cells from which the target cannot be reached
+NUM_ACTIONS = 4
+ACTION_NAMES = ("up", "right", "down", "left")
+ACTION_DELTAS = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)], dtype=np.int64)  # (A, 2) (d_row, d_col)
+
+
+@dataclass(frozen=True)
+class GridParams:
+    """Static parameters of the world (SPEC §1.1 defaults)."""
+
+    size: int = 7  # grid side G (2..8: distance maps use 64-bit cell sets)
+    num_colors: int = 8  # O coloured cells, colour ids 0..O-1
+    num_walls: int = 4  # W wall cells
+    max_steps: int = 100  # horizon T: the episode is truncated after T actions
+
+    def __post_init__(self) -> None:
+        for name in ("size", "num_colors", "num_walls", "max_steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer):
+                raise ValueError(f"GridParams.{name} must be an int, got {v!r}")
+        if not 2 <= self.size <= 8:
+            raise ValueError(f"GridParams.size must be in [2, 8], got {self.size}")
+        if self.num_colors < 1:
+            raise ValueError(f"GridParams.num_colors must be >= 1, got {self.num_colors}")
+        if self.num_walls < 0:
+            raise ValueError(f"GridParams.num_walls must be >= 0, got {self.num_walls}")
+        if self.max_steps < 1:
+            raise ValueError(f"GridParams.max_steps must be >= 1, got {self.max_steps}")
+        if self.num_colors + self.num_walls + 1 > self.num_cells:
+            raise ValueError(f"GridParams.num_colors: {self.num_colors} colours + {self.num_walls} walls + the "
+                             f"agent do not fit on a {self.size}x{self.size} grid")
+
+    @property
+    def num_cells(self) -> int:  # N
+        return self.size * self.size
+
+    @property
+    def num_channels(self) -> int:  # C
+        return self.num_walls + self.num_colors + 1
+
+    @property
+    def obs_dim(self) -> int:  # N * C = 637 by default
+        return self.num_cells * self.num_channels
+
+    @property
+    def num_ones(self) -> int:  # ones per observation = width of obs_idx
+        return self.num_walls + self.num_colors + 1
+
+    @property
+    def agent_channel(self) -> int:
+        return self.num_walls + self.num_colors
+
+
+@lru_cache(maxsize=16)
+def move_table(size: int) -> np.ndarray:
+    """(N, 4) int64: the cell reached from each cell by each action, the cell itself where the move leaves the grid."""
+    rc = np.stack(np.divmod(np.arange(size * size), size), axis=1)  # (N, 2)
+    to = rc[:, None, :] + ACTION_DELTAS[None]  # (N, A, 2)
+    inside = ((to >= 0) & (to < size)).all(-1)  # (N, A)
+    table = np.where(inside, to[..., 0] * size + to[..., 1], np.arange(size * size)[:, None])
+    table.setflags(write=False)
+    return table
+
+
+def cell_of(row: int, col: int, size: int = 7) -> int:
+    return row * size + col
+
+
+def coords_of(cell: int, size: int = 7) -> tuple[int, int]:
+    r, c = divmod(int(cell), size)
+    return r, c
+
+
+@dataclass(frozen=True)
+class EnvState:
+    """State of B environments. Arrays are never written in place by the core (``step`` returns new ones)."""
+
+    params: GridParams
+    agent: np.ndarray  # (B,) int64 agent cell
+    colors: np.ndarray  # (B, O) int64 cell of colour k
+    walls: np.ndarray  # (B, W) int64 cell of wall k
+    occ: np.ndarray  # (B, N) int8 cell codes (-1 empty, k colour, O + k wall)
+    task: np.ndarray  # (B, K) int64 colour sequence, padded with -1
+    task_len: np.ndarray  # (B,) int64
+    progress: np.ndarray  # (B,) int64 colours of the task visited so far
+    t: np.ndarray  # (B,) int64 actions taken
+    done: np.ndarray  # (B,) bool
+    # Per-layout derived arrays (distance maps, static observation indices). Shared by the states that `step`
+    # derives from one reset, because the layout does not change within an episode.
+    cache: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def num_envs(self) -> int:
+        return int(self.agent.shape[0])
+
+    @property
+    def target(self) -> np.ndarray:
+        """(B,) next colour of the task, -1 once the task is complete."""
+        k = np.minimum(self.progress, self.task.shape[1] - 1)
+        tgt = self.task[np.arange(self.num_envs), k]
+        return np.where(self.progress < self.task_len, tgt, -1)
+
+    @property
+    def success(self) -> np.ndarray:
+        """(B,) whether the whole task has been completed."""
+        return self.progress >= self.task_len
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input validation
+# --------------------------------------------------------------------------------------------------------------
+
+def as_task_array(tasks: Any, num_envs: int | None, params: GridParams) -> tuple[np.ndarray, np.ndarray]:
+    """Tasks as (B, K) int64 padded with -1 plus lengths (B,).
+
+    ``tasks``: one task (a colour sequence or letter string, broadcast to ``num_envs``), a sequence of B tasks, or
+    a (B, K) integer array padded with -1 (validated without a Python loop over rows).
+    """
+    if isinstance(tasks, np.ndarray) and tasks.ndim == 2:
+        arr = _check_task_array(tasks, params.num_colors)
+        lens = (arr >= 0).sum(1)
+    elif isinstance(tasks, str) or (isinstance(tasks, Sequence | np.ndarray) and len(tasks) > 0
+                                    and isinstance(tasks[0], int | np.integer)):
+        if num_envs is None:
+            raise ValueError("a single task needs num_envs")
+        arr, lens = pad_tasks([tasks], params.num_colors)
+        arr, lens = np.repeat(arr, num_envs, 0), np.repeat(lens, num_envs, 0)
+    else:
+        arr, lens = pad_tasks(list(tasks), params.num_colors)
+    if num_envs is not None and arr.shape[0] != num_envs:
+        raise ValueError(f"got {arr.shape[0]} tasks for {num_envs} environments")
+    if arr.shape[0] == 0:
+        raise ValueError("no tasks given (the batch must hold at least one environment)")
+    return arr, lens.astype(np.int64)
+
+
+def _check_task_array(tasks: np.ndarray, num_colors: int) -> np.ndarray:
+    if not np.issubdtype(tasks.dtype, np.integer):
+        raise ValueError(f"a task array must hold integer colour ids, got dtype {tasks.dtype}")
+    arr = tasks.astype(np.int64)
+    bad = (arr < -1) | (arr >= num_colors)
+    if bad.any():
+        b, k = np.argwhere(bad)[0]
+        raise ValueError(f"unknown colour {arr[b, k]} at position {k} of task {b}: colours are 0..{num_colors - 1}")
+    valid = arr >= 0
+    if not valid[:, 0].all():
+        raise ValueError(f"task {int(np.argmin(valid[:, 0]))} is empty")
+    if (valid[:, 1:] & ~valid[:, :-1]).any():
+        raise ValueError("padding (-1) must only follow the colours of a task")
+    rep = valid[:, 1:] & (arr[:, 1:] == arr[:, :-1])
+    if rep.any():
+        b, k = np.argwhere(rep)[0]
+        raise ValueError(f"colour {arr[b, k]} repeats at positions {k} and {k + 1} of task {b}; consecutive "
+                         "repeats are not supported")
+    return arr
+
+
+def check_actions(actions: Any, num_envs: int) -> np.ndarray:
+    """Actions as (B,) int64, or ValueError if any is not in {0, 1, 2, 3}."""
+    a = np.asarray(actions)
+    if a.shape != (num_envs,):
+        raise ValueError(f"expected actions of shape ({num_envs},), got {a.shape}")
+    if not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"actions must be integers in 0..3, got dtype {a.dtype}")
+    if num_envs and (a.min() < 0 or a.max() >= NUM_ACTIONS):
+        bad = a[(a < 0) | (a >= NUM_ACTIONS)][0]
+        raise ValueError(f"invalid action {bad}: actions are 0 (up), 1 (right), 2 (down), 3 (left)")
+    return a.astype(np.int64, copy=False)
+
+
+def validate_layout(colors: Any, walls: Any, agent: Any, params: GridParams) -> tuple[np.ndarray, ...]:
+    """Layouts as cell arrays (B, O), (B, W), (B,), or ValueError naming the problem (count, range, overlap)."""
+    agent = np.asarray(agent, dtype=np.int64).reshape(-1)
+    B = agent.shape[0]
+    colors = np.asarray(colors, dtype=np.int64).reshape(B, -1) if np.size(colors) else np.zeros((B, 0), np.int64)
+    walls = np.asarray(walls, dtype=np.int64).reshape(B, -1) if np.size(walls) else np.zeros((B, 0), np.int64)
+    if colors.shape[1] != params.num_colors:
+        raise ValueError(f"expected {params.num_colors} colour cells, got {colors.shape[1]}")
+    if walls.shape[1] != params.num_walls:
+        raise ValueError(f"expected {params.num_walls} wall cells, got {walls.shape[1]}")
+    names = ([f"colour {k}" for k in range(params.num_colors)] + [f"wall {k}" for k in range(params.num_walls)]
+             + ["the agent"])
+    cells = np.concatenate([colors, walls, agent[:, None]], axis=1)  # (B, O + W + 1)
+
+    def where(b: int) -> str:
+        return f"env {b}: " if B > 1 else ""
+
+    out = (cells < 0) | (cells >= params.num_cells)
+    if out.any():
+        b, j = np.argwhere(out)[0]
+        raise ValueError(f"{where(b)}{names[j]} at cell {cells[b, j]} is outside the {params.size}x{params.size} grid")
+    order = np.argsort(cells, axis=1, kind="stable")
+    srt = np.take_along_axis(cells, order, 1)
+    dup = srt[:, 1:] == srt[:, :-1]
+    if dup.any():
+        b, j = np.argwhere(dup)[0]
+        r, c = coords_of(srt[b, j], params.size)
+        raise ValueError(f"{where(b)}{names[order[b, j]]} and {names[order[b, j + 1]]} overlap at cell ({r}, {c})")
+    return colors, walls, agent
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reset
+# --------------------------------------------------------------------------------------------------------------
+
+def sample_layouts(rng: np.random.Generator, num_envs: int, params: GridParams) -> tuple[np.ndarray, ...]:
+    """Uniform layouts on distinct cells: colours (B, O), walls (B, W), agent (B,)."""
+    O, W = params.num_colors, params.num_walls
+    perm = np.argsort(rng.random((num_envs, params.num_cells)), axis=1)[:, : O + W + 1]  # (B, O+W+1)
+    return perm[:, :O], perm[:, O : O + W], perm[:, O + W]
+
+
+def _build(params: GridParams, colors: np.ndarray, walls: np.ndarray, agent: np.ndarray, task: np.ndarray,
+           task_len: np.ndarray) -> EnvState:
+    B, O, W = agent.shape[0], params.num_colors, params.num_walls
+    occ = np.full((B, params.num_cells), EMPTY, dtype=np.int8)  # (B, N)
+    rows = np.arange(B)[:, None]
+    occ[rows, colors] = np.arange(O, dtype=np.int8)
+    occ[rows, walls] = (O + np.arange(W)).astype(np.int8)
+    zeros = np.zeros(B, dtype=np.int64)
+    return EnvState(params, agent.astype(np.int64), colors.astype(np.int64), walls.astype(np.int64), occ,
+                    task, task_len, zeros, zeros.copy(), np.zeros(B, dtype=bool))
+
+
+def reset_with_layout(colors: Any, walls: Any, agent: Any, tasks: Any, params: GridParams = GridParams()) -> EnvState:
+    """Start B episodes on given layouts (cells, validated); no resampling and no solvability filter."""
+    colors, walls, agent = validate_layout(colors, walls, agent, params)
+    task, task_len = as_task_array(tasks, agent.shape[0], params)
+    return _build(params, colors, walls, agent, task, task_len)
+
+
+def reset(rng: np.random.Generator, tasks: Any, params: GridParams = GridParams(), *, num_envs: int | None = None,
+          solvable_only: bool = True, max_rounds: int = 1000) -> EnvState:
+    """Start B episodes on uniform random layouts.
+
+    ``tasks``: B tasks (sequence or (B, K) array padded with -1), or one task with ``num_envs``. With
+    ``solvable_only`` (default, SPEC §1.1 decision) the layouts whose task is unsolvable are resampled until none
+    is left; the distance maps computed on the way stay cached in the state for the expert.
+    """
+    task, task_len = as_task_array(tasks, num_envs, params)
+    state = _build(params, *sample_layouts(rng, task.shape[0], params), task, task_len)
+    if not solvable_only:
+        return state
+    ok = solvable(state)
+    for _ in range(max_rounds):
+        bad = ~ok
+        if not bad.any():
+            return state
+        sub = _build(params, *sample_layouts(rng, int(bad.sum()), params), task[bad], task_len[bad])
+        ok[bad] = solvable(sub)  # computes (and caches) the distance maps of the new layouts only
+        state = replace_envs(state, bad, sub)
+    raise RuntimeError(f"no solvable layout found in {max_rounds} rounds for some task; check the task and "
+                       f"GridParams {params}")
+
+
+def replace_envs(state: EnvState, mask: np.ndarray, new: EnvState) -> EnvState:
+    """The state with the environments selected by ``mask`` (B,) bool replaced, in order, by those of ``new``.
+
+    Used for partial resets (vector autoreset, resampling). Cached per-layout arrays survive when both states
+    hold them; task arrays of different widths are padded.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if int(mask.sum()) != new.num_envs:
+        raise ValueError(f"mask selects {int(mask.sum())} environments, new state has {new.num_envs}")
+    if new.params != state.params:
+        raise ValueError("cannot mix states with different GridParams")
+    out: dict[str, Any] = {}
+    for f in fields(EnvState):
+        if f.name in ("params", "cache"):
+            continue
+        old, sub = getattr(state, f.name), getattr(new, f.name)
+        if f.name == "task" and old.shape[1] != sub.shape[1]:
+            k = max(old.shape[1], sub.shape[1])
+            old, sub = (np.pad(x, ((0, 0), (0, k - x.shape[1])), constant_values=-1) for x in (old, sub))
+        arr = old.copy()
+        arr[mask] = sub
+        out[f.name] = arr
+    cache = {}
+    for key in state.cache.keys() & new.cache.keys():
+        arr = state.cache[key].copy()
+        arr[mask] = new.cache[key]
+        cache[key] = arr
+    return EnvState(params=state.params, cache=cache, **out)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Step
+# --------------------------------------------------------------------------------------------------------------
+
+def step(state: EnvState, actions: Any) -> tuple[EnvState, np.ndarray, np.ndarray, np.ndarray]:
+    """One action in every environment: returns (state, reward (B,) f32, terminated (B,) bool, truncated (B,) bool).
+
+    Rules (SPEC §1.1): a move off the grid or into a wall is a no-op; a colour is visited only when the agent
+    moves onto it from another cell; visiting the next task colour advances progress (reward 1 and termination
+    when the task is complete); visiting any other colour terminates with reward 0; the T-th action truncates.
+    """
+    p = state.params
+    B = state.num_envs
+    a = check_actions(actions, B)
+    cur = state.agent
+    nxt = move_table(p.size)[cur, a]  # (B,)
+    code = state.occ.ravel()[np.arange(B) * p.num_cells + nxt]  # (B,) int8 code of the cell moved to
+    blocked = (code >= p.num_colors) | state.done  # walls stop the agent; done envs are frozen
+    nxt = np.where(blocked, cur, nxt)
+    entered = ~blocked & (code >= 0) & (nxt != cur)  # moved onto a colour from another cell
+    correct = entered & (code == state.target)
+    progress = state.progress + correct
+    success = correct & (progress >= state.task_len)
+    terminated = (entered & ~correct) | success
+    live = ~state.done
+    t = state.t + live
+    truncated = live & ~terminated & (t >= p.max_steps)
+    done = state.done | terminated | truncated
+    new = replace(state, agent=nxt, progress=progress, t=t, done=done)  # shares occ and cache: same layout
+    return new, success.astype(np.float32), terminated, truncated
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Observations
+# --------------------------------------------------------------------------------------------------------------
+
+def layout_obs_indices(colors: np.ndarray, walls: np.ndarray, params: GridParams) -> np.ndarray:
+    """(..., W + O) int64 flat indices of the wall and colour ones (walls first), for layouts (..., O), (..., W)."""
+    C, W = params.num_channels, params.num_walls
+    w = np.asarray(walls, dtype=np.int64) * C + np.arange(W)
+    c = np.asarray(colors, dtype=np.int64) * C + W + np.arange(params.num_colors)
+    return np.concatenate([w, c], axis=-1)
+
+
+def agent_obs_index(agent: np.ndarray, params: GridParams) -> np.ndarray:
+    """Flat index of the agent's one for agent cells of any shape."""
+    return np.asarray(agent, dtype=np.int64) * params.num_channels + params.agent_channel
+
+
+def obs_indices(state: EnvState) -> np.ndarray:
+    """(B, W + O + 1) int64 flat indices of the ones of each observation: walls, colours, agent."""
+    static = state.cache.get("static_obs")
+    if static is None:
+        static = state.cache["static_obs"] = layout_obs_indices(state.colors, state.walls, state.params)
+    out = np.empty((state.num_envs, state.params.num_ones), dtype=np.int64)
+    out[:, :-1] = static
+    out[:, -1] = agent_obs_index(state.agent, state.params)
+    return out
+
+
+def obs_onehot(obs_idx: np.ndarray, obs_dim: int = 637, dtype: Any = np.float32) -> np.ndarray:
+    """(..., obs_dim) one-hot observations from (..., ones) flat indices."""
+    idx = np.asarray(obs_idx, dtype=np.int64)
+    out = np.zeros((*idx.shape[:-1], obs_dim), dtype=dtype)
+    np.put_along_axis(out, idx, 1, axis=-1)
+    return out
+
+
+def observation(state: EnvState, dtype: Any = np.int8) -> np.ndarray:
+    """(B, obs_dim) binary observations."""
+    return obs_onehot(obs_indices(state), state.params.obs_dim, dtype)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Distance maps and solvability
+# --------------------------------------------------------------------------------------------------------------
+
+def _unpack(bits: np.ndarray, n: int) -> np.ndarray:
+    """(..., ) uint64 cell sets -> (..., n) uint8 membership."""
+    b8 = bits.astype("<u8", copy=False).view(np.uint8).reshape(*bits.shape, 8)
+    return np.unpackbits(b8, axis=-1, bitorder="little")[..., :n]
+
+
+def distance_maps(state: EnvState) -> np.ndarray:
+    """(B, O, N) uint8: BFS steps from each cell to colour k, moving through empty cells only (walls and all other
+    colours are obstacles); 0 on colour k itself, UNREACHABLE (255) where k cannot be reached or the cell is an
+    obstacle. The distance of action a from cell s is ``dist[k, move(s, a)]`` (no-op moves land on s).
+
+    Breadth-first search over 64-bit cell sets: each layer is a few shifts of (B, O) uint64 arrays. Cached in
+    ``state.cache`` (valid for the whole episode).
+    """
+    cached = state.cache.get("dist")
+    if cached is not None:
+        return cached
+    p = state.params
+    G, N = p.size, p.num_cells
+    cellbit = np.left_shift(np.uint64(1), np.arange(N, dtype=np.uint64))  # (N,)
+    col = np.arange(N) % G
+    not_left = np.bitwise_or.reduce(cellbit[col > 0])  # cells that have a left neighbour
+    not_right = np.bitwise_or.reduce(cellbit[col < G - 1])
+    full = np.bitwise_or.reduce(cellbit)
+    empty = np.packbits(state.occ == EMPTY, axis=1, bitorder="little")  # (B, ceil(N/8)) uint8
+    empty = np.pad(empty, ((0, 0), (0, 8 - empty.shape[1]))).view("<u8")  # (B, 1) uint64
+    reached = cellbit[state.colors]  # (B, O) uint64: layer 0 = the colour cell itself
+    frontier = reached
+    # Distances are accumulated in binary: bit_sets[j] holds the cells whose distance has bit j set.
+    bit_sets = [np.zeros_like(reached) for _ in range(max(1, (N - 1).bit_length()))]
+    g, one = np.uint64(G), np.uint64(1)
+    for d in range(1, N):
+        nb = (frontier >> g) | ((frontier << g) & full) | ((frontier & not_left) >> one) \
+            | ((frontier & not_right) << one)  # (B, O) neighbours of the frontier
+        frontier = nb & empty & ~reached
+        if not frontier.any():
+            break
+        reached = reached | frontier
+        for j in range(d.bit_length()):
+            if d >> j & 1:
+                bit_sets[j] |= frontier
+    dist = np.zeros((*reached.shape, N), dtype=np.uint8)  # (B, O, N)
+    for j, bits in enumerate(bit_sets):
+        dist += _unpack(bits, N) << j
+    dist[_unpack(reached, N) == 0] = UNREACHABLE
+    state.cache["dist"] = dist
+    return dist
+
+
+def steps_to(state: EnvState, start: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """(B,) shortest number of moves from cell ``start`` onto ``colour`` (UNREACHABLE if impossible)."""
+    dist = distance_maps(state)
+    B = state.num_envs
+    nb = move_table(state.params.size)[start]  # (B, 4)
+    d = dist[np.arange(B)[:, None], np.maximum(colour, 0)[:, None], nb]  # (B, 4)
+    return d.min(1)
+
+
+def solvable(state: EnvState) -> np.ndarray:
+    """(B,) whether the rest of each task is solvable from the current state: every next colour reachable from the
+    previous one (from the agent for the first remaining one) without entering a wall or any other colour."""
+    B, K = state.num_envs, state.task.shape[1]
+    rows = np.arange(B)
+    ok = np.ones(B, dtype=bool)
+    prev = state.agent
+    for k in range(K):  # over task positions (<= 12), not environments
+        tgt = state.task[:, k]
+        active = (k >= state.progress) & (k < state.task_len)
+        ok &= ~active | (steps_to(state, prev, tgt) < UNREACHABLE)
+        prev = np.where(active, state.colors[rows, np.maximum(tgt, 0)], prev)
+    return ok
+
+
+def grid_coords(cells: Iterable[int], size: int = 7) -> list[tuple[int, int]]:
+    """Cells -> (row, col) pairs."""
+    return [coords_of(c, size) for c in cells]

@@ -1,0 +1,106 @@
+"""Tasks of gridworld-pinpad (SPEC §1.3, Table A1).
+
+A task is an ordered tuple of colour ids. Colours come in pairs that form the *abstract subgoals*
+A = 0-1, B = 2-3, C = 4-5, D = 6-7 (subgoal k covers colours 2k and 2k+1), so the pretraining task "ACA" is the
+colour sequence 0-1-4-5-0-1.
+
+The sixteen pretraining tasks use exactly the abstract transitions A->{C,D}, B->{A,D}, C->{A,B}, D->{B,C};
+the post-training task ABCDAB uses only the four missing ones (A->B, B->C, C->D, D->A), so solving it needs
+compositions never seen in the pretraining data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+Task = tuple[int, ...]
+
+SUBGOAL_LETTERS = "ABCD"
+PRETRAIN_LETTERS: tuple[str, ...] = (
+    "ACA", "ACB", "ADB", "BAC", "BDB", "BDC", "CAC", "CAD",
+    "CBD", "DBA", "DBD", "DCA", "ADC", "BAD", "CBA", "DCB",
+)  # Table A1, in the SPEC's order
+POST_LETTERS = "ABCDAB"
+
+
+def task_from_letters(letters: str) -> Task:
+    """Colour sequence of an abstract-subgoal string: ``task_from_letters("ACA") == (0, 1, 4, 5, 0, 1)``."""
+    colours: list[int] = []
+    for ch in letters.upper():
+        if ch not in SUBGOAL_LETTERS:
+            raise ValueError(f"unknown abstract subgoal {ch!r} in {letters!r}; expected letters from "
+                             f"{SUBGOAL_LETTERS!r}")
+        k = SUBGOAL_LETTERS.index(ch)
+        colours += [2 * k, 2 * k + 1]
+    if not colours:
+        raise ValueError("empty task string")
+    return tuple(colours)
+
+
+def subgoal_of(colour: int | np.ndarray) -> int | np.ndarray:
+    """Abstract subgoal id (pair index) of a colour: colour // 2 (works elementwise on arrays)."""
+    return colour // 2
+
+
+def letters_of(task: Sequence[int]) -> str:
+    """Inverse of :func:`task_from_letters` for tasks made of whole pairs, e.g. (0, 1, 4, 5) -> "AC"."""
+    task = tuple(int(c) for c in task)
+    if len(task) % 2 or any(task[i] != 2 * (task[i] // 2) or task[i + 1] != task[i] + 1
+                            for i in range(0, len(task), 2)):
+        raise ValueError(f"task {task} is not a sequence of whole colour pairs")
+    return "".join(SUBGOAL_LETTERS[c // 2] for c in task[::2])
+
+
+PRETRAIN_TASKS: list[Task] = [task_from_letters(s) for s in PRETRAIN_LETTERS]
+POST_TASK: Task = task_from_letters(POST_LETTERS)  # (0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3)
+
+
+def validate_task(task: Iterable[int] | str, num_colors: int = 8) -> Task:
+    """Return ``task`` as a tuple of ints, or raise ValueError naming what is wrong.
+
+    Accepts a colour sequence or a letter string ("ACA"). Every colour must be in [0, num_colors), and a colour
+    may not directly follow itself (the agent stands on it after the visit, so the rule "visit = move onto it
+    from another cell" would need a detour through an empty cell; no task of the paper has this).
+    """
+    if isinstance(task, str):
+        task = task_from_letters(task)
+    try:
+        task = list(task)
+        out = tuple(int(c) for c in task)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"a task must be a sequence of integer colour ids, got {task!r}") from e
+    if any(isinstance(c, bool) or float(c) != int(c) for c in task):
+        raise ValueError(f"a task must be a sequence of integer colour ids, got {task!r}")
+    if not out:
+        raise ValueError("a task needs at least one colour")
+    for i, c in enumerate(out):
+        if not 0 <= c < num_colors:
+            raise ValueError(f"unknown colour {c} at position {i} of task {out}: colours are 0..{num_colors - 1}")
+        if i and c == out[i - 1]:
+            raise ValueError(f"colour {c} repeats at positions {i - 1} and {i} of task {out}; consecutive "
+                             "repeats are not supported")
+    return out
+
+
+def pad_tasks(tasks: Sequence[Iterable[int] | str], num_colors: int = 8,
+              width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Validated tasks as a (B, Kmax) int64 array padded with -1, and their lengths (B,) int64."""
+    valid = [validate_task(t, num_colors) for t in tasks]
+    lens = np.array([len(t) for t in valid], dtype=np.int64)
+    kmax = int(lens.max()) if len(valid) else 1
+    if width is not None:
+        if width < kmax:
+            raise ValueError(f"pad width {width} is shorter than the longest task ({kmax})")
+        kmax = width
+    out = np.full((len(valid), kmax), -1, dtype=np.int64)
+    for i, t in enumerate(valid):
+        out[i, : len(t)] = t
+    return out, lens
+
+
+def abstract_transitions(task: Sequence[int]) -> set[tuple[str, str]]:
+    """Set of abstract transitions (X, Y) between consecutive pairs of a task, e.g. ACA -> {(A,C), (C,A)}."""
+    letters = letters_of(task)
+    return {(a, b) for a, b in zip(letters, letters[1:], strict=False)}

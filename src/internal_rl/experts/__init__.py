@@ -1,0 +1,17 @@
+"""Experts that generate the demonstration data (SPEC §1.4)."""
+
+from internal_rl.experts.shortest_path import (
+    ShortestPathExpert,
+    action_distances,
+    expert_act,
+    expert_action_probs,
+    expert_policy,
+    optimal_action_mask,
+    safe_action_mask,
+    sample_actions,
+)
+
+__all__ = [
+    "ShortestPathExpert", "action_distances", "expert_act", "expert_action_probs", "expert_policy",
+    "optimal_action_mask", "safe_action_mask", "sample_actions",
+]

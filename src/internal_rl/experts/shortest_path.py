@@ -1,0 +1,143 @@
+"""Stochastic shortest-path expert of gridworld-pinpad (SPEC §1.4, App. A.1).
+
+The expert is uniform over every action that lies on a shortest path to the next colour of the task, where walls
+and every non-target colour are obstacles. Shortest paths come from the BFS distance maps of the core
+(:func:`internal_rl.envs.core.distance_maps`, cached per episode): the distance-to-go of action a from cell s is
+``dist[target, move(s, a)]`` (a no-op move stays on s, so it is never optimal).
+
+Epsilon noise: with probability ε the action is uniform over the *safe* actions, those that do not enter a wrong
+colour (moving onto the target, into a wall or off the grid is safe), so noise never ends an episode early.
+If no action reaches the target (possible only on a fixed, unsolvable layout) the expert is uniform over the safe
+actions, and uniform over all four if none is safe.
+
+Batched functions take an :class:`EnvState` of B environments; :class:`ShortestPathExpert` is the single-env view
+for a :class:`~internal_rl.envs.GridPinpad`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from internal_rl.envs.core import NUM_ACTIONS, UNREACHABLE, EnvState, distance_maps, move_table
+
+
+def _next_cells(state: EnvState) -> tuple[np.ndarray, np.ndarray]:
+    """Cells reached by each action (B, 4) and their occupancy codes (B, 4)."""
+    nb = move_table(state.params.size)[state.agent]  # (B, 4)
+    rows = np.arange(state.num_envs)[:, None]
+    return nb, state.occ[rows, nb]
+
+
+def action_distances(state: EnvState) -> np.ndarray:
+    """(B, 4) uint8 BFS distance to the current target after each action (UNREACHABLE if blocked)."""
+    dist = distance_maps(state)  # (B, O, N)
+    nb, _ = _next_cells(state)
+    rows = np.arange(state.num_envs)[:, None]
+    return dist[rows, np.maximum(state.target, 0)[:, None], nb]  # (B, 4)
+
+
+def optimal_action_mask(state: EnvState) -> np.ndarray:
+    """(B, 4) bool: actions on a shortest path to the next task colour (all False if it is unreachable)."""
+    d = action_distances(state)
+    best = d.min(1, keepdims=True)
+    return (d == best) & (best < UNREACHABLE)
+
+
+def safe_action_mask(state: EnvState) -> np.ndarray:
+    """(B, 4) bool: actions that do not move onto a colour other than the current target."""
+    nb, code = _next_cells(state)
+    colour = (code >= 0) & (code < state.params.num_colors) & (nb != state.agent[:, None])
+    return ~colour | (code == state.target[:, None])
+
+
+def _uniform(mask: np.ndarray) -> np.ndarray:
+    return mask / mask.sum(1, keepdims=True)
+
+
+def expert_action_probs(state: EnvState) -> np.ndarray:
+    """(B, 4) float64: the noiseless expert, uniform over optimal actions (fallbacks in the module docstring)."""
+    opt = optimal_action_mask(state)
+    safe = safe_action_mask(state)
+    none = ~opt.any(1)
+    if none.any():
+        opt = np.where(none[:, None], safe, opt)
+        opt[~opt.any(1)] = True
+    return _uniform(opt)
+
+
+def expert_policy(state: EnvState, epsilon: float = 0.0) -> np.ndarray:
+    """(B, 4) float64: (1 - ε) expert + ε uniform over safe actions."""
+    if not 0.0 <= epsilon <= 1.0:
+        raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+    probs = expert_action_probs(state)
+    if epsilon > 0:
+        safe = safe_action_mask(state)
+        safe[~safe.any(1)] = True
+        probs = (1.0 - epsilon) * probs + epsilon * _uniform(safe)
+    return probs
+
+
+def sample_actions(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(B,) int64 samples from categorical rows (B, A) (inverse-CDF, one uniform per row)."""
+    u = rng.random(probs.shape[0])[:, None]  # (B, 1)
+    a = (np.cumsum(probs, axis=1) <= u).sum(1)
+    return np.minimum(a, probs.shape[1] - 1)  # guard against rounding in the last bin
+
+
+def expert_act(state: EnvState, rng: np.random.Generator, epsilon: float = 0.0) -> np.ndarray:
+    """(B,) int64 actions sampled from the ε-mixed expert."""
+    return sample_actions(expert_policy(state, epsilon), rng)
+
+
+class ShortestPathExpert:
+    """Single-environment expert (DESIGN "Expert interface").
+
+    >>> expert = ShortestPathExpert(epsilon=0.0, seed=0)
+    >>> probs = expert.action_probs(env)   # (4,) uniform over optimal actions
+    >>> action = expert.act(env)           # a sample from the ε-mixed policy
+    """
+
+    def __init__(self, epsilon: float = 0.0, seed: int | None = 0):
+        if not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+        self.epsilon = float(epsilon)
+        self.rng = np.random.default_rng(seed)
+
+    @staticmethod
+    def _state(env: Any) -> EnvState:
+        if isinstance(env, EnvState):
+            return env
+        base = getattr(env, "unwrapped", env)
+        state = getattr(base, "core_state", None)
+        if not isinstance(state, EnvState):
+            raise TypeError(f"expected a GridPinpad (after reset) or an EnvState, got {type(env).__name__}")
+        return state
+
+    def action_probs(self, env: Any) -> np.ndarray:
+        """(4,) noiseless expert distribution for a single environment."""
+        state = self._state(env)
+        if state.num_envs != 1:
+            raise ValueError(f"action_probs takes one environment, got a batch of {state.num_envs}")
+        return expert_action_probs(state)[0]
+
+    def policy(self, env: Any) -> np.ndarray:
+        """(4,) ε-mixed distribution that :meth:`act` samples from."""
+        return expert_policy(self._state(env), self.epsilon)[0]
+
+    def act(self, env: Any) -> int:
+        return int(sample_actions(self.policy(env)[None], self.rng)[0])
+
+
+__all__ = [
+    "NUM_ACTIONS",
+    "ShortestPathExpert",
+    "action_distances",
+    "expert_act",
+    "expert_action_probs",
+    "expert_policy",
+    "optimal_action_mask",
+    "safe_action_mask",
+    "sample_actions",
+]

@@ -1,0 +1,95 @@
+"""Pretraining of the base model by next-action and next-observation prediction (Eq. 5, App. C.1).
+
+    L = mean over valid steps of [ -log p(a_t | o_{1:t}) - lambda * log p(o_{t+1} | o_{1:t}) ]
+
+with log p(o_{t+1} | .) a sum of independent Bernoulli log-likelihoods over the 637 observation units (SPEC §2).
+Batches are length-bucketed (most pretraining episodes are ~30 steps, not 100). Under torchrun each rank takes
+a slice of the same global batch and the loss is normalised by the *global* number of valid steps, so two
+processes follow the same trajectory as one process on the same global batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from internal_rl.data import EpisodeBatch, EpisodeDataset, LengthBucketSampler
+from internal_rl.train.distributed import DistInfo, all_reduce_mean
+
+
+@dataclass
+class StepLosses:
+    """Summed (not averaged) losses of one batch; divide by ``count`` for means."""
+
+    action_nll: torch.Tensor  # () sum over valid steps
+    obs_nll: torch.Tensor  # () sum over valid steps of the Bernoulli NLL summed over 637 units
+    correct: torch.Tensor  # () number of argmax-correct actions
+    count: torch.Tensor  # () number of valid steps
+
+
+def observation_nll(obs_logits: torch.Tensor, next_obs_idx: torch.Tensor) -> torch.Tensor:
+    """Bernoulli NLL summed over the 637 units, without building the one-hot target.
+
+    BCE(x, y) = softplus(x) - x y, and y has exactly 13 ones whose positions are ``next_obs_idx``.
+    obs_logits: (B, T, 637), next_obs_idx: (B, T, 13) -> (B, T)
+    """
+    return F.softplus(obs_logits).sum(-1) - obs_logits.gather(-1, next_obs_idx).sum(-1)
+
+
+def batch_losses(model: nn.Module, batch: EpisodeBatch, with_obs: bool) -> StepLosses:
+    """Run the model on o_{1:n} and score a_{1:n} (and o_{2:n+1})."""
+    out = model(batch.obs_idx[:, :-1])  # inputs o_1..o_n: (B, T, 13)
+    mask = batch.mask  # (B, T)
+    nll = F.cross_entropy(out.action_logits.transpose(1, 2), batch.actions, reduction="none")  # (B, T)
+    action_nll = (nll * mask).sum()
+    correct = ((out.action_logits.argmax(-1) == batch.actions) & mask).sum()
+    obs_nll = action_nll.new_zeros(())
+    if with_obs:
+        obs_nll = (observation_nll(out.obs_logits, batch.obs_idx[:, 1:]) * mask).sum()
+    return StepLosses(action_nll, obs_nll, correct, mask.sum())
+
+
+class Pretrainer:
+    """Builds batches and the Eq. 5 loss for :func:`internal_rl.train.loop.fit`."""
+
+    def __init__(self, model: nn.Module, train: EpisodeDataset, heldout: EpisodeDataset, *, batch_size: int,
+                 obs_weight: float, eval_episodes: int, seed: int, device: torch.device,
+                 dist: DistInfo = DistInfo()):
+        self.model, self.train, self.heldout = model, train, heldout
+        self.obs_weight, self.device, self.dist = obs_weight, device, dist
+        self.sampler = LengthBucketSampler(train.lengths, batch_size=batch_size, seed=seed, shuffle=True)
+        self._epoch, self._batches = -1, []
+        self.eval_indices = torch.arange(min(eval_episodes, len(heldout))).numpy()
+
+    def batch(self, step: int) -> EpisodeBatch:
+        """The global batch of ``step`` (a pure function of step and seed), sliced to this rank."""
+        per_epoch = len(self.sampler)
+        epoch, i = divmod(step, per_epoch)
+        if epoch != self._epoch:
+            self.sampler.set_epoch(epoch)
+            self._epoch, self._batches = epoch, list(self.sampler)
+        idx = self._batches[i][self.dist.rank :: self.dist.world_size]
+        return self.train.batch(idx).to(self.device)
+
+    def loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        s = batch_losses(self.model, batch, with_obs=self.obs_weight > 0)
+        # Normalise by the global number of valid steps; DDP averages gradients over ranks, hence * world.
+        count = all_reduce_mean(s.count.float(), self.dist) * self.dist.world_size
+        loss = (s.action_nll + self.obs_weight * s.obs_nll) / count * self.dist.world_size
+        logs = {"action_nll": float(s.action_nll.detach() / s.count), "obs_nll": float(s.obs_nll.detach() / s.count),
+                "action_accuracy": float(s.correct / s.count), "loss": float(loss.detach()) / self.dist.world_size}
+        return loss, logs
+
+    @torch.no_grad()
+    def evaluate(self, batch_size: int = 256) -> dict[str, float]:
+        """Held-out action NLL and accuracy over valid steps."""
+        model = getattr(self.model, "module", self.model)
+        totals = torch.zeros(3)
+        for start in range(0, len(self.eval_indices), batch_size):
+            b = self.heldout.batch(self.eval_indices[start : start + batch_size]).to(self.device)
+            s = batch_losses(model, b, with_obs=False)
+            totals += torch.stack([s.action_nll, s.correct.float(), s.count.float()]).cpu()
+        return {"action_nll": float(totals[0] / totals[2]), "action_accuracy": float(totals[1] / totals[2])}

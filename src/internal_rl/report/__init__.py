@@ -1,0 +1,1 @@
+"""The generated reproduction report: figures and markdown side by side with the paper's numbers."""

@@ -1,0 +1,176 @@
+"""Stage implementations wired to the run directory (see pipeline.py for skipping and ordering)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from internal_rl.config import RunConfig
+from internal_rl.pipeline import Context
+from internal_rl.train import Logger
+from internal_rl.train.loop import Schedule, adamw, fit
+
+ORDER = ["data", "pretrain", "probe", "steer", "discover", "rl", "report"]
+DEPENDS: dict[str, list[str]] = {
+    "data": [],
+    "pretrain": ["data"],
+    "probe": ["pretrain"],
+    "steer": ["pretrain"],
+    "discover": ["pretrain"],
+    "rl": ["discover"],
+    "report": ["probe", "steer", "discover", "rl"],
+}
+
+
+# ------------------------------------------------------------------------------------------------ data
+def data(ctx: Context) -> dict:
+    """Generate D (pretraining), a held-out set, and D* (metacontroller, epsilon = 0), SPEC §1.5."""
+    from internal_rl.data import generate_dataset
+    from internal_rl.envs import PRETRAIN_TASKS
+
+    cfg, env = ctx.cfg, ctx.cfg.env
+    if not ctx.dist.is_main:
+        return {}
+    specs = {  # name: (episodes, epsilon, seed offset)
+        "train": (cfg.data.train_episodes, cfg.data.epsilon, 0),
+        "eval": (cfg.data.eval_episodes, cfg.data.epsilon, 1),
+        "meta": (cfg.data.meta_episodes, 0.0, 2),
+    }
+    metrics: dict = {"expert_success": {}, "episodes": {}, "mean_length": {}}
+    for name, (n, eps, offset) in specs.items():
+        stats = generate_dataset(ctx.path("data", name), num_episodes=n, tasks=PRETRAIN_TASKS, epsilon=eps,
+                                 seed=cfg.seed * 1000 + offset, size=env.size, num_colors=env.num_colors,
+                                 num_walls=env.num_walls, max_steps=env.max_steps,
+                                 solvable_only=env.solvable_only, chunk_size=cfg.data.chunk_size)
+        metrics["expert_success"][name] = stats["expert_success"]
+        metrics["episodes"][name] = n
+        metrics["mean_length"][name] = stats["mean_length"]
+    return metrics
+
+
+def load_dataset(ctx: Context, name: str):
+    from internal_rl.data import EpisodeDataset
+
+    return EpisodeDataset(ctx.path("data", name))
+
+
+# ------------------------------------------------------------------------------------------------ model
+def build_model(cfg: RunConfig):
+    from internal_rl.models import Transformer
+
+    return Transformer(cfg.model)
+
+
+def load_base_model(ctx: Context, stage: str = "pretrain"):
+    """The pretrained base model of this run, frozen, in eval mode, on the run's device."""
+    from internal_rl.train import load_checkpoint
+
+    model = build_model(ctx.cfg)
+    load_checkpoint(ctx.path(stage, "checkpoint"), {"model": model})
+    model.to(ctx.device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+# ------------------------------------------------------------------------------------------------ pretrain
+def pretrain(ctx: Context) -> dict:
+    """Eq. 5 pretraining with periodic held-out evaluation; resumes from its checkpoint."""
+    from internal_rl.analysis.rollout import closed_loop_success
+    from internal_rl.envs import PRETRAIN_TASKS
+    from internal_rl.models.pretrain import Pretrainer
+
+    cfg, pc = ctx.cfg, ctx.cfg.pretrain
+    model = build_model(cfg).to(ctx.device)
+    trainer_model = DistributedDataParallel(model) if ctx.dist.enabled else model
+    trainer = Pretrainer(trainer_model, load_dataset(ctx, "train"), load_dataset(ctx, "eval"),
+                         batch_size=pc.batch_size, obs_weight=pc.obs_weight, eval_episodes=pc.eval_episodes,
+                         seed=cfg.seed, device=ctx.device, dist=ctx.dist)
+    sched = Schedule(steps=pc.steps, lr=pc.lr, weight_decay=pc.weight_decay, warmup_steps=pc.warmup_steps,
+                     schedule=pc.schedule, min_lr_ratio=pc.min_lr_ratio, grad_clip=pc.grad_clip,
+                     checkpoint_every=pc.checkpoint_every, eval_every=pc.eval_every)
+    logger = Logger(ctx.path("pretrain", "tb"), enabled=ctx.dist.is_main)
+    history = fit(modules={"model": model}, optimizer=adamw([model], pc.lr, pc.weight_decay), schedule=sched,
+                  batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=trainer.evaluate,
+                  checkpoint_dir=ctx.path("pretrain", "checkpoint"), logger=logger, dist=ctx.dist,
+                  desc="pretrain")
+    logger.close()
+    final = history[-1]
+    success = closed_loop_success(model, PRETRAIN_TASKS, episodes=pc.eval_episodes, env_cfg=cfg.env,
+                                  seed=cfg.seed + 7, device=ctx.device)
+    mean_len = float(trainer.train.lengths.mean())
+    for h in history:  # expected training tokens (valid steps) seen at each evaluation
+        h["tokens"] = h["step"] * pc.batch_size * mean_len
+    return {"action_accuracy": final["action_accuracy"], "action_nll": final["action_nll"],
+            "pretrain_task_success": success, "history": history,
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
+# ------------------------------------------------------------------------------------------------ probe
+def probe(ctx: Context) -> dict:
+    """Linear probes of the abstract subgoal at every layer, trained on D*, evaluated held out (C.2)."""
+    from internal_rl.analysis import probe as P
+    from internal_rl.report.figures import plot_probe
+
+    pc = ctx.cfg.probe
+    if not ctx.dist.is_main:
+        return {}
+    model = load_base_model(ctx)
+    x_train, y_train = P.residual_features(model, load_dataset(ctx, "meta"), pc.episodes, ctx.device)
+    x_eval, y_eval = P.residual_features(model, load_dataset(ctx, "eval"), pc.episodes, ctx.device)
+    x_train, x_eval = P.standardize(x_train, x_eval)
+    w, b = P.train_probes(x_train, y_train, steps=pc.steps, batch_size=pc.batch_size, lr=pc.lr,
+                          weight_decay=pc.weight_decay, seed=ctx.cfg.seed)
+    acc = P.probe_accuracy(x_eval, y_eval, w, b)
+    chance = P.chance_level(y_eval)
+    plot_probe({"this run": acc}, chance, ctx.path("probe", "probe_by_layer.png"))
+    return {"accuracy_by_layer": acc, "train_accuracy_by_layer": P.probe_accuracy(x_train, y_train, w, b),
+            "chance": chance, "majority_rate": P.majority_rate(y_eval), "tokens_train": len(y_train),
+            "tokens_eval": len(y_eval), "mid_layer": ctx.cfg.model.depth // 2,
+            "mid_layer_accuracy": acc[ctx.cfg.model.depth // 2]}
+
+
+# ------------------------------------------------------------------------------------------------ steer
+def steer(ctx: Context) -> dict:
+    """Supervised one-hot steering controllers (C.3), evaluated on the post-training task with oracle switching."""
+    from internal_rl.analysis.rollout import closed_loop_success
+    from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
+    from internal_rl.envs import POST_TASK
+    from internal_rl.report.figures import plot_layer_curve
+
+    cfg, sc = ctx.cfg, ctx.cfg.steer
+    if not ctx.dist.is_main:
+        return {}
+    base = load_base_model(ctx)
+    dataset = load_dataset(ctx, "meta")
+    main_layer = cfg.layer(sc.layer)
+    layers = sorted(set(range(cfg.model.depth + 1)) | {main_layer}) if sc.sweep_layers else [main_layer]
+    evaluate = dict(tasks=[POST_TASK], episodes=sc.eval_episodes, env_cfg=cfg.env, seed=cfg.seed + 11,
+                    device=ctx.device)
+    by_layer, nll_by_layer = {}, {}
+    for layer in layers:
+        torch.manual_seed(cfg.seed + layer)
+        controller = SubgoalController(cfg.model.width, rank=sc.rank, hidden=sc.hidden).to(ctx.device)
+        trainer = SteeringTrainer(base, controller, dataset, layer, sc.batch_size, cfg.seed + layer, ctx.device)
+        history = fit(modules={"controller": controller},
+                      optimizer=adamw([controller], sc.lr, sc.weight_decay),
+                      schedule=Schedule(steps=sc.steps, lr=sc.lr, weight_decay=sc.weight_decay,
+                                        checkpoint_every=max(1, sc.steps // 4)),
+                      batch_fn=trainer.batch, loss_fn=trainer.loss,
+                      eval_fn=lambda tr=trainer: tr.loss(tr.batch(10**9))[1],
+                      checkpoint_dir=ctx.path("steer", f"layer{layer}"), desc=f"steer layer {layer}")
+        nll_by_layer[layer] = history[-1]["action_nll"]
+
+        def oracle(e, state, c=controller):  # controller of the subgoal the environment's progress says is next
+            sub = torch.from_numpy(np.maximum(state.target, 0) // 2).to(e.device)[:, None]  # (B, 1)
+            return c(e, sub)
+
+        by_layer[layer] = closed_loop_success(base, layer=layer, control=oracle, **evaluate)
+    unsteered = closed_loop_success(base, **evaluate)
+    if len(by_layer) > 1:
+        plot_layer_curve(by_layer, ctx.path("steer", "success_by_layer.png"), "post-task success",
+                         "Steering with oracle switching", reference=unsteered, reference_label="unsteered")
+    return {"post_task_success": by_layer[main_layer], "post_task_success_unsteered": unsteered,
+            "layer": main_layer, "success_by_layer": {str(k): v for k, v in by_layer.items()},
+            "train_nll_by_layer": {str(k): v for k, v in nll_by_layer.items()}}

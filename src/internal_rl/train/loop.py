@@ -1,0 +1,130 @@
+"""The optimisation loop every stage shares: schedule, clipping, NaN guard, evaluation, checkpoints, resume.
+
+A stage supplies three functions and the loop does the rest:
+
+    batch_fn(step)  -> batch              deterministic in ``step`` (so a resumed run sees the same data)
+    loss_fn(batch)  -> (loss, {name: v})  the scalar to minimise and diagnostics to log
+    eval_fn()       -> {name: v}          held-out metrics (optional)
+
+Checkpoints hold the modules, the optimiser, the step, the RNG state and the metric history; a run killed at
+any point resumes from the last checkpoint and, because data and noise depend only on the step and the seed,
+ends with the same metrics as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from internal_rl.train.distributed import DistInfo, barrier
+from internal_rl.train.guard import check_finite
+from internal_rl.train.logging import Logger, progress
+from internal_rl.train.seeding import rng_state, set_rng_state
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Optimiser settings of a stage."""
+
+    steps: int
+    lr: float
+    weight_decay: float = 0.0
+    warmup_steps: int = 0
+    schedule: str = "constant"  # constant | cosine
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 0.0
+    checkpoint_every: int = 1_000
+    eval_every: int = 0  # 0 = evaluate only at the end
+
+    def lr_at(self, step: int) -> float:
+        """Linear warm-up, then constant or cosine decay to ``min_lr_ratio * lr``."""
+        if self.warmup_steps and step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        if self.schedule == "constant":
+            return self.lr
+        progress_ = (step - self.warmup_steps) / max(1, self.steps - self.warmup_steps)
+        cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
+        return self.lr * (self.min_lr_ratio + (1 - self.min_lr_ratio) * cos)
+
+
+def adamw(modules: list[nn.Module], lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW with decay on matrices only (biases and norm gains are not decayed), as in nanoGPT."""
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95))
+
+
+def fit(
+    *,
+    modules: dict[str, nn.Module],
+    optimizer: torch.optim.Optimizer,
+    schedule: Schedule,
+    batch_fn: Callable[[int], Any],
+    loss_fn: Callable[[Any], tuple[torch.Tensor, dict[str, float]]],
+    checkpoint_dir: Path,
+    eval_fn: Callable[[], dict[str, float]] | None = None,
+    logger: Logger | None = None,
+    dist: DistInfo = DistInfo(),
+    desc: str = "train",
+    meta: dict | None = None,
+) -> list[dict[str, float]]:
+    """Run (or resume) ``schedule.steps`` optimiser steps; returns the evaluation history."""
+    start, history = 0, []
+    if has_checkpoint(checkpoint_dir):
+        state, _ = load_checkpoint(checkpoint_dir, modules)
+        optimizer.load_state_dict(state["optimizer"])
+        set_rng_state(state["rng"])
+        start, history = state["step"], state["history"]
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+
+    def checkpoint(step: int) -> None:
+        if dist.is_main:
+            save_checkpoint(checkpoint_dir, modules,
+                            {"optimizer": optimizer.state_dict(), "rng": rng_state(), "step": step,
+                             "history": history}, meta={**(meta or {}), "step": step})
+        barrier(dist)
+
+    t0 = time.perf_counter()
+    bar = progress(total=schedule.steps, initial=start, desc=desc, enabled=dist.is_main)
+    for step in range(start, schedule.steps):
+        for g in optimizer.param_groups:
+            g["lr"] = schedule.lr_at(step)
+        for m in modules.values():
+            m.train()
+        loss, logs = loss_fn(batch_fn(step))
+        check_finite(loss, f"{desc} loss", step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if schedule.grad_clip > 0:
+            logs["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, schedule.grad_clip))
+        optimizer.step()
+        done = step + 1
+        bar.update(1)
+        if logger is not None and (done % 50 == 0 or done == schedule.steps):
+            logger.scalars(done, {**logs, "lr": schedule.lr_at(step)}, prefix="train/")
+        if eval_fn is not None and ((schedule.eval_every and done % schedule.eval_every == 0)
+                                    or done == schedule.steps):
+            for m in modules.values():
+                m.eval()
+            with torch.no_grad():
+                ev = {"step": done, "wall_time_s": time.perf_counter() - t0, **eval_fn()}
+            history.append(ev)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in ev.items() if k not in ("step", "wall_time_s")})
+            if logger is not None:
+                logger.scalars(done, ev, prefix="eval/")
+        if done % schedule.checkpoint_every == 0 or done == schedule.steps:
+            checkpoint(done)
+    bar.close()
+    for m in modules.values():
+        m.eval()
+    return history
