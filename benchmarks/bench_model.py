@@ -26,7 +26,7 @@ MAX_LEN = 100
 
 
 def sample_lengths(n: int, mean: float = 31.0, lo: int = 5, hi: int = MAX_LEN, seed: int = 0) -> torch.Tensor:
-    """Episode lengths lo + Geometric(p), clipped to [lo, hi]; p set so that the unclipped mean is ``mean``."""
+    """Lengths lo + Geometric(p) clipped to [lo, hi]; p chosen so that the unclipped mean is ``mean``."""
     gen = torch.Generator().manual_seed(seed)
     p = 1.0 / (mean - lo + 1.0)
     u = torch.rand(n, generator=gen)
@@ -91,7 +91,7 @@ def bench_training(encoder: str, bucketed: bool, dense_bce: bool, episodes: int 
 @torch.no_grad()
 def bench_decoding(batch_size: int = 1024, steps: int = 32, prefix_steps: int = 0,
                    cfg: TransformerConfig | None = None, seed: int = 0) -> dict:
-    """Cached decoding of ``steps`` steps for ``batch_size`` sequences; optionally the full-prefix baseline."""
+    """Cached decoding of ``steps`` steps for ``batch_size`` sequences; optionally the full-prefix one."""
     torch.manual_seed(seed)
     cfg = cfg or TransformerConfig()
     model = Transformer(cfg).eval()
@@ -116,7 +116,8 @@ def bench_decoding(batch_size: int = 1024, steps: int = 32, prefix_steps: int = 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--quick", action="store_true", help="fewer episodes/steps (~20 s)")
     args = parser.parse_args()
@@ -131,7 +132,8 @@ def main() -> None:
         "reference (dense, padded to 100)": bench_training("dense", bucketed=False, dense_bce=True,
                                                            episodes=episodes),
         "linear, padded to 100": bench_training("linear", bucketed=False, dense_bce=False, episodes=episodes),
-        "linear, length-bucketed": bench_training("linear", bucketed=True, dense_bce=False, episodes=episodes),
+        "linear, length-bucketed": bench_training("linear", bucketed=True, dense_bce=False,
+                                                  episodes=episodes),
     }
     ref = runs["reference (dense, padded to 100)"]["valid_tokens_per_s"]
     print(f"{'training':36s} {'tokens/s':>10s} {'valid tok/s':>12s} {'padding':>8s} {'vs ref':>7s}")

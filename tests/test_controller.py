@@ -44,7 +44,7 @@ def test_decoder_config_rejects_invalid_values_naming_the_field(field, value):
 def test_hyper_decoder_shapes_and_identity_at_init():
     torch.manual_seed(0)
     dec = HyperDecoder(DecoderConfig(latent_dim=4, hidden=32, rank=16, width=64))
-    z = torch.nn.functional.one_hot(torch.tensor([[0, 1, 3], [2, 2, 0]]), 4).float()  # (B, T, Z) steering codes
+    z = torch.nn.functional.one_hot(torch.tensor([[0, 1, 3], [2, 2, 0]]), 4).float()  # (B, T, Z) codes
     A, Bm = dec(z)
     assert A.shape == Bm.shape == (2, 3, 64, 16)
     assert dec.matrix(z).shape == (2, 3, 64, 64)

@@ -300,6 +300,48 @@ def test_reset_state_restarts_only_finished_rows():
     assert beta[0] == 1.0 and beta[2] == 1.0 and beta[1] < 1.0
 
 
+def test_with_real_transformer_cached_rollout_equals_parallel_path():
+    """Alg. 1 ingredients on the real base model: lower (cached) -> β, z -> ê = e + U e -> upper (cached)
+    gives the parallel path's β, z and action log-probs; training leaves the frozen base model untouched."""
+    from internal_rl.models.transformer import Transformer, TransformerConfig
+
+    torch.manual_seed(0)
+    tf = Transformer(TransformerConfig(depth=2, width=D, heads=2, mlp=16, num_buckets=8, max_distance=16))
+    tf.requires_grad_(False)
+    layer = 1
+    m = make_model()
+    B, T = 2, 6
+    obs = torch.randint(0, tf.cfg.obs_dim, (B, T, 13))
+    mask = torch.ones(B, T, dtype=torch.bool)
+    noise = torch.randn(B, T, Z)
+
+    def upper_fn(x: Tensor) -> Tensor:
+        return tf.upper(x, layer, with_obs=False)[0]
+
+    with torch.no_grad():
+        e = tf.lower(obs, layer)  # (B, T, D)
+        trace = m.encode(e, mask, noise)
+        logp = m.action_log_probs(e, trace, upper_fn)
+        s = m.embed(e, mask)
+        cache, state = tf.new_cache(B, T), m.init_state(B)
+        for t in range(T):
+            e_t = tf.lower(obs[:, t:t + 1], layer, cache)[:, 0]  # (B, D)
+            out = m.posterior_step(e_t, s, noise[:, t], state)
+            logits = tf.upper(m.control(e_t, out.z)[:, None], layer, cache, with_obs=False)[0][:, 0]
+            torch.testing.assert_close(out.beta, trace.beta[:, t], atol=1e-5, rtol=0)
+            torch.testing.assert_close(out.z, trace.z[:, t], atol=1e-5, rtol=0)
+            torch.testing.assert_close(torch.log_softmax(logits, -1), logp[:, t], atol=1e-5, rtol=0)
+            state = out.state
+
+    before = {k: v.clone() for k, v in tf.state_dict().items()}
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    loss, _ = m(e, mask, torch.randint(0, 4, (B, T)), upper_fn, noise)
+    loss.backward()
+    assert m.encoder.net[0].weight.grad.abs().sum() > 0
+    opt.step()
+    assert all(torch.equal(v, before[k]) for k, v in tf.state_dict().items())
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Learning test: switches are discovered at the boundaries of a hidden piecewise-constant code.
 # ----------------------------------------------------------------------------------------------------------

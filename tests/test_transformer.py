@@ -1,4 +1,4 @@
-"""Base model: cached == full, split == full, linear == dense, causality, relative bias, a small learning test."""
+"""Base model: cached == full, split == full, linear == dense, causality, relative bias, learning."""
 
 import math
 import time
@@ -18,7 +18,7 @@ from internal_rl.models import (
 
 torch.set_num_threads(1)
 
-# num_buckets 8 / max_distance 12 so that sequences of ~20 steps reach the log-spaced and the saturated buckets
+# num_buckets 8 / max_distance 12: sequences of ~20 steps reach the log-spaced and the saturated buckets
 TINY = dict(depth=3, width=32, heads=4, mlp=48, num_buckets=8, max_distance=12, conv_channels=4)
 
 
@@ -115,7 +115,7 @@ def test_lower_upper_split_equals_forward_at_every_layer(encoder):
 
 @pytest.mark.parametrize("layer", [0, 1, 3])
 def test_cached_lower_then_upper_each_step_equals_forward(layer):
-    """The internal-RL loop: lower(o_t, l, cache) then upper(ê_t, l, cache) at every step, one shared cache."""
+    """The internal-RL loop: lower(o_t, l, cache) then upper(ê_t, l, cache) each step, one shared cache."""
     model = make_model("conv")
     obs = random_obs(2, 15, model.cfg, torch.Generator().manual_seed(3))
     with torch.no_grad():
@@ -166,7 +166,8 @@ def t5_unidirectional_bucket(relative_position: int, num_buckets: int, max_dista
     max_exact = num_buckets // 2
     if n < max_exact:
         return n
-    large = max_exact + int(math.log(n / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact))
+    ratio = math.log(n / max_exact) / math.log(max_distance / max_exact)
+    large = max_exact + int(ratio * (num_buckets - max_exact))
     return min(large, num_buckets - 1)
 
 

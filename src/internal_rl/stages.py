@@ -174,3 +174,86 @@ def steer(ctx: Context) -> dict:
     return {"post_task_success": by_layer[main_layer], "post_task_success_unsteered": unsteered,
             "layer": main_layer, "success_by_layer": {str(k): v for k, v in by_layer.items()},
             "train_nll_by_layer": {str(k): v for k, v in nll_by_layer.items()}}
+
+
+# ------------------------------------------------------------------------------------------------ discover
+def metacontroller_config(cfg: RunConfig, switching: str = "learned", alpha: float | None = None):
+    from internal_rl.metacontroller import MetacontrollerConfig
+
+    d = cfg.discover
+    return MetacontrollerConfig(width=cfg.model.width, latent_dim=d.latent_dim, history_dim=d.history_dim,
+                                embed_dim=d.embed_dim, encoder_hidden=d.encoder_hidden,
+                                decoder_hidden=d.decoder_hidden, rank=d.rank,
+                                alpha=d.alpha if alpha is None else alpha, switching=switching)
+
+
+def train_metacontroller(ctx: Context, name: str, *, seed: int, switching: str = "learned",
+                         alpha: float | None = None, steps: int | None = None, cotrain: bool = False):
+    """Train (or resume) one metacontroller under ``discover/<name>``; returns (base, mc, eval metrics, traces)."""
+    from internal_rl.metacontroller import Metacontroller
+    from internal_rl.metacontroller.train import DiscoveryTrainer, evaluate_discovery
+
+    cfg, dc = ctx.cfg, ctx.cfg.discover
+    layer = cfg.layer(dc.layer)
+    torch.manual_seed(seed)
+    if cotrain:  # base model trained jointly from scratch (Fig. 7 ablation)
+        base = build_model(cfg).to(ctx.device)
+    else:
+        base = load_base_model(ctx)
+    mc = Metacontroller(metacontroller_config(cfg, switching, alpha)).to(ctx.device)
+    trainer = DiscoveryTrainer(base, mc, load_dataset(ctx, "meta"), layer=layer, batch_size=dc.batch_size,
+                               seed=seed, device=ctx.device, cotrain=cotrain)
+    modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
+    steps = steps or dc.steps
+    logger = Logger(ctx.path("discover", name, "tb"))
+    fit(modules=modules, optimizer=adamw(list(modules.values()), dc.lr, dc.weight_decay),
+        schedule=Schedule(steps=steps, lr=dc.lr, weight_decay=dc.weight_decay, warmup_steps=min(100, steps // 10),
+                          grad_clip=1.0, checkpoint_every=dc.checkpoint_every),
+        batch_fn=trainer.batch, loss_fn=trainer.loss, checkpoint_dir=ctx.path("discover", name, "checkpoint"),
+        logger=logger, desc=f"discover {name}")
+    logger.close()
+    base.eval()
+    for p in base.parameters():
+        p.requires_grad_(False)
+    metrics, traces = evaluate_discovery(base, mc, load_dataset(ctx, "eval"), layer=layer,
+                                         episodes=cfg.pretrain.eval_episodes, device=ctx.device,
+                                         max_steps=cfg.env.max_steps)
+    return base, mc, metrics, traces
+
+
+def discover(ctx: Context) -> dict:
+    """Metacontrollers (3 seeds), the beta = 1 and co-trained ablations, and the alpha rate-distortion sweep."""
+    from internal_rl.analysis.switching import plot_beta_traces
+    from internal_rl.report.figures import plot_rate_distortion
+
+    cfg, dc = ctx.cfg, ctx.cfg.discover
+    if not ctx.dist.is_main:
+        return {}
+    per_seed = []
+    for k in range(dc.seeds):
+        _, _, m, traces = train_metacontroller(ctx, f"seed{k}", seed=cfg.seed * 100 + k)
+        per_seed.append(m)
+        if k == 0:
+            plot_beta_traces(traces["beta"], traces["subgoal"], traces["lengths"],
+                             ctx.path("discover", "beta_traces.png"), n=4)
+    _, _, always, _ = train_metacontroller(ctx, "always", seed=cfg.seed * 100, switching="always")
+    _, _, cotrained, traces = train_metacontroller(ctx, "cotrained", seed=cfg.seed * 100, cotrain=True,
+                                                   steps=dc.cotrain_steps or cfg.pretrain.steps)
+    plot_beta_traces(traces["beta"], traces["subgoal"], traces["lengths"],
+                     ctx.path("discover", "beta_traces_cotrained.png"), n=4)
+    sweep = []
+    if dc.sweep_steps:
+        for alpha in dc.alpha_sweep:
+            _, _, m, _ = train_metacontroller(ctx, f"alpha{alpha:g}", seed=cfg.seed * 100, alpha=alpha,
+                                              steps=dc.sweep_steps)
+            sweep.append({"alpha": alpha, "action_nll": m["action_nll"], "kl": m["kl"], "switch_f1": m["f1"]})
+        plot_rate_distortion(sweep, ctx.path("discover", "rate_distortion.png"))
+    keys = ["f1", "precision", "recall", "switches_per_episode", "subgoals_per_episode", "action_nll", "kl",
+            "fraction_beta_mid"]
+    median = {k: float(np.median([m[k] for m in per_seed])) for k in keys}
+    return {"switch_f1": median["f1"], "switch_precision": median["precision"],
+            "switch_recall": median["recall"], "switches_per_episode": median["switches_per_episode"],
+            "subgoals_per_episode": median["subgoals_per_episode"], "action_nll": median["action_nll"],
+            "kl": median["kl"], "fraction_beta_mid": median["fraction_beta_mid"], "alpha": dc.alpha,
+            "per_seed": per_seed, "no_temporal_abstraction": always, "cotrained": cotrained,
+            "rate_distortion": sweep, "layer": cfg.layer(dc.layer)}

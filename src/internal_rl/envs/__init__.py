@@ -28,6 +28,7 @@ from internal_rl.envs.core import (
     reset,
     reset_with_layout,
     sample_layouts,
+    shortest_completion,
     solvable,
     step,
     validate_layout,
@@ -61,6 +62,6 @@ __all__ = [
     "PRETRAIN_TASKS", "UNREACHABLE", "EnvState", "GridParams", "GridPinpad", "GridPinpadVector", "Task",
     "abstract_transitions", "agent_obs_index", "as_task_array", "cell_of", "check_actions", "coords_of",
     "distance_maps", "layout_obs_indices", "letters_of", "move_table", "obs_indices", "obs_onehot", "observation",
-    "pad_tasks", "parse_layout", "replace_envs", "reset", "reset_with_layout", "sample_layouts", "solvable", "step",
+    "pad_tasks", "parse_layout", "replace_envs", "reset", "reset_with_layout", "sample_layouts", "shortest_completion", "solvable", "step",
     "subgoal_of", "task_from_letters", "validate_layout", "validate_task",
 ]

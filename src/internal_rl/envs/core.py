@@ -455,19 +455,29 @@ def steps_to(state: EnvState, start: np.ndarray, colour: np.ndarray) -> np.ndarr
     return d.min(1)
 
 
-def solvable(state: EnvState) -> np.ndarray:
-    """(B,) whether the rest of each task is solvable from the current state: every next colour reachable from the
-    previous one (from the agent for the first remaining one) without entering a wall or any other colour."""
+def shortest_completion(state: EnvState) -> np.ndarray:
+    """(B,) int64 fewest actions that complete the rest of each task from the current state (a large number if
+    some next colour cannot be reached from the previous one without entering a wall or another colour)."""
     B, K = state.num_envs, state.task.shape[1]
     rows = np.arange(B)
-    ok = np.ones(B, dtype=bool)
+    total = np.zeros(B, dtype=np.int64)
     prev = state.agent
     for k in range(K):  # over task positions (<= 12), not environments
         tgt = state.task[:, k]
         active = (k >= state.progress) & (k < state.task_len)
-        ok &= ~active | (steps_to(state, prev, tgt) < UNREACHABLE)
+        legs = steps_to(state, prev, tgt).astype(np.int64)  # moves to a neighbour of the colour on a shortest path
+        legs = np.where(legs < UNREACHABLE, legs + 1, 10**6)  # + the move onto the colour
+        total += np.where(active, legs, 0)
         prev = np.where(active, state.colors[rows, np.maximum(tgt, 0)], prev)
-    return ok
+    return total
+
+
+def solvable(state: EnvState) -> np.ndarray:
+    """(B,) whether the rest of each task can be completed before the horizon: every next colour reachable from
+    the previous one (from the agent for the first remaining one) without entering a wall or any other colour,
+    and the shortest way through all of them no longer than the steps left. (The horizon clause only matters for
+    long tasks: about 1% of the post-training task's reachable layouts need more than 100 steps.)"""
+    return shortest_completion(state) <= state.params.max_steps - state.t
 
 
 def grid_coords(cells: Iterable[int], size: int = 7) -> list[tuple[int, int]]:

@@ -6,6 +6,7 @@ from internal_rl.experts.shortest_path import (
     expert_act,
     expert_action_probs,
     expert_policy,
+    nonterminating_action_mask,
     optimal_action_mask,
     safe_action_mask,
     sample_actions,
@@ -13,5 +14,5 @@ from internal_rl.experts.shortest_path import (
 
 __all__ = [
     "ShortestPathExpert", "action_distances", "expert_act", "expert_action_probs", "expert_policy",
-    "optimal_action_mask", "safe_action_mask", "sample_actions",
+    "nonterminating_action_mask", "optimal_action_mask", "safe_action_mask", "sample_actions",
 ]

@@ -5,10 +5,12 @@ and every non-target colour are obstacles. Shortest paths come from the BFS dist
 (:func:`internal_rl.envs.core.distance_maps`, cached per episode): the distance-to-go of action a from cell s is
 ``dist[target, move(s, a)]`` (a no-op move stays on s, so it is never optimal).
 
-Epsilon noise: with probability ε the action is uniform over the *safe* actions, those that do not enter a wrong
-colour (moving onto the target, into a wall or off the grid is safe), so noise never ends an episode early.
-If no action reaches the target (possible only on a fixed, unsolvable layout) the expert is uniform over the safe
-actions, and uniform over all four if none is safe.
+Epsilon noise: with probability ε the action is uniform over the *safe* actions (:func:`safe_action_mask`): those
+that do not terminate the episode, now or inevitably later. SPEC §1.4 says "non-terminating"; taken one step at a
+time that still lets noise walk into a pocket whose every exit is a wrong colour (seen on ~0.1% of episodes at
+ε = 1), so safe actions are those after which the current target stays reachable. If no action reaches the
+target (possible only on a fixed, unsolvable layout) the expert falls back to the non-terminating actions, and to
+all four if none is.
 
 Batched functions take an :class:`EnvState` of B environments; :class:`ShortestPathExpert` is the single-env view
 for a :class:`~internal_rl.envs.GridPinpad`.
@@ -45,11 +47,28 @@ def optimal_action_mask(state: EnvState) -> np.ndarray:
     return (d == best) & (best < UNREACHABLE)
 
 
-def safe_action_mask(state: EnvState) -> np.ndarray:
+def nonterminating_action_mask(state: EnvState) -> np.ndarray:
     """(B, 4) bool: actions that do not move onto a colour other than the current target."""
     nb, code = _next_cells(state)
     colour = (code >= 0) & (code < state.params.num_colors) & (nb != state.agent[:, None])
     return ~colour | (code == state.target[:, None])
+
+
+def safe_action_mask(state: EnvState) -> np.ndarray:
+    """(B, 4) bool: the support of the ε-noise. Actions after which the current target can still be reached:
+    moves onto the target or onto an empty cell connected to it, and no-op moves when the target is reachable from
+    here. They never enter a wrong colour, nor a pocket whose every exit is a wrong colour, so noise cannot end an
+    episode on a solvable layout (except by the horizon). Where no action qualifies (fixed unsolvable layouts):
+    the non-terminating actions, else all four."""
+    d = action_distances(state)  # (B, 4); a no-op gives the distance of the current cell
+    reach = d < UNREACHABLE
+    nb, _ = _next_cells(state)
+    safe = reach | ((nb == state.agent[:, None]) & reach.any(1, keepdims=True))
+    none = ~safe.any(1)
+    if none.any():
+        safe[none] = nonterminating_action_mask(state)[none]
+        safe[~safe.any(1)] = True
+    return safe
 
 
 def _uniform(mask: np.ndarray) -> np.ndarray:
@@ -57,13 +76,12 @@ def _uniform(mask: np.ndarray) -> np.ndarray:
 
 
 def expert_action_probs(state: EnvState) -> np.ndarray:
-    """(B, 4) float64: the noiseless expert, uniform over optimal actions (fallbacks in the module docstring)."""
+    """(B, 4) float64: the noiseless expert, uniform over optimal actions (uniform over the safe actions where the
+    target is unreachable)."""
     opt = optimal_action_mask(state)
-    safe = safe_action_mask(state)
     none = ~opt.any(1)
     if none.any():
-        opt = np.where(none[:, None], safe, opt)
-        opt[~opt.any(1)] = True
+        opt[none] = safe_action_mask(state)[none]
     return _uniform(opt)
 
 
@@ -73,9 +91,7 @@ def expert_policy(state: EnvState, epsilon: float = 0.0) -> np.ndarray:
         raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
     probs = expert_action_probs(state)
     if epsilon > 0:
-        safe = safe_action_mask(state)
-        safe[~safe.any(1)] = True
-        probs = (1.0 - epsilon) * probs + epsilon * _uniform(safe)
+        probs = (1.0 - epsilon) * probs + epsilon * _uniform(safe_action_mask(state))
     return probs
 
 
@@ -137,6 +153,7 @@ __all__ = [
     "expert_act",
     "expert_action_probs",
     "expert_policy",
+    "nonterminating_action_mask",
     "optimal_action_mask",
     "safe_action_mask",
     "sample_actions",

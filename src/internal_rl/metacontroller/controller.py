@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -52,10 +51,10 @@ def dense_matrix(A: Tensor, Bm: Tensor) -> Tensor:
 class HyperDecoder(nn.Module):
     """f_hyp: z (..., Z) -> A, B (..., D, R) via Linear(Z, hidden) -> ReLU -> two heads Linear(hidden, D*R).
 
-    Initialisation: hidden layer and A-head with variance scaling Var(W) = 1 / fan_in; the B-head's weights and
-    bias are **zero**, so U = A Bᵀ = 0 and ê = e exactly at initialisation for every z (the controlled model
-    starts as the base model; LoRA's choice). Gradients reach the B-head at the first step (∂L/∂B = e (Aᵀ g)ᵀ
-    with A ≠ 0) and the rest of the decoder (and z) from the second step on.
+    Initialisation: hidden layer and A-head with variance scaling Var(W) = 1 / fan_in; the B-head's weights
+    and bias are **zero**, so U = A Bᵀ = 0 and ê = e exactly at initialisation for every z (the controlled
+    model starts as the base model; LoRA's choice). Gradients reach the B-head at the first step
+    (∂L/∂B = e (Aᵀ g)ᵀ with A ≠ 0) and the rest of the decoder (and z) from the second step on.
     """
 
     def __init__(self, cfg: DecoderConfig | None = None):

@@ -70,7 +70,7 @@ class Metacontroller(nn.Module):
     """Higher-order, partly non-causal sequence model whose codes steer the base model's residual stream.
 
     Glossary (the words "encoder"/"decoder" are the metacontroller's own, not the base model's):
-        e_t      residual vector of the *base model* after block l at step t (the input; never trained here)
+        e_t      base-model residual after block l at step t (the input; trained only when co-training)
         s        non-causal sequence embedding of e_{1:T} (training only; discarded for internal RL)
         h_t      causal history of e_{1:t}
         μ, σ     encoder posterior over the proposed code z̃_t (non-causal through s; discarded for RL)

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from internal_rl.data import EpisodeBatch, EpisodeDataset, LengthBucketSampler
+from internal_rl.data import EpisodeBatch, EpisodeDataset
+from internal_rl.train.batches import StepBatches
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
 
 
@@ -60,19 +61,8 @@ class Pretrainer:
                  dist: DistInfo = DistInfo()):
         self.model, self.train, self.heldout = model, train, heldout
         self.obs_weight, self.device, self.dist = obs_weight, device, dist
-        self.sampler = LengthBucketSampler(train.lengths, batch_size=batch_size, seed=seed, shuffle=True)
-        self._epoch, self._batches = -1, []
+        self.batch = StepBatches(train, batch_size, seed, device, dist)
         self.eval_indices = torch.arange(min(eval_episodes, len(heldout))).numpy()
-
-    def batch(self, step: int) -> EpisodeBatch:
-        """The global batch of ``step`` (a pure function of step and seed), sliced to this rank."""
-        per_epoch = len(self.sampler)
-        epoch, i = divmod(step, per_epoch)
-        if epoch != self._epoch:
-            self.sampler.set_epoch(epoch)
-            self._epoch, self._batches = epoch, list(self.sampler)
-        idx = self._batches[i][self.dist.rank :: self.dist.world_size]
-        return self.train.batch(idx).to(self.device)
 
     def loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
         s = batch_losses(self.model, batch, with_obs=self.obs_weight > 0)
@@ -85,11 +75,27 @@ class Pretrainer:
 
     @torch.no_grad()
     def evaluate(self, batch_size: int = 256) -> dict[str, float]:
-        """Held-out action NLL and accuracy over valid steps."""
+        """Held-out action NLL and accuracy over valid steps, plus a quick probe of the subgoal at every layer.
+
+        The quick probe (trained on the first half of the held-out episodes, scored on the second) tracks the
+        emergence of the latent subgoal during training; the probe stage does the full-size measurement.
+        """
         model = getattr(self.model, "module", self.model)
         totals = torch.zeros(3)
         for start in range(0, len(self.eval_indices), batch_size):
             b = self.heldout.batch(self.eval_indices[start : start + batch_size]).to(self.device)
             s = batch_losses(model, b, with_obs=False)
             totals += torch.stack([s.action_nll, s.correct.float(), s.count.float()]).cpu()
-        return {"action_nll": float(totals[0] / totals[2]), "action_accuracy": float(totals[1] / totals[2])}
+        out = {"action_nll": float(totals[0] / totals[2]), "action_accuracy": float(totals[1] / totals[2])}
+        return {**out, **self.quick_probe(model)}
+
+    def quick_probe(self, model: nn.Module) -> dict[str, float]:
+        from internal_rl.analysis import probe as P
+
+        half = len(self.eval_indices) // 2
+        x, y = P.residual_features(model, self.heldout, 2 * half, self.device)
+        n_train = int(self.heldout.lengths[:half].sum())
+        x_tr, x_te = P.standardize(x[:n_train], x[n_train:])
+        w, b = P.train_probes(x_tr, y[:n_train], steps=300, batch_size=1024, lr=1e-2, weight_decay=0.0, seed=0)
+        acc = P.probe_accuracy(x_te, y[n_train:], w, b)
+        return {f"probe_layer{i}": a for i, a in enumerate(acc)}

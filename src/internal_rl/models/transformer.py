@@ -1,7 +1,7 @@
 """Causal transformer base model over observations (SPEC §2, paper App. C.1 / D.1).
 
-Reads o_1..o_t and predicts a_t (categorical over 4 actions) and o_{t+1} (independent Bernoulli per unit of the
-637-dim one-hot). Pre-norm blocks, T5-style causal relative-position attention bias, ReLU MLP.
+Reads o_1..o_t and predicts a_t (categorical over 4 actions) and o_{t+1} (independent Bernoulli per unit of
+the 637-dim one-hot). Pre-norm blocks, T5-style causal relative-position attention bias, ReLU MLP.
 
 Dimension letters: B batch, T time (new steps), S key length (cached + new), D width n_e, H heads,
 K head dim (D / H), L depth, A actions, O observation size (7*7*13 = 637), N ones per observation (13).
@@ -18,12 +18,12 @@ Incremental decoding: a :class:`KVCache` holds per-layer keys/values and a per-l
 everything cached and append; each call advances only the layers it runs. All batch rows share positions.
 Use the cache under ``torch.no_grad()``: it is written in place.
 
-Initialisation (exact rule): every weight matrix W mapping fan_in inputs (Linear, Conv2d, the embedding table of
-the "linear" encoder with fan_in = O, as for the dense matrix it replaces) is drawn from a normal truncated at
-±2 std, rescaled so that Var(W) = init_scale / fan_in (Haiku/Flax ``VarianceScaling(init_scale, "fan_in",
-"truncated_normal")``). Exception: the two hidden convolutions of the "conv" encoder use scale 2 (He init, they
-feed ReLUs). Biases are 0, LayerNorms (1, 0), relative-position bias tables 0 (attention starts uniform over
-the past).
+Initialisation (exact rule): every weight matrix W mapping fan_in inputs (Linear, Conv2d, the embedding table
+of the "linear" encoder with fan_in = O, as for the dense matrix it replaces) is drawn from a normal truncated
+at ±2 std, rescaled so that Var(W) = init_scale / fan_in (Haiku/Flax ``VarianceScaling(init_scale, "fan_in",
+"truncated_normal")``). Exception: the two hidden convolutions of the "conv" encoder use scale 2 (He init,
+they feed ReLUs). Biases are 0, LayerNorms (1, 0), relative-position bias tables 0 (attention starts uniform
+over the past).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class TransformerOutput(NamedTuple):
 
 
 def observation_nll(obs_logits: Tensor, next_obs_idx: Tensor) -> Tensor:
-    """-log p(o_{t+1} | o_{1:t}) under independent Bernoullis, summed over the O units: (..., O), (..., N) -> (...).
+    """-log p(o_{t+1} | o_{1:t}), independent Bernoullis summed over the O units: (..., O), (..., N) -> (...).
 
     Equals ``binary_cross_entropy_with_logits(obs_logits, one_hot).sum(-1)`` without building the one-hot:
     Σ_j softplus(x_j) - Σ_{j: o_j = 1} x_j (the N indices of an observation are distinct).
@@ -107,8 +107,8 @@ def one_hot_observation(obs_idx: Tensor, obs_dim: int, dtype: torch.dtype = torc
 def relative_position_bucket(distance: Tensor, num_buckets: int, max_distance: int) -> Tensor:
     """T5 unidirectional bucketing of distance = query_pos - key_pos >= 0 (keys in the future are masked).
 
-    Distances 0..num_buckets/2-1 get their own bucket; larger ones share log-spaced buckets up to max_distance,
-    beyond which everything falls in the last bucket.
+    Distances 0..num_buckets/2-1 get their own bucket; larger ones share log-spaced buckets up to
+    max_distance, beyond which everything falls in the last bucket.
     """
     max_exact = num_buckets // 2
     log_ratio = torch.log(distance.clamp(min=1).float() / max_exact) / math.log(max_distance / max_exact)
@@ -149,12 +149,12 @@ class KVCache:
         return self.k[layer][:, :, :end], self.v[layer][:, :, :end]
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Observation encoders: (B, T, N) indices -> (B, T, D) = e_0
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 class EmbeddingSumEncoder(nn.Module):
-    """The paper's linear map W o + b of the one-hot o, computed as the sum of the N rows of Wᵀ that o selects."""
+    """The paper's linear map W o + b of the one-hot o, computed as the sum of the N rows of Wᵀ o selects."""
 
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
@@ -199,9 +199,9 @@ class ConvEncoder(nn.Module):
         return self.out(h.flatten(1)).view(*obs_idx.shape[:-1], -1)  # (B, T, D)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Blocks
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 class CausalSelfAttention(nn.Module):
     """Multi-head causal attention with a T5 relative-position bias owned by this layer.
@@ -218,7 +218,7 @@ class CausalSelfAttention(nn.Module):
         self.rel_bias = nn.Embedding(cfg.num_buckets, cfg.heads)
 
     def attention_bias(self, start: int, t_new: int, t_total: int) -> Tensor:
-        """Additive mask (1, H, T, S) for queries at start..start+T-1 over keys 0..S-1: bias(q - k), -inf if k > q."""
+        """Additive mask (1, H, T, S); queries start..start+T-1, keys 0..S-1: bias(q - k), -inf if k > q."""
         device = self.rel_bias.weight.device
         q_pos = torch.arange(start, start + t_new, device=device)
         k_pos = torch.arange(t_total, device=device)
@@ -266,9 +266,9 @@ class Block(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Model
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 def _variance_scaling_(weight: Tensor, scale: float) -> None:
     """Truncated normal (±2 std) with Var = scale / fan_in, fan_in = weight[0].numel() (Linear, Conv2d)."""
@@ -293,7 +293,8 @@ class Transformer(nn.Module):
     def reset_parameters(self) -> None:
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Conv2d)):
-                _variance_scaling_(module.weight, 2.0 if isinstance(module, nn.Conv2d) else self.cfg.init_scale)
+                scale = 2.0 if isinstance(module, nn.Conv2d) else self.cfg.init_scale
+                _variance_scaling_(module.weight, scale)
                 nn.init.zeros_(module.bias)
             elif isinstance(module, nn.LayerNorm):
                 module.reset_parameters()
@@ -305,7 +306,7 @@ class Transformer(nn.Module):
 
     def new_cache(self, batch_size: int, max_len: int, device: torch.device | str | None = None,
                   dtype: torch.dtype | None = None) -> KVCache:
-        """Empty cache for ``batch_size`` sequences of up to ``max_len`` steps (defaults: the model's device/dtype)."""
+        """Empty cache for ``batch_size`` sequences of up to ``max_len`` steps (default: model dtype)."""
         ref = self.action_head.weight
         shape = (batch_size, self.cfg.heads, max_len, self.cfg.head_dim)  # (B, H, max_len, K)
         kw = {"device": device or ref.device, "dtype": dtype or ref.dtype}
@@ -331,7 +332,7 @@ class Transformer(nn.Module):
 
     def upper(self, e: Tensor, layer: int, cache: KVCache | None = None,
               with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
-        """Blocks layer+1..L, final norm and heads: e_layer (B, T, D) -> (action logits, obs logits or None)."""
+        """Blocks layer+1..L, final norm, heads: e_layer (B, T, D) -> (action logits, obs logits | None)."""
         self._check_layer(layer)
         for i in range(layer, self.cfg.depth):
             e = self.blocks[i](e, cache, i)

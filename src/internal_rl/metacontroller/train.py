@@ -1,0 +1,78 @@
+"""Discovery: training the metacontroller by the ELBO of Eq. 3 with the base model frozen (SPEC §5).
+
+The base model's parameters never change (the caller freezes them), but the loss reaches the metacontroller
+*through* the base model's upper blocks l+1..L. With ``cotrain=True`` the base model is trained jointly from
+scratch instead (the paper's co-training ablation, Fig. 7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from internal_rl.analysis.switching import switch_alignment
+from internal_rl.data import EpisodeDataset
+from internal_rl.metacontroller.model import Metacontroller
+from internal_rl.train.batches import StepBatches
+
+
+class DiscoveryTrainer:
+    """Batches (with their ε noise) and the Eq. 3 loss for :func:`internal_rl.train.loop.fit`."""
+
+    def __init__(self, base: nn.Module, mc: Metacontroller, dataset: EpisodeDataset, *, layer: int,
+                 batch_size: int, seed: int, device: torch.device, cotrain: bool = False):
+        self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
+        self.batches = StepBatches(dataset, batch_size, seed, device)
+
+    def upper_fn(self, x: Tensor) -> Tensor:
+        return self.base.upper(x, self.layer, with_obs=False)[0]  # (B, T, A)
+
+    def residuals(self, obs_idx: Tensor) -> Tensor:
+        if self.cotrain:
+            return self.base.lower(obs_idx, self.layer)
+        with torch.no_grad():
+            return self.base.lower(obs_idx, self.layer)  # (B, T, D): nothing below layer l is trained
+
+    def batch(self, step: int):
+        b = self.batches(step)
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        noise = torch.randn(*b.mask.shape, self.mc.cfg.latent_dim, generator=g).to(b.mask.device)  # (B, T, Z)
+        return b, noise
+
+    def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
+        b, noise = batch
+        e = self.residuals(b.obs_idx[:, :-1])
+        return self.mc(e, b.mask, b.actions, self.upper_fn, noise)
+
+
+@torch.no_grad()
+def evaluate_discovery(base: nn.Module, mc: Metacontroller, dataset: EpisodeDataset, *, layer: int,
+                       episodes: int, device: torch.device, max_steps: int = 100,
+                       batch_size: int = 256) -> tuple[dict, dict]:
+    """Held-out NLL, KL and switch alignment at the posterior mean (ε = 0).
+
+    Returns (metrics, traces) with traces = {beta (N, T), subgoal (N, T), lengths (N,)} as NumPy arrays.
+    """
+    base.eval()
+    mc.eval()
+    n = min(episodes, len(dataset))
+    betas, labels, lengths = [], [], []
+    sums = np.zeros(3)
+    for start in range(0, n, batch_size):
+        b = dataset.batch(np.arange(start, min(n, start + batch_size))).to(device)
+        e = base.lower(b.obs_idx[:, :-1], layer)
+        noise = torch.zeros(*b.mask.shape, mc.cfg.latent_dim, device=device)
+        _, logs = mc(e, b.mask, b.actions, lambda x: base.upper(x, layer, with_obs=False)[0], noise)
+        count = float(b.mask.sum())
+        sums += np.array([logs["nll"] * count, logs["kl"] * count, count])
+        trace = mc.encode(e, b.mask, noise)
+        pad = max_steps - b.mask.shape[1]
+        betas.append(np.pad(trace.beta.cpu().numpy(), ((0, 0), (0, pad))))
+        labels.append(np.pad(b.subgoal.cpu().numpy(), ((0, 0), (0, pad))))
+        lengths.append(b.lengths.cpu().numpy())
+    beta, subgoal, lens = np.concatenate(betas), np.concatenate(labels), np.concatenate(lengths)
+    metrics = {"action_nll": sums[0] / sums[2], "kl": sums[1] / sums[2],
+               **switch_alignment(beta, subgoal, lens)}
+    return metrics, {"beta": beta, "subgoal": subgoal, "lengths": lens}
+
