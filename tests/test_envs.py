@@ -79,31 +79,34 @@ def layout_from_cells(cells):
     return {"colors": rc[:O], "walls": rc[O : O + W], "agent": rc[O + W]}
 
 
-def python_reachable(layout, start, goal_colour):
-    """BFS over empty cells (walls and all colours are obstacles) from start to the goal colour's cell."""
+def python_steps(layout, start, goal_colour):
+    """Fewest moves from start onto the goal colour through empty cells (walls and all colours are obstacles),
+    None if it cannot be reached."""
     colors, walls = [tuple(c) for c in layout["colors"]], {tuple(w) for w in layout["walls"]}
     goal = colors[goal_colour]
     blocked = walls | set(colors)
-    seen, q = {tuple(start)}, deque([tuple(start)])
+    seen, q = {tuple(start)}, deque([(tuple(start), 0)])
     while q:
-        r, c = q.popleft()
+        (r, c), d = q.popleft()
         for dr, dc in DELTAS:
             n = (r + dr, c + dc)
             if n == goal:
-                return True
+                return d + 1
             if 0 <= n[0] < G and 0 <= n[1] < G and n not in blocked and n not in seen:
                 seen.add(n)
-                q.append(n)
-    return False
+                q.append((n, d + 1))
+    return None
 
 
-def python_solvable(layout, task):
-    prev = layout["agent"]
+def python_solvable(layout, task, horizon=T):
+    """Every colour reachable from the previous one, and the whole task within the horizon."""
+    prev, total = layout["agent"], 0
     for k in task:
-        if not python_reachable(layout, prev, k):
+        d = python_steps(layout, prev, k)
+        if d is None:
             return False
-        prev = layout["colors"][k]
-    return True
+        prev, total = layout["colors"][k], total + d
+    return total <= horizon
 
 
 layouts = st.permutations(list(range(G * G))).map(lambda p: layout_from_cells(p[: O + W + 1]))
@@ -324,14 +327,17 @@ def test_reset_layouts_are_uniform_and_distinct():
     np.testing.assert_array_equal(a.agent, b.agent)
 
 
-def test_distance_maps_match_python_bfs():
+@pytest.mark.parametrize("params", [GridParams(), GridParams(size=4, num_colors=4, num_walls=1),
+                                    GridParams(size=8, num_colors=8, num_walls=10), GridParams(size=3, num_walls=0)])
+def test_distance_maps_match_python_bfs(params):
     rng = np.random.default_rng(2)
-    s = core.reset(rng, PRETRAIN_TASKS[0], num_envs=40, solvable_only=False)
+    task = tuple(range(min(params.num_colors, 4)))
+    s = core.reset(rng, task, params, num_envs=40, solvable_only=False)
     dist = core.distance_maps(s)
-    mv = core.move_table(G)
+    mv = core.move_table(params.size)
     for b in range(40):
-        for k in range(O):
-            d = np.full(G * G, core.UNREACHABLE)
+        for k in range(params.num_colors):
+            d = np.full(params.num_cells, core.UNREACHABLE)
             d[s.colors[b, k]] = 0
             q = deque([s.colors[b, k]])
             while q:
@@ -358,9 +364,11 @@ def test_replace_envs_resets_only_masked():
 
 
 # ------------------------------------------------------------------------------------------------ Gymnasium
+@pytest.mark.filterwarnings("error")
 def test_check_env_passes():
-    check_env(GridPinpad(render_mode="ansi"), skip_render_check=False)
-    check_env(gym.make("internal_rl/GridPinpad-v0", render_mode="rgb_array").unwrapped)
+    check_env(GridPinpad(), skip_render_check=True)
+    for mode in ("ansi", "rgb_array"):
+        check_env(gym.make("internal_rl/GridPinpad-v0", render_mode=mode).unwrapped, skip_render_check=False)
 
 
 def test_registration_idempotent_and_make_vec_is_batched():
@@ -398,6 +406,13 @@ def test_single_env_seeding_is_deterministic():
     ob, _ = b.reset(seed=11)
     np.testing.assert_array_equal(oa, ob)
     assert a.colors == b.colors and a.walls == b.walls and a.task == PRETRAIN_TASKS[0]
+    a.reset(seed=1, options={"task": "ABCDAB"})  # task option: this episode only
+    assert a.task == POST_TASK and a.target == 0
+    a.reset()
+    assert a.task == PRETRAIN_TASKS[0]
+    vec = GridPinpadVector(num_envs=3, task=[PRETRAIN_TASKS[1], POST_TASK, "DCB"])
+    vec.reset(seed=0)
+    assert vec.core_state.task_len.tolist() == [6, 12, 6] and vec.core_state.task[2, 0] == 6
 
 
 def test_render_modes():

@@ -142,7 +142,7 @@ def test_epsilon_noise_never_terminates_on_a_wrong_colour():
     for eps in (0.3, 1.0):
         start = core.reset(rng, [ALL_TASKS[i % 17] for i in range(1500)])
         final, records = run_expert(start, rng, epsilon=eps)
-        for before, a, r, term, trunc in records:
+        for before, a, r, term, _trunc in records:
             live = ~before.done
             assert safe_action_mask(before)[np.arange(before.num_envs), a][live].all()
             assert nonterminating_action_mask(before)[np.arange(before.num_envs), a][live].all()

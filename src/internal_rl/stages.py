@@ -257,3 +257,12 @@ def discover(ctx: Context) -> dict:
             "kl": median["kl"], "fraction_beta_mid": median["fraction_beta_mid"], "alpha": dc.alpha,
             "per_seed": per_seed, "no_temporal_abstraction": always, "cotrained": cotrained,
             "rate_distortion": sweep, "layer": cfg.layer(dc.layer)}
+
+
+# ------------------------------------------------------------------------------------------------ report
+def report(ctx: Context) -> dict:
+    """Markdown report with figures, each number beside the paper's."""
+    from internal_rl.report.markdown import build_report
+
+    path = build_report(ctx.run.path) if ctx.dist.is_main else None
+    return {"report": str(path)}

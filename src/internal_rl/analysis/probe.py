@@ -40,6 +40,12 @@ def train_probes(x: Tensor, y: Tensor, *, steps: int, batch_size: int, lr: float
 
     Returns weights (L+1, D, K) and biases (L+1, K).
     """
+    with torch.enable_grad():  # callers may evaluate under no_grad
+        return _train_probes(x, y, steps, batch_size, lr, weight_decay, seed, num_classes)
+
+
+def _train_probes(x: Tensor, y: Tensor, steps: int, batch_size: int, lr: float, weight_decay: float, seed: int,
+                  num_classes: int) -> tuple[Tensor, Tensor]:
     gen = torch.Generator().manual_seed(seed)
     n, layers, width = x.shape
     w = torch.zeros(layers, width, num_classes, requires_grad=True)

@@ -122,10 +122,10 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
 
 def _reuse(path: Path, config: dict[str, Any]) -> dict[str, Any]:
     """Meta of an existing complete dataset made with ``config``, else FileExistsError naming the difference."""
+    clean_stale_temps(path)
     try:
         meta = read_meta(path)
     except (FileNotFoundError, ValueError) as e:
-        clean_stale_temps(path)
         raise FileExistsError(f"{path} exists but is not a complete dataset ({e}); pass overwrite=True") from e
     stored = json.loads(json.dumps({k: meta.get(k) for k in config}))
     wanted = json.loads(json.dumps(config))

@@ -6,6 +6,7 @@ Importing this package registers ``internal_rl/GridPinpad-v0`` (idempotent), so 
 
 import gymnasium
 
+from internal_rl.envs import core
 from internal_rl.envs.core import (
     ACTION_NAMES,
     EMPTY,
@@ -31,6 +32,7 @@ from internal_rl.envs.core import (
     shortest_completion,
     solvable,
     step,
+    take,
     validate_layout,
 )
 from internal_rl.envs.gridpinpad import GridPinpad, GridPinpadVector, parse_layout
@@ -60,8 +62,9 @@ if ENV_ID not in gymnasium.registry:
 __all__ = [
     "ACTION_NAMES", "EMPTY", "ENV_ID", "NUM_ACTIONS", "POST_LETTERS", "POST_TASK", "PRETRAIN_LETTERS",
     "PRETRAIN_TASKS", "UNREACHABLE", "EnvState", "GridParams", "GridPinpad", "GridPinpadVector", "Task",
-    "abstract_transitions", "agent_obs_index", "as_task_array", "cell_of", "check_actions", "coords_of",
+    "abstract_transitions", "agent_obs_index", "as_task_array", "cell_of", "check_actions", "coords_of", "core",
     "distance_maps", "layout_obs_indices", "letters_of", "move_table", "obs_indices", "obs_onehot", "observation",
-    "pad_tasks", "parse_layout", "replace_envs", "reset", "reset_with_layout", "sample_layouts", "shortest_completion", "solvable", "step",
-    "subgoal_of", "task_from_letters", "validate_layout", "validate_task",
+    "pad_tasks", "parse_layout", "replace_envs", "reset", "reset_with_layout", "sample_layouts",
+    "shortest_completion", "solvable", "step", "subgoal_of", "take", "task_from_letters", "validate_layout",
+    "validate_task",
 ]

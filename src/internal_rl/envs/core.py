@@ -290,6 +290,13 @@ def reset(rng: np.random.Generator, tasks: Any, params: GridParams = GridParams(
                        f"GridParams {params}")
 
 
+def take(state: EnvState, index: Any) -> EnvState:
+    """The sub-batch of environments selected by ``index`` (bool mask or integer indices), cache included."""
+    out = {f.name: getattr(state, f.name)[index] for f in fields(EnvState) if f.name not in ("params", "cache")}
+    cache = {k: v[index] for k, v in state.cache.items()}
+    return EnvState(params=state.params, cache=cache, **out)
+
+
 def replace_envs(state: EnvState, mask: np.ndarray, new: EnvState) -> EnvState:
     """The state with the environments selected by ``mask`` (B,) bool replaced, in order, by those of ``new``.
 

@@ -36,7 +36,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-ENCODERS = ("linear", "dense", "conv")
+from internal_rl.models.egocentric import EgocentricEncoder
+
+ENCODERS = ("linear", "dense", "conv", "egocentric")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class TransformerConfig:
     num_buckets: int = 32  # T5 relative-position buckets (half exact, half log-spaced)
     max_distance: int = 128  # distance from which all pairs share the last bucket
     init_scale: float = 0.1  # variance-scaling factor: Var(W) = init_scale / fan_in
-    encoder: str = "linear"  # linear (paper; embedding sum) | dense (literal 637->D matmul) | conv (spatial)
+    encoder: str = "linear"  # linear (paper; embedding sum) | dense (literal 637->D) | conv | egocentric (spatial)
     conv_channels: int = 32  # channels of both 3x3 convolutions of the conv encoder
     grid_size: int = 7  # G, observation grid side
     num_channels: int = 13  # C, one-hot channels per cell (walls, colours, agent)
@@ -282,7 +284,8 @@ class Transformer(nn.Module):
     def __init__(self, cfg: TransformerConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or TransformerConfig()
-        encoders = {"linear": EmbeddingSumEncoder, "dense": DenseEncoder, "conv": ConvEncoder}
+        encoders = {"linear": EmbeddingSumEncoder, "dense": DenseEncoder, "conv": ConvEncoder,
+                    "egocentric": EgocentricEncoder}
         self.encoder = encoders[cfg.encoder](cfg)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
         self.ln_f = nn.LayerNorm(cfg.width)
@@ -300,6 +303,10 @@ class Transformer(nn.Module):
                 module.reset_parameters()
             elif isinstance(module, nn.Embedding):  # relative-position bias tables
                 nn.init.zeros_(module.weight)
+            elif isinstance(module, EgocentricEncoder):  # both tables: fan_in = O, as the dense map
+                _variance_scaling_(module.absolute.T, self.cfg.init_scale)
+                std = math.sqrt(self.cfg.init_scale / self.cfg.obs_dim) / 0.87962566103423978
+                nn.init.trunc_normal_(module.relative, std=std, a=-2 * std, b=2 * std)
             elif isinstance(module, EmbeddingSumEncoder):
                 _variance_scaling_(module.weight.T, self.cfg.init_scale)  # fan_in = O, as the dense map
                 nn.init.zeros_(module.bias)
