@@ -32,33 +32,29 @@ def _parser() -> argparse.ArgumentParser:
                        help="reuse an output directory made with another config (stale stages are redone)")
         s.add_argument("--quiet", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="throughput benchmarks")
-    b.add_argument("what", choices=["env", "model", "rl"])
-    b.add_argument("--quick", action="store_true", help="short run")
-    b.add_argument("--threads", type=int, default=1)
+    b.add_argument("what", choices=["env", "model", "rl"], help="benchmarks/bench_<what>.py; other options "
+                   "(e.g. --quick, --threads) are passed to the script")
     return p
 
 
-def _bench(args: argparse.Namespace) -> int:
-    import importlib
-    import importlib.util
+def _bench(args: argparse.Namespace, extra: list[str]) -> int:
+    """Run ``benchmarks/bench_<what>.py`` (a source checkout's benchmark script), passing options through."""
+    import subprocess
 
-    root = Path(__file__).resolve().parents[2] / "benchmarks"
-    path = root / f"bench_{args.what}.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"bench_{args.what}.py"
     if not path.exists():
         print(f"error: benchmark script {path} not found (run from a source checkout)", file=sys.stderr)
         return 2
-    spec = importlib.util.spec_from_file_location(f"bench_{args.what}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    result = mod.main(quick=args.quick, threads=args.threads)
-    print(json.dumps(result, indent=2))
-    return 0
+    return subprocess.call([sys.executable, str(path), *extra])
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args, extra = _parser().parse_known_args(argv)
     if args.command == "bench":
-        return _bench(args)
+        return _bench(args, extra)
+    if extra:
+        print(f"error: unrecognised arguments: {' '.join(extra)}", file=sys.stderr)
+        return 2
     if args.quiet:
         os.environ["INTERNAL_RL_QUIET"] = "1"
 

@@ -46,6 +46,15 @@ def data(ctx: Context) -> dict:
         metrics["expert_success"][name] = stats["expert_success"]
         metrics["episodes"][name] = n
         metrics["mean_length"][name] = stats["mean_length"]
+    # The expert on the held-out post-training task (never in the data; SPEC §1.4 requires success 1.0).
+    from internal_rl.analysis.rollout import grid_params
+    from internal_rl.data.generate import rollout_expert
+    from internal_rl.envs import POST_TASK, as_task_array
+
+    params = grid_params(env)
+    post = rollout_expert(np.random.default_rng(cfg.seed + 3), as_task_array(POST_TASK, 1024, params)[0], params,
+                          solvable_only=env.solvable_only)
+    metrics["expert_success"]["post_task"] = float(post["success"].mean())
     return metrics
 
 
