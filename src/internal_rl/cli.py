@@ -10,7 +10,6 @@ A stage command first runs (or skips, when complete) the stages it depends on.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
