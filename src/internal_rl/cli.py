@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from internal_rl.config import ConfigError, load_config
     from internal_rl.pipeline import make_context, run_stage
+    from internal_rl.stages import CheckpointMismatch
     from internal_rl.train import NonFiniteLossError, StageConfigMismatch
 
     try:
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             metrics = run_stage(ctx, name)
             if ctx.dist.is_main:
                 print(f"[{name}] " + _summary(metrics))
-    except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError) as e:
+    except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError, CheckpointMismatch) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -219,7 +219,8 @@ def train_metacontroller(ctx: Context, name: str, *, seed: int, switching: str =
         schedule=Schedule(steps=steps, lr=dc.lr, weight_decay=dc.weight_decay, warmup_steps=min(100, steps // 10),
                           grad_clip=1.0, checkpoint_every=dc.checkpoint_every),
         batch_fn=trainer.batch, loss_fn=trainer.loss, checkpoint_dir=ctx.path("discover", name, "checkpoint"),
-        logger=logger, desc=f"discover {name}")
+        logger=logger, desc=f"discover {name}",
+        meta={"width": cfg.model.width, "layer": layer, "switching": switching, "cotrain": cotrain})
     logger.close()
     base.eval()
     for p in base.parameters():
@@ -275,3 +276,85 @@ def report(ctx: Context) -> dict:
 
     path = build_report(ctx.run.path) if ctx.dist.is_main else None
     return {"report": str(path)}
+
+
+# ------------------------------------------------------------------------------------------------ rl
+class CheckpointMismatch(ValueError):
+    """A metacontroller checkpoint does not fit the base model it is used with."""
+
+
+def load_metacontroller(ctx: Context, name: str, switching: str = "learned", cotrained: bool = False):
+    """(base, metacontroller) of ``discover/<name>``, frozen; refuses a checkpoint made for another base model."""
+    from internal_rl.metacontroller import Metacontroller
+    from internal_rl.train import load_checkpoint
+    from internal_rl.train.checkpoint import read_meta
+
+    cfg = ctx.cfg
+    layer = cfg.layer(cfg.discover.layer)
+    directory = ctx.path("discover", name, "checkpoint")
+    meta = read_meta(directory)
+    if meta.get("width") != cfg.model.width or meta.get("layer") != layer:
+        raise CheckpointMismatch(
+            f"metacontroller checkpoint {directory} was trained for a base model of width {meta.get('width')} at "
+            f"layer {meta.get('layer')}, but this run's base model has width {cfg.model.width} and controls "
+            f"layer {layer}")
+    mc = Metacontroller(metacontroller_config(cfg, switching)).to(ctx.device)
+    base = build_model(cfg).to(ctx.device) if cotrained else load_base_model(ctx)
+    load_checkpoint(directory, {"metacontroller": mc, **({"base": base} if cotrained else {})})
+    for module in (base, mc):
+        module.eval()
+        for p in module.parameters():
+            p.requires_grad_(False)
+    return base, mc
+
+
+def rl(ctx: Context) -> dict:
+    """Internal RL and its baselines on the post-training task, same PPO, episodes and evaluation (SPEC §6)."""
+    from internal_rl.analysis.rollout import grid_params
+    from internal_rl.envs import POST_TASK
+    from internal_rl.report.figures import plot_success_curves
+    from internal_rl.rl.policy import RecurrentGaussianPolicy
+    from internal_rl.rl.train import PPOSettings, internal_rl_method, ppo_train, raw_action_method
+
+    cfg, rc = ctx.cfg, ctx.cfg.rl
+    if not ctx.dist.is_main:
+        return {}
+    layer = cfg.layer(cfg.discover.layer)
+    results: dict[str, list[dict]] = {}
+    for method in rc.methods:
+        results[method] = []
+        for k in range(rc.seeds):
+            seed = cfg.seed * 1000 + k
+            torch.manual_seed(seed)
+            if method == "raw_action_rl":
+                m = raw_action_method(build_model(cfg).to(ctx.device), ctx.device)
+                load_base_into(ctx, m.modules["model"])
+                lr = rc.raw_lr
+            else:
+                name, switching = {"internal_rl": (f"seed{k % cfg.discover.seeds}", "learned"),
+                                   "no_temporal_abstraction": ("always", "always"),
+                                   "cotrained": ("cotrained", "learned")}[method]
+                base, mc = load_metacontroller(ctx, name, switching, cotrained=method == "cotrained")
+                policy = RecurrentGaussianPolicy(cfg.model.width, cfg.discover.latent_dim, rc.policy_hidden)
+                m = internal_rl_method(base, mc, policy.to(ctx.device), layer, ctx.device)
+                lr = rc.lr
+            settings = PPOSettings(updates=rc.updates, batch_size=rc.batch_size, lr=lr, clip=rc.clip,
+                                   epochs=rc.epochs, minibatches=rc.minibatches, eval_every=rc.eval_every,
+                                   eval_episodes=rc.eval_episodes)
+            results[method].append(ppo_train(m, settings, params=grid_params(cfg.env), task=POST_TASK, seed=seed,
+                                             checkpoint_dir=ctx.path("rl", f"{method}_seed{k}"),
+                                             solvable_only=cfg.env.solvable_only, desc=f"rl {method} {k}"))
+    curves = {m: [r["curve"] for r in runs] for m, runs in results.items()}
+    plot_success_curves(curves, ctx.path("rl", "success_curves.png"))
+    plot_success_curves(curves, ctx.path("rl", "success_curves_log.png"), log_x=True)
+    summary = {m: {"success_rate": float(np.median([r["success_rate"] for r in runs])),
+                   "success_rate_per_seed": [r["success_rate"] for r in runs],
+                   "episodes": runs[0]["episodes"], "curves": [r["curve"] for r in runs],
+                   "wall_time_s": sum(r["wall_time_s"] for r in runs)} for m, runs in results.items()}
+    return {"methods": summary, **{m: v["success_rate"] for m, v in summary.items()}}
+
+
+def load_base_into(ctx: Context, model) -> None:
+    from internal_rl.train import load_checkpoint
+
+    load_checkpoint(ctx.path("pretrain", "checkpoint"), {"model": model})

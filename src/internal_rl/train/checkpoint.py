@@ -68,3 +68,12 @@ def has_checkpoint(directory: str | Path) -> bool:
 
 def _unwrap(module: nn.Module) -> nn.Module:
     return module.module if hasattr(module, "module") and isinstance(module.module, nn.Module) else module
+
+
+def read_meta(directory: str | Path) -> dict:
+    """The meta.json of a checkpoint (FileNotFoundError naming the directory if there is none)."""
+    directory = Path(directory)
+    for d in (directory, directory.with_name(directory.name + ".old")):
+        if (d / "meta.json").exists():
+            return json.loads((d / "meta.json").read_text())
+    raise FileNotFoundError(f"no complete checkpoint in {directory}")
