@@ -77,10 +77,11 @@ def rollout_internal(base: nn.Module, mc: Metacontroller, policy: RecurrentGauss
     e = base.lower(obs, layer, cache)[:, 0]  # (B, D)   Alg. 2: e_{1,l}
     sw = mc.init_state(B, device)
     pol_state = policy.initial_state(B, device)
-    z_held = torch.zeros(B, Z, device=device)
+    z_held = e.new_zeros(B, Z)
     k_of = torch.zeros(B, dtype=torch.long)  # abstract steps taken so far per env
-    rec_e = torch.zeros(B, T, e.shape[-1])
-    rec_z, rec_logp = torch.zeros(B, T, Z), torch.zeros(B, T)
+    dt = e.dtype
+    rec_e = torch.zeros(B, T, e.shape[-1], dtype=dt)
+    rec_z, rec_logp = torch.zeros(B, T, Z, dtype=dt), torch.zeros(B, T, dtype=dt)
     rec_r, rec_mask = torch.zeros(B, T), torch.zeros(B, T, dtype=torch.bool)
     raw_actions = np.full((B, T), -1, dtype=np.int64)
     switch_times: list[list[int]] = [[] for _ in range(B)]

@@ -28,7 +28,7 @@ class RecurrentGaussianPolicy(nn.Module):
         nn.init.zeros_(self.mean.bias)
 
     def initial_state(self, batch: int, device: torch.device | str | None = None) -> Tensor:
-        return torch.zeros(batch, self.hidden, device=device or self.log_std.device)  # (B, H)
+        return self.log_std.new_zeros(batch, self.hidden, device=device)  # (B, H)
 
     def step(self, e: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """e (B, D), state (B, H) -> mean (B, Z), new state (B, H)."""
