@@ -313,8 +313,8 @@ def rl(ctx: Context) -> dict:
     from internal_rl.analysis.rollout import grid_params
     from internal_rl.envs import POST_TASK
     from internal_rl.report.figures import plot_success_curves
-    from internal_rl.rl.policy import RecurrentGaussianPolicy
-    from internal_rl.rl.train import PPOSettings, internal_rl_method, ppo_train, raw_action_method
+    from internal_rl.rl.train import make_policy, train_internal_rl, train_raw_action_rl
+    from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 
     cfg, rc = ctx.cfg, ctx.cfg.rl
     if not ctx.dist.is_main:
@@ -324,26 +324,35 @@ def rl(ctx: Context) -> dict:
     for method in rc.methods:
         results[method] = []
         for k in range(rc.seeds):
-            seed = cfg.seed * 1000 + k
-            torch.manual_seed(seed)
+            seed, ckpt = cfg.seed * 1000 + k, ctx.path("rl", f"{method}_seed{k}")
             if method == "raw_action_rl":
-                m = raw_action_method(build_model(cfg).to(ctx.device), ctx.device)
-                load_base_into(ctx, m.modules["model"])
-                lr = rc.raw_lr
+                model = build_model(cfg).to(ctx.device)
+                load_base_into(ctx, model)
+                modules = {"model": model}
             else:
                 name, switching = {"internal_rl": (f"seed{k % cfg.discover.seeds}", "learned"),
                                    "no_temporal_abstraction": ("always", "always"),
                                    "cotrained": ("cotrained", "learned")}[method]
                 base, mc = load_metacontroller(ctx, name, switching, cotrained=method == "cotrained")
-                policy = RecurrentGaussianPolicy(cfg.model.width, cfg.discover.latent_dim, rc.policy_hidden)
-                m = internal_rl_method(base, mc, policy.to(ctx.device), layer, ctx.device)
-                lr = rc.lr
-            settings = PPOSettings(updates=rc.updates, batch_size=rc.batch_size, lr=lr, clip=rc.clip,
-                                   epochs=rc.epochs, minibatches=rc.minibatches, eval_every=rc.eval_every,
-                                   eval_episodes=rc.eval_episodes)
-            results[method].append(ppo_train(m, settings, params=grid_params(cfg.env), task=POST_TASK, seed=seed,
-                                             checkpoint_dir=ctx.path("rl", f"{method}_seed{k}"),
-                                             solvable_only=cfg.env.solvable_only, desc=f"rl {method} {k}"))
+                policy = make_policy(cfg.model.width, cfg.discover.latent_dim, rc.policy_hidden, seed).to(ctx.device)
+                modules = {"policy": policy}
+            start, history, opt_state = 0, None, None
+            if has_checkpoint(ckpt):  # resume an interrupted run exactly
+                st, _ = load_checkpoint(ckpt, modules, map_location=ctx.device)
+                start, history, opt_state = st["update"], st["history"], st["optimizer"]
+
+            def on_update(u, mods, opt, hist, ckpt=ckpt):
+                if u % rc.eval_every == 0 or u == rc.updates:
+                    save_checkpoint(ckpt, mods, {"optimizer": opt.state_dict(), "update": u, "history": hist})
+
+            common = dict(task=POST_TASK, seed=seed, params=grid_params(cfg.env), device=ctx.device,
+                          solvable_only=cfg.env.solvable_only, optimizer_state=opt_state, start_update=start,
+                          history=history, on_update=on_update, progress=True, desc=f"rl {method} {k}")
+            if method == "raw_action_rl":
+                r = train_raw_action_rl(model, rc, lr=rc.raw_lr, **common)
+            else:
+                r = train_internal_rl(base, mc, rc, layer=layer, policy=policy, **common)
+            results[method].append(r)
     curves = {m: [r["curve"] for r in runs] for m, runs in results.items()}
     plot_success_curves(curves, ctx.path("rl", "success_curves.png"))
     plot_success_curves(curves, ctx.path("rl", "success_curves_log.png"), log_x=True)

@@ -1,161 +1,453 @@
-"""The internal environment of Alg. 1-2: gridworld + frozen base model + frozen switching unit + decoder.
+"""The internal environment of internal RL (Alg. 1-2, SPEC §6) and its rollouts.
 
-The policy acts only at switch times, in the metacontroller's latent space. One *abstract step* (Alg. 1):
+The policy acts in the metacontroller's latent space, only at switch times. Its *environment* is the gridworld +
+the frozen base model + the frozen switching unit + the frozen decoder f_hyp:
 
-    repeat:  ê = e + U(z) e  ->  upper blocks (cached)  ->  sample a raw action  ->  step the gridworld
-             ->  accumulate reward  ->  lower blocks on the new observation (cached)  ->  β from the switch unit
-    until β ≥ 0.5 (binarised switching) or the episode ends
+    reset (Alg. 2):  reset the gridworld; e_1 = blocks 1..l (o_1) with fresh KV caches; switch state h_0 = 0,
+                     z_0 = 0; the first step is a switch (β_1 ≡ 1)                    -> e_1
+    step(z) (Alg. 1), one abstract step:
+        repeat:  ê_t = e_t + U e_t,  U = f_hyp(z)          (z held since the last switch)
+                 a_t ~ p(· | ê_{1:t})                        blocks l+1..L, cached, *sampled*
+                 o_{t+1}, r_t = gridworld(a_t);  R += r_t
+                 e_{t+1} = blocks 1..l (o_{t+1})             cached
+                 h_t = GRU(e_t, h_{t-1});  β_{t+1} = switch(e_{t+1}, h_t, z)
+        until β_{t+1} ≥ 0.5 (binarised switching) or the episode ends                 -> e_{t+1}, R, done
 
-B gridworlds run in lockstep at the raw-step level (one KV cache, positions shared by all rows), each with its
-own abstract-step boundaries: at every raw step the policy is queried for exactly the environments that switch.
-All caches (KV caches of both halves, switch-unit state, policy state) persist across the whole episode.
+Batching. B gridworlds run in lockstep at the raw-step level through one KV cache whose positions advance once
+per raw step for every row (an environment cannot pause while others continue: its row would get padding
+entries that later steps attend to). Each environment has its own abstract-step boundaries, so
+:meth:`InternalEnv.step` raw-steps the batch until **at least one** live environment switches (or all have
+ended) and returns; ``needs_action`` marks the environments whose abstract step just ended with a switch, the
+others keep their held code and continue at the next call. Every environment therefore sees exactly the
+semi-MDP it would see alone; :func:`reference_rollout_single` runs one environment with a plain per-step loop
+and full-prefix recomputation, and the tests prove both agree (raw actions, switch times, rewards, codes).
+Ended episodes stay frozen in the gridworld core; once at most half the model rows are live, the ended rows
+are dropped from the cache and the model-side tensors (row compaction), so long-lived stragglers do not make
+every late raw step pay for the whole batch.
 
-Randomness is drawn up front as tables indexed by (raw step or abstract step, environment), so that a batched
-rollout and a one-environment reference (:func:`reference_rollout`) consume the same noise.
+Randomness is pre-drawn per episode (:class:`EpisodeNoise`, a generator per environment seeded by (seed, env)):
+one uniform per (episode, raw step) for inverse-CDF sampling of the raw action, one standard normal vector per
+(episode, abstract step) for the policy's code. An episode's randomness thus depends neither on the batch size
+nor on which other episodes switch at the same time.
+
+No temporal abstraction (baseline 2, β ≡ 1): a metacontroller with ``switching="always"`` makes every raw step
+a switch; nothing here changes. The horizon is ``GridParams.max_steps`` (T = 100).
+
+Dimension letters: B environments, b model-side rows (active environments, b ≤ B), T horizon (raw steps),
+K abstract steps, D residual width, Z code size, R rank of U, A actions, N ones per observation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.envs import EnvState, GridParams, obs_indices, step
-from internal_rl.metacontroller import Metacontroller
+from internal_rl.envs import EnvState, GridParams, obs_indices, reset, reset_with_layout
+from internal_rl.envs import step as env_step
+from internal_rl.metacontroller import Metacontroller, SwitchState, apply_low_rank
+from internal_rl.models import KVCache
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 
+SWITCH_THRESHOLD = 0.5  # binarised switching: a new code when β ≥ 0.5 (SPEC §6)
+_LAYOUT_STREAM, _NOISE_STREAM = 0, 1  # independent random streams derived from one seed
 
-@dataclass
-class Noise:
-    """Pre-drawn randomness of one batch of episodes."""
+DEFAULT_PARAMS = GridParams()  # SPEC §1: 7x7, 8 colours, 4 walls, T = 100
+Layout = tuple[Any, Any, Any]  # (colour cells (O,), wall cells (W,), agent cell): one fixed layout for every env
 
-    action_u: Tensor  # (T, B) uniforms for raw-action sampling
-    z_eps: Tensor  # (T, B, Z) standard normals for the policy's codes (indexed by abstract step)
+
+# ==============================================================================================================
+# Episodes: layouts and pre-drawn noise
+# ==============================================================================================================
+
+@dataclass(frozen=True)
+class EpisodeNoise:
+    """Pre-drawn randomness of B episodes (float64, CPU); row i depends only on (seed, first_env + i)."""
+
+    action_u: Tensor  # (B, T) uniforms in [0, 1): raw action at raw step t by inverse-CDF sampling
+    z_eps: Tensor  # (B, T, Z) standard normals: the policy's ε at abstract step k (K ≤ T)
 
     @staticmethod
-    def draw(batch: int, horizon: int, latent_dim: int, generator: torch.Generator) -> Noise:
-        return Noise(torch.rand(horizon, batch, generator=generator),
-                     torch.randn(horizon, batch, latent_dim, generator=generator))
+    def draw(seed: int, num_envs: int, horizon: int, latent_dim: int = 1, first_env: int = 0) -> EpisodeNoise:
+        u = np.empty((num_envs, horizon))
+        eps = np.empty((num_envs, horizon, latent_dim))
+        for i in range(num_envs):  # one generator per episode: independent of the batch composition
+            rng = np.random.default_rng([seed, _NOISE_STREAM, first_env + i])
+            u[i] = rng.random(horizon)
+            eps[i] = rng.standard_normal((horizon, latent_dim))
+        return EpisodeNoise(torch.from_numpy(u), torch.from_numpy(eps))
+
+    def take(self, index: Any) -> EpisodeNoise:
+        """The noise of the episodes selected by ``index`` (int, slice, mask or indices)."""
+        index = [index] if isinstance(index, int) else index
+        return EpisodeNoise(self.action_u[index], self.z_eps[index])
 
 
-@dataclass
-class InternalRollout:
-    """One batch of internal-RL episodes, padded over abstract steps K."""
-
-    e: Tensor  # (B, K, D) residual e_{l} at each switch step (the policy's input)
-    z: Tensor  # (B, K, Z) codes chosen
-    logp: Tensor  # (B, K) log π(z) at rollout time
-    mask: Tensor  # (B, K) bool valid abstract steps
-    step_reward: Tensor  # (B, K) reward accumulated during each abstract step
-    returns: Tensor  # (B,) episode return
-    success: Tensor  # (B,) bool
-    raw_actions: np.ndarray  # (B, T) int, -1 after the episode ended
-    switch_times: list[list[int]]  # per env, raw steps at which the policy acted
-    lengths: np.ndarray  # (B,) raw steps
-
-    @property
-    def abstract_steps(self) -> Tensor:
-        return self.mask.sum(1)
+def start_episodes(tasks: Any, seed: int, params: GridParams, *, num_envs: int | None = None,
+                   layout: Layout | None = None, solvable_only: bool = True) -> EnvState:
+    """Fresh gridworld episodes: random layouts drawn from (seed, layout stream), or one fixed ``layout``
+    (colour cells, wall cells, agent cell) repeated for every environment (no resampling, no filter)."""
+    if layout is None:
+        return reset(np.random.default_rng([seed, _LAYOUT_STREAM]), tasks, params, num_envs=num_envs,
+                     solvable_only=solvable_only)
+    colors, walls, agent = (np.asarray(x, dtype=np.int64) for x in layout)
+    n = num_envs if num_envs is not None else len(tasks)
+    return reset_with_layout(np.broadcast_to(colors, (n, colors.size)), np.broadcast_to(walls, (n, walls.size)),
+                             np.broadcast_to(agent, (n,)), tasks, params)
 
 
 def sample_categorical(logits: Tensor, u: Tensor) -> Tensor:
-    """Inverse-CDF sampling with given uniforms: logits (B, A), u (B,) -> (B,) long."""
-    cdf = torch.softmax(logits.float(), -1).cumsum(-1)  # (B, A)
-    return torch.searchsorted(cdf, u[:, None].to(cdf.dtype)).clamp(max=logits.shape[-1] - 1)[:, 0]
+    """Inverse-CDF sampling with given uniforms: logits (B, A), u (B,) -> actions (B,) long (CPU).
+
+    Computed in float64 on the CPU, row by row independent of the batch, so that the same logits and uniform
+    give the same action whether an episode runs alone or in a batch.
+    """
+    cdf = torch.softmax(logits.detach().to("cpu", torch.float64), -1).cumsum(-1)  # (B, A)
+    u = u.to(torch.float64).reshape(-1, 1).contiguous()  # (B, 1)
+    idx = torch.searchsorted(cdf, u, right=True)[:, 0]  # the first k with cdf_k > u
+    return idx.clamp(max=logits.shape[-1] - 1)
+
+
+# ==============================================================================================================
+# The internal environment (Alg. 1-2)
+# ==============================================================================================================
+
+class InternalStep(NamedTuple):
+    """What :meth:`InternalEnv.step` returns (rows = environments)."""
+
+    e: Tensor  # (B, D) residual e_{t,l} at the current raw step (the policy's input where needs_action)
+    reward: Tensor  # (B,) reward of the abstract step that ended in this call (switch or episode end), else 0
+    done: Tensor  # (B,) bool episode ended (terminated or truncated)
+    needs_action: Tensor  # (B,) bool abstract step ended with a switch: give a new code at the next step()
+    completed: Tensor  # (B,) bool abstract step ended in this call (= needs_action | just ended)
+
+
+class InternalEnv:
+    """B gridworlds + frozen base model + frozen switching unit and decoder, stepped in abstract steps.
+
+    Records, per environment, for analysis and tests (numpy/CPU, index t = raw step from 0):
+    ``raw_actions`` (B, T) int (-1 after the end), ``switched`` (B, T) bool (a new code was given before raw
+    step t), ``beta`` (B, T) β_t (NaN after the end), ``codes`` (B, T, Z) the code in force at raw step t,
+    ``abstract_rewards`` (B, T) reward of abstract step k, ``num_abstract`` (B,) abstract steps started.
+
+    Row compaction: the model-side tensors (KV cache, e, switch state, held codes and U) hold only the
+    ``active`` environments. When at most ``compact`` of them are still live, the ended ones are dropped
+    (the cache rows are copied once), so late raw steps cost what the surviving episodes need. Environments
+    never change rows otherwise and every row still advances one position per raw step.
+    """
+
+    def __init__(self, base: nn.Module, metacontroller: Metacontroller, layer: int,
+                 params: GridParams = DEFAULT_PARAMS, *, device: torch.device | str | None = None,
+                 solvable_only: bool = True, threshold: float = SWITCH_THRESHOLD, compact: float = 0.5) -> None:
+        if metacontroller.cfg.width != base.cfg.width:
+            raise ValueError(f"metacontroller: width {metacontroller.cfg.width} does not match the base model's "
+                             f"{base.cfg.width}")
+        if not 0.0 <= compact < 1.0:
+            raise ValueError(f"compact: must be in [0, 1), got {compact!r}")
+        self.base, self.mc, self.layer, self.params = base, metacontroller, layer, params
+        self.device = torch.device(device) if device is not None else base.action_head.weight.device
+        self.solvable_only, self.threshold, self.compact = solvable_only, threshold, compact
+        self.state: EnvState | None = None
+
+    @property
+    def num_envs(self) -> int:
+        return 0 if self.state is None else self.state.num_envs
+
+    @property
+    def horizon(self) -> int:
+        return self.params.max_steps
+
+    @property
+    def latent_dim(self) -> int:
+        return self.mc.cfg.latent_dim
+
+    @property
+    def switch_times(self) -> list[list[int]]:
+        """Per environment, the raw steps (from 0) at which the policy gave a new code."""
+        return [np.flatnonzero(row).tolist() for row in self.switched]
+
+    # ----------------------------------------------------------------------------------------------- Alg. 2
+    @torch.no_grad()
+    def reset(self, tasks: Any, seed: int, *, num_envs: int | None = None, layout: Layout | None = None,
+              noise: EpisodeNoise | None = None) -> tuple[Tensor, Tensor]:
+        """Start B episodes (layouts and noise from ``seed``); returns (e_1 (B, D), needs_action (B,) all True)."""
+        self.state = start_episodes(tasks, seed, self.params, num_envs=num_envs, layout=layout,
+                                    solvable_only=self.solvable_only)
+        self.initial_state = self.state
+        B, T, Z = self.num_envs, self.horizon, self.latent_dim
+        self.noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T, Z)
+        if self.noise.action_u.shape != (B, T) or self.noise.z_eps.shape != (B, T, Z):
+            raise ValueError(f"noise: expected action_u ({B}, {T}) and z_eps ({B}, {T}, {Z}), got "
+                             f"{tuple(self.noise.action_u.shape)} and {tuple(self.noise.z_eps.shape)}")
+        dtype = self.base.action_head.weight.dtype
+        self.active = np.arange(B)  # environment of each model-side row
+        self.row_of = np.arange(B)  # row of each environment (-1 once dropped)
+        # both halves share one cache; the lower half also reads o_{T+1}, hence T + 1 positions
+        self.cache = self.base.new_cache(B, T + 1, self.device)
+        self.e = self.base.lower(self._obs(), self.layer, self.cache)[:, 0]  # (b, D)  e_{1,l}
+        self.sw: SwitchState = self.mc.init_state(B, self.device, dtype)
+        D, R = self.mc.cfg.width, self.mc.cfg.rank
+        self.z_held = torch.zeros(B, Z, device=self.device, dtype=dtype)  # code in force
+        self.A = torch.zeros(B, D, R, device=self.device, dtype=dtype)  # f_hyp(z_held), computed once per switch
+        self.Bm = torch.zeros(B, D, R, device=self.device, dtype=dtype)
+        self.t = 0  # raw steps taken (shared by the lockstep batch)
+        self.num_abstract = np.zeros(B, dtype=np.int64)
+        self._pending = np.zeros(B)  # reward of each environment's current abstract step
+        self.raw_actions = np.full((B, T), -1, dtype=np.int64)
+        self.switched = np.zeros((B, T), dtype=bool)
+        self.beta = torch.full((B, T), float("nan"), dtype=torch.float64)
+        self.codes = torch.zeros(B, T, Z, dtype=dtype)
+        self.abstract_rewards = np.zeros((B, T))
+        beta = self._switch_prob(np.ones(B, dtype=bool))  # β_1 ≡ 1
+        self.needs_action = torch.from_numpy((beta >= self.threshold).numpy())  # (B,) CPU bool
+        return self._full_e(), self.needs_action.to(self.device)
+
+    # ----------------------------------------------------------------------------------------------- Alg. 1
+    @torch.no_grad()
+    def step(self, z: Tensor) -> InternalStep:
+        """Give codes z (B, Z) to the environments that need one (other rows are ignored), then raw-step the
+        batch until some live environment switches or every episode has ended."""
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        B = self.num_envs
+        if self.state.done.all():
+            raise RuntimeError("every episode has ended; call reset()")
+        if z.shape != (B, self.latent_dim):
+            raise ValueError(f"z: expected ({B}, {self.latent_dim}), got {tuple(z.shape)}")
+        envs = self.needs_action.nonzero()[:, 0].numpy()  # (n,) environments starting an abstract step
+        if len(envs):
+            z_new = z[torch.from_numpy(envs).to(z.device)].to(self.device, self.z_held.dtype)  # (n, Z)
+            if not torch.isfinite(z_new).all():
+                raise ValueError("z: non-finite code for an environment that needs one")
+            rows = torch.from_numpy(self.row_of[envs]).to(self.device)
+            self.z_held[rows] = z_new
+            self.A[rows], self.Bm[rows] = self.mc.decode(z_new)  # U = A Bᵀ = f_hyp(z), held until the next switch
+            self.switched[envs, self.t] = True
+            self.num_abstract[envs] += 1
+            self._pending[envs] = 0.0
+        reward = np.zeros(B)
+        completed = np.zeros(B, dtype=bool)
+        while True:
+            t, act = self.t, self.active
+            live = ~self.state.done[act]  # (b,) live rows
+            live_t = torch.from_numpy(live)
+            self.codes[act[live], t] = self.z_held[live_t.to(self.device)].to("cpu", self.codes.dtype)
+            e_hat = apply_low_rank(self.e, self.A, self.Bm)  # (b, D)  ê = e + A (Bᵀ e)
+            logits, _ = self.base.upper(e_hat[:, None], self.layer, self.cache, with_obs=False)  # (b, 1, A)
+            actions = np.zeros(B, dtype=np.int64)  # ended episodes are frozen by the core: their action is moot
+            actions[act[live]] = sample_categorical(logits[:, 0], self.noise.action_u[act, t]).numpy()[live]
+            self.raw_actions[act[live], t] = actions[act[live]]
+            self.sw = self.mc.advance(self.e, self.z_held, self.sw)  # h_t = GRU(e_t, h_{t-1}); z in force
+            was_live = ~self.state.done
+            self.state, r, _, _ = env_step(self.state, actions)
+            self.t += 1
+            self._pending += r
+            self.e = self.base.lower(self._obs(), self.layer, self.cache)[:, 0]  # (b, D)  e_{t+1}
+            still = ~self.state.done[act]  # (b,)
+            beta = self._switch_prob(still)  # β_{t+1} (b,) CPU
+            switch = np.zeros(B, dtype=bool)
+            switch[act] = (beta >= self.threshold).numpy() & still
+            finished = (was_live & self.state.done) | switch  # abstract steps ending at this raw step
+            idx = np.flatnonzero(finished)
+            reward[idx] = self._pending[idx]
+            self.abstract_rewards[idx, self.num_abstract[idx] - 1] = self._pending[idx]
+            self._pending[idx] = 0.0
+            completed |= finished
+            if self.compact and still.sum() <= self.compact * len(act) and still.any():
+                self._drop_ended(still)
+            if switch.any() or self.state.done.all():
+                break
+        self.needs_action = torch.from_numpy(switch)
+        dev = self.device
+        return InternalStep(e=self._full_e(), reward=torch.from_numpy(reward).float().to(dev),
+                            done=torch.from_numpy(self.state.done.copy()).to(dev),
+                            needs_action=self.needs_action.to(dev), completed=torch.from_numpy(completed).to(dev))
+
+    # ---------------------------------------------------------------------------------------------- helpers
+    def _obs(self) -> Tensor:
+        return torch.from_numpy(obs_indices(self.state)[self.active]).to(self.device)[:, None]  # (b, 1, N)
+
+    def _full_e(self) -> Tensor:
+        """e of every environment (B, D); zeros for the rows already dropped (ended episodes)."""
+        if len(self.active) == self.num_envs:
+            return self.e
+        full = self.e.new_zeros(self.num_envs, self.e.shape[-1])
+        full[torch.from_numpy(self.active).to(self.device)] = self.e
+        return full
+
+    def _switch_prob(self, record: np.ndarray) -> Tensor:
+        """β (b,) on the CPU for the active rows; recorded at raw step t for the rows selected by ``record``."""
+        beta = self.mc.switch_prob(self.e, self.sw).to("cpu", torch.float64)  # (b,)
+        if self.t < self.horizon:
+            self.beta[torch.from_numpy(self.active[record]), self.t] = beta[torch.from_numpy(record)]
+        return beta
+
+    def _drop_ended(self, keep: np.ndarray) -> None:
+        """Keep only the model-side rows selected by ``keep`` (b,) bool."""
+        k = torch.from_numpy(np.flatnonzero(keep)).to(self.device)
+        self.e, self.z_held, self.A, self.Bm = self.e[k], self.z_held[k], self.A[k], self.Bm[k]
+        self.sw = SwitchState(h=self.sw.h[k], z=self.sw.z[k], t=self.sw.t[k])
+        lengths = list(self.cache.lengths)
+        self.cache = KVCache([x[k] for x in self.cache.k], [x[k] for x in self.cache.v])
+        self.cache.lengths = lengths
+        self.active = self.active[keep]
+        self.row_of[:] = -1
+        self.row_of[self.active] = np.arange(len(self.active))
+
+
+# ==============================================================================================================
+# Rollouts
+# ==============================================================================================================
+
+@dataclass
+class Rollout:
+    """N internal-RL episodes, padded over abstract steps K (one named record, PureJaxRL-style)."""
+
+    e: Tensor  # (N, K, D) residual at each switch step: the policy's input
+    z: Tensor  # (N, K, Z) codes chosen
+    logp: Tensor  # (N, K) log π_old(z) at rollout time, 0 at padding
+    mask: Tensor  # (N, K) bool valid abstract steps (a prefix)
+    abstract_reward: Tensor  # (N, K) reward accumulated during each abstract step
+    returns: Tensor  # (N,) episode return
+    success: Tensor  # (N,) bool task completed
+    lengths: Tensor  # (N,) raw steps of the episode
+    num_abstract: Tensor  # (N,) abstract steps of the episode (= mask.sum(1))
+    raw_actions: Tensor  # (N, T) long, -1 after the episode ended
+    switched: Tensor  # (N, T) bool: the policy gave a new code before raw step t
+
+    @property
+    def switch_times(self) -> list[list[int]]:
+        return [torch.nonzero(row)[:, 0].tolist() for row in self.switched]
+
+    def select(self, index: Tensor) -> Rollout:
+        """The episodes ``index`` (for minibatches), padding trimmed to their longest one."""
+        k = max(1, int(self.num_abstract[index.to(self.num_abstract.device)].max()))
+        return Rollout(**{f.name: _rows(getattr(self, f.name), index, k, f.name in _K_FIELDS)
+                          for f in fields(self)})
+
+
+_K_FIELDS = ("e", "z", "logp", "mask", "abstract_reward")
+
+
+def _rows(x: Tensor, index: Tensor, k: int, trim: bool) -> Tensor:
+    x = x[index.to(x.device)]
+    return x[:, :k] if trim else x
 
 
 @torch.no_grad()
-def rollout_internal(base: nn.Module, mc: Metacontroller, policy: RecurrentGaussianPolicy, *, layer: int,
-                     state: EnvState, noise: Noise, device: torch.device) -> InternalRollout:
-    """Run Alg. 1-2 on the B environments of ``state`` (fresh episodes) until every one has ended."""
-    params: GridParams = state.params
-    B, T, Z = state.num_envs, params.max_steps, mc.cfg.latent_dim
-    cache = base.new_cache(B, T + 1, device)  # the lower half also reads o_{T+1}
-    obs = torch.from_numpy(obs_indices(state)).to(device)[:, None]  # (B, 1, 13)
-    e = base.lower(obs, layer, cache)[:, 0]  # (B, D)   Alg. 2: e_{1,l}
-    sw = mc.init_state(B, device)
-    pol_state = policy.initial_state(B, device)
-    z_held = e.new_zeros(B, Z)
-    k_of = torch.zeros(B, dtype=torch.long)  # abstract steps taken so far per env
-    dt = e.dtype
-    rec_e = torch.zeros(B, T, e.shape[-1], dtype=dt)
-    rec_z, rec_logp = torch.zeros(B, T, Z, dtype=dt), torch.zeros(B, T, dtype=dt)
-    rec_r, rec_mask = torch.zeros(B, T), torch.zeros(B, T, dtype=torch.bool)
-    raw_actions = np.full((B, T), -1, dtype=np.int64)
-    switch_times: list[list[int]] = [[] for _ in range(B)]
-    rows = torch.arange(B)
-    for t in range(T):
-        live = torch.from_numpy(~state.done)
-        if not live.any():
+def rollout(policy: RecurrentGaussianPolicy, env: InternalEnv, tasks: Any, num_envs: int | None = None,
+            seed: int = 0, *, layout: Layout | None = None) -> Rollout:
+    """Run whole episodes of the internal environment with the policy (Alg. 3's data collection).
+
+    The policy's recurrent state advances only for the environments that switch; its ε for abstract step k of
+    episode i is ``env.noise.z_eps[i, k]``.
+    """
+    e, needs = env.reset(tasks, seed, num_envs=num_envs, layout=layout)
+    B, T, Z, dev = env.num_envs, env.horizon, env.latent_dim, env.device
+    dtype = env.z_held.dtype
+    g = policy.initial_state(B, dev).to(dtype)  # (B, H)
+    rec_e = torch.zeros(B, T, e.shape[-1], device=dev, dtype=dtype)
+    rec_z = torch.zeros(B, T, Z, device=dev, dtype=dtype)
+    rec_logp = torch.zeros(B, T, device=dev, dtype=dtype)
+    k = torch.zeros(B, dtype=torch.long)  # abstract steps taken per episode
+    z_all = torch.zeros(B, Z, device=dev, dtype=dtype)
+    while True:
+        rows = needs.nonzero()[:, 0].cpu()  # (n,) environments at a switch
+        if len(rows):
+            rd, kr = rows.to(dev), k[rows]
+            eps = env.noise.z_eps[rows, kr].to(dev, dtype)  # (n, Z)
+            z, logp, g_new = policy.act(e[rd], g[rd], noise=eps)
+            g[rd] = g_new
+            z_all[rd] = z
+            kd = kr.to(dev)
+            rec_e[rd, kd], rec_z[rd, kd], rec_logp[rd, kd] = e[rd], z, logp
+            k[rows] += 1
+        out = env.step(z_all)
+        e, needs = out.e, out.needs_action
+        if bool(out.done.all()):
             break
-        beta = mc.switch_prob(e, sw)  # (B,) β_t = 1 at t = 0
-        switch = (beta >= 0.5).cpu() & live
-        if switch.any():  # the policy acts for the environments that switch (Alg. 3)
-            idx = rows[switch]
-            eps = noise.z_eps[k_of[idx], idx].to(device)  # (n, Z) each env's next abstract-step noise
-            z_new, logp, new_ps = policy.act(e[idx.to(device)], pol_state[idx.to(device)], eps)
-            pol_state[idx.to(device)] = new_ps
-            z_held[idx.to(device)] = z_new
-            k = k_of[idx]
-            rec_e[idx, k], rec_z[idx, k], rec_logp[idx, k] = e[idx.to(device)].cpu(), z_new.cpu(), logp.cpu()
-            rec_mask[idx, k] = True
-            k_of[idx] += 1
-            for i in idx.tolist():
-                switch_times[i].append(t)
-        e_hat = mc.control(e, z_held)  # (B, D)   ê = e + U(z) e
-        logits, _ = base.upper(e_hat[:, None], layer, cache, with_obs=False)  # (B, 1, A)
-        actions = sample_categorical(logits[:, 0].cpu(), noise.action_u[t])  # (B,)
-        sw = mc.advance(e, z_held, sw)
-        a = actions.numpy()
-        raw_actions[live.numpy(), t] = a[live.numpy()]
-        state, reward, _, _ = step(state, a)
-        last = (k_of - 1).clamp(min=0)
-        rec_r[rows[live], last[live]] += torch.from_numpy(reward)[live]  # reward of the current abstract step
-        obs = torch.from_numpy(obs_indices(state)).to(device)[:, None]
-        e = base.lower(obs, layer, cache)[:, 0]
-    K = max(1, int(k_of.max()))
-    returns = rec_r.sum(1)
-    return InternalRollout(e=rec_e[:, :K], z=rec_z[:, :K], logp=rec_logp[:, :K], mask=rec_mask[:, :K],
-                           step_reward=rec_r[:, :K], returns=returns, success=torch.from_numpy(state.success),
-                           raw_actions=raw_actions, switch_times=switch_times, lengths=state.t.copy())
+    K = max(1, int(k.max()))
+    mask = torch.arange(K)[None, :] < k[:, None]  # (B, K)
+    state = env.state
+    return Rollout(
+        e=rec_e[:, :K], z=rec_z[:, :K], logp=rec_logp[:, :K], mask=mask.to(dev),
+        abstract_reward=torch.from_numpy(env.abstract_rewards[:, :K]).to(dev, dtype),
+        returns=torch.from_numpy(env.abstract_rewards.sum(1)).float().to(dev),
+        success=torch.from_numpy(state.success.copy()).to(dev), lengths=torch.from_numpy(state.t.copy()).to(dev),
+        num_abstract=k.to(dev), raw_actions=torch.from_numpy(env.raw_actions.copy()).to(dev),
+        switched=torch.from_numpy(env.switched.copy()).to(dev))
+
+
+# ==============================================================================================================
+# Step-by-step reference (one environment, no batching, no KV cache)
+# ==============================================================================================================
+
+@dataclass
+class SingleRollout:
+    """One episode run by :func:`reference_rollout_single` (lists indexed by raw step t or abstract step k)."""
+
+    raw_actions: list[int]  # per raw step
+    switch_times: list[int]  # raw steps at which a new code was chosen
+    beta: list[float]  # β_t per raw step
+    abstract_rewards: list[float]  # per abstract step
+    e: Tensor  # (K, D)
+    z: Tensor  # (K, Z)
+    logp: Tensor  # (K,)
+    success: bool
+    length: int
 
 
 @torch.no_grad()
-def reference_rollout(base: nn.Module, mc: Metacontroller, policy: RecurrentGaussianPolicy, *, layer: int,
-                      state: EnvState, noise: Noise, env_index: int, device: torch.device) -> dict:
-    """Step-by-step reference for ONE environment: no KV cache (the full prefix is recomputed every step), no
-    batching, a plain loop over Alg. 1. Uses column ``env_index`` of the noise tables."""
-    from internal_rl.envs import take
+def reference_rollout_single(base: nn.Module, metacontroller: Metacontroller, policy: RecurrentGaussianPolicy, *,
+                             layer: int, state: EnvState, noise: EpisodeNoise,
+                             threshold: float = SWITCH_THRESHOLD) -> SingleRollout:
+    """Alg. 1-3 for ONE environment with a plain loop over raw steps: every step re-runs the base model on the
+    whole prefix (no KV cache) and recomputes U = f_hyp(z). ``state`` and ``noise`` hold one environment (e.g.
+    ``take(env.initial_state, [i])`` and ``env.noise.take([i])``)."""
+    if state.num_envs != 1:
+        raise ValueError(f"state: expected one environment, got {state.num_envs}")
+    mc, T = metacontroller, state.params.max_steps
+    observations = [torch.from_numpy(obs_indices(state))]  # o_1 .. o_t, each (1, N)
+    controlled: list[Tensor] = []  # ê_1 .. ê_t, each (1, D)
+    device = base.action_head.weight.device
 
-    st = take(state, np.array([env_index]))
-    T = st.params.max_steps
-    observations: list[Tensor] = []
-    controlled: list[Tensor] = []
-    sw = mc.init_state(1, device)
-    pol_state = policy.initial_state(1, device)
-    z = torch.zeros(1, mc.cfg.latent_dim, device=device)
-    out = {"raw_actions": [], "switch_times": [], "step_rewards": [], "z": []}
-    k = 0
+    def residual() -> Tensor:  # e_{t,l} from the full prefix o_{1:t}
+        return base.lower(torch.stack(observations, 1).to(device), layer)[:, -1]  # (1, D)
+
+    e = residual()
+    sw = mc.init_state(1, device, e.dtype)
+    g = policy.initial_state(1, device).to(e.dtype)
+    z = None
+    out = SingleRollout([], [], [], [], [], [], [], False, 0)
     for t in range(T):
-        if st.done[0]:
-            break
-        observations.append(torch.from_numpy(obs_indices(st)).to(device))  # (1, 13)
-        prefix = torch.stack(observations, 1)  # (1, t+1, 13)
-        e = base.lower(prefix, layer)[:, -1]  # (1, D)
-        if mc.switch_prob(e, sw)[0] >= 0.5:
-            z, _, pol_state = policy.act(e, pol_state, noise.z_eps[k, env_index][None].to(device))
-            out["switch_times"].append(t)
-            out["step_rewards"].append(0.0)
-            out["z"].append(z[0].cpu())
-            k += 1
-        controlled.append(mc.control(e, z))
-        logits, _ = base.upper(torch.stack(controlled, 1), layer, with_obs=False)  # full prefix
-        a = sample_categorical(logits[:, -1].cpu(), noise.action_u[t, env_index][None])
+        beta = float(mc.switch_prob(e, sw)[0])
+        out.beta.append(beta)
+        if beta >= threshold:  # a switch: the policy chooses a new code (t = 0 always: β_1 ≡ 1)
+            k = len(out.switch_times)
+            z, logp, g = policy.act(e, g, noise=noise.z_eps[0, k][None].to(device, e.dtype))
+            out.switch_times.append(t)
+            out.abstract_rewards.append(0.0)
+            out.e.append(e[0])
+            out.z.append(z[0])
+            out.logp.append(logp[0])
+        controlled.append(mc.control(e, z))  # ê_t = e_t + f_hyp(z) e_t
+        logits, _ = base.upper(torch.stack(controlled, 1), layer, with_obs=False)  # (1, t+1, A)
+        a = sample_categorical(logits[:, -1], noise.action_u[0, t][None])  # (1,)
         sw = mc.advance(e, z, sw)
-        st, r, _, _ = step(st, a.numpy())
-        out["raw_actions"].append(int(a[0]))
-        out["step_rewards"][-1] += float(r[0])
-    out["success"] = bool(st.success[0])
+        state, r, _, _ = env_step(state, a.numpy())
+        out.raw_actions.append(int(a[0]))
+        out.abstract_rewards[-1] += float(r[0])
+        if state.done[0]:
+            break
+        observations.append(torch.from_numpy(obs_indices(state)))
+        e = residual()
+    out.e, out.z, out.logp = torch.stack(out.e), torch.stack(out.z), torch.stack(out.logp)
+    out.success, out.length = bool(state.success[0]), int(state.t[0])
     return out
+
+
+__all__ = ["SWITCH_THRESHOLD", "EpisodeNoise", "InternalEnv", "InternalStep", "Layout", "Rollout", "SingleRollout",
+           "reference_rollout_single", "rollout", "sample_categorical", "start_episodes"]

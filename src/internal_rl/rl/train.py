@@ -1,140 +1,240 @@
-"""PPO training loops for internal RL and the raw-action baseline (Eq. 10), resumable and deterministic.
+"""PPO training loops: internal RL (Alg. 3) and the raw-action baseline, same loss, budget and evaluation.
 
-One *update*: roll out ``batch_size`` fresh episodes of the post-training task, normalise the episode returns into
-trajectory advantages, then ``epochs`` x ``minibatches`` PPO-clip steps. The layouts and all sampling noise of
-update u are drawn from generators seeded by (seed, u), so a run resumed from a checkpoint continues exactly as
-an uninterrupted run would.
+One *update* (Alg. 3, SPEC §6):
+    1. collect ``batch_size`` fresh episodes of the task with the current policy (stochastic);
+    2. advantages A_τ = (R_τ − mean R) / (std R + 1e-3) over the batch (Eq. 10), one per trajectory;
+    3. ``epochs`` passes of ``minibatches`` PPO-clip steps (Eq. 10) over the policy steps of the batch
+       (internal RL: abstract steps, the action is a code z; raw-action RL: raw actions of the base model).
+Every ``eval_every`` updates (and before the first and after the last) the success rate is measured on
+``eval_episodes`` fresh episodes sampled stochastically, exactly as in training (SPEC §8).
+
+Determinism and resumption: the layouts and noise of update u come from a seed derived from (seed, u), the
+minibatch order from (seed, u) too, and evaluations always use the same (seed-derived) episodes. A run resumed
+at ``start_update`` with the saved modules, optimizer state and history therefore continues exactly as an
+uninterrupted run would. ``on_update(update, modules, optimizer, history)`` is called after every update
+(after the evaluation, if any) so a caller can checkpoint.
+
+*Decisions* (the paper is silent): Adam (no weight decay); global gradient-norm clip 1.0; minibatches split
+the batch by episodes (the recurrent policy and the base model are re-run over whole trajectories).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.envs import GridParams, reset
-from internal_rl.rl.internal_env import Noise, rollout_internal
+from internal_rl.envs import POST_TASK, GridParams
+from internal_rl.metacontroller import Metacontroller
+from internal_rl.rl.internal_env import DEFAULT_PARAMS, InternalEnv, Layout, rollout
+from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.rl.ppo import ppo_clip_loss, trajectory_advantages
-from internal_rl.rl.raw import raw_log_prob, rollout_raw
-from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from internal_rl.rl.raw_env import raw_log_prob, rollout_raw
 from internal_rl.train.guard import check_finite
-from internal_rl.train.logging import progress
+from internal_rl.train.logging import progress as progress_bar
+
+OnUpdate = Callable[[int, dict[str, nn.Module], torch.optim.Optimizer, list[dict]], None]
+_TRAIN, _EVAL, _PERM, _INIT = 1, 2, 3, 4  # seed streams
 
 
 @dataclass(frozen=True)
-class PPOSettings:
-    updates: int
-    batch_size: int
-    lr: float
-    clip: float = 0.2
-    epochs: int = 1
-    minibatches: int = 1
-    eval_every: int = 10
-    eval_episodes: int = 512
+class PPOArgs:
+    """PPO settings shared by internal RL and its baselines (paper values where it gives them)."""
 
+    updates: int = 100_000  # PPO updates, each on a batch of fresh episodes
+    batch_size: int = 1_024  # episodes per update
+    lr: float = 3e-5  # Adam learning rate (paper: 3e-5, searched 3e-6..3e-4)
+    clip: float = 0.2  # PPO clip ε (SPEC decision)
+    epochs: int = 1  # passes over each batch
+    minibatches: int = 1  # minibatches per pass, split by episodes
+    policy_hidden: int = 256  # width of the internal-RL policy's GRU
+    eval_every: int = 50  # updates between evaluations
+    eval_episodes: int = 1_024  # fresh episodes per evaluation point (SPEC §8: ≥ 1024)
+    eval_batch: int = 1_024  # episodes per evaluation rollout (memory bound only)
+    max_grad_norm: float = 1.0  # global gradient-norm clip (0 = none)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not (v >= 0 if f.name == "max_grad_norm" else v > 0):
+                raise ValueError(f"{f.name}: must be {'>= 0' if f.name == 'max_grad_norm' else '> 0'}, got {v!r}")
+
+    @staticmethod
+    def from_config(cfg: Any) -> PPOArgs:
+        """PPOArgs from any object with (some of) these attribute names, e.g. ``RLConfig``."""
+        if isinstance(cfg, PPOArgs):
+            return cfg
+        return PPOArgs(**{f.name: getattr(cfg, f.name) for f in fields(PPOArgs) if hasattr(cfg, f.name)})
+
+
+def derive_seed(*keys: int) -> int:
+    """A 63-bit seed from integer keys (numpy SeedSequence): independent streams per (seed, purpose, index)."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+# ==============================================================================================================
+# One PPO update (Eq. 10)
+# ==============================================================================================================
+
+def ppo_update(batch: Any, new_log_prob: Callable[[Any], Tensor], optimizer: torch.optim.Optimizer,
+               parameters: list[nn.Parameter], args: PPOArgs, generator: torch.Generator) -> dict[str, float]:
+    """``epochs`` x ``minibatches`` PPO-clip steps on one batch of trajectories.
+
+    ``batch`` is a rollout record with ``returns`` (N,), ``logp`` and ``mask`` (N, K) and ``select(idx)``;
+    ``new_log_prob(minibatch)`` recomputes log π_θ (n, K) with gradients. Returns the mean diagnostics.
+    """
+    b_adv = trajectory_advantages(batch.returns)  # (N,) one advantage per trajectory
+    N = b_adv.shape[0]
+    log: list[dict[str, float]] = []
+    for _ in range(args.epochs):
+        perm = torch.randperm(N, generator=generator)
+        for mb_idx in perm.chunk(min(args.minibatches, N)):
+            mb = batch.select(mb_idx)
+            m = mb.mask  # (n, K) valid policy steps
+            mb_new_logp = new_log_prob(mb)[m]  # (M,)
+            mb_adv = b_adv[mb_idx.to(b_adv.device)][:, None].expand(m.shape)[m]  # (M,) the trajectory's A_τ
+            loss, info = ppo_clip_loss(mb_new_logp, mb.logp[m], mb_adv, args.clip)
+            check_finite(loss, "PPO loss", len(log))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = (float(nn.utils.clip_grad_norm_(parameters, args.max_grad_norm))
+                         if args.max_grad_norm > 0 else float("nan"))
+            optimizer.step()
+            log.append({"loss": float(loss.detach()), "grad_norm": grad_norm, **info})
+    return {k: float(np.mean([d[k] for d in log])) for k in log[0]}
+
+
+# ==============================================================================================================
+# The shared loop
+# ==============================================================================================================
 
 @dataclass
-class Method:
-    """What differs between internal RL and raw-action RL: the trained modules, rollout and log-probs."""
+class _Method:
+    """What differs between internal RL and raw-action RL."""
 
-    modules: dict[str, nn.Module]  # trained (and checkpointed) modules
-    rollout: Callable[[Any, Noise], Any]  # (EnvState, Noise) -> rollout record with returns, success, mask
-    log_prob: Callable[[Any], Tensor]  # rollout -> new log-probs (N, K) with gradients
-    latent_dim: int  # size of the noise table's last axis (1 for raw actions)
-
-
-def _episodes(params: GridParams, task, n: int, seed: int, update: int, latent_dim: int, solvable_only: bool):
-    rng = np.random.default_rng([seed, update])
-    state = reset(rng, task, params, num_envs=n, solvable_only=solvable_only)
-    gen = torch.Generator().manual_seed(seed * 1_000_003 + update)
-    return state, Noise.draw(n, params.max_steps, latent_dim, gen)
+    modules: dict[str, nn.Module]  # trained modules (for checkpoints)
+    parameters: list[nn.Parameter]  # optimised parameters
+    collect: Callable[[int, int], Any]  # (seed, episodes) -> rollout record
+    new_log_prob: Callable[[Any], Tensor]  # minibatch record -> log-probs (n, K) with gradients
+    steps_field: str  # field of the record counting policy steps per episode
 
 
-def ppo_train(method: Method, settings: PPOSettings, *, params: GridParams, task, seed: int,
-              checkpoint_dir: Path, solvable_only: bool = True, desc: str = "rl") -> dict:
-    """Train with PPO-clip; returns {curve: {episodes, success_rate}, success_rate, episodes, wall_time_s}."""
-    trainable = [p for m in method.modules.values() for p in m.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(trainable, lr=settings.lr)
-    start, history = 0, []
-    if has_checkpoint(checkpoint_dir):
-        state, _ = load_checkpoint(checkpoint_dir, method.modules)
-        opt.load_state_dict(state["optimizer"])
-        start, history = state["update"], state["history"]
+def _evaluate(method: _Method, args: PPOArgs, seed: int) -> float:
+    """Success rate on ``eval_episodes`` fresh episodes (the same ones at every evaluation point)."""
+    successes, start, chunk = 0, 0, 0
+    while start < args.eval_episodes:
+        n = min(args.eval_batch, args.eval_episodes - start)
+        successes += int(method.collect(derive_seed(seed, _EVAL, chunk), n).success.sum())
+        start, chunk = start + n, chunk + 1
+    return successes / args.eval_episodes
 
-    def evaluate(update: int) -> float:
-        st, noise = _episodes(params, task, settings.eval_episodes, seed + 7_919, update, method.latent_dim,
-                              solvable_only)
-        return float(method.rollout(st, noise).success.float().mean())
 
-    if start == 0:
-        history.append({"update": 0, "episodes": 0, "success_rate": evaluate(0)})
+def _train(method: _Method, args: PPOArgs, *, lr: float, seed: int, optimizer_state: dict | None,
+           start_update: int, history: list[dict] | None, on_update: OnUpdate | None, progress: bool,
+           desc: str) -> dict:
+    optimizer = torch.optim.Adam(method.parameters, lr=lr)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+    history = list(history or [])
+    wall_before = history[-1]["wall_time_s"] if history else 0.0
     t0 = time.perf_counter()
-    bar = progress(total=settings.updates, initial=start, desc=desc)
-    for update in range(start, settings.updates):
-        st, noise = _episodes(params, task, settings.batch_size, seed, update + 1, method.latent_dim,
-                              solvable_only)
-        for m in method.modules.values():
-            m.eval()
-        batch = method.rollout(st, noise)
-        adv = trajectory_advantages(batch.returns.float())
-        stats: dict[str, float] = {}
-        order = torch.randperm(settings.batch_size, generator=torch.Generator().manual_seed(seed + update))
-        for _ in range(settings.epochs):
-            for mb in order.chunk(settings.minibatches):
-                new_logp = method.log_prob(_select(batch, mb))
-                loss, stats = ppo_clip_loss(new_logp, batch.logp[mb], adv[mb], batch.mask[mb], settings.clip)
-                check_finite(loss, f"{desc} PPO loss", update)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-                opt.step()
+
+    def elapsed() -> float:
+        return wall_before + time.perf_counter() - t0
+
+    if not history:  # the untrained policy, before any update
+        history.append({"update": 0, "episodes": 0, "success_rate": _evaluate(method, args, seed),
+                        "wall_time_s": elapsed()})
+    bar = progress_bar(total=args.updates, initial=start_update, desc=desc, enabled=progress)
+    for update in range(start_update, args.updates):
+        # ---- collect a batch of fresh episodes with the current (stochastic) policy
+        batch = method.collect(derive_seed(seed, _TRAIN, update), args.batch_size)
+        # ---- learn: PPO-clip on trajectory advantages (Eq. 10)
+        stats = ppo_update(batch, method.new_log_prob, optimizer, method.parameters, args,
+                           torch.Generator().manual_seed(derive_seed(seed, _PERM, update)))
         done = update + 1
+        train_success = float(batch.success.float().mean())
         bar.update(1)
-        bar.set_postfix(success=f"{float(batch.success.float().mean()):.2f}")
-        if done % settings.eval_every == 0 or done == settings.updates:
-            history.append({"update": done, "episodes": done * settings.batch_size,
-                            "success_rate": evaluate(done), "train_success": float(batch.success.float().mean()),
-                            **stats})
-            save_checkpoint(checkpoint_dir, method.modules,
-                            {"optimizer": opt.state_dict(), "update": done, "history": history})
+        bar.set_postfix(success=f"{train_success:.2f}", kl=f"{stats['approx_kl']:.3g}")
+        if done % args.eval_every == 0 or done == args.updates:
+            history.append({"update": done, "episodes": done * args.batch_size,
+                            "success_rate": _evaluate(method, args, seed), "train_success": train_success,
+                            "train_return": float(batch.returns.float().mean()),
+                            "policy_steps_per_episode": float(getattr(batch, method.steps_field).float().mean()),
+                            "wall_time_s": elapsed(), **stats})
+        if on_update is not None:
+            on_update(done, method.modules, optimizer, history)
     bar.close()
     return {"curve": {"episodes": [h["episodes"] for h in history],
                       "success_rate": [h["success_rate"] for h in history]},
-            "success_rate": history[-1]["success_rate"], "episodes": settings.updates * settings.batch_size,
-            "history": history, "wall_time_s": time.perf_counter() - t0}
+            "success_rate": history[-1]["success_rate"], "episodes": history[-1]["episodes"],
+            "wall_time_s": elapsed(), "history": history}
 
 
-def _select(batch: Any, idx: Tensor) -> Any:
-    """Rows ``idx`` of every tensor field of a rollout record (other fields are dropped)."""
-    fields = {k: v[idx] for k, v in vars(batch).items() if isinstance(v, Tensor)}
-    return type("Minibatch", (), fields)()
+# ==============================================================================================================
+# Internal RL and the raw-action baseline
+# ==============================================================================================================
+
+def make_policy(width: int, latent_dim: int, hidden: int, seed: int) -> RecurrentGaussianPolicy:
+    """A fresh policy whose initial weights depend only on ``seed`` (the global RNG is left untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, _INIT))
+        return RecurrentGaussianPolicy(width, latent_dim, hidden)
 
 
-def internal_rl_method(base: nn.Module, mc: nn.Module, policy: nn.Module, layer: int,
-                       device: torch.device) -> Method:
-    """Internal RL (Alg. 1-3): only the policy is trained; base model, switch unit and decoder are frozen."""
-    for p in [*base.parameters(), *mc.parameters()]:
-        p.requires_grad_(False)
-    return Method(
-        modules={"policy": policy},
-        rollout=lambda st, noise: rollout_internal(base, mc, policy, layer=layer, state=st, noise=noise,
-                                                   device=device),
-        log_prob=lambda b: policy.log_prob(b.e.to(device), b.z.to(device), b.mask.to(device)).cpu(),
-        latent_dim=mc.cfg.latent_dim)
+def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: Any, *, layer: int,
+                      task: Any = POST_TASK, seed: int = 0, params: GridParams = DEFAULT_PARAMS,
+                      device: torch.device | str | None = None, solvable_only: bool = True,
+                      layout: Layout | None = None, policy: RecurrentGaussianPolicy | None = None,
+                      optimizer_state: dict | None = None, start_update: int = 0, history: list[dict] | None = None,
+                      on_update: OnUpdate | None = None, progress: bool = False, desc: str = "internal RL") -> dict:
+    """Internal RL (Alg. 1-3): train a policy over codes z; base model, switching unit and decoder stay frozen.
+
+    ``args``: :class:`PPOArgs` or any config with those fields (e.g. ``RLConfig``). ``policy``: pass one (and
+    its weights) to resume; default a fresh :func:`make_policy`. The metacontroller's switching mode decides
+    the baseline: ``switching="always"`` is "no temporal abstraction". Returns {curve: {episodes,
+    success_rate}, success_rate, episodes, wall_time_s, history}.
+    """
+    args = PPOArgs.from_config(args)
+    device = torch.device(device) if device is not None else base.action_head.weight.device
+    if policy is None:
+        policy = make_policy(base.cfg.width, metacontroller.cfg.latent_dim, args.policy_hidden, seed)
+    policy = policy.to(device, base.action_head.weight.dtype)
+    env = InternalEnv(base, metacontroller, layer, params, device=device, solvable_only=solvable_only)
+    method = _Method(
+        modules={"policy": policy}, parameters=list(policy.parameters()),
+        collect=lambda s, n: rollout(policy, env, task, n, s, layout=layout),
+        new_log_prob=lambda mb: policy.log_prob(mb.e, mb.z, mb.mask), steps_field="num_abstract")
+    return _train(method, args, lr=args.lr, seed=seed, optimizer_state=optimizer_state, start_update=start_update,
+                  history=history, on_update=on_update, progress=progress, desc=desc)
 
 
-def raw_action_method(base: nn.Module, device: torch.device) -> Method:
-    """Raw-action RL finetuning of the whole base model (every raw action is a policy step)."""
+def train_raw_action_rl(base: nn.Module, args: Any, *, task: Any = POST_TASK, seed: int = 0,
+                        params: GridParams = DEFAULT_PARAMS, device: torch.device | str | None = None,
+                        solvable_only: bool = True, layout: Layout | None = None, lr: float | None = None,
+                        optimizer_state: dict | None = None, start_update: int = 0,
+                        history: list[dict] | None = None, on_update: OnUpdate | None = None,
+                        progress: bool = False, desc: str = "raw-action RL") -> dict:
+    """Raw-action RL (SPEC §6.1.1): finetune the whole base model **in place** with the same PPO, episode budget
+    and evaluation. ``lr`` defaults to ``args.raw_lr`` when the config has one, else ``args.lr``."""
+    lr = lr if lr is not None else getattr(args, "raw_lr", args.lr)
+    args = PPOArgs.from_config(args)
+    device = torch.device(device) if device is not None else base.action_head.weight.device
     for p in base.parameters():
         p.requires_grad_(True)
-    return Method(
-        modules={"model": base},
-        rollout=lambda st, noise: rollout_raw(base, state=st, noise=noise, device=device),
-        log_prob=lambda b: raw_log_prob(base, b.obs_idx.to(device), b.actions.to(device), b.mask.to(device)).cpu(),
-        latent_dim=1)
+    method = _Method(
+        modules={"model": base}, parameters=list(base.parameters()),
+        collect=lambda s, n: rollout_raw(base, task, n, s, params=params, layout=layout,
+                                         solvable_only=solvable_only, device=device),
+        new_log_prob=lambda mb: raw_log_prob(base, mb.obs_idx, mb.actions, mb.mask), steps_field="lengths")
+    return _train(method, args, lr=lr, seed=seed, optimizer_state=optimizer_state, start_update=start_update,
+                  history=history, on_update=on_update, progress=progress, desc=desc)
+
+
+__all__ = ["OnUpdate", "PPOArgs", "derive_seed", "make_policy", "ppo_update", "train_internal_rl",
+           "train_raw_action_rl"]

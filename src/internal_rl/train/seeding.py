@@ -30,5 +30,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: cuda requested but no CUDA device is available")
+        from internal_rl.config import ConfigError  # a ValueError naming the field: the CLI reports it cleanly
+
+        raise ConfigError("device: cuda requested but no CUDA device is available")
     return torch.device(name)

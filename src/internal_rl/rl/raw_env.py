@@ -1,0 +1,110 @@
+"""Raw-action RL baseline (App. C.4 / C.5.3, SPEC §6.1.1): the base model itself is the policy.
+
+Every raw action a_t ~ p_θ(· | o_{1:t}) is a policy step; PPO (Eq. 10, the same loss as internal RL) finetunes
+the whole base model. Rollouts decode with the KV cache; the PPO ratio needs log p_θ(a_t | o_{1:t}) with
+gradients, recomputed by one full causal forward over each trajectory (:func:`raw_log_prob`), which equals the
+cached log-probs for the same parameters (tested).
+
+Episodes are started exactly as for internal RL (:func:`~internal_rl.rl.internal_env.start_episodes`, same seed
+-> same layouts) and sample raw actions with the same per-(episode, raw step) uniforms.
+
+Dimension letters: B episodes, T raw steps, N ones per observation, A actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from internal_rl.envs import GridParams, obs_indices
+from internal_rl.envs import step as env_step
+from internal_rl.models import KVCache
+from internal_rl.rl.internal_env import DEFAULT_PARAMS, EpisodeNoise, Layout, sample_categorical, start_episodes
+
+
+@dataclass
+class RawRollout:
+    """B episodes of the base model acting in the gridworld, padded over raw steps T (named record)."""
+
+    obs_idx: Tensor  # (B, T, N) o_1..o_T; padding holds the frozen terminal observation
+    actions: Tensor  # (B, T) long, 0 at padding
+    logp: Tensor  # (B, T) log p_θold(a_t | o_{1:t}) at rollout time, 0 at padding
+    mask: Tensor  # (B, T) bool valid raw steps (a prefix)
+    returns: Tensor  # (B,)
+    success: Tensor  # (B,) bool
+    lengths: Tensor  # (B,) raw steps
+
+    def select(self, index: Tensor) -> RawRollout:
+        """The episodes ``index`` (for minibatches), padding trimmed to their longest one."""
+        t = max(1, int(self.lengths[index.to(self.lengths.device)].max()))
+        out = {}
+        for f in fields(self):
+            x = getattr(self, f.name)[index.to(self.mask.device)]
+            out[f.name] = x[:, :t] if f.name in ("obs_idx", "actions", "logp", "mask") else x
+        return RawRollout(**out)
+
+
+@torch.no_grad()
+def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: int = 0, *,
+                params: GridParams = DEFAULT_PARAMS, layout: Layout | None = None, solvable_only: bool = True,
+                device: torch.device | str | None = None, noise: EpisodeNoise | None = None,
+                compact: float = 0.5) -> RawRollout:
+    """Sample whole episodes from the (unsteered) base model with a KV cache.
+
+    As in :class:`~internal_rl.rl.internal_env.InternalEnv`, the model runs only on the ``active`` rows: when at
+    most ``compact`` of them are still live, the ended ones are dropped from the cache.
+    """
+    device = torch.device(device) if device is not None else base.action_head.weight.device
+    state = start_episodes(tasks, seed, params, num_envs=num_envs, layout=layout, solvable_only=solvable_only)
+    B, T = state.num_envs, params.max_steps
+    noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T)
+    cache = base.new_cache(B, T, device)
+    active = np.arange(B)  # environment of each model-side row
+    obs, actions, logps, masks = [], [], [], []
+    returns = torch.zeros(B)
+    for t in range(T):
+        live = torch.from_numpy(~state.done)  # (B,)
+        o = torch.from_numpy(obs_indices(state))  # (B, N)
+        logits, _ = base.step(o[active].to(device)[:, None], cache, with_obs=False)  # (b, 1, A)
+        full = torch.zeros(B, logits.shape[-1], dtype=torch.float64)  # ended rows: uniform, masked out
+        full[torch.from_numpy(active)] = logits[:, 0].to("cpu", torch.float64)
+        a = sample_categorical(full, noise.action_u[:, t]) * live  # (B,); 0 for ended episodes
+        obs.append(o)
+        actions.append(a)
+        logps.append(F.log_softmax(full, -1).gather(-1, a[:, None])[:, 0] * live)
+        masks.append(live)
+        state, r, _, _ = env_step(state, a.numpy())
+        returns += torch.from_numpy(r)
+        if state.done.all():
+            break
+        still = ~state.done[active]
+        if compact and still.sum() <= compact * len(active):  # drop the rows of ended episodes
+            keep = torch.from_numpy(np.flatnonzero(still)).to(device)
+            lengths = list(cache.lengths)
+            cache = KVCache([x[keep] for x in cache.k], [x[keep] for x in cache.v])
+            cache.lengths = lengths
+            active = active[still]
+    dtype = base.action_head.weight.dtype
+    return RawRollout(obs_idx=torch.stack(obs, 1).to(device), actions=torch.stack(actions, 1).to(device),
+                      logp=torch.stack(logps, 1).to(device, dtype), mask=torch.stack(masks, 1).to(device),
+                      returns=returns.to(device), success=torch.from_numpy(state.success.copy()).to(device),
+                      lengths=torch.from_numpy(state.t.copy()).to(device))
+
+
+def raw_log_prob(base: nn.Module, obs_idx: Tensor, actions: Tensor, mask: Tensor) -> Tensor:
+    """log p_θ(a_t | o_{1:t}) by one full causal forward (with gradients): (B, T, N), (B, T), (B, T) -> (B, T),
+    0 at padded steps."""
+    if actions.shape != mask.shape or obs_idx.shape[:2] != mask.shape:
+        raise ValueError(f"obs_idx, actions, mask: expected (B, T, N), (B, T), (B, T); got {tuple(obs_idx.shape)}, "
+                         f"{tuple(actions.shape)}, {tuple(mask.shape)}")
+    logits = base(obs_idx, with_obs=False).action_logits  # (B, T, A)
+    logp = F.log_softmax(logits, -1).gather(-1, actions[..., None].long())[..., 0]  # (B, T)
+    return logp * mask.to(logp.dtype)
+
+
+__all__ = ["RawRollout", "raw_log_prob", "rollout_raw"]

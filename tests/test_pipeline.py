@@ -1,0 +1,331 @@
+"""The whole pipeline through the CLI at smoke size: contract metrics, skipping, determinism, resume after a real
+SIGKILL, refusal of another configuration, and clean errors for bad input.
+
+Interrupted *dataset writes* (a SIGKILL inside the writer, an exception mid-chunk) are covered at the dataset level
+in tests/test_data.py (test_killed_write_is_never_mistaken_for_complete, test_exception_mid_write_leaves_nothing);
+here the data *stage* is interrupted and must neither be taken for complete nor break the re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from internal_rl import stages
+from internal_rl.cli import main
+from internal_rl.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = str(ROOT / "configs" / "smoke.yaml")
+CFG = load_config(SMOKE)
+
+CONTRACT = {
+    "data": ["expert_success"],
+    "pretrain": ["action_accuracy", "action_nll"],
+    "probe": ["accuracy_by_layer", "chance"],
+    "steer": ["post_task_success", "post_task_success_unsteered"],
+    "discover": ["switch_f1", "switch_precision", "switch_recall", "switches_per_episode", "subgoals_per_episode",
+                 "action_nll", "kl"],
+    "rl": [],  # per-method keys, checked below
+    "report": [],
+}
+PRESENT = [s for s in stages.ORDER if hasattr(stages, s)]
+# Stages run by the module fixture one command at a time; rl and report run in test_whole_pipeline_via_run, so
+# that a broken late stage fails that test only.
+CORE = [s for s in PRESENT if s not in ("rl", "report")]
+LATE = [s for s in PRESENT if s in ("rl", "report")]
+VOLATILE = {"wall_time_s", "report"}  # timings, and the absolute path of the report
+
+
+def metrics(run: Path, stage: str) -> dict:
+    return json.loads((run / stage / "metrics.json").read_text())
+
+
+def strip(obj):
+    """Metrics without wall-clock times (recursively)."""
+    if isinstance(obj, dict):
+        return {k: strip(v) for k, v in obj.items() if k not in VOLATILE}
+    if isinstance(obj, list):
+        return [strip(v) for v in obj]
+    return obj
+
+
+def tree(path: Path) -> dict[str, int | str]:
+    """Every file under ``path`` with its modification time (ns); config.yaml (rewritten with the same text by
+    every command) by its content."""
+    return {str(p.relative_to(path)): p.read_text() if p.name == "config.yaml" else p.stat().st_mtime_ns
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def cli(*args: str) -> int:
+    return main([*args, "--quiet"])
+
+
+def run_core(run: Path) -> None:
+    for stage in CORE:
+        assert cli(stage, "--config", SMOKE, "--out", str(run)) == 0, stage
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Path:
+    """The smoke pipeline up to discover (each stage's CLI command in order), once for the module."""
+    run = tmp_path_factory.mktemp("pipeline") / "run"
+    run_core(run)
+    return run
+
+
+def copy_data_stage(src: Path, dst: Path) -> None:
+    """Start a run directory with the (complete) data stage of another run with the same data config."""
+    dst.mkdir(parents=True)
+    shutil.copytree(src / "data", dst / "data")
+
+
+# ------------------------------------------------------------------------------------------------ contract
+def check_contract(run: Path, stage: str) -> None:
+    m = metrics(run, stage)
+    for key in [*CONTRACT.get(stage, []), "wall_time_s", "seed", "device"]:
+        assert key in m, f"{stage}/metrics.json lacks {key}"
+    assert m["seed"] == CFG.seed and m["device"] == "cpu" and m["wall_time_s"] >= 0
+    assert json.loads((run / stage / "stage.json").read_text())["fingerprint"]
+
+
+def test_every_stage_writes_contract_metrics(smoke_run):
+    assert {"data", "pretrain"} <= set(CORE)
+    for stage in CORE:
+        check_contract(smoke_run, stage)
+    d = metrics(smoke_run, "data")
+    assert set(d["expert_success"]) >= {"train", "eval", "meta"}
+    assert all(0.0 <= v <= 1.0 for v in d["expert_success"].values())
+    assert d["expert_success"]["meta"] == 1.0  # epsilon = 0 expert always succeeds
+    p = metrics(smoke_run, "pretrain")
+    assert 0.0 <= p["action_accuracy"] <= 1.0 and p["action_nll"] > 0
+    assert p["history"][-1]["step"] == CFG.pretrain.steps
+    assert (smoke_run / "pretrain" / "checkpoint" / "model.safetensors").exists()
+    if "probe" in CORE:
+        pr = metrics(smoke_run, "probe")
+        assert len(pr["accuracy_by_layer"]) == CFG.model.depth + 1
+        assert all(0.0 <= a <= 1.0 for a in pr["accuracy_by_layer"]) and pr["chance"] == 0.25
+    if "steer" in CORE:
+        st = metrics(smoke_run, "steer")
+        assert 0.0 <= st["post_task_success"] <= 1.0 and 0.0 <= st["post_task_success_unsteered"] <= 1.0
+    if "discover" in CORE:
+        di = metrics(smoke_run, "discover")
+        for k in ("switch_f1", "switch_precision", "switch_recall"):
+            assert 0.0 <= di[k] <= 1.0, k
+        assert di["switches_per_episode"] >= 0 and di["subgoals_per_episode"] >= 1 and di["kl"] >= 0
+    assert load_config(smoke_run / "config.yaml") == CFG  # the resolved config is recorded
+
+
+def test_whole_pipeline_via_run(smoke_run, tmp_path):
+    """`internal-rl run` finishes the pipeline (the completed stages are skipped, not redone), is a no-op when
+    repeated, and gives the same late-stage metrics twice."""
+    outs = []
+    for name in ("a", "b"):
+        run = tmp_path / name
+        shutil.copytree(smoke_run, run)
+        before = tree(run)
+        assert cli("run", "--config", SMOKE, "--out", str(run)) == 0
+        after = tree(run)
+        assert {k: v for k, v in after.items() if k in before} == before  # earlier stages untouched
+        for stage in PRESENT:
+            check_contract(run, stage)
+        assert cli("run", "--config", SMOKE, "--out", str(run)) == 0
+        assert tree(run) == after  # whole pipeline complete: a no-op
+        outs.append(run)
+    if "rl" in LATE:
+        rl = metrics(outs[0], "rl")
+        for method in CFG.rl.methods:
+            r = rl["methods"][method]
+            assert 0.0 <= r["success_rate"] <= 1.0 and r["episodes"] > 0, method
+    if "report" in LATE:
+        assert (outs[0] / "report" / "report.md").exists()
+    for stage in LATE:
+        assert strip(metrics(outs[0], stage)) == strip(metrics(outs[1], stage)), stage
+
+
+def test_rerun_is_a_no_op(smoke_run, capsys):
+    before = tree(smoke_run)
+    snapshot = {s: metrics(smoke_run, s) for s in CORE}
+    capsys.readouterr()
+    run_core(smoke_run)
+    printed = capsys.readouterr().out
+    assert tree(smoke_run) == before  # nothing rewritten: every stage was skipped
+    assert {s: metrics(smoke_run, s) for s in CORE} == snapshot
+    # a skipped stage reports the stored metrics
+    assert f"action_accuracy={snapshot['pretrain']['action_accuracy']:.4g}" in printed
+
+
+def test_same_seed_gives_the_same_metrics(smoke_run, tmp_path):
+    other = tmp_path / "again"
+    run_core(other)
+    for stage in CORE:
+        assert strip(metrics(other, stage)) == strip(metrics(smoke_run, stage)), stage
+
+
+# ------------------------------------------------------------------------------------------------ resume
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from internal_rl.train import loop
+
+    real = loop.save_checkpoint
+
+    def save_then_die(*args, **kwargs):  # the first checkpoint reaches the disk, then the process is killed
+        real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    loop.save_checkpoint = save_then_die
+    from internal_rl.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_pretrain_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_path):
+    run = tmp_path / "killed"
+    copy_data_stage(smoke_run, run)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "INTERNAL_RL_QUIET": "1"}
+    proc = subprocess.run([sys.executable, "-c", KILLER, "pretrain", "--config", SMOKE, "--out", str(run)],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    # not complete, but a checkpoint of the first interval is there
+    assert not (run / "pretrain" / "metrics.json").exists()
+    ckpt_meta = json.loads((run / "pretrain" / "checkpoint" / "meta.json").read_text())
+    assert 0 < ckpt_meta["step"] < CFG.pretrain.steps
+
+    assert cli("pretrain", "--config", SMOKE, "--out", str(run)) == 0
+    a, b = metrics(smoke_run, "pretrain"), metrics(run, "pretrain")
+    assert b["action_accuracy"] == a["action_accuracy"]
+    assert b["action_nll"] == a["action_nll"]
+    assert strip(b) == strip(a)  # history (held-out metrics at every evaluation), closed-loop success, ...
+    assert [h["step"] for h in b["history"]] == list(range(CFG.pretrain.eval_every, CFG.pretrain.steps + 1,
+                                                           CFG.pretrain.eval_every))
+    # the weights are those of the uninterrupted run
+    assert (run / "pretrain" / "checkpoint" / "model.safetensors").read_bytes() == \
+        (smoke_run / "pretrain" / "checkpoint" / "model.safetensors").read_bytes()
+
+
+def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, monkeypatch):
+    import internal_rl.data.generate as gen
+
+    run = tmp_path / "run"
+    real, calls = gen.rollout_expert, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:  # train: 2 chunks, eval: 1, meta: chunk 1 written, chunk 2 interrupted
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gen, "rollout_expert", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli("data", "--config", SMOKE, "--out", str(run))
+    monkeypatch.undo()
+    assert not (run / "data" / "metrics.json").exists()
+    assert not (run / "data" / "meta" / "meta.json").exists()
+    from internal_rl.data import EpisodeDataset
+
+    with pytest.raises((FileNotFoundError, ValueError)):
+        EpisodeDataset(run / "data" / "meta")
+
+    assert cli("data", "--config", SMOKE, "--out", str(run)) == 0
+    assert strip(metrics(run, "data")) == strip(metrics(smoke_run, "data"))
+    assert len(EpisodeDataset(run / "data" / "meta")) == CFG.data.meta_episodes
+    assert not [p for p in (run / "data").iterdir() if p.name.startswith(".")]  # no temp dirs left
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("args,field", [
+    (["--set", "pretrain.stepz=10"], "pretrain.stepz"),
+    (["--set", "bogus=1"], "bogus"),
+    (["--set", "model.depth=two"], "model.depth"),
+    (["--set", "model.width=true"], "model.width"),
+    (["--set", "pretrain.batch_size=1.5"], "pretrain.batch_size"),
+    (["--set", "data.train_episodes=-3"], "data.train_episodes"),
+    (["--set", "model.width=0"], "model.width"),
+    (["--set", "model.encoder=resnet"], "model.encoder"),
+    (["--set", "steer.layer=5"], "steer.layer"),
+    (["--set", "pretrain.lr"], "pretrain.lr"),  # no '='
+])
+def test_cli_bad_input_exits_2_naming_the_field(tmp_path, capsys, args, field):
+    out = tmp_path / "out"
+    assert cli("pretrain", "--config", SMOKE, "--out", str(out), *args) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert field in lines[0]
+    assert not out.exists()
+
+
+def test_cli_missing_config_file(tmp_path, capsys):
+    out = tmp_path / "out"
+    missing = tmp_path / "nope.yaml"
+    assert cli("data", "--config", str(missing), "--out", str(out)) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(missing) in lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cli_cuda_requested_without_cuda_exits_2(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli("data", "--config", SMOKE, "--out", str(out), "--set", "device=cuda") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: device:")
+    assert not out.exists()
+
+
+def test_cli_bad_yaml_field_exits_2(tmp_path, capsys):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(Path(SMOKE).read_text() + "probe: {steps: -1}\n")
+    out = tmp_path / "out"
+    assert cli("probe", "--config", str(cfg), "--out", str(out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: probe.steps")
+    assert not out.exists()
+
+
+def test_cli_unknown_flag_and_stage(tmp_path, capsys):
+    assert main(["data", "--config", SMOKE, "--out", str(tmp_path / "o"), "--bogus"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    with pytest.raises(SystemExit) as e:  # argparse: unknown sub-command
+        main(["train", "--config", SMOKE])
+    assert e.value.code == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_with_another_config_is_refused_unless_forced(smoke_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(smoke_run, run)
+    before = tree(run)
+    capsys.readouterr()
+    assert cli("pretrain", "--config", SMOKE, "--out", str(run), "--set", "pretrain.lr=0.002") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "different configuration" in err[0]
+    assert tree(run) == before  # nothing touched
+
+    assert cli("pretrain", "--config", SMOKE, "--out", str(run), "--set", "pretrain.lr=0.002", "--force") == 0
+    after = tree(run)
+    assert load_config(run / "config.yaml").pretrain.lr == 0.002
+    # the data stage does not depend on pretrain.*: kept; the pretrain stage was redone
+    assert {k: v for k, v in after.items() if k.startswith("data/")} == \
+        {k: v for k, v in before.items() if k.startswith("data/")}
+    assert after["pretrain/metrics.json"] != before["pretrain/metrics.json"]
+    assert metrics(run, "pretrain")["action_nll"] != metrics(smoke_run, "pretrain")["action_nll"]
+    # downstream stages are now stale: they are not reported as complete
+    from internal_rl.config import fingerprint
+    from internal_rl.pipeline import _sections
+    from internal_rl.train import RunDir
+
+    cfg = load_config(run / "config.yaml")
+    rd = RunDir(run, cfg)
+    for stage in ("probe", "steer", "discover"):
+        if stage in CORE:
+            assert not rd.stage(stage, fingerprint(*_sections(cfg)[stage])).is_complete(), stage
