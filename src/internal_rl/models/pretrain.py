@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from internal_rl.data import EpisodeBatch, EpisodeDataset
+from internal_rl.models.transformer import observation_nll
 from internal_rl.train.batches import StepBatches
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
 
@@ -29,15 +30,6 @@ class StepLosses:
     obs_nll: torch.Tensor  # () sum over valid steps of the Bernoulli NLL summed over 637 units
     correct: torch.Tensor  # () number of argmax-correct actions
     count: torch.Tensor  # () number of valid steps
-
-
-def observation_nll(obs_logits: torch.Tensor, next_obs_idx: torch.Tensor) -> torch.Tensor:
-    """Bernoulli NLL summed over the 637 units, without building the one-hot target.
-
-    BCE(x, y) = softplus(x) - x y, and y has exactly 13 ones whose positions are ``next_obs_idx``.
-    obs_logits: (B, T, 637), next_obs_idx: (B, T, 13) -> (B, T)
-    """
-    return F.softplus(obs_logits).sum(-1) - obs_logits.gather(-1, next_obs_idx).sum(-1)
 
 
 def batch_losses(model: nn.Module, batch: EpisodeBatch, with_obs: bool) -> StepLosses:
