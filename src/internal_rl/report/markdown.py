@@ -45,8 +45,9 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
             figures.append(f"{stage}_{png.name}")
     rows = [("stage", "metric", "this run", "paper")]
     if m["data"]:
-        rows.append(("data", "expert success (train/eval/meta)",
-                     " / ".join(_f(v) for v in m["data"]["expert_success"].values()), PAPER["expert_success"]))
+        es = m["data"]["expert_success"]
+        rows.append(("data", f"expert success ({' / '.join(es)})", " / ".join(_f(v) for v in es.values()),
+                     PAPER["expert_success"]))
     if m["pretrain"]:
         p = m["pretrain"]
         rows += [("pretrain", "held-out action accuracy", _f(p["action_accuracy"]), PAPER["action_accuracy"]),
