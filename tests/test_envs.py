@@ -22,6 +22,7 @@ from internal_rl.envs import (
     GridPinpadVector,
     abstract_transitions,
     core,
+    paths,
     task_from_letters,
 )
 
@@ -305,9 +306,9 @@ def test_reset_filters_unsolvable_layouts():
         return python_solvable(lay, tasks[b])
 
     raw_ok = np.array([py(raw, b) for b in range(B)])
-    np.testing.assert_array_equal(core.solvable(raw), raw_ok)
+    np.testing.assert_array_equal(paths.solvable(raw), raw_ok)
     assert 0.05 < 1 - raw_ok.mean() < 0.35  # SPEC: about 12-20% of uniform layouts are unsolvable
-    assert all(py(filt, b) for b in range(B)) and core.solvable(filt).all()
+    assert all(py(filt, b) for b in range(B)) and paths.solvable(filt).all()
     assert (filt.progress == 0).all() and (filt.t == 0).all() and not filt.done.any()
 
 
@@ -333,7 +334,7 @@ def test_distance_maps_match_python_bfs(params):
     rng = np.random.default_rng(2)
     task = tuple(range(min(params.num_colors, 4)))
     s = core.reset(rng, task, params, num_envs=40, solvable_only=False)
-    dist = core.distance_maps(s)
+    dist = paths.distance_maps(s)
     mv = core.move_table(params.size)
     for b in range(40):
         for k in range(params.num_colors):

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from internal_rl.envs import POST_TASK, PRETRAIN_TASKS, GridPinpad, core
+from internal_rl.envs import POST_TASK, PRETRAIN_TASKS, GridPinpad, core, paths
 from internal_rl.experts import (
     ShortestPathExpert,
     expert_act,
@@ -76,9 +76,9 @@ def test_expert_success_is_one_on_every_task():
     for k in range(tasks.shape[1]):
         active = k < start.task_len
         tgt = np.maximum(tasks[:, k], 0)
-        optimal_len += np.where(active, core.steps_to(start, prev, tgt) + 1, 0)  # +1: the move onto the colour
+        optimal_len += np.where(active, paths.steps_to(start, prev, tgt) + 1, 0)  # +1: the move onto the colour
         prev = np.where(active, start.colors[np.arange(start.num_envs), tgt], prev)
-    np.testing.assert_array_equal(core.shortest_completion(start), optimal_len)
+    np.testing.assert_array_equal(paths.shortest_completion(start), optimal_len)
     assert optimal_len.max() <= 100  # solvable = reachable within the horizon
     final, _ = run_expert(start, rng)
     assert final.success.all(), f"expert failed {int((~final.success).sum())} episodes"
@@ -168,7 +168,7 @@ def test_fallback_when_target_unreachable():
     # agent boxed in at (0, 0) by colour 3 at (0, 1) and wall 0 at (1, 0); target colour 0 unreachable
     colors = [[6 * G + 6, 6 * G + 5, 6 * G + 4, 1, 6 * G + 2, 6 * G + 1, 6 * G + 0, 5 * G + 6]]
     s = core.reset_with_layout(colors, [[G, 3 * G + 3, 3 * G + 4, 3 * G + 5]], [0], [(0, 1)])
-    assert not core.solvable(s)[0]
+    assert not paths.solvable(s)[0]
     np.testing.assert_allclose(expert_action_probs(s)[0], [1 / 3, 0, 1 / 3, 1 / 3])  # safe: up, down, left
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -185,14 +187,40 @@ def test_killed_checkpoint_write_leaves_no_loadable_temp_dir(tmp_path, monkeypat
         save_checkpoint(directory, {"model": model}, {"step": 2}, meta={"step": 2})
     monkeypatch.undo()
     leftovers = [p for p in tmp_path.iterdir() if p.name != "checkpoint"]
-    assert leftovers and all(p.name.endswith(".tmp") for p in leftovers)
+    assert leftovers and all(p.name.startswith(f".checkpoint.tmp-{os.getpid()}-") for p in leftovers)
     fresh = tiny_model(1)
     state, meta = load_checkpoint(directory, {"model": fresh})
     assert state["step"] == 1 and read_meta(directory) == {"step": 1}
     assert_same_weights(weights(fresh), good)
-    # the next successful write replaces the checkpoint
+    # the next successful write replaces the checkpoint and removes the leftover
     save_checkpoint(directory, {"model": model}, {"step": 3}, meta={"step": 3})
+    assert siblings(directory) == ["checkpoint"]
     assert load_checkpoint(directory, {"model": fresh})[0]["step"] == 3
+    assert_same_weights(weights(fresh), weights(model))
+
+
+def test_save_checkpoint_removes_stale_temp_dirs_of_that_checkpoint_only(tmp_path):
+    """Temp dirs of SIGKILLed writes (this naming and the legacy mkdtemp one) are removed by the next save of the
+    same checkpoint; those of a live writer and of other checkpoints are kept."""
+    directory = tmp_path / "checkpoint"
+    model = tiny_model(0)
+    save_checkpoint(directory, {"model": model}, {"step": 1}, meta={"step": 1})
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # its pid is that of a writer no longer running
+    dead.wait()
+    stale = [tmp_path / f".checkpoint.tmp-{dead.pid}-k1ll3d00", tmp_path / ".checkpoint.abc_1234.tmp"]
+    kept = [tmp_path / ".checkpoint.tmp-1-l1v3wr1t",  # pid 1 always runs: a live writer
+            tmp_path / f".other.tmp-{dead.pid}-0th3r000", tmp_path / ".other.abc_1234.tmp"]
+    for p in stale + kept:
+        p.mkdir()
+        (p / "state.pt").write_bytes(b"partial")
+
+    train_a_little(model)
+    save_checkpoint(directory, {"model": model}, {"step": 2}, meta={"step": 2})
+    assert not any(p.exists() for p in stale)
+    assert siblings(directory) == sorted(["checkpoint", *(p.name for p in kept)])
+    fresh = tiny_model(1)
+    state, meta = load_checkpoint(directory, {"model": fresh})
+    assert state["step"] == 2 and meta == {"step": 2}
     assert_same_weights(weights(fresh), weights(model))
 
 

@@ -1,8 +1,8 @@
 """Stochastic shortest-path expert of gridworld-pinpad (SPEC §1.4, App. A.1).
 
 The expert is uniform over every action that lies on a shortest path to the next colour of the task, where walls
-and every non-target colour are obstacles. Shortest paths come from the BFS distance maps of the core
-(:func:`internal_rl.envs.core.distance_maps`, cached per episode): the distance-to-go of action a from cell s is
+and every non-target colour are obstacles. Shortest paths come from the BFS distance maps
+(:func:`internal_rl.envs.paths.distance_maps`, cached per episode): the distance-to-go of action a from cell s is
 ``dist[target, move(s, a)]`` (a no-op move stays on s, so it is never optimal).
 
 Epsilon noise: with probability ε the action is uniform over the *safe* actions (:func:`safe_action_mask`): those
@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from internal_rl.envs.core import NUM_ACTIONS, UNREACHABLE, EnvState, distance_maps, move_table
+from internal_rl.envs.core import NUM_ACTIONS, UNREACHABLE, EnvState, move_table
+from internal_rl.envs.paths import distance_maps
 
 
 def _next_cells(state: EnvState) -> tuple[np.ndarray, np.ndarray]:

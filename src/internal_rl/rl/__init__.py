@@ -2,7 +2,8 @@
 
 | module | what |
 |---|---|
-| ``internal_env`` | :class:`InternalEnv` (Alg. 1-2), :func:`rollout`, :func:`reference_rollout_single` |
+| ``internal_env`` | :class:`InternalEnv` (Alg. 1-2), :func:`rollout` |
+| ``reference``    | :func:`reference_rollout_single`: one environment, step by step, no KV cache |
 | ``policy``       | :class:`RecurrentGaussianPolicy` π(z given e at switch steps) |
 | ``ppo``          | Eq. 10: :func:`trajectory_advantages`, :func:`ppo_clip_loss` |
 | ``raw_env``      | raw-action baseline rollouts and log-probs of the base model |
@@ -16,8 +17,6 @@ from internal_rl.rl.internal_env import (
     InternalStep,
     Layout,
     Rollout,
-    SingleRollout,
-    reference_rollout_single,
     rollout,
     sample_categorical,
     start_episodes,
@@ -25,6 +24,7 @@ from internal_rl.rl.internal_env import (
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.rl.ppo import ppo_clip_loss, trajectory_advantages
 from internal_rl.rl.raw_env import RawRollout, raw_log_prob, rollout_raw
+from internal_rl.rl.reference import SingleRollout, reference_rollout_single
 from internal_rl.rl.train import PPOArgs, derive_seed, make_policy, ppo_update, train_internal_rl, train_raw_action_rl
 
 __all__ = [

@@ -19,8 +19,9 @@ entries that later steps attend to). Each environment has its own abstract-step 
 :meth:`InternalEnv.step` raw-steps the batch until **at least one** live environment switches (or all have
 ended) and returns; ``needs_action`` marks the environments whose abstract step just ended with a switch, the
 others keep their held code and continue at the next call. Every environment therefore sees exactly the
-semi-MDP it would see alone; :func:`reference_rollout_single` runs one environment with a plain per-step loop
-and full-prefix recomputation, and the tests prove both agree (raw actions, switch times, rewards, codes).
+semi-MDP it would see alone; :func:`~internal_rl.rl.reference.reference_rollout_single` runs one environment
+with a plain per-step loop and full-prefix recomputation, and the tests prove both agree (raw actions, switch
+times, rewards, codes).
 Ended episodes stay frozen in the gridworld core; once at most half the model rows are live, the ended rows
 are dropped from the cache and the model-side tensors (row compaction), so long-lived stragglers do not make
 every late raw step pay for the whole batch.
@@ -381,73 +382,5 @@ def rollout(policy: RecurrentGaussianPolicy, env: InternalEnv, tasks: Any, num_e
         switched=torch.from_numpy(env.switched.copy()).to(dev))
 
 
-# ==============================================================================================================
-# Step-by-step reference (one environment, no batching, no KV cache)
-# ==============================================================================================================
-
-@dataclass
-class SingleRollout:
-    """One episode run by :func:`reference_rollout_single` (lists indexed by raw step t or abstract step k)."""
-
-    raw_actions: list[int]  # per raw step
-    switch_times: list[int]  # raw steps at which a new code was chosen
-    beta: list[float]  # β_t per raw step
-    abstract_rewards: list[float]  # per abstract step
-    e: Tensor  # (K, D)
-    z: Tensor  # (K, Z)
-    logp: Tensor  # (K,)
-    success: bool
-    length: int
-
-
-@torch.no_grad()
-def reference_rollout_single(base: nn.Module, metacontroller: Metacontroller, policy: RecurrentGaussianPolicy, *,
-                             layer: int, state: EnvState, noise: EpisodeNoise,
-                             threshold: float = SWITCH_THRESHOLD) -> SingleRollout:
-    """Alg. 1-3 for ONE environment with a plain loop over raw steps: every step re-runs the base model on the
-    whole prefix (no KV cache) and recomputes U = f_hyp(z). ``state`` and ``noise`` hold one environment (e.g.
-    ``take(env.initial_state, [i])`` and ``env.noise.take([i])``)."""
-    if state.num_envs != 1:
-        raise ValueError(f"state: expected one environment, got {state.num_envs}")
-    mc, T = metacontroller, state.params.max_steps
-    observations = [torch.from_numpy(obs_indices(state))]  # o_1 .. o_t, each (1, N)
-    controlled: list[Tensor] = []  # ê_1 .. ê_t, each (1, D)
-    device = base.action_head.weight.device
-
-    def residual() -> Tensor:  # e_{t,l} from the full prefix o_{1:t}
-        return base.lower(torch.stack(observations, 1).to(device), layer)[:, -1]  # (1, D)
-
-    e = residual()
-    sw = mc.init_state(1, device, e.dtype)
-    g = policy.initial_state(1, device).to(e.dtype)
-    z = None
-    out = SingleRollout([], [], [], [], [], [], [], False, 0)
-    for t in range(T):
-        beta = float(mc.switch_prob(e, sw)[0])
-        out.beta.append(beta)
-        if beta >= threshold:  # a switch: the policy chooses a new code (t = 0 always: β_1 ≡ 1)
-            k = len(out.switch_times)
-            z, logp, g = policy.act(e, g, noise=noise.z_eps[0, k][None].to(device, e.dtype))
-            out.switch_times.append(t)
-            out.abstract_rewards.append(0.0)
-            out.e.append(e[0])
-            out.z.append(z[0])
-            out.logp.append(logp[0])
-        controlled.append(mc.control(e, z))  # ê_t = e_t + f_hyp(z) e_t
-        logits, _ = base.upper(torch.stack(controlled, 1), layer, with_obs=False)  # (1, t+1, A)
-        a = sample_categorical(logits[:, -1], noise.action_u[0, t][None])  # (1,)
-        sw = mc.advance(e, z, sw)
-        state, r, _, _ = env_step(state, a.numpy())
-        out.raw_actions.append(int(a[0]))
-        out.abstract_rewards[-1] += float(r[0])
-        if state.done[0]:
-            break
-        observations.append(torch.from_numpy(obs_indices(state)))
-        e = residual()
-    out.e, out.z, out.logp = torch.stack(out.e), torch.stack(out.z), torch.stack(out.logp)
-    out.success, out.length = bool(state.success[0]), int(state.t[0])
-    return out
-
-
-__all__ = ["SWITCH_THRESHOLD", "EpisodeNoise", "InternalEnv", "InternalStep", "Layout", "Rollout", "SingleRollout",
-           "reference_rollout_single", "rollout", "sample_categorical", "start_episodes"]
+__all__ = ["SWITCH_THRESHOLD", "EpisodeNoise", "InternalEnv", "InternalStep", "Layout", "Rollout", "rollout",
+           "sample_categorical", "start_episodes"]

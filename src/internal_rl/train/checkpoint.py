@@ -1,13 +1,16 @@
 """Atomic checkpoints: module weights in safetensors, training state (optimiser, step, RNG) in torch format.
 
 A checkpoint is a directory written under a temporary name and renamed into place, so a process killed
-mid-write leaves the previous checkpoint intact and never a half-written one.
+mid-write leaves the previous checkpoint intact and never a half-written one. The temporary name is a sibling
+``.<name>.tmp-<pid>-<token>`` (the scheme of dataset writes, :mod:`internal_rl.data.store`): a process killed
+outright leaves it behind, and the next save of the same checkpoint removes it unless its process still runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,13 +20,19 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from internal_rl.data.store import clean_stale_temps, temp_prefix
+
+# Temporary names written before they carried the writer's pid: tempfile.mkdtemp(prefix=".<name>.", suffix=".tmp").
+_LEGACY_TEMP = re.compile(r"[a-z0-9_]{8}\.tmp")
+
 
 def save_checkpoint(directory: str | Path, modules: dict[str, nn.Module], state: dict[str, Any],
                     meta: dict | None = None) -> None:
     """Write ``modules`` (weights) and ``state`` (anything torch.save accepts) atomically to ``directory``."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
+    clean_stale_checkpoint_temps(directory)  # before creating ours, so it is never one of them
+    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f"{temp_prefix(directory)}{os.getpid()}-"))
     try:
         for name, module in modules.items():
             tensors = {k: v.detach().cpu().contiguous() for k, v in _unwrap(module).state_dict().items()}
@@ -39,6 +48,22 @@ def save_checkpoint(directory: str | Path, modules: dict[str, nn.Module], state:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def clean_stale_checkpoint_temps(directory: str | Path) -> list[Path]:
+    """Remove the temporary siblings of checkpoint ``directory`` left by killed writes; returns what was removed.
+
+    Those of a process that still runs (other than this one) are kept; legacy names without a pid are removed.
+    """
+    directory = Path(directory)
+    removed = clean_stale_temps(directory)
+    prefix = f".{directory.name}."
+    if directory.parent.is_dir():
+        for p in directory.parent.iterdir():
+            if p.name.startswith(prefix) and _LEGACY_TEMP.fullmatch(p.name[len(prefix):]) and p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    return removed
 
 
 def load_checkpoint(directory: str | Path, modules: dict[str, nn.Module] | None = None,
