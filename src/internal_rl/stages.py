@@ -86,7 +86,7 @@ def load_base_model(ctx: Context, stage: str = "pretrain"):
 # ------------------------------------------------------------------------------------------------ pretrain
 def pretrain(ctx: Context) -> dict:
     """Eq. 5 pretraining with periodic held-out evaluation; resumes from its checkpoint."""
-    from internal_rl.analysis.rollout import closed_loop_success
+    from internal_rl.analysis.rollout import closed_loop_stats
     from internal_rl.envs import PRETRAIN_TASKS
     from internal_rl.models.pretrain import Pretrainer
 
@@ -106,13 +106,13 @@ def pretrain(ctx: Context) -> dict:
                   desc="pretrain")
     logger.close()
     final = history[-1]
-    success = closed_loop_success(model, PRETRAIN_TASKS, episodes=pc.eval_episodes, env_cfg=cfg.env,
-                                  seed=cfg.seed + 7, device=ctx.device)
+    closed = closed_loop_stats(model, PRETRAIN_TASKS, episodes=pc.eval_episodes, env_cfg=cfg.env,
+                               seed=cfg.seed + 7, device=ctx.device)
     mean_len = float(trainer.train.lengths.mean())
     for h in history:  # expected training tokens (valid steps) seen at each evaluation
         h["tokens"] = h["step"] * pc.batch_size * mean_len
     return {"action_accuracy": final["action_accuracy"], "action_nll": final["action_nll"],
-            "pretrain_task_success": success, "history": history,
+            **closed.metrics("pretrain_task_"), "history": history,
             "parameters": sum(p.numel() for p in model.parameters())}
 
 
@@ -143,9 +143,9 @@ def probe(ctx: Context) -> dict:
 # ------------------------------------------------------------------------------------------------ steer
 def steer(ctx: Context) -> dict:
     """Supervised one-hot steering controllers (C.3), evaluated on the post-training task with oracle switching."""
-    from internal_rl.analysis.rollout import closed_loop_success
+    from internal_rl.analysis.rollout import closed_loop_stats
     from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
-    from internal_rl.envs import POST_TASK
+    from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
     from internal_rl.report.figures import plot_layer_curve
 
     cfg, sc = ctx.cfg, ctx.cfg.steer
@@ -155,9 +155,8 @@ def steer(ctx: Context) -> dict:
     dataset = load_dataset(ctx, "meta")
     main_layer = cfg.layer(sc.layer)
     layers = sorted(set(range(cfg.model.depth + 1)) | {main_layer}) if sc.sweep_layers else [main_layer]
-    evaluate = dict(tasks=[POST_TASK], episodes=sc.eval_episodes, env_cfg=cfg.env, seed=cfg.seed + 11,
-                    device=ctx.device)
-    by_layer, nll_by_layer = {}, {}
+    evaluate = dict(episodes=sc.eval_episodes, env_cfg=cfg.env, seed=cfg.seed + 11, device=ctx.device)
+    by_layer, nll_by_layer, main = {}, {}, {}
     for layer in layers:
         torch.manual_seed(cfg.seed + layer)
         controller = SubgoalController(cfg.model.width, rank=sc.rank, hidden=sc.hidden).to(ctx.device)
@@ -175,12 +174,17 @@ def steer(ctx: Context) -> dict:
             sub = torch.from_numpy(np.maximum(state.target, 0) // 2).to(e.device)[:, None]  # (B, 1)
             return c(e, sub)
 
-        by_layer[layer] = closed_loop_success(base, layer=layer, control=oracle, **evaluate)
-    unsteered = closed_loop_success(base, **evaluate)
+        post = closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle, **evaluate)
+        by_layer[layer] = post.success
+        if layer == main_layer:  # decision accuracies say which part of the task steering fails at
+            pre = closed_loop_stats(base, PRETRAIN_TASKS, layer=layer, control=oracle, **evaluate)
+            main = {**post.metrics("post_task_"), **pre.metrics("pretrain_tasks_")}
+    unsteered = closed_loop_stats(base, [POST_TASK], **evaluate)
     if len(by_layer) > 1:
         plot_layer_curve(by_layer, ctx.path("steer", "success_by_layer.png"), "post-task success",
-                         "Steering with oracle switching", reference=unsteered, reference_label="unsteered")
-    return {"post_task_success": by_layer[main_layer], "post_task_success_unsteered": unsteered,
+                         "Steering with oracle switching", reference=unsteered.success, reference_label="unsteered")
+    return {**main, "post_task_success_unsteered": unsteered.success,
+            "post_task_pair_start_accuracy_unsteered": unsteered.metrics()["pair_start_accuracy"],
             "layer": main_layer, "success_by_layer": {str(k): v for k, v in by_layer.items()},
             "train_nll_by_layer": {str(k): v for k, v in nll_by_layer.items()}}
 

@@ -3,11 +3,18 @@
 Episodes of a batch run in lockstep on the batched core with one KV cache; actions are *sampled* from the model
 (as in the paper's evaluation). A ``control`` hook ``(e (B, 1, D), state) -> ê`` modifies the residual stream
 at ``layer`` before the upper blocks, e.g. a supervised steering controller with oracle switching.
+
+Besides the success rate, the evaluation scores every *decision*: each time the task asks for a colour, is the
+next colour the agent enters the right one? Decisions at the first colour of an abstract subgoal (a colour pair)
+measure task inference, or steering when a controller supplies the subgoal; decisions at the second colour of a
+pair measure the model's memory of the colour it just entered (the pair's order is fixed, so the right answer
+is determined by the history). Success is roughly the product of these accuracies over the task's colours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -28,15 +35,37 @@ def sample_tasks(rng: np.random.Generator, tasks: Sequence[Sequence[int]], n: in
     return [tasks[i] for i in rng.integers(len(tasks), size=n)]
 
 
+@dataclass(frozen=True)
+class ClosedLoopStats:
+    """Outcome of a closed-loop evaluation; decisions are counted per colour the task asked for."""
+
+    episodes: int
+    successes: int
+    pair_start: tuple[int, int]  # (right, decided) at the first colour of a pair
+    within_pair: tuple[int, int]  # (right, decided) at the second colour of a pair
+    timeouts: int  # episodes truncated at T
+
+    @property
+    def success(self) -> float:
+        return self.successes / max(self.episodes, 1)
+
+    def metrics(self, prefix: str = "") -> dict[str, float | None]:
+        rate = lambda rd: rd[0] / rd[1] if rd[1] else None  # noqa: E731
+        return {f"{prefix}success": self.success, f"{prefix}pair_start_accuracy": rate(self.pair_start),
+                f"{prefix}within_pair_accuracy": rate(self.within_pair),
+                f"{prefix}timeout_rate": self.timeouts / max(self.episodes, 1)}
+
+
 @torch.no_grad()
-def closed_loop_success(model: nn.Module, tasks: Sequence[Sequence[int]], *, episodes: int, env_cfg: EnvConfig,
-                        seed: int, device: torch.device, layer: int | None = None, control: Control | None = None,
-                        batch_size: int = 512) -> float:
-    """Fraction of ``episodes`` (fresh layouts, tasks uniform over ``tasks``) that complete their task."""
+def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episodes: int, env_cfg: EnvConfig,
+                      seed: int, device: torch.device, layer: int | None = None, control: Control | None = None,
+                      batch_size: int = 512) -> ClosedLoopStats:
+    """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) and score success and decisions."""
     params = grid_params(env_cfg)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    successes = 0
+    counts = np.zeros((2, 2), np.int64)  # [first|second colour of a pair, right|decided]
+    successes = timeouts = 0
     for start in range(0, episodes, batch_size):
         n = min(batch_size, episodes - start)
         state = reset(rng, sample_tasks(rng, tasks, n), params, solvable_only=env_cfg.solvable_only)
@@ -50,8 +79,21 @@ def closed_loop_success(model: nn.Module, tasks: Sequence[Sequence[int]], *, epi
                 logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
             probs = torch.softmax(logits[:, 0].float().cpu(), -1)  # (B, 4)
             actions = torch.multinomial(probs, 1, generator=gen)[:, 0].numpy()
-            state, _, _, _ = step(state, actions)
+            second = state.target % 2  # (B,) 1 where the target is the second colour of its pair
+            before = state.progress
+            state, _, terminated, truncated = step(state, actions)
+            right = state.progress > before
+            decided = right | (terminated & ~right)  # entered the target, or a wrong colour
+            np.add.at(counts, (second[decided], 0), right[decided])
+            np.add.at(counts, (second[decided], 1), 1)
+            timeouts += int(truncated.sum())
             if state.done.all():
                 break
         successes += int(state.success.sum())
-    return successes / episodes
+    return ClosedLoopStats(episodes=episodes, successes=successes, pair_start=tuple(map(int, counts[0])),
+                           within_pair=tuple(map(int, counts[1])), timeouts=timeouts)
+
+
+def closed_loop_success(model: nn.Module, tasks: Sequence[Sequence[int]], **kwargs) -> float:
+    """Fraction of episodes that complete their task (see :func:`closed_loop_stats` for the arguments)."""
+    return closed_loop_stats(model, tasks, **kwargs).success
