@@ -32,6 +32,11 @@ def _f(x, nd: int = 3) -> str:
     return "n/a" if x is None else (f"{x:.{nd}f}" if isinstance(x, float) else str(x))
 
 
+def _decisions(metrics: dict, prefix: str) -> str:
+    """'pair-start / within-pair' decision accuracies of a closed-loop evaluation (analysis.rollout)."""
+    return " / ".join(_f(metrics.get(f"{prefix}{k}_accuracy")) for k in ("pair_start", "within_pair"))
+
+
 def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     """Write ``<run>/report/report.md`` (and copy the stages' figures beside it); returns its path."""
     run = Path(run)
@@ -53,7 +58,10 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
         rows += [("pretrain", "held-out action accuracy", _f(p["action_accuracy"]), PAPER["action_accuracy"]),
                  ("pretrain", "held-out action NLL", _f(p["action_nll"]), "—"),
                  ("pretrain", "closed-loop success, pretraining tasks", _f(p.get("pretrain_task_success")),
-                  "latent-task bound 1/16 ≈ 0.06")]
+                  "latent-task bound 1/16 ≈ 0.06"),
+                 ("pretrain", "decisions right: first / second colour of a pair",
+                  _decisions(p, "pretrain_task_"),
+                  "≈ 0.4 (1/4, then 1/2, unobserved task) / 1.0 (history determines it)")]
     if m["probe"]:
         p = m["probe"]
         acc = ", ".join(f"{a:.2f}" for a in p["accuracy_by_layer"])
@@ -63,7 +71,12 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
         s = m["steer"]
         rows += [("steer", f"post-task success at layer {s['layer']}", _f(s["post_task_success"]), PAPER["steer"]),
                  ("steer", "post-task success, unsteered", _f(s["post_task_success_unsteered"]),
-                  PAPER["unsteered"])]
+                  PAPER["unsteered"]),
+                 ("steer", "post task, decisions right when steered: first / second colour of a pair",
+                  _decisions(s, "post_task_"),
+                  "≈ 0.95 each (implied by 0.5-0.7 success over 12 colours)"),
+                 ("steer", "pretraining tasks, success when steered",
+                  _f(s.get("pretrain_tasks_success")), "—")]
     if m["discover"]:
         d = m["discover"]
         rows += [("discover", "switch F1 / precision / recall (median over seeds)",
