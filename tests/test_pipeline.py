@@ -174,15 +174,15 @@ def test_same_seed_gives_the_same_metrics(smoke_run, tmp_path):
 # ------------------------------------------------------------------------------------------------ resume
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from internal_rl.train import loop
+    from internal_rl.train import checkpoint, loop
 
-    real = loop.save_checkpoint
+    real = checkpoint.save_checkpoint
 
     def save_then_die(*args, **kwargs):  # the first checkpoint reaches the disk, then the process is killed
         real(*args, **kwargs)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    loop.save_checkpoint = save_then_die
+    loop.save_checkpoint = checkpoint.save_checkpoint = save_then_die
     from internal_rl.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
@@ -210,6 +210,26 @@ def test_pretrain_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_path)
     # the weights are those of the uninterrupted run
     assert (run / "pretrain" / "checkpoint" / "model.safetensors").read_bytes() == \
         (smoke_run / "pretrain" / "checkpoint" / "model.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("stage", ["discover", "rl"])
+def test_late_stage_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_path, stage):
+    """Killing discovery or internal RL just after its first checkpoint, then re-running the same command, ends
+    with the metrics of an uninterrupted run."""
+    reference, run = tmp_path / "uninterrupted", tmp_path / "killed"
+    shutil.copytree(smoke_run, reference)
+    assert cli(stage, "--config", SMOKE, "--out", str(reference)) == 0
+    shutil.copytree(smoke_run, run)
+    shutil.rmtree(run / stage, ignore_errors=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "INTERNAL_RL_QUIET": "1"}
+    proc = subprocess.run([sys.executable, "-c", KILLER, stage, "--config", SMOKE, "--out", str(run)],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert not (run / stage / "metrics.json").exists()
+    assert any((run / stage).rglob("meta.json"))  # a checkpoint reached the disk before the kill
+
+    assert cli(stage, "--config", SMOKE, "--out", str(run)) == 0
+    assert strip(metrics(run, stage)) == strip(metrics(reference, stage))
 
 
 def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, monkeypatch):
