@@ -61,7 +61,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                   "latent-task bound 1/16 ≈ 0.06"),
                  ("pretrain", "decisions right: first / second colour of a pair",
                   _decisions(p, "pretrain_task_"),
-                  "≈ 0.4 (1/4, then 1/2, unobserved task) / 1.0 (history determines it)")]
+                  "Bayes ≈ 0.32 (1/4 at the first pair, 1/2 later) / 1.0")]
     if m["probe"]:
         p = m["probe"]
         acc = ", ".join(f"{a:.2f}" for a in p["accuracy_by_layer"])
