@@ -126,11 +126,15 @@ class SteerConfig:
     batch_size: int = 512
     lr: float = 1e-3
     weight_decay: float = 0.0
+    warmup_steps: int = 0  # linear warm-up (the paper: none stated)
+    schedule: str = "constant"  # constant | cosine (after warm-up)
     eval_episodes: int = 1_024  # post-task episodes per evaluation
     sweep_layers: bool = True  # also train/evaluate at every layer (Fig. 4 curve)
 
     def __post_init__(self) -> None:
         _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes")
+        _non_negative(self, "weight_decay", "warmup_steps")
+        _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
         _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
 
 

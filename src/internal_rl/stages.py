@@ -164,6 +164,7 @@ def steer(ctx: Context) -> dict:
         history = fit(modules={"controller": controller},
                       optimizer=adamw([controller], sc.lr, sc.weight_decay),
                       schedule=Schedule(steps=sc.steps, lr=sc.lr, weight_decay=sc.weight_decay,
+                                        warmup_steps=sc.warmup_steps, schedule=sc.schedule,
                                         checkpoint_every=max(1, sc.steps // 4)),
                       batch_fn=trainer.batch, loss_fn=trainer.loss,
                       eval_fn=lambda tr=trainer: tr.loss(tr.batch(10**9))[1],
