@@ -226,7 +226,7 @@ def _fingerprints(cfg: RunConfig) -> dict[str, str]:
     return {name: fingerprint(*parts) for name, parts in _sections(cfg).items()}
 
 
-STAGES = ("data", "pretrain", "probe", "steer", "discover", "rl")
+STAGES = ("data", "pretrain", "probe", "steer", "discover", "rl", "report")
 
 
 @pytest.mark.parametrize("override,changed", [
@@ -235,10 +235,10 @@ STAGES = ("data", "pretrain", "probe", "steer", "discover", "rl")
     ("data.train_episodes=99", set(STAGES)),
     ("model.width=128", set(STAGES) - {"data"}),
     ("pretrain.lr=1e-3", set(STAGES) - {"data"}),
-    ("probe.steps=10", {"probe"}),
-    ("steer.rank=8", {"steer"}),
-    ("discover.latent_dim=4", {"discover", "rl"}),
-    ("rl.lr=1e-4", {"rl"}),
+    ("probe.steps=10", {"probe", "report"}),  # the report shows every stage's numbers
+    ("steer.rank=8", {"steer", "report"}),
+    ("discover.latent_dim=4", {"discover", "rl", "report"}),
+    ("rl.lr=1e-4", {"rl", "report"}),
     ("name=other", set()),  # naming, device and threads do not change results
     ("device=cpu", set()),
     ("threads=2", set()),

@@ -60,6 +60,7 @@ def _sections(cfg: RunConfig) -> dict[str, tuple]:
         "steer": (*pre, cfg.steer),
         "discover": disc,
         "rl": (*disc, cfg.rl),
+        "report": (*disc, cfg.probe, cfg.steer, cfg.rl),  # reads every stage's metrics
     }
 
 
@@ -80,7 +81,7 @@ def run_stage(ctx: Context, name: str) -> dict:
     for dep in dependencies(name):
         run_stage(ctx, dep)
     sections = _sections(ctx.cfg)
-    stage = ctx.run.stage(name, fingerprint(*sections.get(name, sections["rl"])))
+    stage = ctx.run.stage(name, fingerprint(*sections[name]))
     if stage.is_complete():
         return stage.metrics()
     if ctx.dist.is_main:
