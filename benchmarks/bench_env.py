@@ -30,7 +30,7 @@ def _pin_threads() -> None:
 
 def _core_throughput(batch_size: int, steps: int, seed: int, with_obs: str | None) -> tuple[float, float]:
     """(env steps per second, fraction of envs replaced per step) for step (+ observations)."""
-    from internal_rl.envs import PRETRAIN_TASKS, core
+    from internal_rl.envs import PRETRAIN_TASKS, core, observations
 
     rng = np.random.default_rng(seed)
     tasks = [PRETRAIN_TASKS[i % 16] for i in range(batch_size)]
@@ -42,9 +42,9 @@ def _core_throughput(batch_size: int, steps: int, seed: int, with_obs: str | Non
         t0 = time.perf_counter()
         state, reward, terminated, truncated = core.step(state, actions[i])
         if with_obs == "idx":
-            core.obs_indices(state)
+            observations.obs_indices(state)
         elif with_obs == "onehot":
-            core.observation(state)
+            observations.observation(state)
         elapsed += time.perf_counter() - t0
         if state.done.any():  # keep every env live (not timed)
             replaced += int(state.done.sum())

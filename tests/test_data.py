@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import internal_rl.data.generate as generate_mod
 from internal_rl.data import EpisodeDataset, LengthBucketSampler, generate_dataset, obs_onehot_torch
 from internal_rl.data.store import META_FILE, read_meta
-from internal_rl.envs import POST_TASK, PRETRAIN_TASKS, core
+from internal_rl.envs import POST_TASK, PRETRAIN_TASKS, core, observations
 
 TASKS = [*PRETRAIN_TASKS, POST_TASK]  # mixed lengths: task arrays are padded to 12
 
@@ -50,7 +50,7 @@ def test_round_trip_matches_resimulation(dataset):
         live = t < lengths
         np.testing.assert_array_equal(state.done, ~live)
         if live.any():
-            np.testing.assert_array_equal(batch.obs_idx[:, t].numpy()[live], core.obs_indices(state)[live])
+            np.testing.assert_array_equal(batch.obs_idx[:, t].numpy()[live], observations.obs_indices(state)[live])
         np.testing.assert_array_equal(a["target"][:, t], np.where(live, state.target, -1))
         np.testing.assert_array_equal(a["subgoal"][:, t], np.where(live, state.target // 2, -1))
         np.testing.assert_array_equal(a["progress"][:, t], np.where(live, state.progress, -1))
@@ -59,7 +59,7 @@ def test_round_trip_matches_resimulation(dataset):
         np.testing.assert_array_equal(a["agent"][:, t + 1], state.agent)  # padding repeats the final cell
     np.testing.assert_array_equal(state.t, lengths)
     final_obs = batch.obs_idx[np.arange(N), torch.from_numpy(lengths.astype(np.int64))].numpy()  # o_{n+1}
-    np.testing.assert_array_equal(final_obs, core.obs_indices(state))
+    np.testing.assert_array_equal(final_obs, observations.obs_indices(state))
     np.testing.assert_array_equal(a["success"], state.success)
     assert state.done.all()
     meta = dataset.meta
@@ -86,7 +86,7 @@ def test_batch_padding_and_dtypes(dataset):
         assert dataset.tasks[int(b.task_index[i])] == ep["task"]
     onehot = obs_onehot_torch(b.obs_idx, dataset.obs_dim)
     assert onehot.shape == (4, Tb + 1, 637) and (onehot.sum(-1) == 13).all()
-    np.testing.assert_array_equal(onehot.numpy(), core.obs_onehot(b.obs_idx.numpy(), 637))
+    np.testing.assert_array_equal(onehot.numpy(), observations.obs_onehot(b.obs_idx.numpy(), 637))
     with pytest.raises(IndexError):
         dataset.batch([300])
 

@@ -22,6 +22,7 @@ from internal_rl.envs import (
     GridPinpadVector,
     abstract_transitions,
     core,
+    observations,
     paths,
     task_from_letters,
 )
@@ -199,7 +200,7 @@ def test_core_gym_and_reference_agree(layout, task, actions):
         assert info["progress"] == ref.progress == state.progress[0]
         assert env.agent_pos == ref.pos
         np.testing.assert_array_equal(obs, ref.obs())
-        np.testing.assert_array_equal(core.observation(state)[0], obs)
+        np.testing.assert_array_equal(observations.observation(state)[0], obs)
         if term or trunc:
             assert state.done[0] and info["success"] == (r == 1.0)
             break
@@ -247,12 +248,12 @@ def test_observation_layout_and_channel_order():
         assert grid[r, c, W + k] == 1 and grid[:, :, W + k].sum() == 1
     r, c = env.agent_pos
     assert grid[r, c, W + O] == 1 and grid[:, :, W + O].sum() == 1
-    idx = core.obs_indices(env.core_state)[0]  # walls 0..3, colours 0..7, agent; flat = (r*G + c)*C + ch
+    idx = observations.obs_indices(env.core_state)[0]  # walls 0..3, colours 0..7, agent; flat = (r*G + c)*C + ch
     expected = [(r * G + c) * 13 + k for k, (r, c) in enumerate(env.walls)]
     expected += [(r * G + c) * 13 + W + k for k, (r, c) in enumerate(env.colors)]
     expected += [(env.agent_pos[0] * G + env.agent_pos[1]) * 13 + W + O]
     assert idx.tolist() == expected
-    np.testing.assert_array_equal(core.obs_onehot(idx[None], 637, np.int8)[0], obs)
+    np.testing.assert_array_equal(observations.obs_onehot(idx[None], 637, np.int8)[0], obs)
 
 
 @settings(max_examples=30, deadline=None)
@@ -397,7 +398,7 @@ def test_vector_env_next_step_autoreset():
             assert (vec.core_state.t[ended_before] == 0).all() and (info["progress"][ended_before] == 0).all()
         live = ~ended_before
         np.testing.assert_array_equal(vec.core_state.t[live], prev.t[live] + 1)
-        np.testing.assert_array_equal(obs, core.observation(vec.core_state))
+        np.testing.assert_array_equal(obs, observations.observation(vec.core_state))
     assert r.dtype == np.float32 and term.dtype == bool
 
 

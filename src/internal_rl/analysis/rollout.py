@@ -49,10 +49,14 @@ class ClosedLoopStats:
     def success(self) -> float:
         return self.successes / max(self.episodes, 1)
 
+    @staticmethod
+    def _rate(right_decided: tuple[int, int]) -> float | None:
+        right, decided = right_decided
+        return right / decided if decided else None
+
     def metrics(self, prefix: str = "") -> dict[str, float | None]:
-        rate = lambda rd: rd[0] / rd[1] if rd[1] else None  # noqa: E731
-        return {f"{prefix}success": self.success, f"{prefix}pair_start_accuracy": rate(self.pair_start),
-                f"{prefix}within_pair_accuracy": rate(self.within_pair),
+        return {f"{prefix}success": self.success, f"{prefix}pair_start_accuracy": self._rate(self.pair_start),
+                f"{prefix}within_pair_accuracy": self._rate(self.within_pair),
                 f"{prefix}timeout_rate": self.timeouts / max(self.episodes, 1)}
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from internal_rl.data.store import open_arrays, read_meta
-from internal_rl.envs.core import GridParams, agent_obs_index, layout_obs_indices
+from internal_rl.envs.core import GridParams
+from internal_rl.envs.observations import agent_obs_index, layout_obs_indices
 
 
 @dataclass
@@ -39,7 +40,7 @@ class EpisodeBatch:
 
 
 def obs_onehot_torch(obs_idx: torch.Tensor, obs_dim: int = 637, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(..., obs_dim) one-hot observations from (..., M) flat indices (torch twin of ``core.obs_onehot``)."""
+    """(..., obs_dim) one-hot observations from (..., M) flat indices (torch twin of ``observations.obs_onehot``)."""
     out = torch.zeros(*obs_idx.shape[:-1], obs_dim, dtype=dtype, device=obs_idx.device)
     return out.scatter_(-1, obs_idx, 1)
 

@@ -6,7 +6,7 @@ Importing this package registers ``internal_rl/GridPinpad-v0`` (idempotent), so 
 
 import gymnasium
 
-from internal_rl.envs import core, paths
+from internal_rl.envs import core, observations, paths
 from internal_rl.envs.core import (
     ACTION_NAMES,
     EMPTY,
@@ -14,16 +14,11 @@ from internal_rl.envs.core import (
     UNREACHABLE,
     EnvState,
     GridParams,
-    agent_obs_index,
     as_task_array,
     cell_of,
     check_actions,
     coords_of,
-    layout_obs_indices,
     move_table,
-    obs_indices,
-    obs_onehot,
-    observation,
     replace_envs,
     reset,
     reset_with_layout,
@@ -33,6 +28,7 @@ from internal_rl.envs.core import (
     validate_layout,
 )
 from internal_rl.envs.gridpinpad import GridPinpad, GridPinpadVector, parse_layout
+from internal_rl.envs.observations import agent_obs_index, layout_obs_indices, obs_indices, obs_onehot, observation
 from internal_rl.envs.paths import distance_maps, shortest_completion, solvable
 from internal_rl.envs.tasks import (
     POST_LETTERS,
@@ -62,7 +58,8 @@ __all__ = [
     "PRETRAIN_TASKS", "UNREACHABLE", "EnvState", "GridParams", "GridPinpad", "GridPinpadVector", "Task",
     "abstract_transitions", "agent_obs_index", "as_task_array", "cell_of", "check_actions", "coords_of", "core",
     "distance_maps", "layout_obs_indices", "letters_of", "move_table", "obs_indices", "obs_onehot", "observation",
-    "pad_tasks", "parse_layout", "paths", "replace_envs", "reset", "reset_with_layout", "sample_layouts",
+    "observations", "pad_tasks", "parse_layout", "paths", "replace_envs", "reset", "reset_with_layout",
+    "sample_layouts",
     "shortest_completion", "solvable", "step", "subgoal_of", "take", "task_from_letters", "validate_layout",
     "validate_task",
 ]

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from internal_rl.envs import core
+from internal_rl.envs import core, observations
 from internal_rl.envs.core import EnvState, GridParams
 from internal_rl.envs.tasks import PRETRAIN_TASKS, Task, validate_task
 
@@ -149,7 +149,7 @@ class GridPinpad(gym.Env):
         return self._state
 
     def _obs(self) -> np.ndarray:
-        return core.observation(self._require(), np.int8)[0]
+        return observations.observation(self._require(), np.int8)[0]
 
     def _info(self) -> dict[str, Any]:
         s = self._require()
@@ -223,7 +223,7 @@ class GridPinpadVector(VectorEnv):
             raise ValueError(f"unknown reset options {sorted(options)}")
         self._state = core.reset(self.np_random, self.tasks, self.params, solvable_only=self.solvable_only)
         self._autoreset[:] = False
-        return core.observation(self._state, np.int8), self._infos()
+        return observations.observation(self._state, np.int8), self._infos()
 
     def step(self, actions: Any):
         if self._state is None:
@@ -236,7 +236,7 @@ class GridPinpadVector(VectorEnv):
             state = core.replace_envs(state, m, fresh)
         self._state = state
         self._autoreset = terminated | truncated
-        return core.observation(state, np.int8), reward, terminated, truncated, self._infos()
+        return observations.observation(state, np.int8), reward, terminated, truncated, self._infos()
 
     def _infos(self) -> dict[str, np.ndarray]:
         s = self._state
