@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--force", action="store_true",
                        help="reuse an output directory made with another config (stale stages are redone)")
         s.add_argument("--quiet", action="store_true", help="no progress bars")
+    c = sub.add_parser("steerability", help="steerability check of a run's backbone (and its snapshots)")
+    c.add_argument("--out", required=True, help="the run directory (its config.yaml is the configuration)")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a steer.* field (or threads, device) for the check, e.g. --set steer.steps=500")
+    c.add_argument("--layer", dest="layers", type=int, action="append", default=None,
+                   help="controlled layer (repeatable; default: steer.layer)")
+    c.add_argument("--snapshots", action="store_true", help="also every snapshot in pretrain/snapshots/")
+    c.add_argument("--quiet", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="throughput benchmarks")
     b.add_argument("what", choices=["env", "model", "rl"], help="benchmarks/bench_<what>.py; other options "
                    "(e.g. --quick, --threads) are passed to the script")
@@ -63,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     from internal_rl.train import NonFiniteLossError, StageConfigMismatch
 
     try:
+        if args.command == "steerability":
+            from internal_rl.checks import check_context, steerability_check
+
+            steerability_check(check_context(args.out, args.overrides), args.layers, args.snapshots)
+            return 0
         cfg = load_config(args.config, args.overrides)
         out = args.out or f"runs/{Path(args.config).stem}"
         ctx = make_context(cfg, out, force=args.force)
@@ -73,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             metrics = run_stage(ctx, name)
             if ctx.dist.is_main:
                 print(f"[{name}] " + _summary(metrics))
-    except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError, CheckpointMismatch) as e:
+    except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError, CheckpointMismatch,
+            ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

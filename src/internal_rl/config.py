@@ -18,7 +18,10 @@ from typing import Any
 
 import yaml
 
+from internal_rl.envs.tasks import TASK_SETS
 from internal_rl.models.transformer import TransformerConfig as ModelConfig  # the base model's own config
+
+PRECISIONS = ("fp32", "bf16")
 
 
 class ConfigError(ValueError):
@@ -71,9 +74,13 @@ class DataConfig:
     meta_episodes: int = 100_000  # episodes in D* (epsilon = 0)
     epsilon: float = 0.0  # expert noise for D (restricted to non-terminating actions)
     chunk_size: int = 8_192  # episodes generated and written per chunk
+    # Pretraining task set: table_a1 (the paper's 16 tasks) | all_transitions (control experiment: every pair
+    # transition, 3-6 pairs, only the post task held out; envs/tasks.py)
+    task_set: str = "table_a1"
 
     def __post_init__(self) -> None:
         _positive(self, "train_episodes", "eval_episodes", "meta_episodes", "chunk_size")
+        _require(self.task_set in TASK_SETS, "task_set", f"one of {', '.join(TASK_SETS)}, got {self.task_set!r}")
         _require(0.0 <= self.epsilon <= 1.0, "epsilon", f"must be in [0, 1], got {self.epsilon}")
 
 
@@ -93,10 +100,14 @@ class PretrainConfig:
     eval_every: int = 1_000  # steps between held-out evaluations
     checkpoint_every: int = 1_000  # steps between checkpoints
     eval_episodes: int = 1_024  # held-out episodes per evaluation
+    precision: str = "fp32"  # fp32 | bf16 (autocast of the forward pass; parameters and optimiser stay fp32)
+    snapshot_every: int = 0  # keep the weights every N steps in pretrain/snapshots/ (steerability curves; 0 = off)
 
     def __post_init__(self) -> None:
         _positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
-        _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip")
+        _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
+        _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip",
+                      "snapshot_every")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
 
 

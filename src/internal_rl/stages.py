@@ -27,7 +27,7 @@ DEPENDS: dict[str, list[str]] = {
 def data(ctx: Context) -> dict:
     """Generate D (pretraining), a held-out set, and D* (metacontroller, epsilon = 0), SPEC §1.5."""
     from internal_rl.data import generate_dataset
-    from internal_rl.envs import PRETRAIN_TASKS
+    from internal_rl.envs import pretraining_tasks
 
     cfg, env = ctx.cfg, ctx.cfg.env
     if not ctx.dist.is_main:
@@ -38,8 +38,9 @@ def data(ctx: Context) -> dict:
         "meta": (cfg.data.meta_episodes, 0.0, 2),
     }
     metrics: dict = {"expert_success": {}, "episodes": {}, "mean_length": {}}
+    tasks = pretraining_tasks(cfg.data.task_set)
     for name, (n, eps, offset) in specs.items():
-        stats = generate_dataset(ctx.path("data", name), num_episodes=n, tasks=PRETRAIN_TASKS, epsilon=eps,
+        stats = generate_dataset(ctx.path("data", name), num_episodes=n, tasks=tasks, epsilon=eps,
                                  seed=cfg.seed * 1000 + offset, size=env.size, num_colors=env.num_colors,
                                  num_walls=env.num_walls, max_steps=env.max_steps,
                                  solvable_only=env.solvable_only, chunk_size=cfg.data.chunk_size)
@@ -87,7 +88,7 @@ def load_base_model(ctx: Context, stage: str = "pretrain"):
 def pretrain(ctx: Context) -> dict:
     """Eq. 5 pretraining with periodic held-out evaluation; resumes from its checkpoint."""
     from internal_rl.analysis.rollout import closed_loop_stats
-    from internal_rl.envs import PRETRAIN_TASKS
+    from internal_rl.envs import pretraining_tasks
     from internal_rl.models.pretrain import Pretrainer
 
     cfg, pc = ctx.cfg, ctx.cfg.pretrain
@@ -95,10 +96,11 @@ def pretrain(ctx: Context) -> dict:
     trainer_model = DistributedDataParallel(model) if ctx.dist.enabled else model
     trainer = Pretrainer(trainer_model, load_dataset(ctx, "train"), load_dataset(ctx, "eval"),
                          batch_size=pc.batch_size, obs_weight=pc.obs_weight, eval_episodes=pc.eval_episodes,
-                         seed=cfg.seed, device=ctx.device, dist=ctx.dist)
+                         seed=cfg.seed, device=ctx.device, dist=ctx.dist, precision=pc.precision)
     sched = Schedule(steps=pc.steps, lr=pc.lr, weight_decay=pc.weight_decay, warmup_steps=pc.warmup_steps,
                      schedule=pc.schedule, min_lr_ratio=pc.min_lr_ratio, grad_clip=pc.grad_clip,
-                     checkpoint_every=pc.checkpoint_every, eval_every=pc.eval_every)
+                     checkpoint_every=pc.checkpoint_every, eval_every=pc.eval_every,
+                     snapshot_every=pc.snapshot_every)
     logger = Logger(ctx.path("pretrain", "tb"), enabled=ctx.dist.is_main)
     history = fit(modules={"model": model}, optimizer=adamw([model], pc.lr, pc.weight_decay), schedule=sched,
                   batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=trainer.evaluate,
@@ -106,8 +108,8 @@ def pretrain(ctx: Context) -> dict:
                   desc="pretrain")
     logger.close()
     final = history[-1]
-    closed = closed_loop_stats(model, PRETRAIN_TASKS, episodes=pc.eval_episodes, env_cfg=cfg.env,
-                               seed=cfg.seed + 7, device=ctx.device)
+    closed = closed_loop_stats(model, pretraining_tasks(cfg.data.task_set), episodes=pc.eval_episodes,
+                               env_cfg=cfg.env, seed=cfg.seed + 7, device=ctx.device)
     mean_len = float(trainer.train.lengths.mean())
     for h in history:  # expected training tokens (valid steps) seen at each evaluation
         h["tokens"] = h["step"] * pc.batch_size * mean_len
@@ -144,8 +146,8 @@ def probe(ctx: Context) -> dict:
 def steer(ctx: Context) -> dict:
     """Supervised one-hot steering controllers (C.3), evaluated on the post-training task with oracle switching."""
     from internal_rl.analysis.rollout import closed_loop_stats
-    from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
-    from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
+    from internal_rl.analysis.steerability import fit_controller, oracle
+    from internal_rl.envs import POST_TASK, pretraining_tasks
     from internal_rl.report.figures import plot_layer_curve
 
     cfg, sc = ctx.cfg, ctx.cfg.steer
@@ -158,27 +160,16 @@ def steer(ctx: Context) -> dict:
     evaluate = dict(episodes=sc.eval_episodes, env_cfg=cfg.env, seed=cfg.seed + 11, device=ctx.device)
     by_layer, nll_by_layer, main = {}, {}, {}
     for layer in layers:
-        torch.manual_seed(cfg.seed + layer)
-        controller = SubgoalController(cfg.model.width, rank=sc.rank, hidden=sc.hidden).to(ctx.device)
-        trainer = SteeringTrainer(base, controller, dataset, layer, sc.batch_size, cfg.seed + layer, ctx.device)
-        history = fit(modules={"controller": controller},
-                      optimizer=adamw([controller], sc.lr, sc.weight_decay),
-                      schedule=Schedule(steps=sc.steps, lr=sc.lr, weight_decay=sc.weight_decay,
-                                        warmup_steps=sc.warmup_steps, schedule=sc.schedule,
-                                        checkpoint_every=max(1, sc.steps // 4)),
-                      batch_fn=trainer.batch, loss_fn=trainer.loss,
-                      eval_fn=lambda tr=trainer: tr.loss(tr.batch(10**9))[1],
-                      checkpoint_dir=ctx.path("steer", f"layer{layer}"), desc=f"steer layer {layer}")
+        controller, history = fit_controller(base, dataset, layer=layer, cfg=sc, width=cfg.model.width,
+                                             seed=cfg.seed + layer, device=ctx.device,
+                                             checkpoint_dir=ctx.path("steer", f"layer{layer}"),
+                                             desc=f"steer layer {layer}")
         nll_by_layer[layer] = history[-1]["action_nll"]
-
-        def oracle(e, state, c=controller):  # controller of the subgoal the environment's progress says is next
-            sub = torch.from_numpy(np.maximum(state.target, 0) // 2).to(e.device)[:, None]  # (B, 1)
-            return c(e, sub)
-
-        post = closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle, **evaluate)
+        post = closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle(controller), **evaluate)
         by_layer[layer] = post.success
         if layer == main_layer:  # decision accuracies say which part of the task steering fails at
-            pre = closed_loop_stats(base, PRETRAIN_TASKS, layer=layer, control=oracle, **evaluate)
+            pre = closed_loop_stats(base, pretraining_tasks(cfg.data.task_set), layer=layer,
+                                    control=oracle(controller), **evaluate)
             main = {**post.metrics("post_task_"), **pre.metrics("pretrain_tasks_")}
     unsteered = closed_loop_stats(base, [POST_TASK], **evaluate)
     if len(by_layer) > 1:

@@ -14,7 +14,7 @@ is determined by the history). Success is roughly the product of these accuracie
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -44,6 +44,11 @@ class ClosedLoopStats:
     pair_start: tuple[int, int]  # (right, decided) at the first colour of a pair
     within_pair: tuple[int, int]  # (right, decided) at the second colour of a pair
     timeouts: int  # episodes truncated at T
+    # One row per pair-start decision: (index of the asked colour in the task, asked colour, colour entered,
+    # previous colour of the task or -1 at the first colour); int64 (n, 4). Lets an analysis ask *where* the wrong
+    # decisions go (e.g. to a successor the pretraining tasks allow, see analysis/steerability.py).
+    pair_start_log: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64), compare=False,
+                                       repr=False)
 
     @property
     def success(self) -> float:
@@ -70,6 +75,7 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
     gen = torch.Generator().manual_seed(seed)
     counts = np.zeros((2, 2), np.int64)  # [first|second colour of a pair, right|decided]
     successes = timeouts = 0
+    log: list[np.ndarray] = []
     for start in range(0, episodes, batch_size):
         n = min(batch_size, episodes - start)
         state = reset(rng, sample_tasks(rng, tasks, n), params, solvable_only=env_cfg.solvable_only)
@@ -83,19 +89,25 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
                 logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
             probs = torch.softmax(logits[:, 0].float().cpu(), -1)  # (B, 4)
             actions = torch.multinomial(probs, 1, generator=gen)[:, 0].numpy()
-            second = state.target % 2  # (B,) 1 where the target is the second colour of its pair
+            asked = state.target  # (B,) the colour the task asks for now
+            second = asked % 2  # (B,) 1 where the target is the second colour of its pair
             before = state.progress
+            previous = np.where(before > 0, state.task[np.arange(n), np.maximum(before - 1, 0)], -1)  # (B,)
             state, _, terminated, truncated = step(state, actions)
             right = state.progress > before
             decided = right | (terminated & ~right)  # entered the target, or a wrong colour
             np.add.at(counts, (second[decided], 0), right[decided])
             np.add.at(counts, (second[decided], 1), 1)
+            rows = np.flatnonzero(decided & (second == 0))
+            entered = state.occ[rows, state.agent[rows]].astype(np.int64)  # colour id (a wall is never entered)
+            log.append(np.stack([before[rows], asked[rows], entered, previous[rows]], axis=1))
             timeouts += int(truncated.sum())
             if state.done.all():
                 break
         successes += int(state.success.sum())
     return ClosedLoopStats(episodes=episodes, successes=successes, pair_start=tuple(map(int, counts[0])),
-                           within_pair=tuple(map(int, counts[1])), timeouts=timeouts)
+                           within_pair=tuple(map(int, counts[1])), timeouts=timeouts,
+                           pair_start_log=np.concatenate(log) if log else np.zeros((0, 4), np.int64))
 
 
 def closed_loop_success(model: nn.Module, tasks: Sequence[Sequence[int]], **kwargs) -> float:

@@ -57,6 +57,39 @@ PRETRAIN_TASKS: list[Task] = [task_from_letters(s) for s in PRETRAIN_LETTERS]
 POST_TASK: Task = task_from_letters(POST_LETTERS)  # (0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3)
 
 
+TASK_SETS = ("table_a1", "all_transitions")
+
+
+def all_transition_tasks(min_pairs: int = 3, max_pairs: int = 6, held_out: str = POST_LETTERS) -> list[Task]:
+    """The control task set (issue: discovery on an in-distribution post task): every abstract sequence of
+    ``min_pairs``..``max_pairs`` pairs without a repeated consecutive pair, except ``held_out``.
+
+    All 12 ordered transitions X->Y (X != Y) occur, so the post task ABCDAB is a new *combination* of seen
+    transitions and of a seen length. Lengths are equally likely: a sequence of n pairs is listed
+    3**(max_pairs - n) times (there are 4 * 3**(n-1) sequences of length n), so drawing uniformly from the list
+    gives a uniform length, then a uniform sequence of that length.
+    """
+    from itertools import product
+
+    out: list[Task] = []
+    for n in range(min_pairs, max_pairs + 1):
+        for letters in product(SUBGOAL_LETTERS, repeat=n):
+            word = "".join(letters)
+            if word == held_out or any(a == b for a, b in zip(word, word[1:], strict=False)):
+                continue
+            out += [task_from_letters(word)] * 3 ** (max_pairs - n)
+    return out
+
+
+def pretraining_tasks(task_set: str = "table_a1") -> list[Task]:
+    """The pretraining task list of a named set: ``table_a1`` (the paper's 16) or ``all_transitions``."""
+    if task_set == "table_a1":
+        return list(PRETRAIN_TASKS)
+    if task_set == "all_transitions":
+        return all_transition_tasks()
+    raise ValueError(f"unknown task set {task_set!r}; choose from {', '.join(TASK_SETS)}")
+
+
 def validate_task(task: Iterable[int] | str, num_colors: int = 8) -> Task:
     """Return ``task`` as a tuple of ints, or raise ValueError naming what is wrong.
 

@@ -20,6 +20,7 @@ from internal_rl.data import EpisodeBatch, EpisodeDataset
 from internal_rl.models.transformer import observation_nll
 from internal_rl.train.batches import StepBatches
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
+from internal_rl.train.precision import autocast
 
 
 @dataclass
@@ -36,9 +37,12 @@ def batch_losses(model: nn.Module, batch: EpisodeBatch, with_obs: bool) -> StepL
     """Run the model on o_{1:n} and score a_{1:n} (and o_{2:n+1})."""
     out = model(batch.obs_idx[:, :-1])  # inputs o_1..o_n: (B, T, 13)
     mask = batch.mask  # (B, T)
-    nll = F.cross_entropy(out.action_logits.transpose(1, 2), batch.actions, reduction="none")  # (B, T)
+    logits = out.action_logits  # (B, T, 4)
+    if logits.dtype == torch.bfloat16:  # fp32 losses under bf16 autocast
+        logits = logits.float()
+    nll = F.cross_entropy(logits.transpose(1, 2), batch.actions, reduction="none")  # (B, T)
     action_nll = (nll * mask).sum()
-    correct = ((out.action_logits.argmax(-1) == batch.actions) & mask).sum()
+    correct = ((logits.argmax(-1) == batch.actions) & mask).sum()
     obs_nll = action_nll.new_zeros(())
     if with_obs:
         obs_nll = (observation_nll(out.obs_logits, batch.obs_idx[:, 1:]) * mask).sum()
@@ -50,14 +54,15 @@ class Pretrainer:
 
     def __init__(self, model: nn.Module, train: EpisodeDataset, heldout: EpisodeDataset, *, batch_size: int,
                  obs_weight: float, eval_episodes: int, seed: int, device: torch.device,
-                 dist: DistInfo = DistInfo()):
-        self.model, self.train, self.heldout = model, train, heldout
+                 dist: DistInfo = DistInfo(), precision: str = "fp32"):
+        self.model, self.train, self.heldout, self.precision = model, train, heldout, precision
         self.obs_weight, self.device, self.dist = obs_weight, device, dist
         self.batch = StepBatches(train, batch_size, seed, device, dist)
         self.eval_indices = torch.arange(min(eval_episodes, len(heldout))).numpy()
 
     def loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
-        s = batch_losses(self.model, batch, with_obs=self.obs_weight > 0)
+        with autocast(self.device, self.precision):  # bf16 forward; the losses are computed in fp32 by autocast
+            s = batch_losses(self.model, batch, with_obs=self.obs_weight > 0)
         # Normalise by the global number of valid steps; DDP averages gradients over ranks, hence * world.
         count = all_reduce_mean(s.count.float(), self.dist) * self.dist.world_size
         loss = (s.action_nll + self.obs_weight * s.obs_nll) / count * self.dist.world_size

@@ -97,6 +97,8 @@ def observation_nll(obs_logits: Tensor, next_obs_idx: Tensor) -> Tensor:
     Equals ``binary_cross_entropy_with_logits(obs_logits, one_hot).sum(-1)`` without building the one-hot:
     Σ_j softplus(x_j) - Σ_{j: o_j = 1} x_j (the N indices of an observation are distinct).
     """
+    if obs_logits.dtype in (torch.bfloat16, torch.float16):  # a sum over 637 units: never in half precision
+        obs_logits = obs_logits.float()
     return F.softplus(obs_logits).sum(-1) - obs_logits.gather(-1, next_obs_idx).sum(-1)
 
 

@@ -43,6 +43,7 @@ class Schedule:
     grad_clip: float = 0.0
     checkpoint_every: int = 1_000
     eval_every: int = 0  # 0 = evaluate only at the end
+    snapshot_every: int = 0  # keep the modules (no optimiser) at <checkpoint_dir>/../snapshots/step<N> (0 = never)
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then constant or cosine decay to ``min_lr_ratio * lr``."""
@@ -53,6 +54,11 @@ class Schedule:
         progress_ = (step - self.warmup_steps) / max(1, self.steps - self.warmup_steps)
         cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
         return self.lr * (self.min_lr_ratio + (1 - self.min_lr_ratio) * cos)
+
+
+def snapshot_dir(checkpoint_dir: str | Path, step: int) -> Path:
+    """Where :func:`fit` keeps the weights of step ``step`` when ``Schedule.snapshot_every`` is set."""
+    return Path(checkpoint_dir).parent / "snapshots" / f"step{step}"
 
 
 def adamw(modules: list[nn.Module], lr: float, weight_decay: float) -> torch.optim.AdamW:
@@ -124,6 +130,9 @@ def fit(
                 logger.scalars(done, ev, prefix="eval/")
         if done % schedule.checkpoint_every == 0 or done == schedule.steps:
             checkpoint(done)
+        if schedule.snapshot_every and done % schedule.snapshot_every == 0 and dist.is_main:
+            save_checkpoint(snapshot_dir(checkpoint_dir, done), modules, {"step": done},
+                            meta={**(meta or {}), "step": done})
     bar.close()
     for m in modules.values():
         m.eval()

@@ -1,0 +1,100 @@
+"""Steerability check of a frozen backbone: a fixed-budget supervised steering fit (SPEC §4, App. C.3) and the
+closed-loop evaluations that say whether, and why, it composes the post task's unseen transitions.
+
+    fit_controller   one-hot subgoal controller at layer l, trained by action NLL on D* (base model frozen)
+    oracle           its control hook with oracle switching (the environment's progress names the subgoal)
+    steerability     the fit + four closed-loop evaluations + the diagnosis below, as one metrics dict
+
+Diagnosis (docs/experiments.md E6): when a steered backbone gets a pair start wrong on the post task, does it
+enter the first colour of a pair that *pretraining allows after the previous pair*? A share far above chance
+means the controller only chooses among the successors the backbone learnt, instead of setting the target.
+``internal-rl steerability`` runs this on a run's final checkpoint and on its snapshots (steerability curves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from internal_rl.analysis.rollout import ClosedLoopStats, Control, closed_loop_stats
+from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
+from internal_rl.config import EnvConfig, SteerConfig
+from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
+from internal_rl.train.loop import Schedule, adamw, fit
+
+
+def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, width: int, seed: int,
+                   device: torch.device, checkpoint_dir: str | Path, desc: str = "steer"
+                   ) -> tuple[SubgoalController, list[dict[str, float]]]:
+    """Train (or resume) a one-hot subgoal controller at ``layer``; returns it and its evaluation history."""
+    torch.manual_seed(seed)
+    controller = SubgoalController(width, rank=cfg.rank, hidden=cfg.hidden).to(device)
+    trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device)
+    history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
+                  schedule=Schedule(steps=cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                    warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,
+                                    checkpoint_every=max(1, cfg.steps // 4)),
+                  batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
+                  checkpoint_dir=Path(checkpoint_dir), desc=desc)
+    return controller, history
+
+
+def oracle(controller: SubgoalController) -> Control:
+    """Control hook: at every step the controller of the subgoal the environment's progress says is next."""
+    def control(e: Tensor, state) -> Tensor:
+        sub = torch.from_numpy(np.maximum(state.target, 0) // 2).to(e.device)[:, None]  # (B, 1)
+        return controller(e, sub)
+    return control
+
+
+def allowed_transitions(tasks: Sequence[Sequence[int]]) -> set[tuple[int, int]]:
+    """Abstract transitions (X, Y) of a task list, as subgoal ids: Table A1 gives A->{C,D}, B->{A,D}, ..."""
+    letters = "ABCD"
+    pairs = set().union(*(abstract_transitions(t) for t in tasks))
+    return {(letters.index(a), letters.index(b)) for a, b in pairs}
+
+
+def prior_capture(stats: ClosedLoopStats, allowed: set[tuple[int, int]], num_subgoals: int = 4) -> dict:
+    """Where the wrong pair-start decisions after the first pair go, and right decisions by pair position.
+
+    ``wrong_to_allowed``: among wrong pair starts that entered some pair's first colour, the share whose pair
+    follows the previous pair in ``allowed``. ``wrong_to_allowed_chance``: the same share if the wrong pair were
+    uniform over the other pairs.
+    """
+    log = stats.pair_start_log  # (n, 4): index in task, asked colour, entered colour, previous colour
+    position = log[:, 0] // 2 + 1  # 1-based pair position
+    by_pair = {}
+    for k in range(1, int(position.max(initial=0)) + 1):
+        rows = position == k
+        by_pair[str(k)] = float((log[rows, 2] == log[rows, 1]).mean()) if rows.any() else None
+    later = (position > 1) & (log[:, 2] != log[:, 1]) & (log[:, 2] % 2 == 0)
+    prev, asked, entered = log[later, 3] // 2, log[later, 1] // 2, log[later, 2] // 2
+    to_allowed = [(int(p), int(e)) in allowed for p, e in zip(prev, entered, strict=True)]
+    chance = [np.mean([(int(p), y) in allowed for y in range(num_subgoals) if y != a]) for p, a in zip(prev, asked,
+                                                                                                      strict=True)]
+    return {"pair_start_accuracy_by_pair": by_pair, "wrong_pair_starts": int(later.sum()),
+            "wrong_to_allowed": float(np.mean(to_allowed)) if to_allowed else None,
+            "wrong_to_allowed_chance": float(np.mean(chance)) if chance else None}
+
+
+def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env: EnvConfig,
+                 pretrain_tasks: Sequence[Sequence[int]], width: int, seed: int, device: torch.device,
+                 checkpoint_dir: str | Path, post_task: Sequence[int] = POST_TASK) -> dict:
+    """Fit a controller at ``layer`` and score closed-loop decisions, unsteered and steered (oracle switching),
+    on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task."""
+    controller, history = fit_controller(base, dataset, layer=layer, cfg=cfg, width=width, seed=seed,
+                                         device=device, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}")
+    ev = dict(episodes=cfg.eval_episodes, env_cfg=env, seed=seed + 11, device=device)
+    steer = dict(layer=layer, control=oracle(controller))
+    post = closed_loop_stats(base, [post_task], **steer, **ev)
+    out = {"layer": layer, "post_task": letters_of(post_task), "train_nll": history[-1]["action_nll"],
+           **closed_loop_stats(base, pretrain_tasks, **ev).metrics("pretrain_unsteered_"),
+           **closed_loop_stats(base, pretrain_tasks, **steer, **ev).metrics("pretrain_steered_"),
+           **closed_loop_stats(base, [post_task], **ev).metrics("post_unsteered_"),
+           **post.metrics("post_steered_"),
+           **{f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()}}
+    return out

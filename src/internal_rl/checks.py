@@ -1,0 +1,98 @@
+"""Checks over a finished run that are not pipeline stages.
+
+``internal-rl steerability`` runs the steerability check (analysis/steerability.py) on the run's pretrained
+backbone and, with ``--snapshots``, on every snapshot kept by ``pretrain.snapshot_every``, at the configured
+steering layer or the layers given. Each result goes to ``<run>/steerability/<checkpoint>_layer<l>.json`` (the
+controller's own checkpoint beside it, so an interrupted check resumes) and one line is printed per result.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from internal_rl.config import ConfigError, load_config
+from internal_rl.pipeline import Context
+
+CHECK_OVERRIDABLE = ("steer.", "threads=", "device=")  # what a check may change; the rest is the run's
+
+
+def check_context(out: str | Path, overrides: list[str]) -> Context:
+    """A context over an existing run directory, configured by its own config.yaml (nothing is rewritten)."""
+    import torch
+
+    from internal_rl.train import DistInfo, RunDir, resolve_device
+
+    config_path = Path(out) / "config.yaml"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{config_path} not found: --out must name a run directory made by internal-rl")
+    for text in overrides:
+        if not text.strip().startswith(CHECK_OVERRIDABLE):
+            raise ConfigError(f"--set {text}: a check may only change steer.*, threads or device (the rest is the "
+                              f"run's configuration in {config_path})")
+    cfg = load_config(config_path, overrides)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    run = RunDir.__new__(RunDir)
+    run.path, run.cfg = Path(out), cfg
+    return Context(cfg, run, resolve_device(cfg.device), DistInfo())
+
+
+def backbone_checkpoints(ctx: Context, snapshots: bool) -> dict[str, Path]:
+    """{name: checkpoint dir}: the snapshots in step order (when asked), then ``final`` unless a snapshot has it."""
+    found: dict[str, Path] = {}
+    snap_root = ctx.path("pretrain", "snapshots")
+    if snapshots and snap_root.is_dir():
+        steps = sorted(int(m.group(1)) for p in snap_root.iterdir() if (m := re.fullmatch(r"step(\d+)", p.name)))
+        found.update({f"step{k}": snap_root / f"step{k}" for k in steps})
+    final = ctx.path("pretrain", "checkpoint")
+    if not (ctx.path("pretrain", "metrics.json").exists() or found):
+        raise FileNotFoundError(f"{ctx.path('pretrain')} holds no finished pretraining and no snapshots; run "
+                                f"`internal-rl pretrain` with the same --config and --out first")
+    if ctx.path("pretrain", "metrics.json").exists():
+        from internal_rl.train.checkpoint import read_meta
+
+        if f"step{read_meta(final).get('step')}" not in found:  # else the last snapshot holds the same weights
+            found["final"] = final
+    return found
+
+
+def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots: bool = False) -> list[dict]:
+    """Steerability of each backbone checkpoint at each layer; returns the results (also written as JSON)."""
+    from internal_rl.analysis.steerability import steerability
+    from internal_rl.envs import pretraining_tasks
+    from internal_rl.stages import build_model, load_dataset
+    from internal_rl.train import load_checkpoint
+
+    cfg = ctx.cfg
+    layers = layers or [cfg.layer(cfg.steer.layer)]
+    for layer in layers:
+        if not 0 <= layer <= cfg.model.depth:
+            raise ValueError(f"--layer {layer}: must be in 0..model.depth={cfg.model.depth}")
+    out_dir = ctx.path("steerability")
+    results = []
+    for name, directory in backbone_checkpoints(ctx, snapshots).items():
+        base = build_model(cfg)
+        _, meta = load_checkpoint(directory, {"model": base})
+        base.to(ctx.device).eval().requires_grad_(False)
+        for layer in layers:
+            path = out_dir / f"{name}_layer{layer}.json"
+            if path.exists():
+                r = json.loads(path.read_text())
+            else:
+                r = steerability(base, load_dataset(ctx, "meta"), layer=layer, cfg=cfg.steer, env=cfg.env,
+                                 pretrain_tasks=pretraining_tasks(cfg.data.task_set), width=cfg.model.width,
+                                 seed=cfg.seed + layer, device=ctx.device,
+                                 checkpoint_dir=out_dir / f"{name}_layer{layer}_controller")
+                r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r}
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(r, indent=2))
+                tmp.replace(path)
+            results.append(r)
+            print(f"[steerability] {name} layer {layer}: " + " ".join(
+                f"{k}={r[k]:.3f}" for k in ("pretrain_steered_pair_start_accuracy", "pretrain_steered_success",
+                                            "post_steered_pair_start_accuracy", "post_steered_success",
+                                            "post_unsteered_success", "post_steered_wrong_to_allowed")
+                if isinstance(r.get(k), float)), flush=True)
+    return results

@@ -1,0 +1,77 @@
+"""Steerability check: the prior-capture diagnosis against hand-made policies with known answers, and the
+``internal-rl steerability`` command end to end on a tiny run with snapshots."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from internal_rl.analysis.steerability import allowed_transitions, prior_capture
+from internal_rl.cli import main
+from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
+from test_closed_loop import expert_for, run
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE_A1 = allowed_transitions(PRETRAIN_TASKS)
+
+
+def test_table_a1_transitions_as_subgoal_ids():
+    assert TABLE_A1 == {(0, 2), (0, 3), (1, 0), (1, 3), (2, 0), (2, 1), (3, 1), (3, 2)}
+
+
+def prior_follower(state):
+    """Right at the first pair and within pairs; at a later pair start, the first allowed successor of the
+    previous pair that is not the asked one (what a controller that only picks among learnt successors does)."""
+    target = state.target.copy()
+    rows = np.arange(state.num_envs)
+    later = (target % 2 == 0) & (state.progress > 0)
+    prev = state.task[rows, np.maximum(state.progress - 1, 0)] // 2
+    for b in np.flatnonzero(later):
+        target[b] = 2 * min(y for (x, y) in TABLE_A1 if x == prev[b] and y != target[b] // 2)
+    return target
+
+
+def test_a_policy_that_follows_the_prior_is_diagnosed_as_such():
+    stats = run(expert_for(prior_follower), [POST_TASK], episodes=32)
+    d = prior_capture(stats, TABLE_A1)
+    assert stats.success == 0.0
+    assert d["pair_start_accuracy_by_pair"] == {"1": 1.0, "2": 0.0}  # every episode ends at the 2nd pair start
+    assert d["wrong_pair_starts"] == 32 and d["wrong_to_allowed"] == 1.0
+    assert d["wrong_to_allowed_chance"] == pytest.approx(2 / 3)  # after A, asked B: C and D allowed, A not
+
+
+def test_an_oracle_controller_has_no_wrong_decisions():
+    stats = run(expert_for(lambda s: s.target), [POST_TASK], episodes=16)
+    d = prior_capture(stats, TABLE_A1)
+    assert stats.success == 1.0
+    assert d["pair_start_accuracy_by_pair"] == {str(k): 1.0 for k in range(1, 7)}
+    assert d["wrong_pair_starts"] == 0 and d["wrong_to_allowed"] is None
+
+
+def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
+    out = tmp_path / "run"
+    smoke = str(ROOT / "configs" / "smoke.yaml")
+    assert main(["pretrain", "--config", smoke, "--out", str(out), "--quiet",
+                 "--set", "pretrain.snapshot_every=10"]) == 0
+    assert sorted(p.name for p in (out / "pretrain" / "snapshots").iterdir()) == ["step10", "step20"]
+    assert main(["steerability", "--out", str(out), "--snapshots", "--layer", "1", "--quiet"]) == 0
+    names = sorted(p.name for p in (out / "steerability").glob("*.json"))
+    assert names == ["step10_layer1.json", "step20_layer1.json"]  # the final weights are step 20's
+    r = json.loads((out / "steerability" / "step10_layer1.json").read_text())
+    assert r["pretrain_step"] == 10 and r["layer"] == 1 and r["post_task"] == "ABCDAB"
+    for key in ("pretrain_unsteered_success", "pretrain_steered_pair_start_accuracy", "post_unsteered_success",
+                "post_steered_success", "post_steered_pair_start_accuracy_by_pair"):
+        assert key in r
+    assert "step10 layer 1:" in capsys.readouterr().out
+    # a second call reuses the results; a bad override or a missing run is one line, exit 2
+    before = (out / "steerability" / "step10_layer1.json").stat().st_mtime_ns
+    assert main(["steerability", "--out", str(out), "--layer", "1", "--quiet"]) == 0  # final alone
+    assert main(["steerability", "--out", str(out), "--snapshots", "--layer", "1", "--quiet"]) == 0
+    assert (out / "steerability" / "step10_layer1.json").stat().st_mtime_ns == before
+    assert (out / "steerability" / "final_layer1.json").exists()
+    assert main(["steerability", "--out", str(out), "--set", "model.width=8"]) == 2
+    assert main(["steerability", "--out", str(out), "--layer", "9"]) == 2
+    assert main(["steerability", "--out", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert "steer.*" in err and "--layer 9" in err and "config.yaml not found" in err
