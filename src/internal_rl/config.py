@@ -77,9 +77,13 @@ class DataConfig:
     # Pretraining task set: table_a1 (the paper's 16 tasks) | all_transitions (control experiment: every pair
     # transition, 3-6 pairs, only the post task held out; envs/tasks.py)
     task_set: str = "table_a1"
+    # Pretrain on freshly generated episodes every step (data/stream.py: unique data, nothing on disk); D is then
+    # not written and train_episodes is unused
+    stream: bool = False
+    stream_workers: int = 1  # processes generating the stream ahead of training (1 = one background thread)
 
     def __post_init__(self) -> None:
-        _positive(self, "train_episodes", "eval_episodes", "meta_episodes", "chunk_size")
+        _positive(self, "train_episodes", "eval_episodes", "meta_episodes", "chunk_size", "stream_workers")
         _require(self.task_set in TASK_SETS, "task_set", f"one of {', '.join(TASK_SETS)}, got {self.task_set!r}")
         _require(0.0 <= self.epsilon <= 1.0, "epsilon", f"must be in [0, 1], got {self.epsilon}")
 

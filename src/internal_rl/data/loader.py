@@ -62,6 +62,16 @@ class EpisodeDataset:
         self.tasks: list[tuple[int, ...]] = [tuple(t) for t in self.meta["tasks"]]
         self.lengths = np.asarray(self.arrays["lengths"], dtype=np.int64)  # (N,) small: loaded in memory
 
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], tasks: Sequence[Sequence[int]],
+                    params: GridParams) -> EpisodeDataset:
+        """An in-memory dataset over arrays shaped like the on-disk ones (e.g. from ``rollout_expert``)."""
+        ds = cls.__new__(cls)
+        ds.path, ds.meta, ds.arrays, ds.params = None, {}, arrays, params
+        ds.tasks = [tuple(int(c) for c in t) for t in tasks]
+        ds.lengths = np.asarray(arrays["lengths"], dtype=np.int64)
+        return ds
+
     def __len__(self) -> int:
         return int(self.lengths.shape[0])
 

@@ -10,6 +10,7 @@ processes follow the same trajectory as one process on the same global batch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -52,12 +53,14 @@ def batch_losses(model: nn.Module, batch: EpisodeBatch, with_obs: bool) -> StepL
 class Pretrainer:
     """Builds batches and the Eq. 5 loss for :func:`internal_rl.train.loop.fit`."""
 
-    def __init__(self, model: nn.Module, train: EpisodeDataset, heldout: EpisodeDataset, *, batch_size: int,
-                 obs_weight: float, eval_episodes: int, seed: int, device: torch.device,
-                 dist: DistInfo = DistInfo(), precision: str = "fp32"):
-        self.model, self.train, self.heldout, self.precision = model, train, heldout, precision
+    def __init__(self, model: nn.Module, train: EpisodeDataset | Callable[[int], EpisodeBatch],
+                 heldout: EpisodeDataset, *, batch_size: int, obs_weight: float, eval_episodes: int, seed: int,
+                 device: torch.device, dist: DistInfo = DistInfo(), precision: str = "fp32"):
+        """``train``: a dataset (length-bucketed batches of it) or a batch source ``step -> batch`` such as
+        :class:`~internal_rl.data.stream.ExpertStream`."""
+        self.model, self.heldout, self.precision = model, heldout, precision
         self.obs_weight, self.device, self.dist = obs_weight, device, dist
-        self.batch = StepBatches(train, batch_size, seed, device, dist)
+        self.batch = StepBatches(train, batch_size, seed, device, dist) if isinstance(train, EpisodeDataset) else train
         self.eval_indices = torch.arange(min(eval_episodes, len(heldout))).numpy()
 
     def loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
