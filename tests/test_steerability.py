@@ -70,8 +70,34 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert main(["steerability", "--out", str(out), "--snapshots", "--layer", "1", "--quiet"]) == 0
     assert (out / "steerability" / "step10_layer1.json").stat().st_mtime_ns == before
     assert (out / "steerability" / "final_layer1.json").exists()
+    # gains reuse the trained controller; gain 1 is the controller itself
+    assert main(["steerability", "--out", str(out), "--layer", "1", "--gain", "1", "--gain", "3", "--quiet"]) == 0
+    g = json.loads((out / "steerability" / "final_layer1_gain1_gain3.json").read_text())
+    plain = json.loads((out / "steerability" / "final_layer1.json").read_text())
+    assert g["post_steered_gain1_success"] == g["post_steered_success"] == plain["post_steered_success"]
+    assert g["post_steered_gain1_pair_start_accuracy"] == plain["post_steered_pair_start_accuracy"]
+    assert "post_steered_gain3_pair_start_accuracy" in g
     assert main(["steerability", "--out", str(out), "--set", "model.width=8"]) == 2
     assert main(["steerability", "--out", str(out), "--layer", "9"]) == 2
     assert main(["steerability", "--out", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
     assert "steer.*" in err and "--layer 9" in err and "config.yaml not found" in err
+
+
+def test_gain_scales_the_low_rank_intervention():
+    import torch
+
+    from internal_rl.analysis.steerability import oracle
+    from internal_rl.analysis.steering import SubgoalController
+    from internal_rl.envs import core
+
+    torch.manual_seed(0)
+    ctrl = SubgoalController(16, rank=4, hidden=8)
+    torch.nn.init.normal_(ctrl.decoder.out_b.weight)  # a non-zero U
+    state = core.reset(np.random.default_rng(0), [POST_TASK] * 3)
+    e = torch.randn(3, 1, 16)
+    U = ctrl.decoder.matrix(torch.nn.functional.one_hot(torch.zeros(3, 1, dtype=torch.long), 4).float())
+    dense = (U @ e.unsqueeze(-1)).squeeze(-1)  # (3, 1, 16) = U e, subgoal A at the start of the post task
+    with torch.no_grad():
+        torch.testing.assert_close(oracle(ctrl, 2.5)(e, state), e + 2.5 * dense, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(oracle(ctrl)(e, state), e + dense, rtol=1e-5, atol=1e-5)

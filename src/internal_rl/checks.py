@@ -58,7 +58,8 @@ def backbone_checkpoints(ctx: Context, snapshots: bool) -> dict[str, Path]:
     return found
 
 
-def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots: bool = False) -> list[dict]:
+def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots: bool = False,
+                       gains: list[float] | None = None) -> list[dict]:
     """Steerability of each backbone checkpoint at each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import steerability
     from internal_rl.envs import pretraining_tasks
@@ -77,14 +78,15 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
         _, meta = load_checkpoint(directory, {"model": base})
         base.to(ctx.device).eval().requires_grad_(False)
         for layer in layers:
-            path = out_dir / f"{name}_layer{layer}.json"
+            suffix = "".join(f"_gain{g:g}" for g in gains or [])
+            path = out_dir / f"{name}_layer{layer}{suffix}.json"
             if path.exists():
                 r = json.loads(path.read_text())
             else:
                 r = steerability(base, load_dataset(ctx, "meta"), layer=layer, cfg=cfg.steer, env=cfg.env,
                                  pretrain_tasks=pretraining_tasks(cfg.data.task_set), width=cfg.model.width,
                                  seed=cfg.seed + layer, device=ctx.device,
-                                 checkpoint_dir=out_dir / f"{name}_layer{layer}_controller")
+                                 checkpoint_dir=out_dir / f"{name}_layer{layer}_controller", gains=gains or ())
                 r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r}
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(r, indent=2))
@@ -94,5 +96,8 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
                 f"{k}={r[k]:.3f}" for k in ("pretrain_steered_pair_start_accuracy", "pretrain_steered_success",
                                             "post_steered_pair_start_accuracy", "post_steered_success",
                                             "post_unsteered_success", "post_steered_wrong_to_allowed")
-                if isinstance(r.get(k), float)), flush=True)
+                if isinstance(r.get(k), float)) + "".join(
+                f" gain{g:g}: post_steered_success={r[f'post_steered_gain{g:g}_success']:.3f} "
+                f"pair_start={r[f'post_steered_gain{g:g}_pair_start_accuracy'] or 0:.3f}" for g in gains or []),
+                flush=True)
     return results

@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--layer", dest="layers", type=int, action="append", default=None,
                    help="controlled layer (repeatable; default: steer.layer)")
     c.add_argument("--snapshots", action="store_true", help="also every snapshot in pretrain/snapshots/")
+    c.add_argument("--gain", dest="gains", type=float, action="append", default=None,
+                   help="also evaluate the post task at e + gain * U e (repeatable; the controller is reused)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="throughput benchmarks")
     b.add_argument("what", choices=["env", "model", "rl"], help="benchmarks/bench_<what>.py; other options "
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "steerability":
             from internal_rl.checks import check_context, steerability_check
 
-            steerability_check(check_context(args.out, args.overrides), args.layers, args.snapshots)
+            steerability_check(check_context(args.out, args.overrides), args.layers, args.snapshots, args.gains)
             return 0
         cfg = load_config(args.config, args.overrides)
         out = args.out or f"runs/{Path(args.config).stem}"

@@ -43,11 +43,16 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     return controller, history
 
 
-def oracle(controller: SubgoalController) -> Control:
-    """Control hook: at every step the controller of the subgoal the environment's progress says is next."""
+def oracle(controller: SubgoalController, gain: float = 1.0) -> Control:
+    """Control hook: at every step the controller of the subgoal the environment's progress says is next.
+
+    ``gain`` scales the intervention, ê = e + gain * U e (still of the form e + U' e with U' = gain * U); 1 is the
+    trained controller. An evaluation-time probe of whether a stronger push overrides the backbone's prior.
+    """
     def control(e: Tensor, state) -> Tensor:
         sub = torch.from_numpy(np.maximum(state.target, 0) // 2).to(e.device)[:, None]  # (B, 1)
-        return controller(e, sub)
+        steered = controller(e, sub)
+        return steered if gain == 1.0 else e + gain * (steered - e)
     return control
 
 
@@ -83,9 +88,11 @@ def prior_capture(stats: ClosedLoopStats, allowed: set[tuple[int, int]], num_sub
 
 def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env: EnvConfig,
                  pretrain_tasks: Sequence[Sequence[int]], width: int, seed: int, device: torch.device,
-                 checkpoint_dir: str | Path, post_task: Sequence[int] = POST_TASK) -> dict:
+                 checkpoint_dir: str | Path, post_task: Sequence[int] = POST_TASK,
+                 gains: Sequence[float] = ()) -> dict:
     """Fit a controller at ``layer`` and score closed-loop decisions, unsteered and steered (oracle switching),
-    on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task."""
+    on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task; ``gains``
+    adds post-task evaluations of the same controller at ê = e + gain * U e."""
     controller, history = fit_controller(base, dataset, layer=layer, cfg=cfg, width=width, seed=seed,
                                          device=device, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}")
     ev = dict(episodes=cfg.eval_episodes, env_cfg=env, seed=seed + 11, device=device)
@@ -97,4 +104,7 @@ def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env:
            **closed_loop_stats(base, [post_task], **ev).metrics("post_unsteered_"),
            **post.metrics("post_steered_"),
            **{f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()}}
+    for gain in gains:
+        stats = closed_loop_stats(base, [post_task], layer=layer, control=oracle(controller, gain), **ev)
+        out.update(stats.metrics(f"post_steered_gain{gain:g}_"))
     return out
