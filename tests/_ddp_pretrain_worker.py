@@ -38,7 +38,8 @@ def run(data: Path, out: Path, steps: int, batch_size: int, dist: DistInfo) -> N
 
     def loss_fn(batch):
         loss, logs = trainer.loss(batch)
-        losses.append({"loss": logs["loss"], "count": int(batch.mask.sum()), "episodes": len(batch)})
+        if torch.is_grad_enabled():  # not fit's no-grad check of the updated parameters before a checkpoint
+            losses.append({"loss": logs["loss"], "count": int(batch.mask.sum()), "episodes": len(batch)})
         return loss, logs
 
     sched = Schedule(steps=steps, lr=3e-3, weight_decay=0.03, warmup_steps=2, schedule="cosine", grad_clip=1.0,

@@ -70,7 +70,7 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
     layers = layers or [cfg.layer(cfg.steer.layer)]
     for layer in layers:
         if not 0 <= layer <= cfg.model.depth:
-            raise ValueError(f"--layer {layer}: must be in 0..model.depth={cfg.model.depth}")
+            raise ConfigError(f"--layer {layer}: must be in 0..model.depth={cfg.model.depth}")
     out_dir = ctx.path("steerability")
     results = []
     for name, directory in backbone_checkpoints(ctx, snapshots).items():

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from internal_rl.config import ConfigError, load_config
     from internal_rl.pipeline import make_context, run_stage
     from internal_rl.stages import CheckpointMismatch
-    from internal_rl.train import NonFiniteLossError, StageConfigMismatch
+    from internal_rl.train import CorruptRunFile, NonFiniteLossError, StageConfigMismatch
 
     try:
         if args.command == "steerability":
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             if ctx.dist.is_main:
                 print(f"[{name}] " + _summary(metrics))
     except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError, CheckpointMismatch,
-            ValueError) as e:
+            CorruptRunFile) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from internal_rl.train.guard import check_finite
+
 NUM_SUBGOALS = 4
 
 
@@ -51,10 +53,11 @@ def _train_probes(x: Tensor, y: Tensor, steps: int, batch_size: int, lr: float, 
     w = torch.zeros(layers, width, num_classes, requires_grad=True)
     b = torch.zeros(layers, num_classes, requires_grad=True)
     opt = torch.optim.AdamW([w, b], lr=lr, weight_decay=weight_decay)
-    for _ in range(steps):
+    for step in range(steps):
         idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
         logits = torch.einsum("nld,ldk->nlk", x[idx], w) + b  # (batch, L+1, K)
         loss = F.cross_entropy(logits.reshape(-1, num_classes), y[idx].repeat_interleave(layers))
+        check_finite(loss, "probe loss", step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -1,6 +1,6 @@
 """Infrastructure shared by every training stage: run directories, checkpoints, seeding, logging, DDP."""
 
-from internal_rl.train.checkpoint import load_checkpoint, save_checkpoint
+from internal_rl.train.checkpoint import CorruptRunFile, load_checkpoint, save_checkpoint
 from internal_rl.train.distributed import DistInfo, init_distributed
 from internal_rl.train.guard import NonFiniteLossError, check_finite
 from internal_rl.train.logging import Logger, progress
@@ -8,7 +8,7 @@ from internal_rl.train.runs import RunDir, Stage, StageConfigMismatch, write_jso
 from internal_rl.train.seeding import resolve_device, seed_everything
 
 __all__ = [
-    "DistInfo", "Logger", "NonFiniteLossError", "RunDir", "Stage", "StageConfigMismatch", "check_finite",
-    "init_distributed", "load_checkpoint", "progress", "resolve_device", "save_checkpoint", "seed_everything",
-    "write_json_atomic",
+    "CorruptRunFile", "DistInfo", "Logger", "NonFiniteLossError", "RunDir", "Stage", "StageConfigMismatch",
+    "check_finite", "init_distributed", "load_checkpoint", "progress", "resolve_device", "save_checkpoint",
+    "seed_everything", "write_json_atomic",
 ]

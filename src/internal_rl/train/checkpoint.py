@@ -1,4 +1,6 @@
-"""Atomic checkpoints: module weights in safetensors, training state (optimiser, step, RNG) in torch format.
+"""Atomic, verified checkpoints: module weights in safetensors, training state (optimiser, step, RNG) in torch
+format, and ``SHA256SUMS.json`` with a checksum of each file, verified on every load (a corrupted or truncated
+file is refused with :class:`CorruptRunFile` naming it, never loaded).
 
 A checkpoint is a directory written under a temporary name and renamed into place, so a process killed
 mid-write leaves the previous checkpoint intact and never a half-written one. The temporary name is a sibling
@@ -8,6 +10,7 @@ outright leaves it behind, and the next save of the same checkpoint removes it u
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,6 +24,49 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from internal_rl.data.store import clean_stale_temps, temp_prefix
+
+CHECKSUMS = "SHA256SUMS.json"
+
+
+class CorruptRunFile(RuntimeError):
+    """A file of a run directory cannot be read or fails its checksum; the message names it and what to do."""
+
+
+def corrupt(path: str | Path, why: str) -> CorruptRunFile:
+    """The error for an unreadable run file: which file, why, and how to recover."""
+    path = Path(path)
+    stage = next((p for p in path.parents if (p / "stage.json").exists()), path.parent)
+    return CorruptRunFile(f"{path} is unreadable ({why}); delete {stage} to redo that stage (or restore the file "
+                          "from a backup), then re-run the same command")
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_json(path: str | Path) -> Any:
+    """JSON of a run file, or CorruptRunFile naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise corrupt(path, f"{type(e).__name__}: {e}") from None
+
+
+def _verify(directory: Path, names: list[str]) -> None:
+    sums_path = directory / CHECKSUMS
+    if not sums_path.exists():  # a checkpoint written before checksums existed: nothing to verify against
+        return
+    sums = read_json(sums_path)
+    for name in names:
+        if name not in sums:
+            raise corrupt(directory / name, f"not listed in {CHECKSUMS}")
+        if sha256(directory / name) != sums[name]:
+            raise corrupt(directory / name, "checksum mismatch: the file changed after it was written")
+
 
 # Temporary names written before they carried the writer's pid: tempfile.mkdtemp(prefix=".<name>.", suffix=".tmp").
 _LEGACY_TEMP = re.compile(r"[a-z0-9_]{8}\.tmp")
@@ -38,7 +84,9 @@ def save_checkpoint(directory: str | Path, modules: dict[str, nn.Module], state:
             tensors = {k: v.detach().cpu().contiguous() for k, v in _unwrap(module).state_dict().items()}
             save_file(tensors, str(tmp / f"{name}.safetensors"))
         torch.save(state, tmp / "state.pt")
-        (tmp / "meta.json").write_text(json.dumps(meta or {}, indent=2, sort_keys=True))
+        sums = {p.name: sha256(p) for p in sorted(tmp.iterdir())}
+        (tmp / CHECKSUMS).write_text(json.dumps(sums, indent=2, sort_keys=True))
+        (tmp / "meta.json").write_text(json.dumps(meta or {}, indent=2, sort_keys=True))  # last: marks completion
         old = directory.with_name(directory.name + ".old")
         if directory.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -68,7 +116,7 @@ def clean_stale_checkpoint_temps(directory: str | Path) -> list[Path]:
 
 def load_checkpoint(directory: str | Path, modules: dict[str, nn.Module] | None = None,
                     map_location: str | torch.device = "cpu") -> tuple[dict[str, Any], dict]:
-    """Load weights into ``modules`` (strict) and return (training state, meta)."""
+    """Load weights into ``modules`` (strict) and return (training state, meta), after verifying checksums."""
     directory = Path(directory)
     if not (directory / "meta.json").exists():
         old = directory.with_name(directory.name + ".old")  # killed between the two renames
@@ -76,14 +124,22 @@ def load_checkpoint(directory: str | Path, modules: dict[str, nn.Module] | None 
             directory = old
         else:
             raise FileNotFoundError(f"no complete checkpoint in {directory}")
+    for name in modules or {}:
+        if not (directory / f"{name}.safetensors").exists():
+            raise FileNotFoundError(f"checkpoint {directory} has no weights for {name!r}")
+    _verify(directory, [*(f"{name}.safetensors" for name in modules or {}), "state.pt"])
     for name, module in (modules or {}).items():
         f = directory / f"{name}.safetensors"
-        if not f.exists():
-            raise FileNotFoundError(f"checkpoint {directory} has no weights for {name!r}")
-        _unwrap(module).load_state_dict(load_file(str(f), device=str(map_location)))
-    state = torch.load(directory / "state.pt", map_location=map_location, weights_only=False)
-    meta = json.loads((directory / "meta.json").read_text())
-    return state, meta
+        try:
+            tensors = load_file(str(f), device=str(map_location))
+        except Exception as e:  # safetensors raises its own error types for truncated or garbled files
+            raise corrupt(f, f"{type(e).__name__}: {e}") from None
+        _unwrap(module).load_state_dict(tensors)
+    try:
+        state = torch.load(directory / "state.pt", map_location=map_location, weights_only=False)
+    except Exception as e:  # zip / pickle errors of a truncated file
+        raise corrupt(directory / "state.pt", f"{type(e).__name__}: {e}") from None
+    return state, read_json(directory / "meta.json")
 
 
 def has_checkpoint(directory: str | Path) -> bool:
@@ -100,5 +156,5 @@ def read_meta(directory: str | Path) -> dict:
     directory = Path(directory)
     for d in (directory, directory.with_name(directory.name + ".old")):
         if (d / "meta.json").exists():
-            return json.loads((d / "meta.json").read_text())
+            return read_json(d / "meta.json")
     raise FileNotFoundError(f"no complete checkpoint in {directory}")

@@ -25,7 +25,7 @@ from torch import nn
 
 from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from internal_rl.train.distributed import DistInfo, barrier
-from internal_rl.train.guard import check_finite
+from internal_rl.train.guard import check_finite, check_modules_finite
 from internal_rl.train.logging import Logger, progress
 from internal_rl.train.seeding import rng_state, set_rng_state
 
@@ -54,6 +54,17 @@ class Schedule:
         progress_ = (step - self.warmup_steps) / max(1, self.steps - self.warmup_steps)
         cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
         return self.lr * (self.min_lr_ratio + (1 - self.min_lr_ratio) * cos)
+
+
+def check_updated(modules: dict[str, nn.Module], loss_fn: Callable, batch: Any, step: int, desc: str) -> None:
+    """Before a checkpoint: every parameter finite, and the loss of this step's batch finite with the *updated*
+    parameters (the RNG state is restored, so the check changes no result)."""
+    check_modules_finite(modules, step)
+    state = rng_state()
+    with torch.no_grad():
+        loss, _ = loss_fn(batch)
+    set_rng_state(state)
+    check_finite(loss, f"{desc} loss with the parameters of step {step}", step)
 
 
 def snapshot_dir(checkpoint_dir: str | Path, step: int) -> Path:
@@ -107,7 +118,8 @@ def fit(
             g["lr"] = schedule.lr_at(step)
         for m in modules.values():
             m.train()
-        loss, logs = loss_fn(batch_fn(step))
+        batch = batch_fn(step)
+        loss, logs = loss_fn(batch)
         check_finite(loss, f"{desc} loss", step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -128,7 +140,10 @@ def fit(
             bar.set_postfix({k: f"{v:.3f}" for k, v in ev.items() if k not in ("step", "wall_time_s")})
             if logger is not None:
                 logger.scalars(done, ev, prefix="eval/")
-        if done % schedule.checkpoint_every == 0 or done == schedule.steps:
+        saving = done % schedule.checkpoint_every == 0 or done == schedule.steps
+        if saving or (schedule.snapshot_every and done % schedule.snapshot_every == 0):
+            check_updated(modules, loss_fn, batch, done, desc)
+        if saving:
             checkpoint(done)
         if schedule.snapshot_every and done % schedule.snapshot_every == 0 and dist.is_main:
             save_checkpoint(snapshot_dir(checkpoint_dir, done), modules, {"step": done},

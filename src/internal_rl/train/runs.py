@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from internal_rl.config import RunConfig, dump_yaml
+from internal_rl.train.checkpoint import corrupt, read_json
 
 
 class StageConfigMismatch(RuntimeError):
@@ -75,7 +76,12 @@ class Stage:
 
     def _recorded_fingerprint(self) -> str | None:
         p = self.path / "stage.json"
-        return json.loads(p.read_text())["fingerprint"] if p.exists() else None
+        if not p.exists():
+            return None
+        recorded = read_json(p)
+        if not isinstance(recorded, dict) or "fingerprint" not in recorded:
+            raise corrupt(p, "no fingerprint recorded")
+        return recorded["fingerprint"]
 
     def begin(self) -> None:
         """Claim the folder for this fingerprint; stale outputs of another configuration are removed."""
@@ -86,7 +92,7 @@ class Stage:
         write_json_atomic(self.path / "stage.json", {"fingerprint": self.fingerprint})
 
     def metrics(self) -> dict:
-        return json.loads(self.metrics_path.read_text())
+        return read_json(self.metrics_path)
 
     def finish(self, metrics: dict) -> dict:
         write_json_atomic(self.metrics_path, metrics)
