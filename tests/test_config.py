@@ -103,8 +103,8 @@ def test_set_overrides_nested_fields_and_lists():
 
 
 def test_later_override_wins_and_section_without_file_entry_is_created():
-    cfg = load_config(None, ["probe.steps=5", "probe.steps=9", "env.num_walls=0"])
-    assert cfg.probe.steps == 9 and cfg.env.num_walls == 0
+    cfg = load_config(None, ["probe.steps=5", "probe.steps=9", "env.max_steps=60"])
+    assert cfg.probe.steps == 9 and cfg.env.max_steps == 60
 
 
 @pytest.mark.parametrize("text,path,value", [
@@ -198,10 +198,12 @@ def test_error_from_yaml_file_names_the_field(tmp_path):
         load_config(tmp_path / "missing.yaml")
 
 
-def test_empty_yaml_gives_the_defaults(tmp_path):
+def test_empty_yaml_is_refused_and_no_config_gives_the_defaults(tmp_path):
     p = tmp_path / "empty.yaml"
-    p.write_text("# nothing\n")
-    assert load_config(p) == RunConfig()
+    p.write_text("# nothing\n")  # an empty file is a mistake (a wrong path, a lost edit), not "the defaults"
+    with pytest.raises(ConfigError, match="is empty"):
+        load_config(p)
+    assert load_config(None) == RunConfig()
 
 
 # ------------------------------------------------------------------------------------------------ round trip
@@ -231,7 +233,7 @@ STAGES = ("data", "pretrain", "probe", "steer", "discover", "rl", "report")
 
 @pytest.mark.parametrize("override,changed", [
     ("seed=1", set(STAGES)),
-    ("env.num_walls=3", set(STAGES)),
+    ("env.max_steps=90", set(STAGES)),
     ("data.train_episodes=99", set(STAGES)),
     ("model.width=128", set(STAGES) - {"data"}),
     ("pretrain.lr=1e-3", set(STAGES) - {"data"}),

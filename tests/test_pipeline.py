@@ -245,8 +245,7 @@ def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr(gen, "rollout_expert", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        cli("data", "--config", SMOKE, "--out", str(run))
+    assert cli("data", "--config", SMOKE, "--out", str(run)) == 130  # Ctrl-C: "re-run the same command to resume"
     monkeypatch.undo()
     assert not (run / "data" / "metrics.json").exists()
     assert not (run / "data" / "meta" / "meta.json").exists()
@@ -304,7 +303,9 @@ def test_cli_cuda_requested_without_cuda_exits_2(tmp_path, capsys):
 
 def test_cli_bad_yaml_field_exits_2(tmp_path, capsys):
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text(Path(SMOKE).read_text() + "probe: {steps: -1}\n")
+    text = Path(SMOKE).read_text()
+    assert "probe: {steps: 30," in text
+    cfg.write_text(text.replace("probe: {steps: 30,", "probe: {steps: -1,"))
     out = tmp_path / "out"
     assert cli("probe", "--config", str(cfg), "--out", str(out)) == 2
     err = capsys.readouterr().err.strip().splitlines()

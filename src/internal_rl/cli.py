@@ -15,14 +15,27 @@ import sys
 from pathlib import Path
 
 STAGES = ["data", "pretrain", "probe", "steer", "discover", "rl", "report"]
+STAGE_HELP = {  # what each command does; and what it runs first (the stage table is stages.DEPENDS)
+    "run": "the whole pipeline, data to report; completed stages are skipped, an interrupted one resumes",
+    "data": "expert datasets D (pretraining), a held-out set and D* (metacontroller); needs nothing",
+    "pretrain": "the base model by next-action (+ next-observation) prediction, Eq. 5; runs data first",
+    "probe": "linear probes of the abstract subgoal at every layer; runs data and pretrain first",
+    "steer": "supervised subgoal controllers, scored on the post task with oracle switching; runs pretrain first",
+    "discover": "metacontrollers (ELBO, Eq. 3), the beta = 1 and co-trained ablations; runs pretrain first",
+    "rl": "internal RL and its baselines on the post task (PPO, Eq. 10); runs discover first",
+    "report": "the markdown report beside the paper's numbers; runs every other stage first",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="internal-rl", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    from internal_rl import __version__
+
+    p.add_argument("--version", action="version", version=f"internal-rl {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     for name in ["run", *STAGES]:
-        s = sub.add_parser(name, help="whole pipeline" if name == "run" else f"the {name} stage")
+        s = sub.add_parser(name, help=STAGE_HELP[name].split(";")[0], description=STAGE_HELP[name])
         s.add_argument("--config", default="configs/cpu.yaml", help="YAML config (default: configs/cpu.yaml)")
         s.add_argument("--out", default=None, help="run directory (default: runs/<config name>)")
         s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -70,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from internal_rl.config import ConfigError, load_config
     from internal_rl.pipeline import make_context, run_stage
     from internal_rl.stages import CheckpointMismatch
-    from internal_rl.train import CorruptRunFile, NonFiniteLossError, StageConfigMismatch
+    from internal_rl.train import CorruptRunFile, NonFiniteLossError, RunDirError, StageConfigMismatch
 
     try:
         if args.command == "steerability":
@@ -89,9 +102,12 @@ def main(argv: list[str] | None = None) -> int:
             if ctx.dist.is_main:
                 print(f"[{name}] " + _summary(metrics))
     except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError, CheckpointMismatch,
-            CorruptRunFile) as e:
+            CorruptRunFile, RunDirError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to resume from the last checkpoint", file=sys.stderr)
+        return 130
     return 0
 
 

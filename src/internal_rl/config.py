@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from internal_rl.envs.tasks import TASK_SETS
 from internal_rl.models.transformer import TransformerConfig as ModelConfig  # the base model's own config
 
 PRECISIONS = ("fp32", "bf16")
+TASK_COLORS = 8  # colours used by the tasks (Table A1 and the post task)
+MIN_HORIZON = 40  # shortest T for which solvable post-task layouts are found (30 fails: envs/core.py resampling)
 
 
 class ConfigError(ValueError):
@@ -61,6 +64,13 @@ class EnvConfig:
     def __post_init__(self) -> None:
         _positive(self, "size", "num_colors", "max_steps")
         _non_negative(self, "num_walls")
+        _require(2 <= self.size <= 8, "size", f"must be in [2, 8] (cell ids are stored as uint8), got {self.size}")
+        _require(self.num_colors >= TASK_COLORS, "num_colors",
+                 f"the tasks of Table A1 and the post task use colours 0..{TASK_COLORS - 1}, so at least "
+                 f"{TASK_COLORS} are needed, got {self.num_colors}")
+        _require(self.max_steps >= MIN_HORIZON, "max_steps",
+                 f"the 12-colour post task needs layouts finishable within T; T >= {MIN_HORIZON} is required "
+                 f"(measured; the paper uses 100), got {self.max_steps}")
         _require(self.num_colors + self.num_walls + 1 <= self.size**2, "num_colors",
                  "colours + walls + agent do not fit on the grid")
 
@@ -206,6 +216,7 @@ class RLConfig:
     def __post_init__(self) -> None:
         _positive(self, "seeds", "updates", "batch_size", "lr", "raw_lr", "clip", "epochs", "minibatches",
                   "policy_hidden", "eval_every", "eval_episodes")
+        _require(len(self.methods) > 0, "methods", f"at least one of {', '.join(RL_METHODS)}")
         for m in self.methods:
             _require(m in RL_METHODS, "methods", f"unknown method {m!r}; choose from {', '.join(RL_METHODS)}")
 
@@ -232,6 +243,16 @@ class RunConfig:
         _non_negative(self, "seed", "threads")
         for name, layer in (("steer.layer", self.steer.layer), ("discover.layer", self.discover.layer)):
             _require(layer <= self.model.depth, name, f"{layer} exceeds model.depth={self.model.depth}")
+        # Cross-section checks: the model's input and controller shapes must fit the environment and the width.
+        m, e = self.model, self.env
+        _require(m.grid_size == e.size, "model.grid_size",
+                 f"{m.grid_size} does not match env.size={e.size} (set both; the observation grid is env.size)")
+        channels = e.num_walls + e.num_colors + 1
+        _require(m.num_channels == channels, "model.num_channels",
+                 f"{m.num_channels} does not match env.num_walls + env.num_colors + 1 = {channels} (one channel per "
+                 "wall, per colour and the agent; set model.num_channels too)")
+        for name, rank in (("steer.rank", self.steer.rank), ("discover.rank", self.discover.rank)):
+            _require(rank <= m.width, name, f"{rank} exceeds model.width={m.width} (U = A B^T has rank <= width)")
 
     def layer(self, configured: int) -> int:
         """Resolve a configured controlled layer (-1 = L/2)."""
@@ -275,6 +296,7 @@ def _coerce(value: Any, tp: Any, name: str) -> Any:
     if tp is float:
         _require(isinstance(value, (int, float)) and not isinstance(value, bool), name,
                  f"expected a number, got {value!r}")
+        _require(math.isfinite(float(value)), name, f"expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
         _require(isinstance(value, str), name, f"expected a string, got {value!r}")
@@ -342,10 +364,42 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"config file {p} does not exist")
-        data = yaml.safe_load(p.read_text()) or {}
+        if not p.is_file():
+            raise ConfigError(f"config file {p} is not a file")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"config file {p} cannot be read as UTF-8 text ({e})") from None
+        try:
+            data = yaml.load(text, Loader=_StrictLoader)
+        except yaml.YAMLError as e:
+            where = getattr(e, "problem_mark", None)
+            at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+            raise ConfigError(f"config file {p}: invalid YAML{at}: {getattr(e, 'problem', None) or e}") from None
+        if data is None:
+            raise ConfigError(f"config file {p} is empty (write the fields to change, or omit --config)")
         if not isinstance(data, dict):
             raise ConfigError(f"config file {p}: expected a mapping at the top level")
     return from_dict(data, overrides)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML keeps the last one silently)."""
+
+
+def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (line {mark.line + 1})",
+                                                    mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
 def dump_yaml(cfg: Any) -> str:

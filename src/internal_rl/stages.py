@@ -150,6 +150,10 @@ def probe(ctx: Context) -> dict:
                           weight_decay=pc.weight_decay, seed=ctx.cfg.seed)
     acc = P.probe_accuracy(x_eval, y_eval, w, b)
     chance = P.chance_level(y_eval)
+    logger = Logger(ctx.path("probe", "tb"))
+    for layer, a in enumerate(acc):  # x axis: the layer
+        logger.scalars(layer, {"accuracy_by_layer": a, "chance": chance}, prefix="probe/")
+    logger.close()
     plot_probe({"this run": acc}, chance, ctx.path("probe", "probe_by_layer.png"))
     return {"accuracy_by_layer": acc, "train_accuracy_by_layer": P.probe_accuracy(x_train, y_train, w, b),
             "chance": chance, "majority_rate": P.majority_rate(y_eval), "tokens_train": len(y_train),
@@ -174,11 +178,15 @@ def steer(ctx: Context) -> dict:
     layers = sorted(set(range(cfg.model.depth + 1)) | {main_layer}) if sc.sweep_layers else [main_layer]
     evaluate = dict(episodes=sc.eval_episodes, env_cfg=cfg.env, seed=cfg.seed + 11, device=ctx.device)
     by_layer, nll_by_layer, main = {}, {}, {}
+    logger = Logger(ctx.path("steer", "tb"))
     for layer in layers:
+        if len(layers) > 1:
+            logger.close()
+            logger = Logger(ctx.path("steer", "tb", f"layer{layer}"))
         controller, history = fit_controller(base, dataset, layer=layer, cfg=sc, width=cfg.model.width,
                                              seed=cfg.seed + layer, device=ctx.device,
                                              checkpoint_dir=ctx.path("steer", f"layer{layer}"),
-                                             desc=f"steer layer {layer}")
+                                             desc=f"steer layer {layer}", logger=logger)
         nll_by_layer[layer] = history[-1]["action_nll"]
         post = closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle(controller), **evaluate)
         by_layer[layer] = post.success
@@ -186,6 +194,7 @@ def steer(ctx: Context) -> dict:
             pre = closed_loop_stats(base, pretraining_tasks(cfg.data.task_set), layer=layer,
                                     control=oracle(controller), **evaluate)
             main = {**post.metrics("post_task_"), **pre.metrics("pretrain_tasks_")}
+    logger.close()
     unsteered = closed_loop_stats(base, [POST_TASK], **evaluate)
     if len(by_layer) > 1:
         plot_layer_curve(by_layer, ctx.path("steer", "success_by_layer.png"), "post-task success",
@@ -365,6 +374,12 @@ def rl(ctx: Context) -> dict:
                 r = train_internal_rl(base, mc, rc, layer=layer, policy=policy, **common)
             results[method].append(r)
     curves = {m: [r["curve"] for r in runs] for m, runs in results.items()}
+    logger = Logger(ctx.path("rl", "tb"))
+    for m, runs in curves.items():
+        for k, c in enumerate(runs):  # x axis: episodes
+            for ep, sr in zip(c["episodes"], c["success_rate"], strict=True):
+                logger.scalars(int(ep), {f"{m}/seed{k}": sr}, prefix="success_rate/")
+    logger.close()
     plot_success_curves(curves, ctx.path("rl", "success_curves.png"))
     plot_success_curves(curves, ctx.path("rl", "success_curves_log.png"), log_x=True)
     summary = {m: {"success_rate": float(np.median([r["success_rate"] for r in runs])),

@@ -28,9 +28,10 @@ from internal_rl.train.loop import Schedule, adamw, fit
 
 
 def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, width: int, seed: int,
-                   device: torch.device, checkpoint_dir: str | Path, desc: str = "steer"
+                   device: torch.device, checkpoint_dir: str | Path, desc: str = "steer", logger=None
                    ) -> tuple[SubgoalController, list[dict[str, float]]]:
-    """Train (or resume) a one-hot subgoal controller at ``layer``; returns it and its evaluation history."""
+    """Train (or resume) a one-hot subgoal controller at ``layer``; returns it and its evaluation history
+    (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
     torch.manual_seed(seed)
     controller = SubgoalController(width, rank=cfg.rank, hidden=cfg.hidden).to(device)
     trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device)
@@ -39,7 +40,7 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
                                     warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,
                                     checkpoint_every=max(1, cfg.steps // 4)),
                   batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
-                  checkpoint_dir=Path(checkpoint_dir), desc=desc)
+                  checkpoint_dir=Path(checkpoint_dir), desc=desc, logger=logger)
     return controller, history
 
 

@@ -95,6 +95,10 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     table = "\n".join("| " + " | ".join(r) + " |" + ("\n|---|---|---|---|" if i == 0 else "")
                       for i, r in enumerate(rows))
     wall = {s: round(v["wall_time_s"], 1) for s, v in m.items() if v and "wall_time_s" in v}
+    wall_text = ", ".join(f"{s} {t:.0f} s" for s, t in wall.items()) or "none yet"
+    cpu = platform.processor()
+    machine = platform.machine() + (f" ({cpu})" if cpu and cpu != platform.machine() else "")
+    devices = ", ".join(sorted({str(v.get("device", "?")) for v in m.values() if v})) or "?"
     text = f"""# internal-rl reproduction report: `{run.name}`
 
 Kobayashi et al. (2025), *Emergent temporal abstractions in autoregressive models enable hierarchical
@@ -110,9 +114,8 @@ reinforcement learning*, reproduced with the configuration in `{run / 'config.ya
 
 ## Compute
 
-- machine: {platform.machine()} {platform.processor() or ''}, {torch.get_num_threads()} torch threads,
-  device(s) {sorted({v.get('device', '?') for v in m.values() if v})}
-- wall time per stage (s): {wall} — total {sum(wall.values()):.0f} s
+- machine: {machine}, {torch.get_num_threads()} torch threads, device: {devices}
+- wall time per stage: {wall_text}; total {sum(wall.values()):.0f} s
 
 Where our numbers differ from the paper's, `docs/deviations.md` and `docs/experiments.md` say why.
 """

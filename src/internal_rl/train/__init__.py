@@ -4,11 +4,11 @@ from internal_rl.train.checkpoint import CorruptRunFile, load_checkpoint, save_c
 from internal_rl.train.distributed import DistInfo, init_distributed
 from internal_rl.train.guard import NonFiniteLossError, check_finite
 from internal_rl.train.logging import Logger, progress
-from internal_rl.train.runs import RunDir, Stage, StageConfigMismatch, write_json_atomic
+from internal_rl.train.runs import RunDir, RunDirError, Stage, StageConfigMismatch, write_json_atomic
 from internal_rl.train.seeding import resolve_device, seed_everything
 
 __all__ = [
-    "CorruptRunFile", "DistInfo", "Logger", "NonFiniteLossError", "RunDir", "Stage", "StageConfigMismatch",
-    "check_finite", "init_distributed", "load_checkpoint", "progress", "resolve_device", "save_checkpoint",
-    "seed_everything", "write_json_atomic",
+    "CorruptRunFile", "DistInfo", "Logger", "NonFiniteLossError", "RunDir", "RunDirError", "Stage",
+    "StageConfigMismatch", "check_finite", "init_distributed", "load_checkpoint", "progress", "resolve_device",
+    "save_checkpoint", "seed_everything", "write_json_atomic",
 ]

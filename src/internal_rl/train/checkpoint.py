@@ -40,6 +40,14 @@ def corrupt(path: str | Path, why: str) -> CorruptRunFile:
                           "from a backup), then re-run the same command")
 
 
+def default_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open``/``mkdir`` would give under the current umask (mkstemp/mkdtemp give
+    0600/0700, which would hide run outputs from a teammate or a TensorBoard server under another user)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -80,6 +88,7 @@ def save_checkpoint(directory: str | Path, modules: dict[str, nn.Module], state:
     clean_stale_checkpoint_temps(directory)  # before creating ours, so it is never one of them
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f"{temp_prefix(directory)}{os.getpid()}-"))
     try:
+        os.chmod(tmp, default_mode(directory=True))
         for name, module in modules.items():
             tensors = {k: v.detach().cpu().contiguous() for k, v in _unwrap(module).state_dict().items()}
             save_file(tensors, str(tmp / f"{name}.safetensors"))

@@ -102,6 +102,8 @@ def fit(
         optimizer.load_state_dict(state["optimizer"])
         set_rng_state(state["rng"])
         start, history = state["step"], state["history"]
+        if logger is not None:
+            logger.resume(start)
     params = [p for g in optimizer.param_groups for p in g["params"]]
 
     def checkpoint(step: int) -> None:

@@ -20,12 +20,35 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from internal_rl.config import RunConfig, dump_yaml
-from internal_rl.train.checkpoint import corrupt, read_json
+import yaml
+
+from internal_rl.config import RunConfig, dump_yaml, to_dict
+from internal_rl.train.checkpoint import corrupt, default_mode, read_json
 
 
 class StageConfigMismatch(RuntimeError):
     """The output directory holds a run made with a different configuration."""
+
+
+class RunDirError(RuntimeError):
+    """The output directory cannot be used (a file, under a file, not writable)."""
+
+
+# Fields that change how a run is executed, never its results: a run may be resumed with other values.
+EXECUTION_FIELDS = ("threads", "device")
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(d, dict):
+        return {prefix[:-1]: d}
+    return {k: v for key, val in d.items() for k, v in _flatten(val, f"{prefix}{key}.").items()}
+
+
+def config_differences(stored: dict, current: dict) -> list[str]:
+    """Dotted fields whose values differ, as ``field (stored X, now Y)``; execution-only fields are ignored."""
+    a, b = _flatten(stored), _flatten(current)
+    keys = [k for k in sorted(set(a) | set(b)) if k not in EXECUTION_FIELDS and a.get(k) != b.get(k)]
+    return [f"{k} (stored {a.get(k)!r}, now {b.get(k)!r})" for k in keys]
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:
@@ -38,6 +61,7 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, default_mode())
         with os.fdopen(fd, "w") as f:
             f.write(text)
             f.flush()
@@ -105,13 +129,35 @@ class RunDir:
     def __init__(self, path: str | Path, cfg: RunConfig, force: bool = False):
         self.path = Path(path)
         self.cfg = cfg
+        _make_writable_dir(self.path)
         config_path = self.path / "config.yaml"
         text = dump_yaml(cfg)
-        if config_path.exists() and config_path.read_text() != text and not force:
-            raise StageConfigMismatch(
-                f"{self.path} holds a run with a different configuration (see {config_path}); "
-                "choose another --out or pass --force to redo the stages whose configuration changed")
+        if config_path.exists() and not force:
+            try:
+                stored = yaml.safe_load(config_path.read_text())
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+                raise corrupt(config_path, f"{type(e).__name__}") from None
+            diff = config_differences(stored if isinstance(stored, dict) else {}, to_dict(cfg))
+            if diff:
+                shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more" if len(diff) > 5 else "")
+                raise StageConfigMismatch(
+                    f"{self.path} holds a run with a different configuration: {shown}; choose another --out or "
+                    "pass --force to redo the stages whose configuration changed")
         write_text_atomic(config_path, text)
 
     def stage(self, name: str, fingerprint: str) -> Stage:
         return Stage(self.path / name, fingerprint)
+
+
+def _make_writable_dir(path: Path) -> None:
+    """Create ``path`` (and parents) or raise RunDirError saying why it cannot hold a run."""
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            where = "is a file" if p == path else f"is under the file {p}"
+            raise RunDirError(f"--out {path} {where}; choose a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunDirError(f"--out {path} cannot be created ({e.strerror}); choose a writable place") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise RunDirError(f"--out {path} is not writable; choose a writable place")
