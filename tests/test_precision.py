@@ -59,3 +59,27 @@ def test_precision_and_snapshot_fields_are_validated():
         load_config(None, ["pretrain.precision=fp16"])
     with pytest.raises(ConfigError, match="pretrain.snapshot_every"):
         load_config(None, ["pretrain.snapshot_every=-1"])
+
+
+def test_bf16_steering_loss_matches_fp32(data):
+    from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
+
+    torch.manual_seed(0)
+    base = Transformer(CFG.model).eval().requires_grad_(False)
+    out = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(1)
+        ctrl = SubgoalController(CFG.model.width, rank=4, hidden=8)
+        torch.nn.init.normal_(ctrl.decoder.out_b.weight, std=0.05)  # a non-identity controller
+        trainer = SteeringTrainer(base, ctrl, data, 2, 16, 0, torch.device("cpu"), precision)
+        loss, _ = trainer.loss(trainer.batch(0))
+        loss.backward()
+        out[precision] = (float(loss.detach()), ctrl.decoder.out_b.weight.grad.flatten())
+    (l32, g32), (l16, g16) = out["fp32"], out["bf16"]
+    assert l16 != l32 and abs(l16 - l32) / l32 < 1e-2
+    assert torch.nn.functional.cosine_similarity(g16, g32, dim=0) > 0.98
+
+
+def test_steer_precision_is_validated():
+    with pytest.raises(ConfigError, match="steer.precision"):
+        load_config(None, ["steer.precision=half"])

@@ -79,9 +79,10 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert "post_steered_gain3_pair_start_accuracy" in g
     assert main(["steerability", "--out", str(out), "--set", "model.width=8"]) == 2
     assert main(["steerability", "--out", str(out), "--layer", "9"]) == 2
+    assert main(["steerability", "--out", str(out), "--checkpoint", "step99"]) == 2
     assert main(["steerability", "--out", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
-    assert "steer.*" in err and "--layer 9" in err and "config.yaml not found" in err
+    assert "steer.*" in err and "--layer 9" in err and "config.yaml not found" in err and "step99" in err
 
 
 def test_gain_scales_the_low_rank_intervention():

@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from internal_rl.config import ConfigError, load_config
+from internal_rl.config import ConfigError, load_config, to_dict
 from internal_rl.pipeline import Context
 
 CHECK_OVERRIDABLE = ("steer.", "threads=", "device=")  # what a check may change; the rest is the run's
@@ -59,8 +59,9 @@ def backbone_checkpoints(ctx: Context, snapshots: bool) -> dict[str, Path]:
 
 
 def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots: bool = False,
-                       gains: list[float] | None = None) -> list[dict]:
-    """Steerability of each backbone checkpoint at each layer; returns the results (also written as JSON)."""
+                       gains: list[float] | None = None, only: list[str] | None = None) -> list[dict]:
+    """Steerability of each backbone checkpoint (or of those named in ``only``, e.g. ``step8000``, ``final``) at
+    each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import steerability
     from internal_rl.envs import pretraining_tasks
     from internal_rl.stages import build_model, load_dataset
@@ -73,7 +74,14 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
             raise ConfigError(f"--layer {layer}: must be in 0..model.depth={cfg.model.depth}")
     out_dir = ctx.path("steerability")
     results = []
-    for name, directory in backbone_checkpoints(ctx, snapshots).items():
+    found = backbone_checkpoints(ctx, snapshots or bool(only))
+    if only:
+        missing = [n for n in only if n not in found]
+        if missing:
+            raise FileNotFoundError(f"--checkpoint {', '.join(missing)}: not in {ctx.path('pretrain')} "
+                                    f"(available: {', '.join(found) or 'none'})")
+        found = {n: found[n] for n in only}
+    for name, directory in found.items():
         base = build_model(cfg)
         _, meta = load_checkpoint(directory, {"model": base})
         base.to(ctx.device).eval().requires_grad_(False)
@@ -87,7 +95,7 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
                                  pretrain_tasks=pretraining_tasks(cfg.data.task_set), width=cfg.model.width,
                                  seed=cfg.seed + layer, device=ctx.device,
                                  checkpoint_dir=out_dir / f"{name}_layer{layer}_controller", gains=gains or ())
-                r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r}
+                r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r, "steer": to_dict(cfg.steer)}
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(r, indent=2))
                 tmp.replace(path)

@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--layer", dest="layers", type=int, action="append", default=None,
                    help="controlled layer (repeatable; default: steer.layer)")
     c.add_argument("--snapshots", action="store_true", help="also every snapshot in pretrain/snapshots/")
+    c.add_argument("--checkpoint", dest="only", action="append", default=None, metavar="NAME",
+                   help="only these backbones: a snapshot (step8000) or final (repeatable)")
     c.add_argument("--gain", dest="gains", type=float, action="append", default=None,
                    help="also evaluate the post task at e + gain * U e (repeatable; the controller is reused)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -89,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "steerability":
             from internal_rl.checks import check_context, steerability_check
 
-            steerability_check(check_context(args.out, args.overrides), args.layers, args.snapshots, args.gains)
+            steerability_check(check_context(args.out, args.overrides), args.layers, args.snapshots, args.gains,
+                               args.only)
             return 0
         cfg = load_config(args.config, args.overrides)
         out = args.out or f"runs/{Path(args.config).stem}"

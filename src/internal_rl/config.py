@@ -155,9 +155,11 @@ class SteerConfig:
     schedule: str = "constant"  # constant | cosine (after warm-up)
     eval_episodes: int = 1_024  # post-task episodes per evaluation
     sweep_layers: bool = True  # also train/evaluate at every layer (Fig. 4 curve)
+    precision: str = "fp32"  # fp32 | bf16 autocast of the controller's training (closed-loop evaluation stays fp32)
 
     def __post_init__(self) -> None:
         _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes")
+        _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
         _non_negative(self, "weight_decay", "warmup_steps")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
         _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")

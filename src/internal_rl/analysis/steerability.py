@@ -34,7 +34,8 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
     torch.manual_seed(seed)
     controller = SubgoalController(width, rank=cfg.rank, hidden=cfg.hidden).to(device)
-    trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device)
+    trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device,
+                              getattr(cfg, "precision", "fp32"))
     history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
                   schedule=Schedule(steps=cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
                                     warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,

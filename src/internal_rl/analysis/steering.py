@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
+from internal_rl.train.precision import autocast
 
 NUM_SUBGOALS = 4
 
@@ -35,21 +36,24 @@ class SteeringTrainer:
     """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
 
     def __init__(self, base: nn.Module, controller: SubgoalController, dataset, layer: int, batch_size: int,
-                 seed: int, device: torch.device):
+                 seed: int, device: torch.device, precision: str = "fp32"):
         self.base, self.controller, self.dataset = base, controller, dataset
         self.layer, self.batch_size, self.seed, self.device = layer, batch_size, seed, device
+        self.precision = precision
 
     def batch(self, step: int):
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         idx = torch.randint(0, len(self.dataset), (self.batch_size,), generator=g).numpy()
         b = self.dataset.batch(idx).to(self.device)
-        with torch.no_grad():
+        with torch.no_grad(), autocast(self.device, self.precision):
             e = self.base.lower(b.obs_idx[:, :-1], self.layer)  # (B, T, D), no gradient needed below l
         return b, e
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, e = batch
-        logits, _ = self.base.upper(self.controller(e, b.subgoal), self.layer, with_obs=False)  # (B, T, 4)
+        with autocast(self.device, self.precision):
+            logits, _ = self.base.upper(self.controller(e, b.subgoal), self.layer, with_obs=False)  # (B, T, 4)
+        logits = logits.float()  # fp32 loss under bf16 autocast
         nll = F.cross_entropy(logits.transpose(1, 2), b.actions, reduction="none")  # (B, T)
         loss = (nll * b.mask).sum() / b.mask.sum()
         acc = ((logits.argmax(-1) == b.actions) & b.mask).sum() / b.mask.sum()
