@@ -102,3 +102,27 @@ def test_gain_scales_the_low_rank_intervention():
     with torch.no_grad():
         torch.testing.assert_close(oracle(ctrl, 2.5)(e, state), e + 2.5 * dense, rtol=1e-5, atol=1e-5)
         torch.testing.assert_close(oracle(ctrl)(e, state), e + dense, rtol=1e-5, atol=1e-5)
+
+
+def test_probe_labels_match_the_episode_record(tmp_path):
+    import torch
+
+    from internal_rl.analysis.probe import quick_probes, step_labels
+    from internal_rl.data import EpisodeDataset, generate_dataset
+    from internal_rl.envs import pad_tasks
+    from internal_rl.models import Transformer, TransformerConfig
+
+    generate_dataset(tmp_path / "d", num_episodes=40, tasks=PRETRAIN_TASKS, seed=1, progress=False)
+    ds = EpisodeDataset(tmp_path / "d")
+    b = ds.batch(range(40))
+    last = step_labels(b, torch.from_numpy(pad_tasks(ds.tasks)[0]), "last_colour")
+    for i in range(40):
+        ep = ds.episode(i)
+        want = [ep["task"][p - 1] if p > 0 else 8 for p in ep["progress"]]  # colour entered last, 8 = none
+        assert last[i, : ep["length"]].tolist() == want
+        assert step_labels(b, None, "target")[i, : ep["length"]].tolist() == ep["target"].tolist()
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(depth=2, width=16, heads=2, mlp=32, encoder="egocentric"))
+    acc = quick_probes(model, ds, torch.device("cpu"), episodes=40, steps=20)
+    assert set(acc) == {"subgoal", "target", "last_colour"}
+    assert all(len(v) == 3 and all(0.0 <= a <= 1.0 for a in v) for v in acc.values())

@@ -18,13 +18,34 @@ from internal_rl.train.guard import check_finite
 NUM_SUBGOALS = 4
 
 
+LABELS = ("subgoal", "target", "last_colour")  # what a probe can read; see step_labels
+
+
+def step_labels(b, tasks: Tensor, label: str) -> Tensor:
+    """(B, T) int64 labels of a batch: ``subgoal`` (abstract subgoal, 4 classes), ``target`` (next task colour,
+    8), ``last_colour`` (the task colour entered last, 8 colours + 8 = none yet). tasks (U, K) padded with -1."""
+    if label == "subgoal":
+        return b.subgoal
+    if label == "target":
+        return b.target
+    if label == "last_colour":
+        task = tasks[b.task_index]  # (B, K)
+        last = task.gather(1, (b.progress - 1).clamp(min=0))  # (B, T)
+        return torch.where(b.progress > 0, last, torch.full_like(last, 8))
+    raise ValueError(f"unknown probe label {label!r}; choose from {', '.join(LABELS)}")
+
+
 @torch.no_grad()
 def residual_features(model: nn.Module, dataset, max_episodes: int, device: torch.device,
-                      batch_size: int = 256) -> tuple[Tensor, Tensor]:
+                      batch_size: int = 256, label: str = "subgoal") -> tuple[Tensor, Tensor]:
     """Residuals of every valid step of the first ``max_episodes`` episodes.
 
-    Returns features (N, L+1, D) float32 and subgoal labels (N,) int64, N = number of valid steps.
+    Returns features (N, L+1, D) float32 and labels (N,) int64 (``label``, see :func:`step_labels`), N = number
+    of valid steps.
     """
+    from internal_rl.envs.tasks import pad_tasks
+
+    tasks = torch.from_numpy(pad_tasks(dataset.tasks)[0]) if label == "last_colour" else None
     feats, labels = [], []
     n = min(max_episodes, len(dataset))
     for start in range(0, n, batch_size):
@@ -32,8 +53,25 @@ def residual_features(model: nn.Module, dataset, max_episodes: int, device: torc
         out = model(b.obs_idx[:, :-1], return_residuals=True, with_obs=False)
         res = torch.stack(out.residuals, dim=2)  # (B, T, L+1, D)
         feats.append(res[b.mask].float().cpu())
-        labels.append(b.subgoal[b.mask].cpu())
+        labels.append(step_labels(b, tasks.to(device) if tasks is not None else None, label)[b.mask].cpu())
     return torch.cat(feats), torch.cat(labels)
+
+
+def quick_probes(model: nn.Module, dataset, device: torch.device, episodes: int = 512,
+                 labels: tuple[str, ...] = LABELS, steps: int = 300) -> dict[str, list[float]]:
+    """Held-out accuracy by layer of a linear probe for each label (trained on the first half of ``episodes``,
+    scored on the second): where the next target forms, against where the last colour entered is readable."""
+    out = {}
+    half = min(episodes, len(dataset)) // 2
+    n_train = int(dataset.lengths[:half].sum())
+    for label in labels:
+        x, y = residual_features(model, dataset, 2 * half, device, label=label)
+        x_tr, x_te = standardize(x[:n_train], x[n_train:])
+        k = {"subgoal": NUM_SUBGOALS, "target": 8, "last_colour": 9}[label]
+        w, b = train_probes(x_tr, y[:n_train], steps=steps, batch_size=1024, lr=1e-2, weight_decay=0.0, seed=0,
+                            num_classes=k)
+        out[label] = probe_accuracy(x_te, y[n_train:], w, b)
+    return out
 
 
 def train_probes(x: Tensor, y: Tensor, *, steps: int, batch_size: int, lr: float, weight_decay: float,

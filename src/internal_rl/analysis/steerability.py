@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from internal_rl.analysis.probe import quick_probes
 from internal_rl.analysis.rollout import ClosedLoopStats, Control, closed_loop_stats
 from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
 from internal_rl.config import EnvConfig, SteerConfig
@@ -109,4 +110,5 @@ def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env:
     for gain in gains:
         stats = closed_loop_stats(base, [post_task], layer=layer, control=oracle(controller, gain), **ev)
         out.update(stats.metrics(f"post_steered_gain{gain:g}_"))
+    out["probe_by_layer"] = quick_probes(base, dataset, device)  # where the target forms vs the last colour
     return out
