@@ -47,7 +47,7 @@ def _non_negative(obj: Any, *names: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Stage configurations (defaults = the paper; see SPEC.md)
+# Stage configurations (defaults = the paper; see docs/spec.md)
 # ----------------------------------------------------------------------------------------------------------
 
 

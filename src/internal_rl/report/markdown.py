@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-# The paper's reported values (SPEC.md; Kobayashi et al. 2025, Fig. 4, 6-8, A1-A3).
+# The paper's reported values (docs/spec.md; Kobayashi et al. 2025, Fig. 4, 6-8, A1-A3).
 PAPER = {
     "expert_success": "1.0 on solvable layouts",
     "action_accuracy": "not reported (ceiling with the task latent 0.84, SPEC §3)",
