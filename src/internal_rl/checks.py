@@ -64,8 +64,7 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
     each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import steerability
     from internal_rl.envs import pretraining_tasks
-    from internal_rl.stages import build_model, load_dataset
-    from internal_rl.train import load_checkpoint
+    from internal_rl.stages import load_backbone, load_dataset
 
     cfg = ctx.cfg
     layers = layers or [cfg.layer(cfg.steer.layer)]
@@ -82,9 +81,7 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
                                     f"(available: {', '.join(found) or 'none'})")
         found = {n: found[n] for n in only}
     for name, directory in found.items():
-        base = build_model(cfg)
-        _, meta = load_checkpoint(directory, {"model": base})
-        base.to(ctx.device).eval().requires_grad_(False)
+        base, meta = load_backbone(cfg, directory, ctx.device)
         for layer in layers:
             suffix = "".join(f"_gain{g:g}" for g in gains or [])
             path = out_dir / f"{name}_layer{layer}{suffix}.json"

@@ -334,11 +334,26 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def to_dict(cfg: Any) -> dict:
-    """Dataclass -> plain dict (tuples become lists) suitable for YAML/JSON."""
+ADDED_LATER = "added_later"  # field metadata: its default reproduces the behaviour from before the field existed
+
+
+def added_later(default: Any) -> Any:
+    """A config field added after runs were made with its section: at ``default`` it neither changes a stage's
+    fingerprint nor blocks resuming a run whose config.yaml predates it."""
+    return field(default=default, metadata={ADDED_LATER: True})
+
+
+def _at_added_default(obj: Any, f: dataclasses.Field) -> bool:
+    return bool(f.metadata.get(ADDED_LATER)) and getattr(obj, f.name) == f.default
+
+
+def to_dict(cfg: Any, drop_added_defaults: bool = False) -> dict:
+    """Dataclass -> plain dict (tuples become lists) suitable for YAML/JSON; ``drop_added_defaults`` leaves out
+    fields added later that are at their default (see :func:`added_later`)."""
     def conv(v: Any) -> Any:
         if dataclasses.is_dataclass(v):
-            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)
+                    if not (drop_added_defaults and _at_added_default(v, f))}
         if isinstance(v, tuple):
             return [conv(x) for x in v]
         return v
@@ -410,5 +425,6 @@ def dump_yaml(cfg: Any) -> str:
 
 def fingerprint(*parts: Any) -> str:
     """Stable hash of config sections: a stage is redone when the sections it depends on change."""
-    blob = json.dumps([to_dict(p) for p in parts], sort_keys=True)
+    blob = json.dumps([to_dict(p, drop_added_defaults=True) if dataclasses.is_dataclass(p) else p for p in parts],
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

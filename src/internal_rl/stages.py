@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from internal_rl.config import RunConfig
+from internal_rl.config import RunConfig, to_dict
 from internal_rl.pipeline import Context
 from internal_rl.train import Logger
 from internal_rl.train.loop import Schedule, adamw, fit
@@ -69,21 +69,43 @@ def load_dataset(ctx: Context, name: str):
 
 # ------------------------------------------------------------------------------------------------ model
 def build_model(cfg: RunConfig):
-    from internal_rl.models import Transformer
+    """The base model of ``model.kind`` (transformer or hawk)."""
+    from internal_rl.models import build_base_model
 
-    return Transformer(cfg.model)
+    return build_base_model(cfg.model)
+
+
+class CheckpointMismatch(ValueError):
+    """A checkpoint (base model or metacontroller) does not fit the run it is used with."""
+
+
+def load_backbone(cfg: RunConfig, directory, device) -> tuple[torch.nn.Module, dict]:
+    """(frozen base model in eval mode on ``device``, checkpoint meta) from a checkpoint directory; a checkpoint
+    of another model kind or shape is refused by name (CheckpointMismatch), never half-loaded."""
+    from internal_rl.train import load_checkpoint
+    from internal_rl.train.checkpoint import read_meta
+
+    stored = read_meta(directory).get("model")
+    if stored is not None and stored.get("kind", "transformer") != cfg.model.kind:
+        raise CheckpointMismatch(f"base-model checkpoint {directory} holds a {stored.get('kind', 'transformer')} "
+                                 f"model, but this run's model.kind is {cfg.model.kind}")
+    model = build_model(cfg)
+    try:
+        _, meta = load_checkpoint(directory, {"model": model})
+    except RuntimeError as e:  # strict load_state_dict: missing / unexpected keys, other shapes
+        if "state_dict" not in str(e):
+            raise
+        raise CheckpointMismatch(f"base-model checkpoint {directory} does not fit this run's model section "
+                                 f"({str(e).splitlines()[0]})") from None
+    model.to(device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, meta
 
 
 def load_base_model(ctx: Context, stage: str = "pretrain"):
     """The pretrained base model of this run, frozen, in eval mode, on the run's device."""
-    from internal_rl.train import load_checkpoint
-
-    model = build_model(ctx.cfg)
-    load_checkpoint(ctx.path(stage, "checkpoint"), {"model": model})
-    model.to(ctx.device).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model
+    return load_backbone(ctx.cfg, ctx.path(stage, "checkpoint"), ctx.device)[0]
 
 
 # ------------------------------------------------------------------------------------------------ pretrain
@@ -116,7 +138,7 @@ def pretrain(ctx: Context) -> dict:
     history = fit(modules={"model": model}, optimizer=adamw([model], pc.lr, pc.weight_decay), schedule=sched,
                   batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=trainer.evaluate,
                   checkpoint_dir=ctx.path("pretrain", "checkpoint"), logger=logger, dist=ctx.dist,
-                  desc="pretrain")
+                  desc="pretrain", meta={"model": to_dict(cfg.model)})
     logger.close()
     final = history[-1]
     closed = closed_loop_stats(model, pretraining_tasks(cfg.data.task_set), episodes=pc.eval_episodes,
@@ -299,10 +321,6 @@ def report(ctx: Context) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ rl
-class CheckpointMismatch(ValueError):
-    """A metacontroller checkpoint does not fit the base model it is used with."""
-
-
 def load_metacontroller(ctx: Context, name: str, switching: str = "learned", cotrained: bool = False):
     """(base, metacontroller) of ``discover/<name>``, frozen; refuses a checkpoint made for another base model."""
     from internal_rl.metacontroller import Metacontroller

@@ -1,11 +1,14 @@
 """Base autoregressive models (SPEC §2)."""
 
+from internal_rl.models.hawk import Hawk, HawkState, linear_scan, linear_scan_loop
 from internal_rl.models.transformer import (
     ENCODERS,
+    KINDS,
     KVCache,
     Transformer,
     TransformerConfig,
     TransformerOutput,
+    build_base_model,
     observation_nll,
     one_hot_observation,
     relative_position_bucket,
@@ -13,10 +16,16 @@ from internal_rl.models.transformer import (
 
 __all__ = [
     "ENCODERS",
+    "KINDS",
+    "Hawk",
+    "HawkState",
     "KVCache",
     "Transformer",
     "TransformerConfig",
     "TransformerOutput",
+    "build_base_model",
+    "linear_scan",
+    "linear_scan_loop",
     "observation_nll",
     "one_hot_observation",
     "relative_position_bucket",

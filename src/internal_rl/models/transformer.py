@@ -29,7 +29,7 @@ over the past).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
@@ -39,6 +39,8 @@ from torch import Tensor, nn
 from internal_rl.models.egocentric import EgocentricEncoder
 
 ENCODERS = ("linear", "dense", "conv", "egocentric")
+KINDS = ("transformer", "hawk")  # base-model families (models/transformer.py, models/hawk.py)
+_ADDED = {"added_later": True}  # field metadata: the default reproduces runs made before the field (config.py)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class TransformerConfig:
     grid_size: int = 7  # G, observation grid side
     num_channels: int = 13  # C, one-hot channels per cell (walls, colours, agent)
     num_actions: int = 4  # A, size of the action head
+    kind: str = field(default="transformer", metadata=_ADDED)  # transformer | hawk (recurrent, models/hawk.py)
+    lru_width: int = field(default=0, metadata=_ADDED)  # hawk: RG-LRU width R (0 = width)
+    conv_width: int = field(default=4, metadata=_ADDED)  # hawk: temporal convolution width K
 
     def __post_init__(self) -> None:
         for name in ("depth", "width", "heads", "mlp", "max_distance", "conv_channels", "grid_size",
@@ -74,6 +79,15 @@ class TransformerConfig:
             raise ValueError(f"init_scale: must be > 0, got {self.init_scale!r}")
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder: must be one of {ENCODERS}, got {self.encoder!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind: must be one of {KINDS}, got {self.kind!r}")
+        if not isinstance(self.lru_width, int) or self.lru_width < 0:
+            raise ValueError(f"lru_width: must be an int >= 0 (0 = width), got {self.lru_width!r}")
+        if not isinstance(self.conv_width, int) or self.conv_width < 1:
+            raise ValueError(f"conv_width: must be a positive int, got {self.conv_width!r}")
+        if self.kind == "hawk" and (self.lru_width or self.width) % self.heads:
+            raise ValueError(f"lru_width: {self.lru_width or self.width} is not divisible by heads={self.heads} "
+                             "(the RG-LRU gates are block-diagonal over heads)")
 
     @property
     def obs_dim(self) -> int:
@@ -138,6 +152,12 @@ class KVCache:
     def reset(self) -> None:
         """Forget every cached step (buffers are reused)."""
         self.lengths = [0] * len(self.k)
+
+    def select(self, rows: Tensor) -> KVCache:
+        """A cache holding only ``rows`` (a bool mask or indices): = running those rows alone."""
+        out = KVCache([x[rows] for x in self.k], [x[rows] for x in self.v])
+        out.lengths = list(self.lengths)
+        return out
 
     def append(self, layer: int, k_new: Tensor, v_new: Tensor) -> tuple[Tensor, Tensor]:
         """Write (B, H, T, K) new keys/values of ``layer``; return all of them so far, (B, H, S, K) each."""
@@ -280,15 +300,46 @@ def _variance_scaling_(weight: Tensor, scale: float) -> None:
     nn.init.trunc_normal_(weight, std=std, a=-2 * std, b=2 * std)
 
 
+def make_encoder(cfg: TransformerConfig) -> nn.Module:
+    """The observation encoder named by ``cfg.encoder``: (B, T, N) indices -> e_0 (B, T, D)."""
+    encoders = {"linear": EmbeddingSumEncoder, "dense": DenseEncoder, "conv": ConvEncoder,
+                "egocentric": EgocentricEncoder}
+    return encoders[cfg.encoder](cfg)
+
+
+def init_encoder(encoder: nn.Module, cfg: TransformerConfig) -> None:
+    """Initialise an encoder's own tables (fan_in = O, as the dense map they replace); Linear/Conv2d layers
+    inside it are initialised by the model's loop over modules."""
+    if isinstance(encoder, EgocentricEncoder):
+        _variance_scaling_(encoder.absolute.T, cfg.init_scale)
+        std = math.sqrt(cfg.init_scale / cfg.obs_dim) / 0.87962566103423978
+        nn.init.trunc_normal_(encoder.relative, std=std, a=-2 * std, b=2 * std)
+    elif isinstance(encoder, EmbeddingSumEncoder):
+        _variance_scaling_(encoder.weight.T, cfg.init_scale)
+        nn.init.zeros_(encoder.bias)
+    elif isinstance(encoder, (DenseEncoder, ConvEncoder)):
+        for m in encoder.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                _variance_scaling_(m.weight, 2.0 if isinstance(m, nn.Conv2d) else cfg.init_scale)
+                nn.init.zeros_(m.bias)
+
+
+def build_base_model(cfg: TransformerConfig) -> nn.Module:
+    """The base model of ``cfg.kind``."""
+    if cfg.kind == "hawk":
+        from internal_rl.models.hawk import Hawk
+
+        return Hawk(cfg)
+    return Transformer(cfg)
+
+
 class Transformer(nn.Module):
     """Causal transformer over observations; see the module docstring for the residual split and the cache."""
 
     def __init__(self, cfg: TransformerConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or TransformerConfig()
-        encoders = {"linear": EmbeddingSumEncoder, "dense": DenseEncoder, "conv": ConvEncoder,
-                    "egocentric": EgocentricEncoder}
-        self.encoder = encoders[cfg.encoder](cfg)
+        self.encoder = make_encoder(cfg)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
         self.ln_f = nn.LayerNorm(cfg.width)
         self.action_head = nn.Linear(cfg.width, cfg.num_actions)

@@ -50,7 +50,7 @@ from torch import Tensor, nn
 from internal_rl.envs import EnvState, GridParams, obs_indices, reset, reset_with_layout
 from internal_rl.envs import step as env_step
 from internal_rl.metacontroller import Metacontroller, SwitchState, apply_low_rank
-from internal_rl.models import KVCache
+from internal_rl.rl.cache import select_rows
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 
 SWITCH_THRESHOLD = 0.5  # binarised switching: a new code when β ≥ 0.5 (SPEC §6)
@@ -291,9 +291,7 @@ class InternalEnv:
         k = torch.from_numpy(np.flatnonzero(keep)).to(self.device)
         self.e, self.z_held, self.A, self.Bm = self.e[k], self.z_held[k], self.A[k], self.Bm[k]
         self.sw = SwitchState(h=self.sw.h[k], z=self.sw.z[k], t=self.sw.t[k])
-        lengths = list(self.cache.lengths)
-        self.cache = KVCache([x[k] for x in self.cache.k], [x[k] for x in self.cache.v])
-        self.cache.lengths = lengths
+        self.cache = select_rows(self.cache, k)
         self.active = self.active[keep]
         self.row_of[:] = -1
         self.row_of[self.active] = np.arange(len(self.active))

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from internal_rl.envs import GridParams, obs_indices
 from internal_rl.envs import step as env_step
-from internal_rl.models import KVCache
+from internal_rl.rl.cache import select_rows
 from internal_rl.rl.internal_env import DEFAULT_PARAMS, EpisodeNoise, Layout, sample_categorical, start_episodes
 
 
@@ -85,9 +85,7 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
         still = ~state.done[active]
         if compact and still.sum() <= compact * len(active):  # drop the rows of ended episodes
             keep = torch.from_numpy(np.flatnonzero(still)).to(device)
-            lengths = list(cache.lengths)
-            cache = KVCache([x[keep] for x in cache.k], [x[keep] for x in cache.v])
-            cache.lengths = lengths
+            cache = select_rows(cache, keep)
             active = active[still]
     dtype = base.action_head.weight.dtype
     return RawRollout(obs_idx=torch.stack(obs, 1).to(device), actions=torch.stack(actions, 1).to(device),

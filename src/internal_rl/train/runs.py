@@ -44,10 +44,12 @@ def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
     return {k: v for key, val in d.items() for k, v in _flatten(val, f"{prefix}{key}.").items()}
 
 
-def config_differences(stored: dict, current: dict) -> list[str]:
-    """Dotted fields whose values differ, as ``field (stored X, now Y)``; execution-only fields are ignored."""
+def config_differences(stored: dict, current: dict, optional: frozenset[str] = frozenset()) -> list[str]:
+    """Dotted fields whose values differ, as ``field (stored X, now Y)``; execution-only fields are ignored, and so
+    are ``optional`` fields (added later, at their default) that the stored config does not have."""
     a, b = _flatten(stored), _flatten(current)
-    keys = [k for k in sorted(set(a) | set(b)) if k not in EXECUTION_FIELDS and a.get(k) != b.get(k)]
+    keys = [k for k in sorted(set(a) | set(b)) if k not in EXECUTION_FIELDS and a.get(k) != b.get(k)
+            and not (k in optional and k not in a)]
     return [f"{k} (stored {a.get(k)!r}, now {b.get(k)!r})" for k in keys]
 
 
@@ -137,7 +139,9 @@ class RunDir:
                 stored = yaml.safe_load(config_path.read_text())
             except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
                 raise corrupt(config_path, f"{type(e).__name__}") from None
-            diff = config_differences(stored if isinstance(stored, dict) else {}, to_dict(cfg))
+            full = to_dict(cfg)
+            optional = frozenset(_flatten(full)) - frozenset(_flatten(to_dict(cfg, drop_added_defaults=True)))
+            diff = config_differences(stored if isinstance(stored, dict) else {}, full, optional)
             if diff:
                 shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more" if len(diff) > 5 else "")
                 raise StageConfigMismatch(
