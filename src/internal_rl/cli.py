@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also evaluate the post task at e + gain * U e (repeatable; the controller is reused)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="throughput benchmarks")
-    b.add_argument("what", choices=["env", "model", "rl"], help="benchmarks/bench_<what>.py; other options "
+    b.add_argument("what", choices=["env", "model", "rl", "hawk"], help="benchmarks/bench_<what>.py; other options "
                    "(e.g. --quick, --threads) are passed to the script")
     return p
 

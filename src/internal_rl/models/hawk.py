@@ -11,9 +11,9 @@ RG-LRU, per channel, gates block-diagonal over H heads:
     r_t = σ(W_a u_t + b_a), i_t = σ(W_i u_t + b_i), log a_t = c r_t log σ(Λ)   (c = 8)
     h_t = a_t ⊙ h_{t-1} + sqrt(1 - a_t²) ⊙ (i_t ⊙ u_t)
 
-The full-sequence path solves the linear recurrence with an associative (Hillis-Steele) scan: log2(T) vectorised
-steps instead of T small ones (``linear_scan``; ``linear_scan_loop`` is the reference, benchmarks/bench_hawk.py
-measures both). Incremental decoding carries a :class:`HawkState` (per layer: the LRU state h and the last K - 1
+The linear recurrence has two implementations, measured in benchmarks/bench_hawk.py: an associative
+(Hillis-Steele) scan, log2(T) vectorised steps (``linear_scan``, used on GPU), and a step loop into a preallocated
+output (``linear_scan_loop``, used on CPU, where it is ~9x faster than the scan at T = 100). Incremental decoding carries a :class:`HawkState` (per layer: the LRU state h and the last K - 1
 conv inputs) instead of a KV cache; ``state.select(rows)`` keeps some batch rows (ended episodes are dropped).
 ``lower``/``upper``/``forward``/``step``/``new_cache`` have the transformer's signatures, so probes, steering,
 discovery and internal RL run on either.
@@ -58,26 +58,30 @@ class HawkState:
 def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
     """h_t = a_t h_{t-1} + b_t over dim 1 (h_0 = ``h0`` or 0): a, b (B, T, R) -> h (B, T, R).
 
-    Hillis-Steele scan of the associative operator (a1, b1) ∘ (a2, b2) = (a1 a2, a2 b1 + b2): ceil(log2 T) steps.
+    Hillis-Steele scan of the associative operator (a1, b1) ∘ (a2, b2) = (a1 a2, a2 b1 + b2): ceil(log2 T)
+    vectorised steps. The right choice where each kernel launch costs (GPU); on a CPU the step loop below is
+    faster (benchmarks/bench_hawk.py: 2.7 ms against 23 ms at B 64, T 100, R 256, one thread).
     """
+    a, b = a.clone(), b.clone()
     if h0 is not None:
-        b = torch.cat([b[:, :1] + a[:, :1] * h0[:, None], b[:, 1:]], dim=1)
+        b[:, 0] += a[:, 0] * h0
     T, d = a.shape[1], 1
     while d < T:
-        b = torch.cat([b[:, :d], a[:, d:] * b[:, :-d] + b[:, d:]], dim=1)
-        a = torch.cat([a[:, :d], a[:, d:] * a[:, :-d]], dim=1)
+        carry, decay = a[:, d:] * b[:, :-d], a[:, d:] * a[:, :-d]  # computed before the overlapping writes
+        b[:, d:] += carry
+        a[:, d:] = decay
         d *= 2
     return b
 
 
 def linear_scan_loop(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
-    """The same recurrence as a step loop (reference; the incremental path for T = 1)."""
+    """The same recurrence as a step loop into a preallocated output (the CPU path, and the reference)."""
     h = torch.zeros_like(b[:, 0]) if h0 is None else h0
-    out = []
+    out = torch.empty_like(b)
     for t in range(a.shape[1]):
-        h = a[:, t] * h + b[:, t]
-        out.append(h)
-    return torch.stack(out, dim=1)
+        h = torch.addcmul(b[:, t], a[:, t], h)
+        out[:, t] = h
+    return out
 
 
 class BlockDiagonalLinear(nn.Module):
@@ -122,7 +126,7 @@ class RGLRU(nn.Module):
         dtype = torch.promote_types(a.dtype, torch.float32)  # the recurrence runs in >= fp32 (also under bf16)
         a, b = a.to(dtype), b.to(dtype)
         h0 = None if h0 is None else h0.to(dtype)
-        return linear_scan(a, b, h0) if u.shape[1] > 1 else linear_scan_loop(a, b, h0)
+        return linear_scan(a, b, h0) if u.is_cuda and u.shape[1] > 1 else linear_scan_loop(a, b, h0)
 
 
 class RecurrentBlock(nn.Module):
