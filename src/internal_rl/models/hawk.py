@@ -13,8 +13,10 @@ RG-LRU, per channel, gates block-diagonal over H heads:
 
 The linear recurrence has two implementations, measured in benchmarks/bench_hawk.py: an associative
 (Hillis-Steele) scan, log2(T) vectorised steps (``linear_scan``, used on GPU), and a step loop into a preallocated
-output (``linear_scan_loop``, used on CPU, where it is ~9x faster than the scan at T = 100). Incremental decoding carries a :class:`HawkState` (per layer: the LRU state h and the last K - 1
-conv inputs) instead of a KV cache; ``state.select(rows)`` keeps some batch rows (ended episodes are dropped).
+output (``linear_scan_loop``, used on CPU, where it is ~5-9x faster than the scan at T = 100).
+
+Incremental decoding carries a :class:`HawkState` (per layer: the LRU state h and the last K - 1 conv inputs)
+instead of a KV cache; ``state.select(rows)`` keeps some batch rows (ended episodes are dropped).
 ``lower``/``upper``/``forward``/``step``/``new_cache`` have the transformer's signatures, so probes, steering,
 discovery and internal RL run on either.
 """
