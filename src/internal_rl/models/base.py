@@ -1,0 +1,59 @@
+"""The base-model interface every consumer relies on (probes, steering, discovery, closed-loop rollouts, the RL
+environments): a :class:`Backbone` with a residual stream split at any layer and an incremental-decoding
+:class:`State`. ``Transformer`` (KV cache) and ``Hawk`` (recurrent state) implement it;
+``tests/test_backbone_conformance.py`` checks any implementation listed there against the same equivalences
+(split == full, cached step == full, causality, ``State.select`` == the rows alone).
+
+Shapes: B batch, T new steps, N ones per observation (13), D width, A actions, O observation size.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import Tensor
+
+from internal_rl.models.transformer import TransformerConfig, TransformerOutput
+
+
+@runtime_checkable
+class State(Protocol):
+    """Incremental-decoding state (a KV cache, a recurrent state); written in place by the model's calls."""
+
+    @property
+    def batch_size(self) -> int: ...
+
+    def reset(self) -> None:
+        """Forget every step (buffers may be reused)."""
+
+    def select(self, rows: Tensor) -> State:
+        """The state of ``rows`` only (bool mask or indices): equal to having run those rows alone."""
+
+
+@runtime_checkable
+class Backbone(Protocol):
+    """A causal base model over observations whose residual stream can be read and changed at any layer.
+
+    ``upper(lower(x, l, s), l, s) == forward(x, s)`` for every l in 0..depth, with or without a state.
+    """
+
+    cfg: TransformerConfig
+
+    def new_cache(self, batch_size: int, max_len: int, device: torch.device | str | None = None,
+                  dtype: torch.dtype | None = None) -> State:
+        """An empty state for ``batch_size`` sequences of up to ``max_len`` steps."""
+
+    def lower(self, obs_idx: Tensor, layer: int, cache: State | None = None) -> Tensor:
+        """Embedding and blocks 1..layer: (B, T, N) -> e_layer (B, T, D)."""
+
+    def upper(self, e: Tensor, layer: int, cache: State | None = None,
+              with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
+        """Blocks layer+1..L and the heads: e_layer (B, T, D) -> (action logits (B, T, A), obs logits | None)."""
+
+    def forward(self, obs_idx: Tensor, cache: State | None = None, return_residuals: bool = False,
+                with_obs: bool = True) -> TransformerOutput:
+        """Full pass (the new steps only when a state is given); residuals e_0..e_L when asked."""
+
+    def step(self, obs_idx: Tensor, cache: State, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
+        """One incremental step: (B, 1, N) -> logits, continuing ``cache``."""

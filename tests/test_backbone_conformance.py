@@ -1,0 +1,69 @@
+"""Every base model meets the Backbone contract (models/base.py). A new backbone is added to BACKBONES."""
+
+import numpy as np
+import pytest
+import torch
+
+from internal_rl.envs import PRETRAIN_TASKS, core, observations
+from internal_rl.models import TransformerConfig, build_base_model
+from internal_rl.models.base import Backbone, State
+
+BACKBONES = {
+    "transformer": TransformerConfig(depth=3, width=32, heads=4, mlp=64, encoder="egocentric"),
+    "hawk": TransformerConfig(kind="hawk", depth=3, width=32, heads=4, mlp=64, encoder="egocentric"),
+}
+T = 10
+
+
+def episodes(n, seed=0):
+    rng = np.random.default_rng(seed)
+    s = core.reset(rng, [PRETRAIN_TASKS[i % 16] for i in range(n)], solvable_only=False)
+    seq = []
+    for _ in range(T):
+        seq.append(torch.from_numpy(observations.obs_indices(s)))
+        s, _, _, _ = core.step(s, rng.integers(0, 4, n))
+    return torch.stack(seq, 1)  # (n, T, 13)
+
+
+@pytest.fixture(params=sorted(BACKBONES), scope="module")
+def model(request):
+    torch.manual_seed(0)
+    return build_base_model(BACKBONES[request.param]).double().eval()
+
+
+def test_implements_the_protocol(model):
+    assert isinstance(model, Backbone)
+    assert isinstance(model.new_cache(2, T, dtype=torch.float64), State)
+
+
+@torch.no_grad()
+def test_split_at_every_layer_and_cached_steps_equal_the_full_forward(model):
+    obs = episodes(3)
+    full = model(obs, return_residuals=True)
+    for layer in range(model.cfg.depth + 1):
+        torch.testing.assert_close(model.upper(model.lower(obs, layer), layer)[0], full.action_logits)
+        state = model.new_cache(3, T, dtype=torch.float64)
+        steps = [model.upper(model.lower(obs[:, t : t + 1], layer, state), layer, state)[0] for t in range(T)]
+        torch.testing.assert_close(torch.cat(steps, 1), full.action_logits, rtol=1e-5, atol=1e-5)
+
+
+@torch.no_grad()
+def test_causality(model):
+    obs, other = episodes(2), episodes(2, seed=9)
+    changed = torch.cat([obs[:, :6], other[:, 6:]], 1)
+    a, b = model(obs).action_logits, model(changed).action_logits
+    torch.testing.assert_close(a[:, :6], b[:, :6], rtol=0, atol=0)
+
+
+@torch.no_grad()
+def test_state_select_equals_the_rows_alone(model):
+    obs = episodes(4)
+    state, alone = model.new_cache(4, T, dtype=torch.float64), model.new_cache(2, T, dtype=torch.float64)
+    rows = torch.tensor([0, 3])
+    for t in range(4):
+        model.step(obs[:, t : t + 1], state)
+        model.step(obs[rows, t : t + 1], alone)
+    kept = state.select(rows)
+    for t in range(4, T):
+        torch.testing.assert_close(model.step(obs[rows, t : t + 1], kept)[0],
+                                   model.step(obs[rows, t : t + 1], alone)[0], rtol=1e-9, atol=1e-9)
