@@ -94,3 +94,19 @@ def test_hyper_decoder_learns_code_specific_controllers():
     for k in range(K):
         err = (dec.matrix(eye[k]) - targets[k]).norm() / targets[k].norm()
         assert err < 0.05, (k, err.item())
+
+
+def test_subgoal_controller_equals_the_per_step_decoder():
+    """The batched form (K matrix pairs per call) equals applying f_hyp(onehot(g)) at every step."""
+    import torch.nn.functional as F
+
+    from internal_rl.analysis.steering import SubgoalController
+
+    torch.manual_seed(0)
+    ctrl = SubgoalController(24, rank=4, hidden=8)
+    torch.nn.init.normal_(ctrl.decoder.out_b.weight)
+    e = torch.randn(3, 7, 24, dtype=torch.float64)
+    g = torch.randint(0, 4, (3, 7))
+    ctrl = ctrl.double()
+    want = ctrl.decoder.control(e, F.one_hot(g, 4).double())
+    torch.testing.assert_close(ctrl(e, g), want, rtol=1e-10, atol=1e-10)

@@ -27,9 +27,16 @@ class SubgoalController(nn.Module):
         self.decoder = HyperDecoder(DecoderConfig(latent_dim=num_subgoals, hidden=hidden, rank=rank, width=width))
 
     def forward(self, e: Tensor, subgoal: Tensor) -> Tensor:
-        """e (B, T, D), subgoal (B, T) int64 -> ê (B, T, D)."""
-        z = F.one_hot(subgoal.clamp(min=0), self.num_subgoals).to(e.dtype)  # (B, T, 4)
-        return self.decoder.control(e, z)
+        """e (B, T, D), subgoal (B, T) int64 -> ê (B, T, D) = e + A_g (B_gᵀ e), g the step's subgoal.
+
+        Equal to ``decoder.control(e, onehot(g))``, but the K = 4 matrix pairs are generated once per call instead
+        of once per step: U_g e is computed for every g through the rank-R bottleneck and the step's own is kept.
+        """
+        z = F.one_hot(subgoal.clamp(min=0), self.num_subgoals).to(e.dtype)  # (B, T, K)
+        A, Bm = self.decoder(torch.eye(self.num_subgoals, dtype=e.dtype, device=e.device))  # (K, D, R) each
+        code = torch.einsum("btd,kdr->btkr", e, Bm.to(e.dtype))  # (B, T, K, R) = B_kᵀ e
+        delta = torch.einsum("btkr,kdr->btkd", code, A.to(e.dtype))  # (B, T, K, D) = A_k B_kᵀ e
+        return e + torch.einsum("btkd,btk->btd", delta, z)
 
 
 class SteeringTrainer:
