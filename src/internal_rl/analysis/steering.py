@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
+from internal_rl.train.batches import StepBatches
 from internal_rl.train.precision import autocast
 
 NUM_SUBGOALS = 4
@@ -47,11 +48,14 @@ class SteeringTrainer:
         self.base, self.controller, self.dataset = base, controller, dataset
         self.layer, self.batch_size, self.seed, self.device = layer, batch_size, seed, device
         self.precision = precision
+        self._batches = None  # StepBatches over the dataset, made on first use
 
     def batch(self, step: int):
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
-        idx = torch.randint(0, len(self.dataset), (self.batch_size,), generator=g).numpy()
-        b = self.dataset.batch(idx).to(self.device)
+        """Length-bucketed batch of D* for ``step`` (a pure function of seed and step; little padding)."""
+        if self._batches is None:
+            self._batches = StepBatches(self.dataset, min(self.batch_size, len(self.dataset)), self.seed,
+                                        self.device)
+        b = self._batches(step)
         with torch.no_grad(), autocast(self.device, self.precision):
             e = self.base.lower(b.obs_idx[:, :-1], self.layer)  # (B, T, D), no gradient needed below l
         return b, e
