@@ -70,6 +70,9 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert main(["steerability", "--out", str(out), "--snapshots", "--layer", "1", "--quiet"]) == 0
     assert (out / "steerability" / "step10_layer1.json").stat().st_mtime_ns == before
     assert (out / "steerability" / "final_layer1.json").exists()
+    # "final" names the last snapshot when it holds the final weights
+    assert main(["steerability", "--out", str(out), "--snapshots", "--checkpoint", "final", "--layer", "1",
+                 "--quiet"]) == 0
     # gains reuse the trained controller; gain 1 is the controller itself
     assert main(["steerability", "--out", str(out), "--layer", "1", "--gain", "1", "--gain", "3", "--quiet"]) == 0
     g = json.loads((out / "steerability" / "final_layer1_gain1_gain3.json").read_text())

@@ -74,6 +74,11 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
     out_dir = ctx.path("steerability")
     results = []
     found = backbone_checkpoints(ctx, snapshots or bool(only))
+    if only and "final" in only and "final" not in found and ctx.path("pretrain", "metrics.json").exists():
+        from internal_rl.train.checkpoint import read_meta
+
+        last = f"step{read_meta(ctx.path('pretrain', 'checkpoint')).get('step')}"  # the snapshot of the last step
+        only = [last if n == "final" else n for n in only]
     if only:
         missing = [n for n in only if n not in found]
         if missing:

@@ -40,7 +40,7 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
                   schedule=Schedule(steps=cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
                                     warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,
-                                    checkpoint_every=max(1, cfg.steps // 4)),
+                                    checkpoint_every=max(1, cfg.steps // 4), eval_every=max(1, cfg.steps // 4)),
                   batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
                   checkpoint_dir=Path(checkpoint_dir), desc=desc, logger=logger)
     return controller, history
