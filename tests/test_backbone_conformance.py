@@ -15,14 +15,19 @@ BACKBONES = {
 T = 10
 
 
-def episodes(n, seed=0):
+def random_walk_episodes(n: int, steps: int = T, seed: int = 0) -> torch.Tensor:
+    """(n, steps, 13) observation indices of random-walk episodes on real layouts."""
     rng = np.random.default_rng(seed)
     s = core.reset(rng, [PRETRAIN_TASKS[i % 16] for i in range(n)], solvable_only=False)
     seq = []
-    for _ in range(T):
+    for _ in range(steps):
         seq.append(torch.from_numpy(observations.obs_indices(s)))
         s, _, _, _ = core.step(s, rng.integers(0, 4, n))
-    return torch.stack(seq, 1)  # (n, T, 13)
+    return torch.stack(seq, 1)
+
+
+def episodes(n, seed=0):
+    return random_walk_episodes(n, T, seed)
 
 
 @pytest.fixture(params=sorted(BACKBONES), scope="module")

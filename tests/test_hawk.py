@@ -1,25 +1,19 @@
 """Hawk (recurrent) base model: the residual-stream interface and its equivalences, as for the transformer."""
 
-import numpy as np
 import pytest
 import torch
 
 from internal_rl.config import ConfigError, load_config
-from internal_rl.envs import PRETRAIN_TASKS, core, observations
+from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Hawk, TransformerConfig, build_base_model, linear_scan, linear_scan_loop
+from test_backbone_conformance import random_walk_episodes
 
 CFG = TransformerConfig(kind="hawk", depth=3, width=32, heads=4, mlp=64, encoder="egocentric", lru_width=48)
 
 
 def episodes(n=3, steps=12, seed=0) -> torch.Tensor:
     """(n, steps, 13) observation indices of random-walk episodes on real layouts."""
-    rng = np.random.default_rng(seed)
-    s = core.reset(rng, [PRETRAIN_TASKS[i % 16] for i in range(n)], solvable_only=False)
-    seq = []
-    for _ in range(steps):
-        seq.append(torch.from_numpy(observations.obs_indices(s)))
-        s, _, _, _ = core.step(s, rng.integers(0, 4, n))
-    return torch.stack(seq, 1)
+    return random_walk_episodes(n, steps, seed)
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,13 @@
 """Base autoregressive models (SPEC §2)."""
 
 from internal_rl.models.hawk import Hawk, HawkState, linear_scan, linear_scan_loop
+from internal_rl.models.residual import ResidualStreamModel, TransformerOutput
 from internal_rl.models.transformer import (
     ENCODERS,
     KINDS,
     KVCache,
     Transformer,
     TransformerConfig,
-    TransformerOutput,
     build_base_model,
     observation_nll,
     one_hot_observation,
@@ -20,6 +20,7 @@ __all__ = [
     "Hawk",
     "HawkState",
     "KVCache",
+    "ResidualStreamModel",
     "Transformer",
     "TransformerConfig",
     "TransformerOutput",

@@ -14,7 +14,8 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import Tensor
 
-from internal_rl.models.transformer import TransformerConfig, TransformerOutput
+from internal_rl.models.residual import TransformerOutput
+from internal_rl.models.transformer import TransformerConfig
 
 
 @runtime_checkable

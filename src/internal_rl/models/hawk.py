@@ -29,13 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from internal_rl.models.transformer import (
-    MLP,
-    TransformerConfig,
-    TransformerOutput,
-    _variance_scaling_,
-    make_encoder,
-)
+from internal_rl.models.residual import ResidualStreamModel
+from internal_rl.models.transformer import MLP, TransformerConfig, _variance_scaling_, make_encoder
 
 
 class HawkState:
@@ -172,7 +167,7 @@ class HawkBlock(nn.Module):
         return x + self.mlp(self.norm_mlp(x))
 
 
-class Hawk(nn.Module):
+class Hawk(ResidualStreamModel):
     """Recurrent base model with the transformer's interface (module docstring)."""
 
     def __init__(self, cfg: TransformerConfig | None = None):
@@ -210,43 +205,3 @@ class Hawk(nn.Module):
         r = self.cfg.lru_width or self.cfg.width
         return HawkState([torch.zeros(batch_size, r, **kw) for _ in self.blocks],
                          [torch.zeros(batch_size, self.cfg.conv_width - 1, r, **kw) for _ in self.blocks])
-
-    def embed(self, obs_idx: Tensor) -> Tensor:
-        return self.encoder(obs_idx)
-
-    def heads(self, e_last: Tensor, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
-        h = self.ln_f(e_last)
-        return self.action_head(h), (self.obs_head(h) if with_obs else None)
-
-    def lower(self, obs_idx: Tensor, layer: int, cache: HawkState | None = None) -> Tensor:
-        self._check_layer(layer)
-        x = self.embed(obs_idx)
-        for i in range(layer):
-            x = self.blocks[i](x, cache, i)
-        return x
-
-    def upper(self, e: Tensor, layer: int, cache: HawkState | None = None,
-              with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
-        self._check_layer(layer)
-        for i in range(layer, self.cfg.depth):
-            e = self.blocks[i](e, cache, i)
-        return self.heads(e, with_obs)
-
-    def forward(self, obs_idx: Tensor, cache: HawkState | None = None, return_residuals: bool = False,
-                with_obs: bool = True) -> TransformerOutput:
-        x = self.embed(obs_idx)
-        residuals = [x] if return_residuals else None
-        for i, block in enumerate(self.blocks):
-            x = block(x, cache, i)
-            if residuals is not None:
-                residuals.append(x)
-        action_logits, obs_logits = self.heads(x, with_obs)
-        return TransformerOutput(action_logits, obs_logits, residuals)
-
-    def step(self, obs_idx: Tensor, cache: HawkState, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
-        out = self.forward(obs_idx, cache=cache, with_obs=with_obs)
-        return out.action_logits, out.obs_logits
-
-    def _check_layer(self, layer: int) -> None:
-        if not 0 <= layer <= self.cfg.depth:
-            raise ValueError(f"layer: must be in 0..{self.cfg.depth}, got {layer}")

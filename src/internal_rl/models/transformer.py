@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from internal_rl.models.egocentric import EgocentricEncoder
+from internal_rl.models.residual import ResidualStreamModel
 
 ENCODERS = ("linear", "dense", "conv", "egocentric")
 KINDS = ("transformer", "hawk")  # base-model families (models/transformer.py, models/hawk.py)
@@ -97,12 +97,6 @@ class TransformerConfig:
     @property
     def head_dim(self) -> int:
         return self.width // self.heads
-
-
-class TransformerOutput(NamedTuple):
-    action_logits: Tensor  # (B, T, A)
-    obs_logits: Tensor | None  # (B, T, O) Bernoulli logits of o_{t+1}; None when not requested
-    residuals: list[Tensor] | None  # L + 1 tensors (B, T, D): e_0..e_L; None when not requested
 
 
 def observation_nll(obs_logits: Tensor, next_obs_idx: Tensor) -> Tensor:
@@ -333,7 +327,7 @@ def build_base_model(cfg: TransformerConfig) -> nn.Module:
     return Transformer(cfg)
 
 
-class Transformer(nn.Module):
+class Transformer(ResidualStreamModel):
     """Causal transformer over observations; see the module docstring for the residual split and the cache."""
 
     def __init__(self, cfg: TransformerConfig | None = None):
@@ -372,49 +366,3 @@ class Transformer(nn.Module):
         kw = {"device": device or ref.device, "dtype": dtype or ref.dtype}
         return KVCache([torch.zeros(shape, **kw) for _ in self.blocks],
                        [torch.zeros(shape, **kw) for _ in self.blocks])
-
-    def embed(self, obs_idx: Tensor) -> Tensor:
-        """(B, T, N) observation indices -> e_0 (B, T, D)."""
-        return self.encoder(obs_idx)
-
-    def heads(self, e_last: Tensor, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
-        """e_L (B, T, D) -> action logits (B, T, A) and next-observation logits (B, T, O) or None."""
-        h = self.ln_f(e_last)
-        return self.action_head(h), (self.obs_head(h) if with_obs else None)
-
-    def lower(self, obs_idx: Tensor, layer: int, cache: KVCache | None = None) -> Tensor:
-        """Embedding and blocks 1..layer: (B, T, N) -> e_layer (B, T, D)."""
-        self._check_layer(layer)
-        x = self.embed(obs_idx)
-        for i in range(layer):
-            x = self.blocks[i](x, cache, i)
-        return x
-
-    def upper(self, e: Tensor, layer: int, cache: KVCache | None = None,
-              with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
-        """Blocks layer+1..L, final norm, heads: e_layer (B, T, D) -> (action logits, obs logits | None)."""
-        self._check_layer(layer)
-        for i in range(layer, self.cfg.depth):
-            e = self.blocks[i](e, cache, i)
-        return self.heads(e, with_obs)
-
-    def forward(self, obs_idx: Tensor, cache: KVCache | None = None, return_residuals: bool = False,
-                with_obs: bool = True) -> TransformerOutput:
-        """Full pass over (B, T, N) observations (the new ones only when a cache is given)."""
-        x = self.embed(obs_idx)
-        residuals = [x] if return_residuals else None
-        for i, block in enumerate(self.blocks):
-            x = block(x, cache, i)
-            if residuals is not None:
-                residuals.append(x)
-        action_logits, obs_logits = self.heads(x, with_obs)
-        return TransformerOutput(action_logits, obs_logits, residuals)
-
-    def step(self, obs_idx: Tensor, cache: KVCache, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
-        """One incremental step (usually T = 1): = upper(lower(obs_idx, l, cache), l, cache) for any l."""
-        out = self.forward(obs_idx, cache=cache, with_obs=with_obs)
-        return out.action_logits, out.obs_logits
-
-    def _check_layer(self, layer: int) -> None:
-        if not 0 <= layer <= self.cfg.depth:
-            raise ValueError(f"layer: must be in 0..{self.cfg.depth}, got {layer}")
