@@ -9,6 +9,7 @@ from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.config import EnvConfig
 from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
 from internal_rl.experts.shortest_path import expert_action_probs
+from internal_rl.models.actions import Categorical
 
 
 class ControlledOnly(torch.nn.Module):
@@ -22,6 +23,10 @@ class ControlledOnly(torch.nn.Module):
 
     def upper(self, e, layer, cache, with_obs=False):
         return e, None  # logits (B, 1, 4)
+
+    @staticmethod
+    def action_dist(logits):
+        return Categorical(logits)
 
 
 def expert_for(target_of):

@@ -110,3 +110,46 @@ def test_subgoal_controller_equals_the_per_step_decoder():
     ctrl = ctrl.double()
     want = ctrl.decoder.control(e, F.one_hot(g, 4).double())
     torch.testing.assert_close(ctrl(e, g), want, rtol=1e-10, atol=1e-10)
+
+
+def test_subgoal_controller_forms():
+    """additive: ê = e + v_g; affine: the low-rank form plus v_g; an unknown form is refused by name."""
+    from internal_rl.analysis.steering import SubgoalController
+
+    torch.manual_seed(0)
+    e = torch.randn(3, 7, 24, dtype=torch.float64)
+    g = torch.randint(0, 4, (3, 7))
+    low = SubgoalController(24, rank=4, hidden=8).double()
+    torch.nn.init.normal_(low.decoder.out_b.weight)
+    for form in ("additive", "affine"):
+        ctrl = SubgoalController(24, rank=4, hidden=8, form=form).double()
+        ctrl.decoder.load_state_dict(low.decoder.state_dict())
+        torch.testing.assert_close(ctrl(e, g), e, rtol=0, atol=0) if form == "additive" else None
+        torch.nn.init.normal_(ctrl.shift)
+        base = e if form == "additive" else low(e, g)
+        torch.testing.assert_close(ctrl(e, g), base + ctrl.shift[g], rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="form"):
+        SubgoalController(24, form="dense")
+
+
+def test_only_a_shift_can_add_a_constant_to_a_centred_stream():
+    """The research question behind the forms: on a residual stream with no constant component, e + U e cannot
+    add a fixed vector (its push averages to zero), e + v_g can. Fit ê ≈ e + c_g by MSE: the low-rank form's
+    error stays near |c|², the additive form's goes to ~0."""
+    from internal_rl.analysis.steering import SubgoalController
+
+    torch.manual_seed(0)
+    c = torch.randn(4, 16)
+    errors = {}
+    for form in ("low_rank", "additive"):
+        ctrl = SubgoalController(16, rank=16, hidden=16, form=form)
+        opt = torch.optim.Adam(ctrl.parameters(), lr=3e-2)
+        for _ in range(300):
+            e = torch.randn(32, 5, 16)
+            g = torch.randint(0, 4, (32, 5))
+            loss = ((ctrl(e, g) - (e + c[g])) ** 2).sum(-1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        errors[form] = float(loss) / float((c ** 2).sum(-1).mean())
+    assert errors["additive"] < 0.01 and errors["low_rank"] > 0.8, errors

@@ -80,6 +80,13 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert g["post_steered_gain1_success"] == g["post_steered_success"] == plain["post_steered_success"]
     assert g["post_steered_gain1_pair_start_accuracy"] == plain["post_steered_pair_start_accuracy"]
     assert "post_steered_gain3_pair_start_accuracy" in g
+    # a steer.* override is a different controller: its own result and checkpoint, never the plain one's
+    assert main(["steerability", "--out", str(out), "--layer", "1", "--set", "steer.form=additive",
+                 "--set", "steer.steps=3", "--quiet"]) == 0
+    tagged = json.loads((out / "steerability" / "final_layer1_steps-3_form-additive.json").read_text())
+    assert tagged["steer"]["form"] == "additive" and tagged["steer"]["steps"] == 3
+    assert (out / "steerability" / "final_layer1_steps-3_form-additive_controller").is_dir()
+    assert json.loads((out / "steerability" / "final_layer1.json").read_text())["steer"]["form"] == "low_rank"
     assert main(["steerability", "--out", str(out), "--set", "model.width=8"]) == 2
     assert main(["steerability", "--out", str(out), "--layer", "9"]) == 2
     assert main(["steerability", "--out", str(out), "--checkpoint", "step99"]) == 2

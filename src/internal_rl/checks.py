@@ -2,8 +2,9 @@
 
 ``internal-rl steerability`` runs the steerability check (analysis/steerability.py) on the run's pretrained
 backbone and, with ``--snapshots``, on every snapshot kept by ``pretrain.snapshot_every``, at the configured
-steering layer or the layers given. Each result goes to ``<run>/steerability/<checkpoint>_layer<l>.json`` (the
-controller's own checkpoint beside it, so an interrupted check resumes) and one line is printed per result.
+steering layer or the layers given. Each result goes to ``<run>/steerability/<checkpoint>_layer<l>[_<key>-<value>
+for each steer.* override].json`` (the controller's own checkpoint beside it, so an interrupted check resumes) and
+one line is printed per result.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def check_context(out: str | Path, overrides: list[str]) -> Context:
     return Context(cfg, run, resolve_device(cfg.device), DistInfo())
 
 
+def steer_tag(run_steer, steer) -> str:
+    """``_rank-64_form-affine`` for the steer.* fields a check overrides (empty when none): results and controller
+    checkpoints of different controller settings never share a name (nor resume one another)."""
+    ours, theirs = to_dict(steer), to_dict(run_steer)
+    return "".join(f"_{k}-{v}" for k, v in ours.items() if theirs.get(k) != v)
+
+
 def backbone_checkpoints(ctx: Context, snapshots: bool) -> dict[str, Path]:
     """{name: checkpoint dir}: the snapshots in step order (when asked), then ``final`` unless a snapshot has it."""
     found: dict[str, Path] = {}
@@ -72,6 +80,7 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
         if not 0 <= layer <= cfg.model.depth:
             raise ConfigError(f"--layer {layer}: must be in 0..model.depth={cfg.model.depth}")
     out_dir = ctx.path("steerability")
+    tag = steer_tag(load_config(ctx.path("config.yaml")).steer, cfg.steer)
     results = []
     found = backbone_checkpoints(ctx, snapshots or bool(only))
     if only and "final" in only and "final" not in found and ctx.path("pretrain", "metrics.json").exists():
@@ -89,14 +98,14 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
         base, meta = load_backbone(cfg, directory, ctx.device)
         for layer in layers:
             suffix = "".join(f"_gain{g:g}" for g in gains or [])
-            path = out_dir / f"{name}_layer{layer}{suffix}.json"
+            path = out_dir / f"{name}_layer{layer}{tag}{suffix}.json"
             if path.exists():
                 r = json.loads(path.read_text())
             else:
                 r = steerability(base, load_dataset(ctx, "meta"), layer=layer, cfg=cfg.steer, env=cfg.env,
                                  pretrain_tasks=pretraining_tasks(cfg.data.task_set), width=cfg.model.width,
                                  seed=cfg.seed + layer, device=ctx.device,
-                                 checkpoint_dir=out_dir / f"{name}_layer{layer}_controller", gains=gains or ())
+                                 checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller", gains=gains or ())
                 r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r, "steer": to_dict(cfg.steer)}
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(r, indent=2))

@@ -31,6 +31,15 @@ class ConfigError(ValueError):
     """A configuration value is invalid; the message names the field."""
 
 
+ADDED_LATER = "added_later"  # field metadata: its default reproduces the behaviour from before the field existed
+
+
+def added_later(default: Any) -> Any:
+    """A config field added after runs were made with its section: at ``default`` it neither changes a stage's
+    fingerprint nor blocks resuming a run whose config.yaml predates it."""
+    return field(default=default, metadata={ADDED_LATER: True})
+
+
 def _require(cond: bool, name: str, msg: str) -> None:
     if not cond:
         raise ConfigError(f"{name}: {msg}")
@@ -156,9 +165,12 @@ class SteerConfig:
     eval_episodes: int = 1_024  # post-task episodes per evaluation
     sweep_layers: bool = True  # also train/evaluate at every layer (Fig. 4 curve)
     precision: str = "fp32"  # fp32 | bf16 autocast of the controller's training (closed-loop evaluation stays fp32)
+    form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both)
 
     def __post_init__(self) -> None:
         _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes")
+        _require(self.form in ("low_rank", "additive", "affine"), "form",
+                 f"low_rank, additive or affine, got {self.form!r}")
         _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
         _non_negative(self, "weight_decay", "warmup_steps")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
@@ -332,15 +344,6 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         except ValueError:
             pass
     return key.strip().split("."), value
-
-
-ADDED_LATER = "added_later"  # field metadata: its default reproduces the behaviour from before the field existed
-
-
-def added_later(default: Any) -> Any:
-    """A config field added after runs were made with its section: at ``default`` it neither changes a stage's
-    fingerprint nor blocks resuming a run whose config.yaml predates it."""
-    return field(default=default, metadata={ADDED_LATER: True})
 
 
 def _at_added_default(obj: Any, f: dataclasses.Field) -> bool:

@@ -87,8 +87,7 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
             else:
                 e = model.lower(obs, layer, cache)  # (B, 1, D)
                 logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
-            probs = torch.softmax(logits[:, 0].float().cpu(), -1)  # (B, 4)
-            actions = torch.multinomial(probs, 1, generator=gen)[:, 0].numpy()
+            actions = model.action_dist(logits[:, 0]).sample(gen).numpy()  # (B,)
             asked = state.target  # (B,) the colour the task asks for now
             second = asked % 2  # (B,) 1 where the target is the second colour of its pair
             before = state.progress

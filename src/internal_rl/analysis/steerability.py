@@ -34,7 +34,7 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     """Train (or resume) a one-hot subgoal controller at ``layer``; returns it and its evaluation history
     (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
     torch.manual_seed(seed)
-    controller = SubgoalController(width, rank=cfg.rank, hidden=cfg.hidden).to(device)
+    controller = SubgoalController(width, rank=cfg.rank, hidden=cfg.hidden, form=cfg.form).to(device)
     trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device,
                               getattr(cfg, "precision", "fp32"))
     history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),

@@ -19,13 +19,25 @@ from internal_rl.train.precision import autocast
 NUM_SUBGOALS = 4
 
 
-class SubgoalController(nn.Module):
-    """ê = e + U(onehot(g)) e for a subgoal id g per step."""
+CONTROLLER_FORMS = ("low_rank", "additive", "affine")
 
-    def __init__(self, width: int, rank: int = 16, hidden: int = 32, num_subgoals: int = NUM_SUBGOALS):
+
+class SubgoalController(nn.Module):
+    """ê = e + U(onehot(g)) e for a subgoal id g per step (``form="low_rank"``, the paper's).
+
+    Two research forms (docs/experiments.md E10, not the paper's): ``"additive"`` ê = e + v_g, a learned vector per
+    subgoal (activation addition: a constant push that U e can only make where e has a constant component), and
+    ``"affine"`` ê = e + U_g e + v_g. The vectors start at zero, so every form starts as the base model.
+    """
+
+    def __init__(self, width: int, rank: int = 16, hidden: int = 32, num_subgoals: int = NUM_SUBGOALS,
+                 form: str = "low_rank"):
         super().__init__()
-        self.num_subgoals = num_subgoals
+        if form not in CONTROLLER_FORMS:
+            raise ValueError(f"form: one of {', '.join(CONTROLLER_FORMS)}, got {form!r}")
+        self.num_subgoals, self.form = num_subgoals, form
         self.decoder = HyperDecoder(DecoderConfig(latent_dim=num_subgoals, hidden=hidden, rank=rank, width=width))
+        self.shift = nn.Parameter(torch.zeros(num_subgoals, width)) if form != "low_rank" else None  # v_g (K, D)
 
     def forward(self, e: Tensor, subgoal: Tensor) -> Tensor:
         """e (B, T, D), subgoal (B, T) int64 -> ê (B, T, D) = e + A_g (B_gᵀ e), g the step's subgoal.
@@ -34,10 +46,13 @@ class SubgoalController(nn.Module):
         of once per step: U_g e is computed for every g through the rank-R bottleneck and the step's own is kept.
         """
         z = F.one_hot(subgoal.clamp(min=0), self.num_subgoals).to(e.dtype)  # (B, T, K)
+        shift = 0 if self.shift is None else z @ self.shift.to(e.dtype)  # (B, T, D) = v_g
+        if self.form == "additive":
+            return e + shift
         A, Bm = self.decoder(torch.eye(self.num_subgoals, dtype=e.dtype, device=e.device))  # (K, D, R) each
         code = torch.einsum("btd,kdr->btkr", e, Bm.to(e.dtype))  # (B, T, K, R) = B_kᵀ e
         delta = torch.einsum("btkr,kdr->btkd", code, A.to(e.dtype))  # (B, T, K, D) = A_k B_kᵀ e
-        return e + torch.einsum("btkd,btk->btd", delta, z)
+        return e + torch.einsum("btkd,btk->btd", delta, z) + shift
 
 
 class SteeringTrainer:
@@ -64,8 +79,8 @@ class SteeringTrainer:
         b, e = batch
         with autocast(self.device, self.precision):
             logits, _ = self.base.upper(self.controller(e, b.subgoal), self.layer, with_obs=False)  # (B, T, 4)
-        logits = logits.float()  # fp32 loss under bf16 autocast
-        nll = F.cross_entropy(logits.transpose(1, 2), b.actions, reduction="none")  # (B, T)
+        dist = self.base.action_dist(logits)
+        nll = dist.nll(b.actions)  # (B, T), fp32 under bf16 autocast too
         loss = (nll * b.mask).sum() / b.mask.sum()
-        acc = ((logits.argmax(-1) == b.actions) & b.mask).sum() / b.mask.sum()
+        acc = ((dist.mode() == b.actions) & b.mask).sum() / b.mask.sum()
         return loss, {"action_nll": float(loss.detach()), "action_accuracy": float(acc)}

@@ -21,10 +21,11 @@ from internal_rl.metacontroller.modules import (
     SequenceEmbedder,
     SwitchUnit,
 )
+from internal_rl.models.actions import ActionDist, Categorical
 
-# The base model's blocks l+1..L and action head: controlled residuals ê (B, T, D) -> action logits (B, T, A),
-# causal in T (logits at t may depend on ê_{1:t} only).
-UpperFn = Callable[[Tensor], Tensor]
+# The base model's blocks l+1..L and action head: controlled residuals ê (B, T, D) -> the action distribution over
+# (B, T) (or categorical logits (B, T, A)), causal in T (step t may depend on ê_{1:t} only).
+UpperFn = Callable[[Tensor], "Tensor | ActionDist"]
 
 BETA_MID = (0.1, 0.9)  # β in this range counts as "not quasi-binary"
 
@@ -174,30 +175,39 @@ class Metacontroller(nn.Module):
         """ê = e + A (Bᵀ e) for every step of a trace (Eq. 1): (B, T, D) -> (B, T, D)."""
         return apply_low_rank(e, trace.A, trace.Bm)
 
-    def action_log_probs(self, e: Tensor, trace: MetaTrace, upper_fn: UpperFn) -> Tensor:
-        """log p(· | ê_{1:t}) for every step: (B, T, A)."""
-        logits = upper_fn(self.controlled(e, trace))
-        if not isinstance(logits, Tensor) or logits.dim() != 3 or logits.shape[:2] != e.shape[:2]:
-            got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+    def action_dist(self, e: Tensor, trace: MetaTrace, upper_fn: UpperFn) -> ActionDist:
+        """p(· | ê_{1:t}) for every step (B, T): upper_fn returns an ActionDist, or logits (B, T, A) (categorical)."""
+        out = upper_fn(self.controlled(e, trace))
+        dist = Categorical(out) if isinstance(out, Tensor) else out
+        params = dist.logits if isinstance(dist, Categorical) else dist.mode()
+        if not isinstance(params, Tensor) or params.dim() != 3 or params.shape[:2] != e.shape[:2]:
+            got = tuple(params.shape) if isinstance(params, Tensor) else type(params).__name__
             raise ValueError(f"upper_fn must return action logits (B, T, A) = ({e.shape[0]}, {e.shape[1]}, "
-                             f"A), got {got}")
-        return F.log_softmax(logits, dim=-1)
+                             f"A) or their distribution, got {got}")
+        return dist
+
+    def action_log_probs(self, e: Tensor, trace: MetaTrace, upper_fn: UpperFn) -> Tensor:
+        """log p(a | ê_{1:t}) of every discrete action a at every step: (B, T, A)."""
+        return F.log_softmax(self.action_dist(e, trace, upper_fn).logits, dim=-1)
 
     def forward(self, e: Tensor, mask: Tensor, actions: Tensor, upper_fn: UpperFn,
                 noise: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
         """Negative ELBO of Eq. 3 on a batch of sequences.
 
-        e (B, T, D) residuals at layer l; mask (B, T) prefix mask; actions (B, T) long (padding may hold any
-        value); upper_fn maps ê to action logits; noise (B, T, Z) or None.
+        e (B, T, D) residuals at layer l; mask (B, T) prefix mask; actions (B, T) long or (B, T, A) float
+        (padding may hold any value); upper_fn maps ê to the action distribution (or logits); noise (B, T, Z)
+        or None.
         Returns (loss, loss_dict) with loss = nll + α kl, each a mean over valid steps; the KL is *not*
         weighted by β (SPEC §5).
         """
-        if actions.shape != mask.shape:
-            raise ValueError(f"actions: expected {tuple(mask.shape)}, got {tuple(actions.shape)}")
+        if actions.shape[:2] != mask.shape or actions.dim() > 3:
+            raise ValueError(f"actions: expected {tuple(mask.shape)} (discrete) or {tuple(mask.shape)} + (A,) "
+                             f"(continuous), got {tuple(actions.shape)}")
         trace = self.encode(e, mask, noise)
-        logp = self.action_log_probs(e, trace, upper_fn)  # (B, T, A)
-        safe_actions = torch.where(mask, actions, torch.zeros_like(actions)).long()
-        nll_t = -logp.gather(-1, safe_actions[..., None]).squeeze(-1)  # (B, T)
+        dist = self.action_dist(e, trace, upper_fn)  # over (B, T)
+        pad = mask.reshape(*mask.shape, *([1] * (actions.dim() - mask.dim())))
+        safe_actions = torch.where(pad, actions, torch.zeros_like(actions))
+        nll_t = -dist.log_prob(safe_actions)  # (B, T)
         kl_t = gaussian_kl(trace.mu, trace.logsigma)  # (B, T)
         m = mask.to(e.dtype)
         n_valid = m.sum()
@@ -207,9 +217,9 @@ class Metacontroller(nn.Module):
 
         with torch.no_grad():
             stats = switch_statistics(trace.beta, mask)
-            acc = ((logp.argmax(-1) == safe_actions).to(e.dtype) * m).sum() / n_valid
-        loss_dict = {"loss": loss.item(), "nll": nll.item(), "kl": kl.item(), "action_accuracy": acc.item(),
-                     **stats}
+            acc = {} if not dist.discrete else \
+                {"action_accuracy": (((dist.mode() == safe_actions).to(e.dtype) * m).sum() / n_valid).item()}
+        loss_dict = {"loss": loss.item(), "nll": nll.item(), "kl": kl.item(), **acc, **stats}
         return loss, loss_dict
 
     # ------------------------------------------------------------------------------------------------------

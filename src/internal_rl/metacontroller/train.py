@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from internal_rl.analysis.switching import switch_alignment
 from internal_rl.data import EpisodeDataset
 from internal_rl.metacontroller.model import Metacontroller
+from internal_rl.models.actions import ActionDist
 from internal_rl.train.batches import StepBatches
 
 
@@ -25,8 +26,8 @@ class DiscoveryTrainer:
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
         self.batches = StepBatches(dataset, batch_size, seed, device)
 
-    def upper_fn(self, x: Tensor) -> Tensor:
-        return self.base.upper(x, self.layer, with_obs=False)[0]  # (B, T, A)
+    def upper_fn(self, x: Tensor) -> ActionDist:
+        return self.base.action_dist(self.base.upper(x, self.layer, with_obs=False)[0])  # over (B, T)
 
     def residuals(self, obs_idx: Tensor) -> Tensor:
         if self.cotrain:

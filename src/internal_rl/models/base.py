@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import Tensor
 
+from internal_rl.models.actions import ActionDist
 from internal_rl.models.residual import TransformerOutput
 from internal_rl.models.transformer import TransformerConfig
 
@@ -40,6 +41,15 @@ class Backbone(Protocol):
     """
 
     cfg: TransformerConfig
+
+    @property
+    def device(self) -> torch.device: ...
+
+    @property
+    def dtype(self) -> torch.dtype: ...
+
+    def action_dist(self, params: Tensor) -> ActionDist:
+        """The action distribution of the head's output ``params`` (B, T, P): log_prob / nll / sample / mode."""
 
     def new_cache(self, batch_size: int, max_len: int, device: torch.device | str | None = None,
                   dtype: torch.dtype | None = None) -> State:

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from internal_rl.models.actions import action_head
 from internal_rl.models.residual import ResidualStreamModel
 from internal_rl.models.transformer import MLP, TransformerConfig, _variance_scaling_, make_encoder
 
@@ -176,7 +177,7 @@ class Hawk(ResidualStreamModel):
         self.encoder = make_encoder(cfg)
         self.blocks = nn.ModuleList(HawkBlock(cfg) for _ in range(cfg.depth))
         self.ln_f = nn.RMSNorm(cfg.width)
-        self.action_head = nn.Linear(cfg.width, cfg.num_actions)
+        self.action_head = action_head(cfg.action, cfg.width, cfg.num_actions)
         self.obs_head = nn.Linear(cfg.width, cfg.obs_dim)
         self.reset_parameters()
 
@@ -200,8 +201,7 @@ class Hawk(ResidualStreamModel):
     def new_cache(self, batch_size: int, max_len: int = 0, device: torch.device | str | None = None,
                   dtype: torch.dtype | None = None) -> HawkState:
         """Zero state for ``batch_size`` sequences (``max_len`` is accepted for the transformer's signature)."""
-        ref = self.action_head.weight
-        kw = {"device": device or ref.device, "dtype": torch.float32 if dtype is None else dtype}
+        kw = {"device": device or self.device, "dtype": torch.float32 if dtype is None else dtype}
         r = self.cfg.lru_width or self.cfg.width
         return HawkState([torch.zeros(batch_size, r, **kw) for _ in self.blocks],
                          [torch.zeros(batch_size, self.cfg.conv_width - 1, r, **kw) for _ in self.blocks])

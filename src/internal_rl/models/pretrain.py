@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from internal_rl.data import EpisodeBatch, EpisodeDataset
@@ -38,12 +37,10 @@ def batch_losses(model: nn.Module, batch: EpisodeBatch, with_obs: bool) -> StepL
     """Run the model on o_{1:n} and score a_{1:n} (and o_{2:n+1})."""
     out = model(batch.obs_idx[:, :-1])  # inputs o_1..o_n: (B, T, 13)
     mask = batch.mask  # (B, T)
-    logits = out.action_logits  # (B, T, 4)
-    if logits.dtype == torch.bfloat16:  # fp32 losses under bf16 autocast
-        logits = logits.float()
-    nll = F.cross_entropy(logits.transpose(1, 2), batch.actions, reduction="none")  # (B, T)
+    dist = getattr(model, "module", model).action_dist(out.action_logits)  # over (B, T); DDP wraps the model
+    nll = dist.nll(batch.actions)  # (B, T), fp32 under bf16 autocast too
     action_nll = (nll * mask).sum()
-    correct = ((logits.argmax(-1) == batch.actions) & mask).sum()
+    correct = ((dist.mode() == batch.actions) & mask).sum()
     obs_nll = action_nll.new_zeros(())
     if with_obs:
         obs_nll = (observation_nll(out.obs_logits, batch.obs_idx[:, 1:]) * mask).sum()

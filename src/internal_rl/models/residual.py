@@ -1,15 +1,19 @@
 """What every base model shares: the residual stream split at any layer (Eq. 1) and incremental decoding.
 
 A subclass provides ``encoder`` (observation indices -> e_0), ``blocks`` (each ``block(x, state, layer)``),
-``ln_f``, ``action_head``, ``obs_head``, ``cfg.depth`` and ``new_cache``; the state is whatever its blocks read and
-update (a transformer's KV cache, Hawk's recurrent state). ``upper(lower(x, l), l) == forward(x)`` for every l.
+``ln_f``, ``action_head`` (a head of models/actions.py: action parameters and their ``dist``), ``obs_head``,
+``cfg.depth`` and ``new_cache``; the state is whatever its blocks read and update (a transformer's KV cache,
+Hawk's recurrent state). ``upper(lower(x, l), l) == forward(x)`` for every l.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import torch
 from torch import Tensor, nn
+
+from internal_rl.models.actions import ActionDist
 
 
 class TransformerOutput(NamedTuple):
@@ -20,6 +24,18 @@ class TransformerOutput(NamedTuple):
 
 class ResidualStreamModel(nn.Module):
     """embed -> blocks 1..L -> final norm -> action / next-observation heads, split at any layer."""
+
+    @property
+    def device(self) -> torch.device:
+        return self.action_head.weight.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.action_head.weight.dtype
+
+    def action_dist(self, params: Tensor) -> ActionDist:
+        """The distribution of the action head's output ``params`` (B, T, P) (the "action logits" below)."""
+        return self.action_head.dist(params)
 
     def embed(self, obs_idx: Tensor) -> Tensor:
         """(B, T, N) observation indices -> e_0 (B, T, D)."""

@@ -35,10 +35,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from internal_rl.models.actions import action_head
 from internal_rl.models.egocentric import EgocentricEncoder
 from internal_rl.models.residual import ResidualStreamModel
 
 ENCODERS = ("linear", "dense", "conv", "egocentric")
+ACTION_KINDS = ("categorical", "gaussian")  # action heads (models/actions.py)
 KINDS = ("transformer", "hawk")  # base-model families (models/transformer.py, models/hawk.py)
 _ADDED = {"added_later": True}  # field metadata: the default reproduces runs made before the field (config.py)
 
@@ -62,6 +64,7 @@ class TransformerConfig:
     kind: str = field(default="transformer", metadata=_ADDED)  # transformer | hawk (recurrent, models/hawk.py)
     lru_width: int = field(default=0, metadata=_ADDED)  # hawk: RG-LRU width R (0 = width)
     conv_width: int = field(default=4, metadata=_ADDED)  # hawk: temporal convolution width K
+    action: str = field(default="categorical", metadata=_ADDED)  # categorical | gaussian (models/actions.py)
 
     def __post_init__(self) -> None:
         for name in ("depth", "width", "heads", "mlp", "max_distance", "conv_channels", "grid_size",
@@ -79,6 +82,8 @@ class TransformerConfig:
             raise ValueError(f"init_scale: must be > 0, got {self.init_scale!r}")
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder: must be one of {ENCODERS}, got {self.encoder!r}")
+        if self.action not in ACTION_KINDS:
+            raise ValueError(f"action: must be one of {ACTION_KINDS}, got {self.action!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind: must be one of {KINDS}, got {self.kind!r}")
         if not isinstance(self.lru_width, int) or self.lru_width < 0:
@@ -336,7 +341,7 @@ class Transformer(ResidualStreamModel):
         self.encoder = make_encoder(cfg)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
         self.ln_f = nn.LayerNorm(cfg.width)
-        self.action_head = nn.Linear(cfg.width, cfg.num_actions)
+        self.action_head = action_head(cfg.action, cfg.width, cfg.num_actions)
         self.obs_head = nn.Linear(cfg.width, cfg.obs_dim)
         self.reset_parameters()
 
@@ -361,8 +366,7 @@ class Transformer(ResidualStreamModel):
     def new_cache(self, batch_size: int, max_len: int, device: torch.device | str | None = None,
                   dtype: torch.dtype | None = None) -> KVCache:
         """Empty cache for ``batch_size`` sequences of up to ``max_len`` steps (default: model dtype)."""
-        ref = self.action_head.weight
         shape = (batch_size, self.cfg.heads, max_len, self.cfg.head_dim)  # (B, H, max_len, K)
-        kw = {"device": device or ref.device, "dtype": dtype or ref.dtype}
+        kw = {"device": device or self.device, "dtype": dtype or self.dtype}
         return KVCache([torch.zeros(shape, **kw) for _ in self.blocks],
                        [torch.zeros(shape, **kw) for _ in self.blocks])

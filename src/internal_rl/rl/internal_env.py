@@ -50,6 +50,7 @@ from torch import Tensor, nn
 from internal_rl.envs import EnvState, GridParams, obs_indices, reset, reset_with_layout
 from internal_rl.envs import step as env_step
 from internal_rl.metacontroller import Metacontroller, SwitchState, apply_low_rank
+from internal_rl.models.actions import Categorical
 from internal_rl.rl.cache import select_rows
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 
@@ -106,10 +107,7 @@ def sample_categorical(logits: Tensor, u: Tensor) -> Tensor:
     Computed in float64 on the CPU, row by row independent of the batch, so that the same logits and uniform
     give the same action whether an episode runs alone or in a batch.
     """
-    cdf = torch.softmax(logits.detach().to("cpu", torch.float64), -1).cumsum(-1)  # (B, A)
-    u = u.to(torch.float64).reshape(-1, 1).contiguous()  # (B, 1)
-    idx = torch.searchsorted(cdf, u, right=True)[:, 0]  # the first k with cdf_k > u
-    return idx.clamp(max=logits.shape[-1] - 1)
+    return Categorical(logits).sample_from(u)
 
 
 # ==============================================================================================================
@@ -149,7 +147,7 @@ class InternalEnv:
         if not 0.0 <= compact < 1.0:
             raise ValueError(f"compact: must be in [0, 1), got {compact!r}")
         self.base, self.mc, self.layer, self.params = base, metacontroller, layer, params
-        self.device = torch.device(device) if device is not None else base.action_head.weight.device
+        self.device = torch.device(device) if device is not None else base.device
         self.solvable_only, self.threshold, self.compact = solvable_only, threshold, compact
         self.state: EnvState | None = None
 
@@ -183,7 +181,7 @@ class InternalEnv:
         if self.noise.action_u.shape != (B, T) or self.noise.z_eps.shape != (B, T, Z):
             raise ValueError(f"noise: expected action_u ({B}, {T}) and z_eps ({B}, {T}, {Z}), got "
                              f"{tuple(self.noise.action_u.shape)} and {tuple(self.noise.z_eps.shape)}")
-        dtype = self.base.action_head.weight.dtype
+        dtype = self.base.dtype
         self.active = np.arange(B)  # environment of each model-side row
         self.row_of = np.arange(B)  # row of each environment (-1 once dropped)
         # both halves share one cache; the lower half also reads o_{T+1}, hence T + 1 positions
@@ -239,7 +237,8 @@ class InternalEnv:
             e_hat = apply_low_rank(self.e, self.A, self.Bm)  # (b, D)  ê = e + A (Bᵀ e)
             logits, _ = self.base.upper(e_hat[:, None], self.layer, self.cache, with_obs=False)  # (b, 1, A)
             actions = np.zeros(B, dtype=np.int64)  # ended episodes are frozen by the core: their action is moot
-            actions[act[live]] = sample_categorical(logits[:, 0], self.noise.action_u[act, t]).numpy()[live]
+            dist = self.base.action_dist(logits[:, 0])
+            actions[act[live]] = dist.sample_from(self.noise.action_u[act, t]).numpy()[live]
             self.raw_actions[act[live], t] = actions[act[live]]
             self.sw = self.mc.advance(self.e, self.z_held, self.sw)  # h_t = GRU(e_t, h_{t-1}); z in force
             was_live = ~self.state.done

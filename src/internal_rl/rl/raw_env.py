@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from internal_rl.envs import GridParams, obs_indices
 from internal_rl.envs import step as env_step
 from internal_rl.rl.cache import select_rows
-from internal_rl.rl.internal_env import DEFAULT_PARAMS, EpisodeNoise, Layout, sample_categorical, start_episodes
+from internal_rl.rl.internal_env import DEFAULT_PARAMS, EpisodeNoise, Layout, start_episodes
 
 
 @dataclass
@@ -59,7 +58,7 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
     As in :class:`~internal_rl.rl.internal_env.InternalEnv`, the model runs only on the ``active`` rows: when at
     most ``compact`` of them are still live, the ended ones are dropped from the cache.
     """
-    device = torch.device(device) if device is not None else base.action_head.weight.device
+    device = torch.device(device) if device is not None else base.device
     state = start_episodes(tasks, seed, params, num_envs=num_envs, layout=layout, solvable_only=solvable_only)
     B, T = state.num_envs, params.max_steps
     noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T)
@@ -73,10 +72,11 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
         logits, _ = base.step(o[active].to(device)[:, None], cache, with_obs=False)  # (b, 1, A)
         full = torch.zeros(B, logits.shape[-1], dtype=torch.float64)  # ended rows: uniform, masked out
         full[torch.from_numpy(active)] = logits[:, 0].to("cpu", torch.float64)
-        a = sample_categorical(full, noise.action_u[:, t]) * live  # (B,); 0 for ended episodes
+        dist = base.action_dist(full)
+        a = dist.sample_from(noise.action_u[:, t]) * live  # (B,); 0 for ended episodes
         obs.append(o)
         actions.append(a)
-        logps.append(F.log_softmax(full, -1).gather(-1, a[:, None])[:, 0] * live)
+        logps.append(dist.log_prob(a) * live)
         masks.append(live)
         state, r, _, _ = env_step(state, a.numpy())
         returns += torch.from_numpy(r)
@@ -87,7 +87,7 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
             keep = torch.from_numpy(np.flatnonzero(still)).to(device)
             cache = select_rows(cache, keep)
             active = active[still]
-    dtype = base.action_head.weight.dtype
+    dtype = base.dtype
     return RawRollout(obs_idx=torch.stack(obs, 1).to(device), actions=torch.stack(actions, 1).to(device),
                       logp=torch.stack(logps, 1).to(device, dtype), mask=torch.stack(masks, 1).to(device),
                       returns=returns.to(device), success=torch.from_numpy(state.success.copy()).to(device),
@@ -101,7 +101,7 @@ def raw_log_prob(base: nn.Module, obs_idx: Tensor, actions: Tensor, mask: Tensor
         raise ValueError(f"obs_idx, actions, mask: expected (B, T, N), (B, T), (B, T); got {tuple(obs_idx.shape)}, "
                          f"{tuple(actions.shape)}, {tuple(mask.shape)}")
     logits = base(obs_idx, with_obs=False).action_logits  # (B, T, A)
-    logp = F.log_softmax(logits, -1).gather(-1, actions[..., None].long())[..., 0]  # (B, T)
+    logp = base.action_dist(logits).log_prob(actions)  # (B, T)
     return logp * mask.to(logp.dtype)
 
 

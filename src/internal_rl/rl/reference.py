@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from internal_rl.envs import EnvState, obs_indices
 from internal_rl.envs import step as env_step
 from internal_rl.metacontroller import Metacontroller
-from internal_rl.rl.internal_env import SWITCH_THRESHOLD, EpisodeNoise, sample_categorical
+from internal_rl.rl.internal_env import SWITCH_THRESHOLD, EpisodeNoise
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 
 
@@ -45,7 +45,7 @@ def reference_rollout_single(base: nn.Module, metacontroller: Metacontroller, po
     mc, T = metacontroller, state.params.max_steps
     observations = [torch.from_numpy(obs_indices(state))]  # o_1 .. o_t, each (1, N)
     controlled: list[Tensor] = []  # ê_1 .. ê_t, each (1, D)
-    device = base.action_head.weight.device
+    device = base.device
 
     def residual() -> Tensor:  # e_{t,l} from the full prefix o_{1:t}
         return base.lower(torch.stack(observations, 1).to(device), layer)[:, -1]  # (1, D)
@@ -68,7 +68,7 @@ def reference_rollout_single(base: nn.Module, metacontroller: Metacontroller, po
             out.logp.append(logp[0])
         controlled.append(mc.control(e, z))  # ê_t = e_t + f_hyp(z) e_t
         logits, _ = base.upper(torch.stack(controlled, 1), layer, with_obs=False)  # (1, t+1, A)
-        a = sample_categorical(logits[:, -1], noise.action_u[0, t][None])  # (1,)
+        a = base.action_dist(logits[:, -1]).sample_from(noise.action_u[0, t][None])  # (1,)
         sw = mc.advance(e, z, sw)
         state, r, _, _ = env_step(state, a.numpy())
         out.raw_actions.append(int(a[0]))

@@ -201,10 +201,10 @@ def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: Any
     success_rate}, success_rate, episodes, wall_time_s, history}.
     """
     args = PPOArgs.from_config(args)
-    device = torch.device(device) if device is not None else base.action_head.weight.device
+    device = torch.device(device) if device is not None else base.device
     if policy is None:
         policy = make_policy(base.cfg.width, metacontroller.cfg.latent_dim, args.policy_hidden, seed)
-    policy = policy.to(device, base.action_head.weight.dtype)
+    policy = policy.to(device, base.dtype)
     env = InternalEnv(base, metacontroller, layer, params, device=device, solvable_only=solvable_only)
     method = _Method(
         modules={"policy": policy}, parameters=list(policy.parameters()),
@@ -224,7 +224,7 @@ def train_raw_action_rl(base: nn.Module, args: Any, *, task: Any = POST_TASK, se
     and evaluation. ``lr`` defaults to ``args.raw_lr`` when the config has one, else ``args.lr``."""
     lr = lr if lr is not None else getattr(args, "raw_lr", args.lr)
     args = PPOArgs.from_config(args)
-    device = torch.device(device) if device is not None else base.action_head.weight.device
+    device = torch.device(device) if device is not None else base.device
     for p in base.parameters():
         p.requires_grad_(True)
     method = _Method(
