@@ -19,7 +19,7 @@ import torch
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.models.pretrain import Pretrainer
-from internal_rl.stages import build_model
+from internal_rl.pipeline.artifacts import build_model
 from internal_rl.train import load_checkpoint
 from internal_rl.train.checkpoint import save_checkpoint
 from internal_rl.train.loop import Schedule, adamw, fit

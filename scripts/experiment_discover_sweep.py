@@ -2,9 +2,10 @@
 
 Usage: .venv/bin/python scripts/experiment_discover_sweep.py RUN [threads=1]
 
-Each sweep point is trained exactly as the stage would (stages.train_metacontroller with the stage's seed, alpha
-and discover.sweep_steps) into RUN/discover/alpha<a>/; when the stage reaches a point it finds the finished
-checkpoint and only evaluates it. A second core thus shortens the discover stage of docs/experiments.md E8.
+Each sweep point is trained exactly as the stage would (`train_metacontroller` of pipeline/stages/discover.py
+with the stage's seed, alpha and discover.sweep_steps) into RUN/discover/alpha<a>/; when the stage reaches a point
+it finds the finished checkpoint and only evaluates it. A second core thus shortens the discover stage of
+docs/experiments.md E8.
 """
 
 import sys
@@ -12,7 +13,7 @@ import sys
 import torch
 
 from internal_rl.checks import check_context
-from internal_rl.stages import train_metacontroller
+from internal_rl.pipeline.stages.discover import train_metacontroller
 
 
 def main(run: str, kw: dict[str, str]) -> None:

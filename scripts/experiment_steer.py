@@ -19,7 +19,7 @@ from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
-from internal_rl.stages import build_model
+from internal_rl.pipeline.artifacts import build_model
 from internal_rl.train import load_checkpoint
 from internal_rl.train.loop import Schedule, adamw, fit
 

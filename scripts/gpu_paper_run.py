@@ -71,7 +71,7 @@ def main() -> None:
 
     from internal_rl.checks import steerability_check
     from internal_rl.config import load_config
-    from internal_rl.pipeline import make_context
+    from internal_rl.pipeline.context import make_context
 
     device = "cpu" if args.tiny else "cuda"
     if device == "cuda" and not torch.cuda.is_available():
@@ -106,7 +106,7 @@ def main() -> None:
     # 3. discovery, if the time left allows (about a third of pretraining's time, measured at these sizes)
     spent = time.perf_counter() - start
     if budget - spent > 0.35 * summary["pretrain"]["wall_time_s"] or args.tiny:
-        from internal_rl.stages import train_metacontroller
+        from internal_rl.pipeline.stages.discover import train_metacontroller
 
         t0 = time.perf_counter()
         _, _, metrics, _ = train_metacontroller(ctx, "seed0", seed=0)

@@ -19,7 +19,7 @@ from internal_rl.config import (
     parse_override,
     to_dict,
 )
-from internal_rl.pipeline import _sections
+from internal_rl.pipeline import sections as _sections
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))

@@ -17,6 +17,7 @@ import internal_rl.envs as envs
 from internal_rl.envs import (
     POST_TASK,
     PRETRAIN_TASKS,
+    UNREACHABLE,
     GridParams,
     GridPinpad,
     GridPinpadVector,
@@ -339,13 +340,13 @@ def test_distance_maps_match_python_bfs(params):
     mv = core.move_table(params.size)
     for b in range(40):
         for k in range(params.num_colors):
-            d = np.full(params.num_cells, core.UNREACHABLE)
+            d = np.full(params.num_cells, UNREACHABLE)
             d[s.colors[b, k]] = 0
             q = deque([s.colors[b, k]])
             while q:
                 c = q.popleft()
                 for n in mv[c]:
-                    if s.occ[b, n] == core.EMPTY and d[n] == core.UNREACHABLE:
+                    if s.occ[b, n] == core.EMPTY and d[n] == UNREACHABLE:
                         d[n] = d[c] + 1
                         q.append(n)
             np.testing.assert_array_equal(dist[b, k], d)

@@ -140,7 +140,7 @@ def test_the_whole_pipeline_runs_on_hawk(tmp_path):
 
 
 def test_a_checkpoint_of_the_other_kind_is_refused(tmp_path):
-    from internal_rl.stages import CheckpointMismatch, load_backbone
+    from internal_rl.pipeline.artifacts import CheckpointMismatch, load_backbone
     from internal_rl.train import save_checkpoint
 
     cfg = load_config(None, ["model.depth=2", "model.width=32", "model.heads=4", "model.mlp=64"])

@@ -91,7 +91,7 @@ def test_diverged_weights_are_never_checkpointed(tmp_path, capsys):
     ck = out / "pretrain" / "checkpoint"
     if (ck / "meta.json").exists():  # whatever was kept is usable: finite and small enough to give a finite loss
         from internal_rl.config import load_config
-        from internal_rl.stages import build_model
+        from internal_rl.pipeline.artifacts import build_model
 
         model = build_model(load_config(SMOKE))
         load_checkpoint(ck, {"model": model})
@@ -259,4 +259,4 @@ def test_version_and_stage_descriptions(capsys):
     assert capsys.readouterr().out.startswith("internal-rl ")
     with pytest.raises(SystemExit):
         main(["rl", "--help"])
-    assert "runs discover first" in " ".join(capsys.readouterr().out.split())
+    assert "runs data, pretrain, discover first" in " ".join(capsys.readouterr().out.split())

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from internal_rl.config import ConfigError, load_config, to_dict
-from internal_rl.pipeline import Context
+from internal_rl.pipeline.context import Context, existing_run
 
 CHECK_OVERRIDABLE = ("steer.", "threads=", "device=")  # what a check may change; the rest is the run's
 
@@ -23,7 +23,7 @@ def check_context(out: str | Path, overrides: list[str]) -> Context:
     """A context over an existing run directory, configured by its own config.yaml (nothing is rewritten)."""
     import torch
 
-    from internal_rl.train import DistInfo, RunDir, resolve_device
+    from internal_rl.train import resolve_device
 
     config_path = Path(out) / "config.yaml"
     if not config_path.is_file():
@@ -35,9 +35,7 @@ def check_context(out: str | Path, overrides: list[str]) -> Context:
     cfg = load_config(config_path, overrides)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    run = RunDir.__new__(RunDir)
-    run.path, run.cfg = Path(out), cfg
-    return Context(cfg, run, resolve_device(cfg.device), DistInfo())
+    return existing_run(out, cfg, resolve_device(cfg.device))
 
 
 def steer_tag(run_steer, steer) -> str:
@@ -72,7 +70,7 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
     each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import steerability
     from internal_rl.envs import pretraining_tasks
-    from internal_rl.stages import load_backbone, load_dataset
+    from internal_rl.pipeline.artifacts import load_backbone, load_dataset
 
     cfg = ctx.cfg
     layers = layers or [cfg.layer(cfg.steer.layer)]

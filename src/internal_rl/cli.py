@@ -14,17 +14,15 @@ import os
 import sys
 from pathlib import Path
 
-STAGES = ["data", "pretrain", "probe", "steer", "discover", "rl", "report"]
-STAGE_HELP = {  # what each command does; and what it runs first (the stage table is stages.DEPENDS)
-    "run": "the whole pipeline, data to report; completed stages are skipped, an interrupted one resumes",
-    "data": "expert datasets D (pretraining), a held-out set and D* (metacontroller); needs nothing",
-    "pretrain": "the base model by next-action (+ next-observation) prediction, Eq. 5; runs data first",
-    "probe": "linear probes of the abstract subgoal at every layer; runs data and pretrain first",
-    "steer": "supervised subgoal controllers, scored on the post task with oracle switching; runs pretrain first",
-    "discover": "metacontrollers (ELBO, Eq. 3), the beta = 1 and co-trained ablations; runs pretrain first",
-    "rl": "internal RL and its baselines on the post task (PPO, Eq. 10); runs discover first",
-    "report": "the markdown report beside the paper's numbers; runs every other stage first",
-}
+from internal_rl.pipeline.graph import ORDER, STAGES, upstream
+
+RUN_HELP = "the whole pipeline, data to report; completed stages are skipped, an interrupted one resumes"
+
+
+def _stage_help(name: str) -> str:
+    """A stage's help text and what it runs first (from the stage table, pipeline/graph.py)."""
+    first = upstream(name)
+    return f"{STAGES[name].help}; " + (f"runs {', '.join(first)} first" if first else "needs nothing")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,8 +32,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"internal-rl {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    for name in ["run", *STAGES]:
-        s = sub.add_parser(name, help=STAGE_HELP[name].split(";")[0], description=STAGE_HELP[name])
+    for name in ["run", *ORDER]:
+        text = RUN_HELP if name == "run" else _stage_help(name)
+        s = sub.add_parser(name, help=text.split(";")[0], description=text)
         s.add_argument("--config", default="configs/cpu.yaml", help="YAML config (default: configs/cpu.yaml)")
         s.add_argument("--out", default=None, help="run directory (default: runs/<config name>)")
         s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -83,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["INTERNAL_RL_QUIET"] = "1"
 
     from internal_rl.config import ConfigError, load_config
-    from internal_rl.pipeline import make_context, run_stage
-    from internal_rl.stages import CheckpointMismatch
+    from internal_rl.pipeline import run_stage
+    from internal_rl.pipeline.artifacts import CheckpointMismatch
+    from internal_rl.pipeline.context import make_context
     from internal_rl.train import CorruptRunFile, NonFiniteLossError, RunDirError, StageConfigMismatch
 
     try:
@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(args.config, args.overrides)
         out = args.out or f"runs/{Path(args.config).stem}"
         ctx = make_context(cfg, out, force=args.force)
-        from internal_rl import stages
-
-        targets = [s for s in STAGES if hasattr(stages, s)] if args.command == "run" else [args.command]
+        targets = ORDER if args.command == "run" else [args.command]
         for name in targets:
             metrics = run_stage(ctx, name)
             if ctx.dist.is_main:

@@ -8,17 +8,12 @@ import gymnasium
 
 from internal_rl.envs import core, observations, paths
 from internal_rl.envs.core import (
-    ACTION_NAMES,
-    EMPTY,
-    NUM_ACTIONS,
-    UNREACHABLE,
     EnvState,
     GridParams,
     as_task_array,
     cell_of,
     check_actions,
     coords_of,
-    move_table,
     replace_envs,
     reset,
     reset_with_layout,
@@ -27,6 +22,7 @@ from internal_rl.envs.core import (
     take,
     validate_layout,
 )
+from internal_rl.envs.grid import ACTION_NAMES, EMPTY, NUM_ACTIONS, UNREACHABLE, move_table
 from internal_rl.envs.gridpinpad import GridPinpad, GridPinpadVector, parse_layout
 from internal_rl.envs.observations import agent_obs_index, layout_obs_indices, obs_indices, obs_onehot, observation
 from internal_rl.envs.paths import distance_maps, shortest_completion, solvable

@@ -1,6 +1,6 @@
 """Batched NumPy core of gridworld-pinpad (SPEC §1.1-1.2), Gymnax-style.
 
-Static parameters live in a frozen :class:`GridParams`; the dynamic state of B environments is one
+Static parameters live in a frozen :class:`GridParams`; the dynamic state of B environments is one (both in grid.py)
 :class:`EnvState` of arrays; :func:`reset`, :func:`reset_with_layout` and :func:`step` are functions of it with no
 Python loop over environments. The Gymnasium classes in ``gridpinpad.py`` are thin views of this core; distance
 maps and solvability are in ``paths.py``, observations in ``observations.py``.
@@ -27,77 +27,14 @@ rollout can step the whole batch until ``state.done.all()``. Use :func:`replace_
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
-from functools import lru_cache
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
 
+from internal_rl.envs.grid import EMPTY, NUM_ACTIONS, EnvState, GridParams, move_table
+from internal_rl.envs.paths import solvable
 from internal_rl.envs.tasks import pad_tasks
-
-EMPTY = -1
-UNREACHABLE = 255  # distance-map value of cells from which the target cannot be reached
-NUM_ACTIONS = 4
-ACTION_NAMES = ("up", "right", "down", "left")
-ACTION_DELTAS = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)], dtype=np.int64)  # (A, 2) (d_row, d_col)
-
-
-@dataclass(frozen=True)
-class GridParams:
-    """Static parameters of the world (SPEC §1.1 defaults)."""
-
-    size: int = 7  # grid side G (2..8: distance maps use 64-bit cell sets)
-    num_colors: int = 8  # O coloured cells, colour ids 0..O-1
-    num_walls: int = 4  # W wall cells
-    max_steps: int = 100  # horizon T: the episode is truncated after T actions
-
-    def __post_init__(self) -> None:
-        for name in ("size", "num_colors", "num_walls", "max_steps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int | np.integer):
-                raise ValueError(f"GridParams.{name} must be an int, got {v!r}")
-        if not 2 <= self.size <= 8:
-            raise ValueError(f"GridParams.size must be in [2, 8], got {self.size}")
-        if self.num_colors < 1:
-            raise ValueError(f"GridParams.num_colors must be >= 1, got {self.num_colors}")
-        if self.num_walls < 0:
-            raise ValueError(f"GridParams.num_walls must be >= 0, got {self.num_walls}")
-        if self.max_steps < 1:
-            raise ValueError(f"GridParams.max_steps must be >= 1, got {self.max_steps}")
-        if self.num_colors + self.num_walls + 1 > self.num_cells:
-            raise ValueError(f"GridParams.num_colors: {self.num_colors} colours + {self.num_walls} walls + the "
-                             f"agent do not fit on a {self.size}x{self.size} grid")
-
-    @property
-    def num_cells(self) -> int:  # N
-        return self.size * self.size
-
-    @property
-    def num_channels(self) -> int:  # C
-        return self.num_walls + self.num_colors + 1
-
-    @property
-    def obs_dim(self) -> int:  # N * C = 637 by default
-        return self.num_cells * self.num_channels
-
-    @property
-    def num_ones(self) -> int:  # ones per observation = width of obs_idx
-        return self.num_walls + self.num_colors + 1
-
-    @property
-    def agent_channel(self) -> int:
-        return self.num_walls + self.num_colors
-
-
-@lru_cache(maxsize=16)
-def move_table(size: int) -> np.ndarray:
-    """(N, 4) int64: the cell reached from each cell by each action, the cell itself where the move leaves the grid."""
-    rc = np.stack(np.divmod(np.arange(size * size), size), axis=1)  # (N, 2)
-    to = rc[:, None, :] + ACTION_DELTAS[None]  # (N, A, 2)
-    inside = ((to >= 0) & (to < size)).all(-1)  # (N, A)
-    table = np.where(inside, to[..., 0] * size + to[..., 1], np.arange(size * size)[:, None])
-    table.setflags(write=False)
-    return table
 
 
 def cell_of(row: int, col: int, size: int = 7) -> int:
@@ -108,45 +45,6 @@ def coords_of(cell: int, size: int = 7) -> tuple[int, int]:
     r, c = divmod(int(cell), size)
     return r, c
 
-
-@dataclass(frozen=True)
-class EnvState:
-    """State of B environments. Arrays are never written in place by the core (``step`` returns new ones)."""
-
-    params: GridParams
-    agent: np.ndarray  # (B,) int64 agent cell
-    colors: np.ndarray  # (B, O) int64 cell of colour k
-    walls: np.ndarray  # (B, W) int64 cell of wall k
-    occ: np.ndarray  # (B, N) int8 cell codes (-1 empty, k colour, O + k wall)
-    task: np.ndarray  # (B, K) int64 colour sequence, padded with -1
-    task_len: np.ndarray  # (B,) int64
-    progress: np.ndarray  # (B,) int64 colours of the task visited so far
-    t: np.ndarray  # (B,) int64 actions taken
-    done: np.ndarray  # (B,) bool
-    # Per-layout derived arrays (distance maps, static observation indices). Shared by the states that `step`
-    # derives from one reset, because the layout does not change within an episode.
-    cache: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def num_envs(self) -> int:
-        return int(self.agent.shape[0])
-
-    @property
-    def target(self) -> np.ndarray:
-        """(B,) next colour of the task, -1 once the task is complete."""
-        k = np.minimum(self.progress, self.task.shape[1] - 1)
-        tgt = self.task[np.arange(self.num_envs), k]
-        return np.where(self.progress < self.task_len, tgt, -1)
-
-    @property
-    def success(self) -> np.ndarray:
-        """(B,) whether the whole task has been completed."""
-        return self.progress >= self.task_len
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Input validation
-# --------------------------------------------------------------------------------------------------------------
 
 def as_task_array(tasks: Any, num_envs: int | None, params: GridParams) -> tuple[np.ndarray, np.ndarray]:
     """Tasks as (B, K) int64 padded with -1 plus lengths (B,).
@@ -275,8 +173,6 @@ def reset(rng: np.random.Generator, tasks: Any, params: GridParams = GridParams(
     ``solvable_only`` (default, SPEC §1.1 decision) the layouts whose task is unsolvable are resampled until none
     is left; the distance maps computed on the way stay cached in the state for the expert.
     """
-    from internal_rl.envs.paths import solvable  # lazy: paths imports this module
-
     task, task_len = as_task_array(tasks, num_envs, params)
     state = _build(params, *sample_layouts(rng, task.shape[0], params), task, task_len)
     if not solvable_only:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from internal_rl.envs.core import EMPTY, UNREACHABLE, EnvState, move_table
+from internal_rl.envs.grid import EMPTY, UNREACHABLE, EnvState, move_table
 
 
 def _unpack(bits: np.ndarray, n: int) -> np.ndarray:

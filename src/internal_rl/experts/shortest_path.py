@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from internal_rl.envs.core import NUM_ACTIONS, UNREACHABLE, EnvState, move_table
+from internal_rl.envs.core import EnvState
+from internal_rl.envs.grid import NUM_ACTIONS, UNREACHABLE, move_table
 from internal_rl.envs.paths import distance_maps
 
 

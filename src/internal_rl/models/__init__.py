@@ -1,5 +1,6 @@
 """Base autoregressive models (SPEC §2)."""
 
+from internal_rl.models.base import Backbone, State, build_base_model
 from internal_rl.models.hawk import Hawk, HawkState, linear_scan, linear_scan_loop
 from internal_rl.models.residual import ResidualStreamModel, TransformerOutput
 from internal_rl.models.transformer import (
@@ -8,13 +9,14 @@ from internal_rl.models.transformer import (
     KVCache,
     Transformer,
     TransformerConfig,
-    build_base_model,
     observation_nll,
     one_hot_observation,
     relative_position_bucket,
 )
 
 __all__ = [
+    "Backbone",
+    "State",
     "ENCODERS",
     "KINDS",
     "Hawk",

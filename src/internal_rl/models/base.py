@@ -15,8 +15,9 @@ import torch
 from torch import Tensor
 
 from internal_rl.models.actions import ActionDist
+from internal_rl.models.hawk import Hawk
 from internal_rl.models.residual import TransformerOutput
-from internal_rl.models.transformer import TransformerConfig
+from internal_rl.models.transformer import Transformer, TransformerConfig
 
 
 @runtime_checkable
@@ -68,3 +69,8 @@ class Backbone(Protocol):
 
     def step(self, obs_idx: Tensor, cache: State, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
         """One incremental step: (B, 1, N) -> logits, continuing ``cache``."""
+
+
+def build_base_model(cfg: TransformerConfig) -> Backbone:
+    """The base model of ``cfg.kind``: a :class:`Transformer` or a :class:`Hawk`, freshly initialised."""
+    return Hawk(cfg) if cfg.kind == "hawk" else Transformer(cfg)

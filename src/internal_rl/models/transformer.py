@@ -323,15 +323,6 @@ def init_encoder(encoder: nn.Module, cfg: TransformerConfig) -> None:
                 nn.init.zeros_(m.bias)
 
 
-def build_base_model(cfg: TransformerConfig) -> nn.Module:
-    """The base model of ``cfg.kind``."""
-    if cfg.kind == "hawk":
-        from internal_rl.models.hawk import Hawk
-
-        return Hawk(cfg)
-    return Transformer(cfg)
-
-
 class Transformer(ResidualStreamModel):
     """Causal transformer over observations; see the module docstring for the residual split and the cache."""
 

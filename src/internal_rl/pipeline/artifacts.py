@@ -1,0 +1,102 @@
+"""What stages hand each other through the run directory: datasets, the base model, metacontrollers.
+
+    data/<name>/                 EpisodeDataset (train, eval, meta)            load_dataset
+    pretrain/checkpoint/         the base model (its model section in meta)    load_backbone, load_base_model
+    discover/<name>/checkpoint/  a metacontroller (+ base when co-trained)     load_metacontroller
+
+A checkpoint that does not fit the run (another model kind, width or layer) is refused by name
+(:class:`CheckpointMismatch`), never half-loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from internal_rl.config import RunConfig
+from internal_rl.data import EpisodeDataset
+from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
+from internal_rl.models import build_base_model
+from internal_rl.pipeline.context import Context
+from internal_rl.train import load_checkpoint
+from internal_rl.train.checkpoint import read_meta
+
+
+class CheckpointMismatch(ValueError):
+    """A checkpoint (base model or metacontroller) does not fit the run it is used with."""
+
+
+def load_dataset(ctx: Context, name: str) -> EpisodeDataset:
+    return EpisodeDataset(ctx.path("data", name))
+
+
+def build_model(cfg: RunConfig) -> nn.Module:
+    """The base model of ``model.kind`` (transformer or hawk), freshly initialised."""
+    return build_base_model(cfg.model)
+
+
+def freeze(*modules: nn.Module) -> None:
+    """Eval mode and no gradients."""
+    for module in modules:
+        module.eval()
+        module.requires_grad_(False)
+
+
+def load_backbone(cfg: RunConfig, directory: str | Path, device: torch.device) -> tuple[nn.Module, dict]:
+    """(frozen base model in eval mode on ``device``, checkpoint meta) from a checkpoint directory."""
+    stored = read_meta(directory).get("model")
+    if stored is not None and stored.get("kind", "transformer") != cfg.model.kind:
+        raise CheckpointMismatch(f"base-model checkpoint {directory} holds a {stored.get('kind', 'transformer')} "
+                                 f"model, but this run's model.kind is {cfg.model.kind}")
+    model = build_model(cfg)
+    try:
+        _, meta = load_checkpoint(directory, {"model": model})
+    except RuntimeError as e:  # strict load_state_dict: missing / unexpected keys, other shapes
+        if "state_dict" not in str(e):
+            raise
+        raise CheckpointMismatch(f"base-model checkpoint {directory} does not fit this run's model section "
+                                 f"({str(e).splitlines()[0]})") from None
+    model.to(device)
+    freeze(model)
+    return model, meta
+
+
+def load_base_model(ctx: Context) -> nn.Module:
+    """The pretrained base model of this run, frozen, in eval mode, on the run's device."""
+    return load_backbone(ctx.cfg, ctx.path("pretrain", "checkpoint"), ctx.device)[0]
+
+
+def load_base_into(ctx: Context, model: nn.Module) -> None:
+    """The pretrained weights into ``model`` (trainable: raw-action RL finetunes it)."""
+    load_checkpoint(ctx.path("pretrain", "checkpoint"), {"model": model})
+
+
+def metacontroller_config(cfg: RunConfig, switching: str = "learned", alpha: float | None = None
+                          ) -> MetacontrollerConfig:
+    """The metacontroller of the run's ``discover`` section over its base model's width."""
+    d = cfg.discover
+    return MetacontrollerConfig(width=cfg.model.width, latent_dim=d.latent_dim, history_dim=d.history_dim,
+                                embed_dim=d.embed_dim, encoder_hidden=d.encoder_hidden,
+                                decoder_hidden=d.decoder_hidden, rank=d.rank,
+                                alpha=d.alpha if alpha is None else alpha, switching=switching)
+
+
+def load_metacontroller(ctx: Context, name: str, switching: str = "learned", cotrained: bool = False
+                        ) -> tuple[nn.Module, Metacontroller]:
+    """(base, metacontroller) of ``discover/<name>``, frozen; refuses a checkpoint made for another base model."""
+    cfg = ctx.cfg
+    layer = cfg.layer(cfg.discover.layer)
+    directory = ctx.path("discover", name, "checkpoint")
+    meta = read_meta(directory)
+    if meta.get("width") != cfg.model.width or meta.get("layer") != layer:
+        raise CheckpointMismatch(
+            f"metacontroller checkpoint {directory} was trained for a base model of width {meta.get('width')} at "
+            f"layer {meta.get('layer')}, but this run's base model has width {cfg.model.width} and controls "
+            f"layer {layer}")
+    mc = Metacontroller(metacontroller_config(cfg, switching)).to(ctx.device)
+    base = build_model(cfg).to(ctx.device) if cotrained else load_base_model(ctx)
+    load_checkpoint(directory, {"metacontroller": mc, **({"base": base} if cotrained else {})})
+    freeze(base, mc)
+    return base, mc

@@ -1,0 +1,98 @@
+"""The stage graph: each stage reads its predecessors' artefacts from the run directory and writes its own.
+
+    data -> pretrain -> probe, steer, discover -> rl -> report
+
+:data:`STAGES` is the one table of stages (their order, dependencies and help text); stage ``name`` is
+``internal_rl.pipeline.stages.<name>.run(ctx) -> metrics``. :func:`run_stage` skips a stage when its
+``metrics.json`` exists for the same configuration (a fingerprint of the config sections it depends on,
+:func:`sections`) and otherwise runs it, the stage itself resuming from its last checkpoint when one exists.
+This module imports no stage (nor torch) until a stage runs, so the command line starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from internal_rl.config import RunConfig
+    from internal_rl.pipeline.context import Context
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    depends: tuple[str, ...]
+    help: str  # what the stage does (the command line's help text)
+
+
+STAGES: dict[str, Stage] = {s.name: s for s in (
+    Stage("data", (), "expert datasets D (pretraining), a held-out set and D* (metacontroller)"),
+    Stage("pretrain", ("data",), "the base model by next-action (+ next-observation) prediction, Eq. 5"),
+    Stage("probe", ("pretrain",), "linear probes of the abstract subgoal at every layer"),
+    Stage("steer", ("pretrain",), "supervised subgoal controllers, scored on the post task with oracle switching"),
+    Stage("discover", ("pretrain",), "metacontrollers (ELBO, Eq. 3), the beta = 1 and co-trained ablations"),
+    Stage("rl", ("discover",), "internal RL and its baselines on the post task (PPO, Eq. 10)"),
+    Stage("report", ("probe", "steer", "discover", "rl"), "the markdown report beside the paper's numbers"),
+)}
+ORDER = list(STAGES)  # pipeline order: every stage after its dependencies
+DEPENDS = {name: list(s.depends) for name, s in STAGES.items()}
+
+
+def upstream(name: str) -> list[str]:
+    """Every stage that ``name`` runs first, in pipeline order."""
+    seen: set[str] = set()
+
+    def visit(n: str) -> None:
+        for d in STAGES[n].depends:
+            if d not in seen:
+                seen.add(d)
+                visit(d)
+    visit(name)
+    return [n for n in ORDER if n in seen]
+
+
+def sections(cfg: RunConfig) -> dict[str, tuple]:
+    """The config sections each stage depends on (its fingerprint), in pipeline order."""
+    data = (cfg.seed, cfg.env, cfg.data)
+    pre = (*data, cfg.model, cfg.pretrain)
+    disc = (*pre, cfg.discover)
+    return {
+        "data": data,
+        "pretrain": pre,
+        "probe": (*pre, cfg.probe),
+        "steer": (*pre, cfg.steer),
+        "discover": disc,
+        "rl": (*disc, cfg.rl),
+        "report": (*disc, cfg.probe, cfg.steer, cfg.rl),  # reads every stage's metrics
+    }
+
+
+def run_stage(ctx: Context, name: str) -> dict:
+    """Run one stage (after its dependencies), or return its metrics if already complete."""
+    import torch
+
+    from internal_rl.config import fingerprint
+    from internal_rl.train import seed_everything
+
+    for dep in STAGES[name].depends:
+        run_stage(ctx, dep)
+    stage = ctx.run.stage(name, fingerprint(*sections(ctx.cfg)[name]))
+    if stage.is_complete():
+        return stage.metrics()
+    if ctx.dist.is_main:
+        stage.begin()
+    if ctx.dist.enabled:
+        torch.distributed.barrier()
+    seed_everything(ctx.cfg.seed)
+    t0 = time.perf_counter()
+    metrics = importlib.import_module(f"internal_rl.pipeline.stages.{name}").run(ctx)
+    metrics.update(wall_time_s=metrics.get("wall_time_s", time.perf_counter() - t0), seed=ctx.cfg.seed,
+                   device=str(ctx.device))
+    if ctx.dist.is_main:
+        stage.finish(metrics)
+    if ctx.dist.enabled:
+        torch.distributed.barrier()
+    return metrics

@@ -1,0 +1,79 @@
+"""Stage ``rl``: internal RL and its baselines on the post-training task, with the same PPO, episodes and
+evaluation (SPEC §6, §6.1). Each (method, seed) run checkpoints every ``rl.eval_every`` updates and resumes exactly.
+
+    internal_rl               policy over z on the metacontroller of discover/seed<k>   (Alg. 1-3)
+    no_temporal_abstraction   the same on the β ≡ 1 metacontroller (discover/always)
+    cotrained                 the same on the co-trained pair (discover/cotrained)
+    raw_action_rl             the whole base model finetuned in action space
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from internal_rl.analysis.rollout import grid_params
+from internal_rl.envs import POST_TASK
+from internal_rl.pipeline.artifacts import build_model, load_base_into, load_metacontroller
+from internal_rl.pipeline.context import Context
+from internal_rl.report.figures import plot_success_curves
+from internal_rl.rl.train import make_policy, train_internal_rl, train_raw_action_rl
+from internal_rl.train import Logger
+from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+
+METACONTROLLER_OF = {  # internal-RL method: (discover/<name> as a function of the seed index, switching)
+    "internal_rl": (lambda k, seeds: f"seed{k % seeds}", "learned"),
+    "no_temporal_abstraction": (lambda k, seeds: "always", "always"),
+    "cotrained": (lambda k, seeds: "cotrained", "learned"),
+}
+
+
+def train_one(ctx: Context, method: str, k: int) -> dict:
+    """One seed of one method (resumed from its checkpoint when there is one)."""
+    cfg, rc = ctx.cfg, ctx.cfg.rl
+    seed, ckpt = cfg.seed * 1000 + k, ctx.path("rl", f"{method}_seed{k}")
+    if method == "raw_action_rl":
+        model = build_model(cfg).to(ctx.device)
+        load_base_into(ctx, model)
+        modules = {"model": model}
+    else:
+        name_of, switching = METACONTROLLER_OF[method]
+        base, mc = load_metacontroller(ctx, name_of(k, cfg.discover.seeds), switching,
+                                       cotrained=method == "cotrained")
+        policy = make_policy(cfg.model.width, cfg.discover.latent_dim, rc.policy_hidden, seed).to(ctx.device)
+        modules = {"policy": policy}
+    start, history, opt_state = 0, None, None
+    if has_checkpoint(ckpt):  # resume an interrupted run exactly
+        st, _ = load_checkpoint(ckpt, modules, map_location=ctx.device)
+        start, history, opt_state = st["update"], st["history"], st["optimizer"]
+
+    def on_update(u, mods, opt, hist):
+        if u % rc.eval_every == 0 or u == rc.updates:
+            save_checkpoint(ckpt, mods, {"optimizer": opt.state_dict(), "update": u, "history": hist})
+
+    common = dict(task=POST_TASK, seed=seed, params=grid_params(cfg.env), device=ctx.device,
+                  solvable_only=cfg.env.solvable_only, optimizer_state=opt_state, start_update=start,
+                  history=history, on_update=on_update, progress=True, desc=f"rl {method} {k}")
+    if method == "raw_action_rl":
+        return train_raw_action_rl(model, rc, lr=rc.raw_lr, **common)
+    return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), policy=policy, **common)
+
+
+def run(ctx: Context) -> dict:
+    rc = ctx.cfg.rl
+    if not ctx.dist.is_main:
+        return {}
+    results = {method: [train_one(ctx, method, k) for k in range(rc.seeds)] for method in rc.methods}
+    curves = {m: [r["curve"] for r in runs] for m, runs in results.items()}
+    logger = Logger(ctx.path("rl", "tb"))
+    for m, runs in curves.items():
+        for k, c in enumerate(runs):  # x axis: episodes
+            for ep, sr in zip(c["episodes"], c["success_rate"], strict=True):
+                logger.scalars(int(ep), {f"{m}/seed{k}": sr}, prefix="success_rate/")
+    logger.close()
+    plot_success_curves(curves, ctx.path("rl", "success_curves.png"))
+    plot_success_curves(curves, ctx.path("rl", "success_curves_log.png"), log_x=True)
+    summary = {m: {"success_rate": float(np.median([r["success_rate"] for r in runs])),
+                   "success_rate_per_seed": [r["success_rate"] for r in runs],
+                   "episodes": runs[0]["episodes"], "curves": [r["curve"] for r in runs],
+                   "wall_time_s": sum(r["wall_time_s"] for r in runs)} for m, runs in results.items()}
+    return {"methods": summary, **{m: v["success_rate"] for m, v in summary.items()}}
