@@ -53,6 +53,23 @@ def test_split_at_every_layer_and_cached_steps_equal_the_full_forward(model):
 
 
 @torch.no_grad()
+def test_between_composes_the_residual_stream(model):
+    """between(e_a, a, b) == e_b for every a <= b, with and without a state (the multi-layer controller's path)."""
+    obs = episodes(2)
+    res = model(obs, return_residuals=True).residuals
+    L = model.cfg.depth
+    for a in range(L + 1):
+        for b in range(a, L + 1):
+            torch.testing.assert_close(model.between(res[a], a, b), res[b])
+    state = model.new_cache(2, T, dtype=torch.float64)
+    steps = []
+    for t in range(T):  # lower to 1, then 1 -> L - 1 in between, then the rest
+        e = model.between(model.lower(obs[:, t : t + 1], 1, state), 1, L - 1, state)
+        steps.append(model.upper(e, L - 1, state)[0])
+    torch.testing.assert_close(torch.cat(steps, 1), model(obs).action_logits, rtol=1e-5, atol=1e-5)
+
+
+@torch.no_grad()
 def test_causality(model):
     obs, other = episodes(2), episodes(2, seed=9)
     changed = torch.cat([obs[:, :6], other[:, 6:]], 1)

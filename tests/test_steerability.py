@@ -87,6 +87,11 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert tagged["steer"]["form"] == "additive" and tagged["steer"]["steps"] == 3
     assert (out / "steerability" / "final_layer1_steps-3_form-additive_controller").is_dir()
     assert json.loads((out / "steerability" / "final_layer1.json").read_text())["steer"]["form"] == "low_rank"
+    assert main(["steerability", "--out", str(out), "--layer", "1", "--set", "steer.span=2",
+                 "--set", "steer.steps=3", "--quiet"]) == 0  # layers 1 and 2
+    assert (out / "steerability" / "final_layer1_steps-3_span-2.json").exists()
+    assert main(["steerability", "--out", str(out), "--layer", "1", "--set", "steer.span=3"]) == 2  # depth 2
+    assert "steer.span: 3 layers from" in capsys.readouterr().err
     assert main(["steerability", "--out", str(out), "--set", "model.width=8"]) == 2
     assert main(["steerability", "--out", str(out), "--layer", "9"]) == 2
     assert main(["steerability", "--out", str(out), "--checkpoint", "step99"]) == 2
@@ -136,3 +141,40 @@ def test_probe_labels_match_the_episode_record(tmp_path):
     acc = quick_probes(model, ds, torch.device("cpu"), episodes=40, steps=20)
     assert set(acc) == {"subgoal", "target", "last_colour"}
     assert all(len(v) == 3 and all(0.0 <= a <= 1.0 for a in v) for v in acc.values())
+
+
+def test_stacked_controller_acts_after_each_block_and_steps_equal_the_full_pass():
+    """steered_upper with a stacked controller == ê_l, block, ê_{l+1}, ..., computed by hand; one controller ==
+    upper(controller(e)); and the cached closed-loop path (oracle.upper, one step at a time) == the full pass."""
+    import torch
+
+    from internal_rl.analysis.steerability import oracle
+    from internal_rl.analysis.steering import StackedController, SubgoalController, steered_upper
+    from internal_rl.envs import core
+    from internal_rl.models import Transformer, TransformerConfig
+
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(depth=3, width=16, heads=2, mlp=32)).double().eval()
+    stacked = StackedController(16, 2, rank=4, hidden=8).double()
+    for level in stacked.levels:
+        torch.nn.init.normal_(level.decoder.out_b.weight)
+    obs = torch.randint(0, 637, (2, 5, 13))
+    g = torch.randint(0, 4, (2, 5))
+    with torch.no_grad():
+        e1 = model.lower(obs, 1)
+        by_hand = stacked.levels[1](model.between(stacked.levels[0](e1, g), 1, 2), g)
+        torch.testing.assert_close(steered_upper(model, stacked, e1, g, 1)[0], model.upper(by_hand, 2)[0])
+        one = stacked.levels[0]
+        torch.testing.assert_close(steered_upper(model, one, e1, g, 1)[0], model.upper(one(e1, g), 1)[0])
+        state = core.reset(np.random.default_rng(0), [POST_TASK] * 2)
+        sub = oracle(stacked).subgoal(state, "cpu")  # (2, 1), fixed for the whole sequence below
+        cache = model.new_cache(2, 5, dtype=torch.float64)
+        steps = [oracle(stacked).upper(model, model.lower(obs[:, t : t + 1], 1, cache), state, 1, cache)[0]
+                 for t in range(5)]
+        full = steered_upper(model, stacked, e1, sub.expand(2, 5), 1)[0]
+        torch.testing.assert_close(torch.cat(steps, 1), full, rtol=1e-7, atol=1e-7)
+    with pytest.raises(TypeError, match="oracle.upper"):
+        oracle(stacked)(e1[:, :1], state)
+    with pytest.raises(ValueError, match="span"):
+        StackedController(16, 1)
+    assert isinstance(SubgoalController(16), torch.nn.Module)

@@ -77,6 +77,9 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
     for layer in layers:
         if not 0 <= layer <= cfg.model.depth:
             raise ConfigError(f"--layer {layer}: must be in 0..model.depth={cfg.model.depth}")
+        if layer + cfg.steer.span - 1 > cfg.model.depth:
+            raise ConfigError(f"steer.span: {cfg.steer.span} layers from layer {layer} exceed "
+                              f"model.depth={cfg.model.depth}")
     out_dir = ctx.path("steerability")
     tag = steer_tag(load_config(ctx.path("config.yaml")).steer, cfg.steer)
     results = []

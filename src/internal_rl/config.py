@@ -166,9 +166,10 @@ class SteerConfig:
     sweep_layers: bool = True  # also train/evaluate at every layer (Fig. 4 curve)
     precision: str = "fp32"  # fp32 | bf16 autocast of the controller's training (closed-loop evaluation stays fp32)
     form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both)
+    span: int = added_later(1)  # layers controlled from `layer` on, one controller after each block (paper: 1)
 
     def __post_init__(self) -> None:
-        _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes")
+        _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span")
         _require(self.form in ("low_rank", "additive", "affine"), "form",
                  f"low_rank, additive or affine, got {self.form!r}")
         _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
@@ -257,6 +258,9 @@ class RunConfig:
         _non_negative(self, "seed", "threads")
         for name, layer in (("steer.layer", self.steer.layer), ("discover.layer", self.discover.layer)):
             _require(layer <= self.model.depth, name, f"{layer} exceeds model.depth={self.model.depth}")
+        top = self.layer(self.steer.layer) + self.steer.span - 1
+        _require(top <= self.model.depth, "steer.span", f"{self.steer.span} layers from steer.layer="
+                 f"{self.layer(self.steer.layer)} reach layer {top} > model.depth={self.model.depth}")
         # Cross-section checks: the model's input and controller shapes must fit the environment and the width.
         m, e = self.model, self.env
         _require(m.grid_size == e.size, "model.grid_size",

@@ -2,7 +2,8 @@
 
 Episodes of a batch run in lockstep on the batched core with one KV cache; actions are *sampled* from the model
 (as in the paper's evaluation). A ``control`` hook ``(e (B, 1, D), state) -> ê`` modifies the residual stream
-at ``layer`` before the upper blocks, e.g. a supervised steering controller with oracle switching.
+at ``layer`` before the upper blocks, e.g. a supervised steering controller with oracle switching; a hook with an
+``upper(model, e, state, layer, cache)`` method runs the blocks above the layer itself (a stacked controller).
 
 Besides the success rate, the evaluation scores every *decision*: each time the task asks for a colour, is the
 next colour the agent enters the right one? Decisions at the first colour of an abstract subgoal (a colour pair)
@@ -86,7 +87,10 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
                 logits, _ = model.step(obs, cache, with_obs=False)  # (B, 1, 4)
             else:
                 e = model.lower(obs, layer, cache)  # (B, 1, D)
-                logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
+                if hasattr(control, "upper"):  # a controller that acts above the layer too (steering.py)
+                    logits, _ = control.upper(model, e, state, layer, cache)
+                else:
+                    logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
             actions = model.action_dist(logits[:, 0]).sample(gen).numpy()  # (B,)
             asked = state.target  # (B,) the colour the task asks for now
             second = asked % 2  # (B,) 1 where the target is the second colour of its pair

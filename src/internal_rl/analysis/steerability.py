@@ -21,8 +21,8 @@ import torch
 from torch import Tensor, nn
 
 from internal_rl.analysis.probe import quick_probes
-from internal_rl.analysis.rollout import ClosedLoopStats, Control, closed_loop_stats
-from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
+from internal_rl.analysis.rollout import ClosedLoopStats, closed_loop_stats
+from internal_rl.analysis.steering import StackedController, SteeringTrainer, SubgoalController, steered_upper
 from internal_rl.config import EnvConfig, SteerConfig
 from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
 from internal_rl.train.loop import Schedule, adamw, fit
@@ -34,7 +34,11 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     """Train (or resume) a one-hot subgoal controller at ``layer``; returns it and its evaluation history
     (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
     torch.manual_seed(seed)
-    controller = SubgoalController(width, rank=cfg.rank, hidden=cfg.hidden, form=cfg.form).to(device)
+    kw = dict(rank=cfg.rank, hidden=cfg.hidden, form=cfg.form)
+    span = getattr(cfg, "span", 1)
+    if layer + span - 1 > base.cfg.depth:
+        raise ValueError(f"steer.span: {span} layers from layer {layer} exceed the base model's depth {base.cfg.depth}")
+    controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
     trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device,
                               getattr(cfg, "precision", "fp32"))
     history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
@@ -46,17 +50,35 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     return controller, history
 
 
-def oracle(controller: SubgoalController, gain: float = 1.0) -> Control:
+def oracle(controller: nn.Module, gain: float = 1.0) -> OracleControl:
+    """The control hook of ``controller`` with oracle switching (see :class:`OracleControl`)."""
+    return OracleControl(controller, gain)
+
+
+class OracleControl:
     """Control hook: at every step the controller of the subgoal the environment's progress says is next.
 
     ``gain`` scales the intervention, ê = e + gain * U e (still of the form e + U' e with U' = gain * U); 1 is the
     trained controller. An evaluation-time probe of whether a stronger push overrides the backbone's prior.
+    Calling it gives ê at the controlled layer (one controller); :meth:`upper` runs the model above the layer with
+    the controller in, for one controller or a stacked one (what closed-loop rollouts call).
     """
-    def control(e: Tensor, state) -> Tensor:
-        sub = torch.from_numpy(np.maximum(state.target, 0) // 2).to(e.device)[:, None]  # (B, 1)
-        steered = controller(e, sub)
-        return steered if gain == 1.0 else e + gain * (steered - e)
-    return control
+
+    def __init__(self, controller: nn.Module, gain: float = 1.0):
+        self.controller, self.gain = controller, gain
+
+    @staticmethod
+    def subgoal(state, device) -> Tensor:
+        return torch.from_numpy(np.maximum(state.target, 0) // 2).to(device)[:, None]  # (B, 1)
+
+    def __call__(self, e: Tensor, state) -> Tensor:
+        if isinstance(self.controller, StackedController):
+            raise TypeError("a stacked controller acts at several layers: use oracle.upper")
+        steered = self.controller(e, self.subgoal(state, e.device))
+        return steered if self.gain == 1.0 else e + self.gain * (steered - e)
+
+    def upper(self, model: nn.Module, e: Tensor, state, layer: int, cache) -> tuple[Tensor, Tensor | None]:
+        return steered_upper(model, self.controller, e, self.subgoal(state, e.device), layer, cache, self.gain)
 
 
 def allowed_transitions(tasks: Sequence[Sequence[int]]) -> set[tuple[int, int]]:

@@ -55,10 +55,38 @@ class SubgoalController(nn.Module):
         return e + torch.einsum("btkd,btk->btd", delta, z) + shift
 
 
+class StackedController(nn.Module):
+    """A :class:`SubgoalController` after each of ``span`` consecutive blocks, from layer l to l + span - 1
+    (``steer.span``; a research form, docs/experiments.md E10): a push at every layer the action is computed
+    through, where one layer's push may be undone by the blocks above it."""
+
+    def __init__(self, width: int, span: int, **kw):
+        super().__init__()
+        if span < 2:
+            raise ValueError(f"span: a stacked controller spans >= 2 layers, got {span} (use SubgoalController)")
+        self.levels = nn.ModuleList(SubgoalController(width, **kw) for _ in range(span))
+
+
+def steered_upper(base: nn.Module, controller: nn.Module, e: Tensor, subgoal: Tensor, layer: int, cache=None,
+                  gain: float = 1.0, with_obs: bool = False) -> tuple[Tensor, Tensor | None]:
+    """The base model above ``layer`` with the controller in: e_l (B, T, D) -> the heads' outputs.
+
+    One controller: upper(ê_l). A stacked one: ê_l, block l+1, ê_{l+1}, ..., then the blocks above its last layer.
+    ``gain`` scales every push (ê = e + gain (controller(e) - e)); 1 is the trained controller.
+    """
+    levels = list(controller.levels) if isinstance(controller, StackedController) else [controller]
+    for j, level in enumerate(levels):
+        if j:
+            e = base.between(e, layer + j - 1, layer + j, cache)
+        steered = level(e, subgoal)
+        e = steered if gain == 1.0 else e + gain * (steered - e)
+    return base.upper(e, layer + len(levels) - 1, cache, with_obs=with_obs)
+
+
 class SteeringTrainer:
     """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
 
-    def __init__(self, base: nn.Module, controller: SubgoalController, dataset, layer: int, batch_size: int,
+    def __init__(self, base: nn.Module, controller: nn.Module, dataset, layer: int, batch_size: int,
                  seed: int, device: torch.device, precision: str = "fp32"):
         self.base, self.controller, self.dataset = base, controller, dataset
         self.layer, self.batch_size, self.seed, self.device = layer, batch_size, seed, device
@@ -78,7 +106,7 @@ class SteeringTrainer:
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, e = batch
         with autocast(self.device, self.precision):
-            logits, _ = self.base.upper(self.controller(e, b.subgoal), self.layer, with_obs=False)  # (B, T, 4)
+            logits, _ = steered_upper(self.base, self.controller, e, b.subgoal, self.layer)  # (B, T, 4)
         dist = self.base.action_dist(logits)
         nll = dist.nll(b.actions)  # (B, T), fp32 under bf16 autocast too
         loss = (nll * b.mask).sum() / b.mask.sum()

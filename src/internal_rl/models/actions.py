@@ -34,8 +34,13 @@ class ActionDist(Protocol):
     """A batch of action distributions with leading dims (...) and actions of shape ``(...,)`` (discrete) or
     ``(..., A)`` (continuous)."""
 
-    noise: str  # "uniform" (one u per step) or "normal" (one ε per action dimension)
-    discrete: bool  # actions are indices (...) rather than vectors (..., A)
+    @property
+    def noise(self) -> str:
+        """"uniform" (one u per step) or "normal" (one ε per action dimension)."""
+
+    @property
+    def discrete(self) -> bool:
+        """Actions are indices (...) rather than vectors (..., A)."""
 
     def log_prob(self, actions: Tensor) -> Tensor:
         """log p(a): (...) in the parameters' dtype, with gradients."""

@@ -14,10 +14,10 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import Tensor
 
-from internal_rl.models.actions import ActionDist
-from internal_rl.models.hawk import Hawk
+from internal_rl.models.actions import ActionDist, Categorical, Gaussian
+from internal_rl.models.hawk import Hawk, HawkState
 from internal_rl.models.residual import TransformerOutput
-from internal_rl.models.transformer import Transformer, TransformerConfig
+from internal_rl.models.transformer import KVCache, Transformer, TransformerConfig
 
 
 @runtime_checkable
@@ -63,6 +63,9 @@ class Backbone(Protocol):
               with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
         """Blocks layer+1..L and the heads: e_layer (B, T, D) -> (action logits (B, T, A), obs logits | None)."""
 
+    def between(self, e: Tensor, start: int, stop: int, cache: State | None = None) -> Tensor:
+        """Blocks start+1..stop: e_start (B, T, D) -> e_stop (B, T, D) (a controller at several layers)."""
+
     def forward(self, obs_idx: Tensor, cache: State | None = None, return_residuals: bool = False,
                 with_obs: bool = True) -> TransformerOutput:
         """Full pass (the new steps only when a state is given); residuals e_0..e_L when asked."""
@@ -74,3 +77,10 @@ class Backbone(Protocol):
 def build_base_model(cfg: TransformerConfig) -> Backbone:
     """The base model of ``cfg.kind``: a :class:`Transformer` or a :class:`Hawk`, freshly initialised."""
     return Hawk(cfg) if cfg.kind == "hawk" else Transformer(cfg)
+
+
+
+def _conformance(t: Transformer, h: Hawk, kv: KVCache, hs: HawkState, c: Categorical, g: Gaussian
+                 ) -> tuple[Backbone, Backbone, State, State, ActionDist, ActionDist]:
+    """Never called: the type checker (scripts/test.sh) verifies that each implementation meets its protocol."""
+    return t, h, kv, hs, c, g

@@ -57,10 +57,15 @@ class ResidualStreamModel(nn.Module):
     def upper(self, e: Tensor, layer: int, cache: Any = None,
               with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
         """Blocks layer+1..L, final norm, heads: e_layer (B, T, D) -> (action logits, obs logits | None)."""
-        self._check_layer(layer)
-        for i in range(layer, self.cfg.depth):
+        return self.heads(self.between(e, layer, self.cfg.depth, cache), with_obs)
+
+    def between(self, e: Tensor, start: int, stop: int, cache: Any = None) -> Tensor:
+        """Blocks start+1..stop: e_start (B, T, D) -> e_stop (B, T, D)."""
+        self._check_layer(start)
+        self._check_layer(stop)
+        for i in range(start, stop):
             e = self.blocks[i](e, cache, i)
-        return self.heads(e, with_obs)
+        return e
 
     def forward(self, obs_idx: Tensor, cache: Any = None, return_residuals: bool = False,
                 with_obs: bool = True) -> TransformerOutput:

@@ -19,7 +19,7 @@ def run(ctx: Context) -> dict:
     base = load_base_model(ctx)
     dataset = load_dataset(ctx, "meta")
     main_layer = cfg.layer(sc.layer)
-    layers = sorted(set(range(cfg.model.depth + 1)) | {main_layer}) if sc.sweep_layers else [main_layer]
+    layers = sorted(set(range(cfg.model.depth + 2 - sc.span)) | {main_layer}) if sc.sweep_layers else [main_layer]
     evaluate = dict(episodes=sc.eval_episodes, env_cfg=cfg.env, seed=cfg.seed + 11, device=ctx.device)
     by_layer, nll_by_layer, main = {}, {}, {}
     logger = Logger(ctx.path("steer", "tb"))
