@@ -41,7 +41,7 @@ def expert_for(target_of):
 
 
 def run(control, tasks, episodes=64):
-    return closed_loop_stats(ControlledOnly(), tasks, episodes=episodes, env_cfg=EnvConfig(), seed=0,
+    return closed_loop_stats(ControlledOnly(), tasks, episodes=episodes, world=EnvConfig().world(), seed=0,
                              device=torch.device("cpu"), layer=1, control=control, batch_size=32)
 
 

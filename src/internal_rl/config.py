@@ -19,8 +19,10 @@ from typing import Any
 
 import yaml
 
+from internal_rl.envs.grid import GridParams
 from internal_rl.envs.tasks import TASK_SETS
 from internal_rl.models.transformer import TransformerConfig as ModelConfig  # the base model's own config
+from internal_rl.worlds import GridWorld
 
 PRECISIONS = ("fp32", "bf16")
 TASK_COLORS = 8  # colours used by the tasks (Table A1 and the post task)
@@ -82,6 +84,15 @@ class EnvConfig:
                  f"(measured; the paper uses 100), got {self.max_steps}")
         _require(self.num_colors + self.num_walls + 1 <= self.size**2, "num_colors",
                  "colours + walls + agent do not fit on the grid")
+
+    def params(self) -> GridParams:
+        """The core's static parameters."""
+        return GridParams(size=self.size, num_colors=self.num_colors, num_walls=self.num_walls,
+                          max_steps=self.max_steps)
+
+    def world(self) -> GridWorld:
+        """This section as a :class:`~internal_rl.envs.base.World`."""
+        return GridWorld(self.params(), self.solvable_only)
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.config import EnvConfig
-from internal_rl.envs import EnvState, GridParams, obs_indices, reset, step
+from internal_rl.envs import EnvState, pad_tasks
+from internal_rl.envs.base import World
 
 Control = Callable[[Tensor, EnvState], Tensor]
-
-
-def grid_params(env: EnvConfig) -> GridParams:
-    return GridParams(size=env.size, num_colors=env.num_colors, num_walls=env.num_walls, max_steps=env.max_steps)
 
 
 def sample_tasks(rng: np.random.Generator, tasks: Sequence[Sequence[int]], n: int) -> list[Sequence[int]]:
@@ -67,22 +63,23 @@ class ClosedLoopStats:
 
 
 @torch.no_grad()
-def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episodes: int, env_cfg: EnvConfig,
-                      seed: int, device: torch.device, layer: int | None = None, control: Control | None = None,
+def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episodes: int, world: World, seed: int,
+                      device: torch.device, layer: int | None = None, control: Control | None = None,
                       batch_size: int = 512) -> ClosedLoopStats:
     """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) and score success and decisions."""
-    params = grid_params(env_cfg)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    counts = np.zeros((2, 2), np.int64)  # [first|second colour of a pair, right|decided]
+    counts = np.zeros((2, 2), np.int64)  # [first|later colour of a subgoal, right|decided]
     successes = timeouts = 0
     log: list[np.ndarray] = []
     for start in range(0, episodes, batch_size):
         n = min(batch_size, episodes - start)
-        state = reset(rng, sample_tasks(rng, tasks, n), params, solvable_only=env_cfg.solvable_only)
-        cache = model.new_cache(n, params.max_steps, device)
-        for _ in range(params.max_steps):
-            obs = torch.from_numpy(obs_indices(state)).to(device)[:, None]  # (B, 1, 13)
+        batch_tasks = sample_tasks(rng, tasks, n)
+        task_arr, _ = pad_tasks(batch_tasks, world.spec.num_colors)  # (B, K)
+        state = world.reset(rng, batch_tasks)
+        cache = model.new_cache(n, world.spec.horizon, device)
+        for _ in range(world.spec.horizon):
+            obs = torch.from_numpy(world.observe(state)).to(device)[:, None]  # (B, 1, 13)
             if control is None:
                 logits, _ = model.step(obs, cache, with_obs=False)  # (B, 1, 4)
             else:
@@ -92,22 +89,21 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
                 else:
                     logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
             actions = model.action_dist(logits[:, 0]).sample(gen).numpy()  # (B,)
-            asked = state.target  # (B,) the colour the task asks for now
-            second = asked % 2  # (B,) 1 where the target is the second colour of its pair
-            before = state.progress
-            previous = np.where(before > 0, state.task[np.arange(n), np.maximum(before - 1, 0)], -1)  # (B,)
-            state, _, terminated, truncated = step(state, actions)
-            right = state.progress > before
+            labels = world.labels(state)
+            asked, later, before = labels["target"], np.minimum(labels["within"], 1), labels["progress"]  # (B,)
+            previous = np.where(before > 0, task_arr[np.arange(n), np.maximum(before - 1, 0)], -1)  # (B,)
+            state, _, terminated, truncated = world.step(state, actions)
+            right = world.labels(state)["progress"] > before
             decided = right | (terminated & ~right)  # entered the target, or a wrong colour
-            np.add.at(counts, (second[decided], 0), right[decided])
-            np.add.at(counts, (second[decided], 1), 1)
-            rows = np.flatnonzero(decided & (second == 0))
-            entered = state.occ[rows, state.agent[rows]].astype(np.int64)  # colour id (a wall is never entered)
+            np.add.at(counts, (later[decided], 0), right[decided])
+            np.add.at(counts, (later[decided], 1), 1)
+            rows = np.flatnonzero(decided & (later == 0))
+            entered = world.entered(state)[rows]  # colour id (a wall is never entered)
             log.append(np.stack([before[rows], asked[rows], entered, previous[rows]], axis=1))
             timeouts += int(truncated.sum())
-            if state.done.all():
+            if world.done(state).all():
                 break
-        successes += int(state.success.sum())
+        successes += int(world.success(state).sum())
     return ClosedLoopStats(episodes=episodes, successes=successes, pair_start=tuple(map(int, counts[0])),
                            within_pair=tuple(map(int, counts[1])), timeouts=timeouts,
                            pair_start_log=np.concatenate(log) if log else np.zeros((0, 4), np.int64))

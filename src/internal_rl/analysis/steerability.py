@@ -120,7 +120,7 @@ def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env:
     adds post-task evaluations of the same controller at ê = e + gain * U e."""
     controller, history = fit_controller(base, dataset, layer=layer, cfg=cfg, width=width, seed=seed,
                                          device=device, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}")
-    ev = dict(episodes=cfg.eval_episodes, env_cfg=env, seed=seed + 11, device=device)
+    ev = dict(episodes=cfg.eval_episodes, world=env.world(), seed=seed + 11, device=device)
     steer = dict(layer=layer, control=oracle(controller))
     post = closed_loop_stats(base, [post_task], **steer, **ev)
     out = {"layer": layer, "post_task": letters_of(post_task), "train_nll": history[-1]["action_nll"],

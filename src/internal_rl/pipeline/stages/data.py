@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from internal_rl.analysis.rollout import grid_params
 from internal_rl.data import generate_dataset, rollout_expert
 from internal_rl.envs import POST_TASK, as_task_array, pretraining_tasks
 from internal_rl.pipeline.context import Context
@@ -32,7 +31,7 @@ def run(ctx: Context) -> dict:
         metrics["episodes"][name] = n
         metrics["mean_length"][name] = stats["mean_length"]
     # The expert on the held-out post-training task (never in the data; SPEC §1.4 requires success 1.0).
-    params = grid_params(env)
+    params = env.params()
     post = rollout_expert(np.random.default_rng(cfg.seed + 3), as_task_array(POST_TASK, 1024, params)[0], params,
                           solvable_only=env.solvable_only)
     metrics["expert_success"]["post_task"] = float(post["success"].mean())

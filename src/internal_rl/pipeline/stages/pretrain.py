@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from torch.nn.parallel import DistributedDataParallel
 
-from internal_rl.analysis.rollout import closed_loop_stats, grid_params
+from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.config import to_dict
 from internal_rl.data.stream import ExpertStream
 from internal_rl.envs import pretraining_tasks
@@ -22,7 +22,7 @@ def run(ctx: Context) -> dict:
     trainer_model = DistributedDataParallel(model) if ctx.dist.enabled else model
     tasks = pretraining_tasks(cfg.data.task_set)
     if cfg.data.stream:
-        train = ExpertStream(tasks, grid_params(cfg.env), pc.batch_size, cfg.seed * 1000, ctx.device, ctx.dist,
+        train = ExpertStream(tasks, cfg.env.params(), pc.batch_size, cfg.seed * 1000, ctx.device, ctx.dist,
                              cfg.data.epsilon, cfg.env.solvable_only, workers=cfg.data.stream_workers)
     else:
         train = load_dataset(ctx, "train")
@@ -40,7 +40,7 @@ def run(ctx: Context) -> dict:
                   desc="pretrain", meta={"model": to_dict(cfg.model)})
     logger.close()
     final = history[-1]
-    closed = closed_loop_stats(model, tasks, episodes=pc.eval_episodes, env_cfg=cfg.env, seed=cfg.seed + 7,
+    closed = closed_loop_stats(model, tasks, episodes=pc.eval_episodes, world=cfg.env.world(), seed=cfg.seed + 7,
                                device=ctx.device)
     if cfg.data.stream:
         train.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from internal_rl.analysis.rollout import grid_params
 from internal_rl.envs import POST_TASK
 from internal_rl.pipeline.artifacts import build_model, load_base_into, load_metacontroller
 from internal_rl.pipeline.context import Context
@@ -50,7 +49,7 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         if u % rc.eval_every == 0 or u == rc.updates:
             save_checkpoint(ckpt, mods, {"optimizer": opt.state_dict(), "update": u, "history": hist})
 
-    common = dict(task=POST_TASK, seed=seed, params=grid_params(cfg.env), device=ctx.device,
+    common = dict(task=POST_TASK, seed=seed, params=cfg.env.params(), device=ctx.device,
                   solvable_only=cfg.env.solvable_only, optimizer_state=opt_state, start_update=start,
                   history=history, on_update=on_update, progress=True, desc=f"rl {method} {k}")
     if method == "raw_action_rl":
