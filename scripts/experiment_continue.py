@@ -12,10 +12,12 @@ import os
 import shutil
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 
+from internal_rl.analysis.probe import held_out_probe
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.models.pretrain import Pretrainer
@@ -42,9 +44,10 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
     model = build_model(cfg)
     load_checkpoint(f"{src}/pretrain/checkpoint", {"model": model})
     torch.manual_seed(1)
-    trainer = Pretrainer(model, EpisodeDataset(f"{src}/data/train"), EpisodeDataset(f"{src}/data/eval"),
-                         batch_size=cfg.pretrain.batch_size, obs_weight=cfg.pretrain.obs_weight, eval_episodes=512,
-                         seed=1, device=torch.device("cpu"))
+    heldout, cpu = EpisodeDataset(f"{src}/data/eval"), torch.device("cpu")
+    trainer = Pretrainer(model, EpisodeDataset(f"{src}/data/train"), heldout, batch_size=cfg.pretrain.batch_size,
+                         obs_weight=cfg.pretrain.obs_weight, eval_episodes=512, seed=1, device=cpu,
+                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu))
     t0, calls = time.time(), [0]
 
     def evaluate() -> dict:

@@ -10,9 +10,11 @@ import json
 import shutil
 import sys
 import time
+from functools import partial
 
 import torch
 
+from internal_rl.analysis.probe import held_out_probe
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.models import Transformer
@@ -31,8 +33,10 @@ def main(name: str, kw: dict[str, str]) -> None:
     model = Transformer(cfg.model)
     steps, lr, bs = int(kw.pop("steps", 3000)), float(kw.pop("lr", 1e-3)), int(kw.pop("batch", 64))
     obs_weight, every = float(kw.pop("obsw", 0.01)), int(kw.pop("eval", 250))
-    trainer = Pretrainer(model, EpisodeDataset("runs/exp/data/train"), EpisodeDataset("runs/exp/data/eval"),
-                         batch_size=bs, obs_weight=obs_weight, eval_episodes=512, seed=0, device=torch.device("cpu"))
+    heldout, cpu = EpisodeDataset("runs/exp/data/eval"), torch.device("cpu")
+    trainer = Pretrainer(model, EpisodeDataset("runs/exp/data/train"), heldout, batch_size=bs, obs_weight=obs_weight,
+                         eval_episodes=512, seed=0, device=cpu,
+                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu))
     t0 = time.time()
 
     def evaluate() -> dict:

@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from internal_rl.analysis.switching import switch_alignment
 from internal_rl.metacontroller.controller import dense_matrix
 from internal_rl.metacontroller.model import Metacontroller, SwitchState, gaussian_kl
 from internal_rl.metacontroller.modules import MetacontrollerConfig, lengths_from_mask
+from internal_rl.metacontroller.switching import switch_alignment
 
 torch.set_num_threads(1)
 

@@ -343,7 +343,7 @@ def test_out_with_another_config_is_refused_unless_forced(smoke_run, tmp_path, c
     # downstream stages are now stale: they are not reported as complete
     from internal_rl.config import fingerprint
     from internal_rl.pipeline import sections as _sections
-    from internal_rl.train import RunDir
+    from internal_rl.pipeline.rundir import RunDir
 
     cfg = load_config(run / "config.yaml")
     rd = RunDir(run, cfg)

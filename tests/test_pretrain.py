@@ -106,8 +106,14 @@ def test_small_transformer_learns_beyond_markov_level(data, tmp_path):
     reaches ~0.53 (SPEC §3), so the threshold 0.60 needs memory-free navigation well learned, with margin.
     """
     model = tiny_model(0, width=32)
-    trainer = Pretrainer(model, EpisodeDataset(data["train"]), EpisodeDataset(data["eval"]), batch_size=32,
-                         obs_weight=0.01, eval_episodes=512, seed=0, device=CPU)
+    from functools import partial
+
+    from internal_rl.analysis.probe import held_out_probe
+
+    heldout = EpisodeDataset(data["eval"])
+    trainer = Pretrainer(model, EpisodeDataset(data["train"]), heldout, batch_size=32, obs_weight=0.01,
+                         eval_episodes=512, seed=0, device=CPU,
+                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=CPU))
     before = trainer.evaluate()
     sched = Schedule(steps=400, lr=2e-2, weight_decay=0.03, warmup_steps=20, schedule="cosine", grad_clip=1.0,
                      checkpoint_every=10_000)

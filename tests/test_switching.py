@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from internal_rl.analysis.switching import (
+from internal_rl.metacontroller.switching import (
     boundary_times,
     match_events,
     plot_beta_traces,

@@ -441,9 +441,9 @@ def test_step_batches_are_full_global_batches_split_across_ranks(tmp_path):
     """65 episodes, batch 16: the short 65th-episode batch is dropped, so neither rank ever gets an empty slice,
     and each step's global batch is a pure function of (seed, step)."""
     from internal_rl.data import EpisodeDataset, generate_dataset
+    from internal_rl.data.batches import StepBatches
     from internal_rl.envs import PRETRAIN_TASKS
     from internal_rl.train import DistInfo
-    from internal_rl.train.batches import StepBatches
 
     generate_dataset(tmp_path / "d", num_episodes=65, tasks=PRETRAIN_TASKS, seed=0, progress=False)
     ds = EpisodeDataset(tmp_path / "d")

@@ -23,7 +23,7 @@ def check_context(out: str | Path, overrides: list[str]) -> Context:
     """A context over an existing run directory, configured by its own config.yaml (nothing is rewritten)."""
     import torch
 
-    from internal_rl.train import resolve_device
+    from internal_rl.pipeline.context import resolve_device
 
     config_path = Path(out) / "config.yaml"
     if not config_path.is_file():

@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     from internal_rl.pipeline import run_stage
     from internal_rl.pipeline.artifacts import CheckpointMismatch
     from internal_rl.pipeline.context import make_context
-    from internal_rl.train import CorruptRunFile, NonFiniteLossError, RunDirError, StageConfigMismatch
+    from internal_rl.pipeline.rundir import RunDirError, StageConfigMismatch
+    from internal_rl.train import CorruptRunFile, NonFiniteLossError
 
     try:
         if args.command == "steerability":

@@ -1,11 +1,2 @@
-"""Analyses of trained models: probes, steering, switch alignment, rate-distortion (SPEC §3-5)."""
-
-from internal_rl.analysis.switching import (
-    boundary_times,
-    match_events,
-    plot_beta_traces,
-    switch_alignment,
-    switch_times,
-)
-
-__all__ = ["boundary_times", "match_events", "plot_beta_traces", "switch_alignment", "switch_times"]
+"""Analyses of a trained backbone: linear probes, supervised steering, closed-loop evaluation and the
+steerability check (SPEC §3-4). The switch-alignment score of discovery is metacontroller/switching.py."""

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from internal_rl.data import EpisodeDataset
 from internal_rl.train.guard import check_finite
 
 NUM_SUBGOALS = 4
@@ -122,3 +123,16 @@ def standardize(train: Tensor, *others: Tensor) -> list[Tensor]:
     """Per-(layer, unit) standardisation with train statistics; a linear probe stays linear in e."""
     mu, sd = train.mean(0, keepdim=True), train.std(0, keepdim=True) + 1e-6
     return [(t - mu) / sd for t in (train, *others)]
+
+
+def held_out_probe(model: nn.Module, heldout: EpisodeDataset, episodes: int, device: torch.device
+                   ) -> dict[str, float]:
+    """A quick probe of the subgoal at every layer during pretraining: trained on the first half of ``episodes``
+    held-out episodes, scored on the second (the probe stage does the full-size measurement)."""
+    half = episodes // 2
+    x, y = residual_features(model, heldout, 2 * half, device)
+    n_train = int(heldout.lengths[:half].sum())
+    x_tr, x_te = standardize(x[:n_train], x[n_train:])
+    w, b = train_probes(x_tr, y[:n_train], steps=300, batch_size=1024, lr=1e-2, weight_decay=0.0, seed=0)
+    acc = probe_accuracy(x_te, y[n_train:], w, b)
+    return {f"probe_layer{i}": a for i, a in enumerate(acc)}

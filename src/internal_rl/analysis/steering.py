@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from internal_rl.data.batches import StepBatches
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
-from internal_rl.train.batches import StepBatches
 from internal_rl.train.precision import autocast
 
 NUM_SUBGOALS = 4

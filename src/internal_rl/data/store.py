@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from internal_rl.train.atomic import clean_stale_temps, temp_prefix
+
 FORMAT_NAME = "internal-rl-episodes"
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -62,38 +64,6 @@ def array_specs(num_episodes: int, max_steps: int, max_task_len: int, num_colors
         "progress": (i8, (N, T)),
         "success": (np.dtype(bool), (N,)),
     }
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def temp_prefix(path: Path) -> str:
-    return f".{path.name}.tmp-"
-
-
-def clean_stale_temps(path: str | Path) -> list[Path]:
-    """Remove temporary siblings of ``path`` left by writers that no longer run; returns what was removed."""
-    path = Path(path)
-    removed = []
-    if not path.parent.is_dir():
-        return removed
-    prefix = temp_prefix(path)
-    for p in path.parent.iterdir():
-        if not p.name.startswith(prefix):
-            continue
-        pid_str = p.name[len(prefix):].split("-", 1)[0]
-        if pid_str.isdigit() and _pid_alive(int(pid_str)) and int(pid_str) != os.getpid():
-            continue  # another live writer
-        shutil.rmtree(p, ignore_errors=True)
-        removed.append(p)
-    return removed
 
 
 def _fsync_dir(path: Path) -> None:

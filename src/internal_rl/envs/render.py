@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -82,36 +80,3 @@ def draw_layout(ax, colors: Sequence[int], walls: Sequence[int], agent: int, siz
     ax.add_patch(Circle((c + 0.5, r + 0.5), 0.3, color="black", zorder=4))
     if title:
         ax.set_title(title, fontsize=10)
-
-
-def save_layout_figure(path: str | Path, seed: int = 0, letters: str = "ACA") -> Path:
-    """Sample a solvable layout for a pretraining task, roll out the expert, and save the figure (Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from internal_rl.envs import core
-    from internal_rl.envs.tasks import task_from_letters
-    from internal_rl.experts.shortest_path import expert_act
-
-    rng = np.random.default_rng(seed)
-    task = task_from_letters(letters)
-    state = core.reset(rng, [task])
-    start, cells = state, [int(state.agent[0])]
-    while not state.done[0]:
-        state, *_ = core.step(state, expert_act(state, rng))
-        cells.append(int(state.agent[0]))
-    fig, ax = plt.subplots(figsize=(4.2, 4.4))
-    draw_layout(ax, start.colors[0], start.walls[0], int(start.agent[0]), start.params.size, path=cells,
-                title=f"task {letters} = {'-'.join(map(str, task))}; expert path, {len(cells) - 1} steps")
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
-
-
-if __name__ == "__main__":
-    print(save_layout_figure(sys.argv[1] if len(sys.argv) > 1 else "docs/figures/layout.png"))

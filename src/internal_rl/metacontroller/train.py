@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.analysis.switching import switch_alignment
 from internal_rl.data import EpisodeDataset
+from internal_rl.data.batches import StepBatches
 from internal_rl.metacontroller.model import Metacontroller
+from internal_rl.metacontroller.switching import switch_alignment
 from internal_rl.models.actions import ActionDist
-from internal_rl.train.batches import StepBatches
 
 
 class DiscoveryTrainer:

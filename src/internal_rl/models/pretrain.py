@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from internal_rl.data import EpisodeBatch, EpisodeDataset
+from internal_rl.data.batches import StepBatches
 from internal_rl.models.transformer import observation_nll
-from internal_rl.train.batches import StepBatches
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
 from internal_rl.train.precision import autocast
 
@@ -52,10 +52,11 @@ class Pretrainer:
 
     def __init__(self, model: nn.Module, train: EpisodeDataset | Callable[[int], EpisodeBatch],
                  heldout: EpisodeDataset, *, batch_size: int, obs_weight: float, eval_episodes: int, seed: int,
-                 device: torch.device, dist: DistInfo = DistInfo(), precision: str = "fp32"):
+                 device: torch.device, dist: DistInfo = DistInfo(), precision: str = "fp32",
+                 probe: Callable[[nn.Module], dict[str, float]] | None = None):
         """``train``: a dataset (length-bucketed batches of it) or a batch source ``step -> batch`` such as
-        :class:`~internal_rl.data.stream.ExpertStream`."""
-        self.model, self.heldout, self.precision = model, heldout, precision
+        :class:`~internal_rl.data.stream.ExpertStream`; ``probe``: extra held-out measurements at each evaluation."""
+        self.model, self.heldout, self.precision, self.probe = model, heldout, precision, probe
         self.obs_weight, self.device, self.dist = obs_weight, device, dist
         self.batch = StepBatches(train, batch_size, seed, device, dist) if isinstance(train, EpisodeDataset) else train
         self.eval_indices = torch.arange(min(eval_episodes, len(heldout))).numpy()
@@ -72,11 +73,8 @@ class Pretrainer:
 
     @torch.no_grad()
     def evaluate(self, batch_size: int = 256) -> dict[str, float]:
-        """Held-out action NLL and accuracy over valid steps, plus a quick probe of the subgoal at every layer.
-
-        The quick probe (trained on the first half of the held-out episodes, scored on the second) tracks the
-        emergence of the latent subgoal during training; the probe stage does the full-size measurement.
-        """
+        """Held-out action NLL and accuracy over valid steps, plus whatever ``probe(model)`` measures (the stage
+        passes a quick probe of the subgoal at every layer, analysis/probe.py ``held_out_probe``)."""
         model = getattr(self.model, "module", self.model)
         totals = torch.zeros(3)
         for start in range(0, len(self.eval_indices), batch_size):
@@ -84,15 +82,4 @@ class Pretrainer:
             s = batch_losses(model, b, with_obs=False)
             totals += torch.stack([s.action_nll, s.correct.float(), s.count.float()]).cpu()
         out = {"action_nll": float(totals[0] / totals[2]), "action_accuracy": float(totals[1] / totals[2])}
-        return {**out, **self.quick_probe(model)}
-
-    def quick_probe(self, model: nn.Module) -> dict[str, float]:
-        from internal_rl.analysis import probe as P
-
-        half = len(self.eval_indices) // 2
-        x, y = P.residual_features(model, self.heldout, 2 * half, self.device)
-        n_train = int(self.heldout.lengths[:half].sum())
-        x_tr, x_te = P.standardize(x[:n_train], x[n_train:])
-        w, b = P.train_probes(x_tr, y[:n_train], steps=300, batch_size=1024, lr=1e-2, weight_decay=0.0, seed=0)
-        acc = P.probe_accuracy(x_te, y[n_train:], w, b)
-        return {f"probe_layer{i}": a for i, a in enumerate(acc)}
+        return {**out, **(self.probe(model) if self.probe is not None else {})}

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import torch
 
-from internal_rl.config import RunConfig
-from internal_rl.train import DistInfo, RunDir, init_distributed, resolve_device
+from internal_rl.config import ConfigError, RunConfig
+from internal_rl.pipeline.rundir import RunDir
+from internal_rl.train import DistInfo, init_distributed
 
 
 @dataclass
@@ -45,3 +46,12 @@ def existing_run(out: str | Path, cfg: RunConfig, device: torch.device) -> Conte
     run = RunDir.__new__(RunDir)
     run.path, run.cfg = Path(out), cfg
     return Context(cfg, run, device, DistInfo())
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device: cuda requested but no CUDA device is available")
+    return torch.device(name)

@@ -4,7 +4,7 @@ file is refused with :class:`CorruptRunFile` naming it, never loaded).
 
 A checkpoint is a directory written under a temporary name and renamed into place, so a process killed
 mid-write leaves the previous checkpoint intact and never a half-written one. The temporary name is a sibling
-``.<name>.tmp-<pid>-<token>`` (the scheme of dataset writes, :mod:`internal_rl.data.store`): a process killed
+``.<name>.tmp-<pid>-<token>`` (the scheme of dataset writes too, :mod:`internal_rl.train.atomic`): a process killed
 outright leaves it behind, and the next save of the same checkpoint removes it unless its process still runs.
 """
 
@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from internal_rl.data.store import clean_stale_temps, temp_prefix
+from internal_rl.train.atomic import clean_stale_temps, default_mode, temp_prefix
 
 CHECKSUMS = "SHA256SUMS.json"
 
@@ -38,14 +38,6 @@ def corrupt(path: str | Path, why: str) -> CorruptRunFile:
     stage = next((p for p in path.parents if (p / "stage.json").exists()), path.parent)
     return CorruptRunFile(f"{path} is unreadable ({why}); delete {stage} to redo that stage (or restore the file "
                           "from a backup), then re-run the same command")
-
-
-def default_mode(directory: bool = False) -> int:
-    """The permissions a plain ``open``/``mkdir`` would give under the current umask (mkstemp/mkdtemp give
-    0600/0700, which would hide run outputs from a teammate or a TensorBoard server under another user)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return (0o777 if directory else 0o666) & ~mask
 
 
 def sha256(path: str | Path) -> str:

@@ -23,14 +23,3 @@ def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when present, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        from internal_rl.config import ConfigError  # a ValueError naming the field: the CLI reports it cleanly
-
-        raise ConfigError("device: cuda requested but no CUDA device is available")
-    return torch.device(name)

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from internal_rl.analysis.switching import plot_beta_traces
 from internal_rl.metacontroller import Metacontroller
+from internal_rl.metacontroller.switching import plot_beta_traces
 from internal_rl.metacontroller.train import DiscoveryTrainer, evaluate_discovery
 from internal_rl.pipeline.artifacts import build_model, freeze, load_base_model, load_dataset, metacontroller_config
 from internal_rl.pipeline.context import Context

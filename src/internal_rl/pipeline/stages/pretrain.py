@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from torch.nn.parallel import DistributedDataParallel
 
+from internal_rl.analysis.probe import held_out_probe
 from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.config import to_dict
 from internal_rl.data.stream import ExpertStream
@@ -26,9 +29,11 @@ def run(ctx: Context) -> dict:
                              cfg.data.epsilon, cfg.env.solvable_only, workers=cfg.data.stream_workers)
     else:
         train = load_dataset(ctx, "train")
-    trainer = Pretrainer(trainer_model, train, load_dataset(ctx, "eval"),
-                         batch_size=pc.batch_size, obs_weight=pc.obs_weight, eval_episodes=pc.eval_episodes,
-                         seed=cfg.seed, device=ctx.device, dist=ctx.dist, precision=pc.precision)
+    heldout = load_dataset(ctx, "eval")
+    probe = partial(held_out_probe, heldout=heldout, episodes=min(pc.eval_episodes, len(heldout)), device=ctx.device)
+    trainer = Pretrainer(trainer_model, train, heldout, batch_size=pc.batch_size, obs_weight=pc.obs_weight,
+                         eval_episodes=pc.eval_episodes, seed=cfg.seed, device=ctx.device, dist=ctx.dist,
+                         precision=pc.precision, probe=probe)
     sched = Schedule(steps=pc.steps, lr=pc.lr, weight_decay=pc.weight_decay, warmup_steps=pc.warmup_steps,
                      schedule=pc.schedule, min_lr_ratio=pc.min_lr_ratio, grad_clip=pc.grad_clip,
                      checkpoint_every=pc.checkpoint_every, eval_every=pc.eval_every,

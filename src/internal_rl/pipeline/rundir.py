@@ -13,17 +13,16 @@ its last checkpoint when that checkpoint has the current fingerprint, and starts
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from internal_rl.config import RunConfig, dump_yaml, to_dict
-from internal_rl.train.checkpoint import corrupt, default_mode, read_json
+from internal_rl.train.atomic import write_json_atomic, write_text_atomic
+from internal_rl.train.checkpoint import corrupt, read_json
 
 
 class StageConfigMismatch(RuntimeError):
@@ -51,35 +50,6 @@ def config_differences(stored: dict, current: dict, optional: frozenset[str] = f
     keys = [k for k in sorted(set(a) | set(b)) if k not in EXECUTION_FIELDS and a.get(k) != b.get(k)
             and not (k in optional and k not in a)]
     return [f"{k} (stored {a.get(k)!r}, now {b.get(k)!r})" for k in keys]
-
-
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write JSON to a temp file in the same directory, fsync, then rename over ``path``."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, default_mode())
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if hasattr(o, "item"):
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 class Stage:
