@@ -23,9 +23,26 @@ PAPER = {
 }
 
 
-def _load(run: Path, stage: str) -> dict | None:
+class StageMetrics(dict):
+    """A stage's metrics.json; a key the report reads but the stage did not write is an error naming both (a
+    renamed metric fails the pipeline tests instead of printing "n/a")."""
+
+    def __init__(self, stage: str, data: dict):
+        super().__init__(data)
+        self.stage = stage
+
+    def __missing__(self, key: str):
+        raise KeyError(f"the report reads {key!r} from {self.stage}/metrics.json, which has no such key "
+                       f"(has: {', '.join(sorted(self))})")
+
+    def __getitem__(self, key: str):
+        value = super().__getitem__(key)
+        return StageMetrics(f"{self.stage}.{key}", value) if isinstance(value, dict) else value
+
+
+def _load(run: Path, stage: str) -> StageMetrics | None:
     p = run / stage / "metrics.json"
-    return json.loads(p.read_text()) if p.exists() else None
+    return StageMetrics(stage, json.loads(p.read_text())) if p.exists() else None
 
 
 def _f(x, nd: int = 3) -> str:
@@ -34,7 +51,7 @@ def _f(x, nd: int = 3) -> str:
 
 def _decisions(metrics: dict, prefix: str) -> str:
     """'pair-start / within-pair' decision accuracies of a closed-loop evaluation (analysis.rollout)."""
-    return " / ".join(_f(metrics.get(f"{prefix}{k}_accuracy")) for k in ("pair_start", "within_pair"))
+    return " / ".join(_f(metrics[f"{prefix}{k}_accuracy"]) for k in ("pair_start", "within_pair"))
 
 
 def build_report(run: str | Path, out: str | Path | None = None) -> Path:
@@ -57,7 +74,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
         p = m["pretrain"]
         rows += [("pretrain", "held-out action accuracy", _f(p["action_accuracy"]), PAPER["action_accuracy"]),
                  ("pretrain", "held-out action NLL", _f(p["action_nll"]), "—"),
-                 ("pretrain", "closed-loop success, pretraining tasks", _f(p.get("pretrain_task_success")),
+                 ("pretrain", "closed-loop success, pretraining tasks", _f(p["pretrain_task_success"]),
                   "latent-task bound 1/16 ≈ 0.06"),
                  ("pretrain", "decisions right: first / second colour of a pair",
                   _decisions(p, "pretrain_task_"),
@@ -76,7 +93,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                   _decisions(s, "post_task_"),
                   "≈ 0.95 each (implied by 0.5-0.7 success over 12 colours)"),
                  ("steer", "pretraining tasks, success when steered",
-                  _f(s.get("pretrain_tasks_success")), "—")]
+                  _f(s["pretrain_tasks_success"]), "—")]
     if m["discover"]:
         d = m["discover"]
         rows += [("discover", "switch F1 / precision / recall (median over seeds)",
@@ -88,17 +105,17 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                  ("discover", "co-trained: switches per episode",
                   _f(d["cotrained"]["switches_per_episode"], 2), PAPER["cotrained"])]
     if m["rl"]:
-        for method, r in m["rl"].get("methods", {}).items():
+        for method, r in m["rl"]["methods"].items():
             paper = PAPER["internal_rl"] if method == "internal_rl" else PAPER["baselines"]
             rows.append(("rl", f"{method}: success (median over seeds) after {r['episodes']} episodes",
                          _f(r["success_rate"]), paper))
     table = "\n".join("| " + " | ".join(r) + " |" + ("\n|---|---|---|---|" if i == 0 else "")
                       for i, r in enumerate(rows))
-    wall = {s: round(v["wall_time_s"], 1) for s, v in m.items() if v and "wall_time_s" in v}
+    wall = {s: round(v["wall_time_s"], 1) for s, v in m.items() if v}
     wall_text = ", ".join(f"{s} {t:.0f} s" for s, t in wall.items()) or "none yet"
     cpu = platform.processor()
     machine = platform.machine() + (f" ({cpu})" if cpu and cpu != platform.machine() else "")
-    devices = ", ".join(sorted({str(v.get("device", "?")) for v in m.values() if v})) or "?"
+    devices = ", ".join(sorted({str(v["device"]) for v in m.values() if v})) or "?"
     text = f"""# internal-rl reproduction report: `{run.name}`
 
 Kobayashi et al. (2025), *Emergent temporal abstractions in autoregressive models enable hierarchical
