@@ -66,3 +66,17 @@ def test_every_failed_episode_ends_in_one_wrong_decision_or_a_timeout():
     wrong = (stats.pair_start[1] - stats.pair_start[0]) + (stats.within_pair[1] - stats.within_pair[0])
     assert stats.success == 0.0 and stats.timeouts > 0
     assert wrong + stats.timeouts == 40
+
+
+def test_greedy_takes_the_most_likely_action():
+    """A policy that mixes the expert (0.6) with uniform noise (0.4): sampled it sometimes fails, greedy never
+    does (its argmax is always an optimal action)."""
+    def noisy_expert(e, state):
+        probs = torch.from_numpy(expert_action_probs(state)).float()  # (B, 4)
+        return torch.log(0.6 * probs + 0.1)[:, None]
+
+    kw = dict(episodes=64, world=EnvConfig().world(), seed=0, device=torch.device("cpu"), layer=1,
+              control=noisy_expert, batch_size=32)
+    sampled = closed_loop_stats(ControlledOnly(), PRETRAIN_TASKS, **kw)
+    greedy = closed_loop_stats(ControlledOnly(), PRETRAIN_TASKS, **kw, greedy=True)
+    assert greedy.success == 1.0 and sampled.success < 0.9

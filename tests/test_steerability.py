@@ -92,6 +92,12 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert (out / "steerability" / "final_layer1_steps-3_span-2.json").exists()
     assert main(["steerability", "--out", str(out), "--layer", "1", "--set", "steer.span=3"]) == 2  # depth 2
     assert "steer.span: 3 layers from" in capsys.readouterr().err
+    # --greedy adds argmax evaluations, reusing the controller
+    assert main(["steerability", "--out", str(out), "--layer", "1", "--greedy", "--quiet"]) == 0
+    gr = json.loads((out / "steerability" / "final_layer1_greedy.json").read_text())
+    assert gr["post_steered_success"] == plain["post_steered_success"]
+    for key in ("post_steered_greedy_pair_start_accuracy", "pretrain_unsteered_greedy_success"):
+        assert key in gr
     assert main(["steerability", "--out", str(out), "--set", "model.width=8"]) == 2
     assert main(["steerability", "--out", str(out), "--layer", "9"]) == 2
     assert main(["steerability", "--out", str(out), "--checkpoint", "step99"]) == 2

@@ -65,7 +65,8 @@ def backbone_checkpoints(ctx: Context, snapshots: bool) -> dict[str, Path]:
 
 
 def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots: bool = False,
-                       gains: list[float] | None = None, only: list[str] | None = None) -> list[dict]:
+                       gains: list[float] | None = None, only: list[str] | None = None,
+                       greedy: bool = False) -> list[dict]:
     """Steerability of each backbone checkpoint (or of those named in ``only``, e.g. ``step8000``, ``final``) at
     each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import steerability
@@ -98,7 +99,7 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
     for name, directory in found.items():
         base, meta = load_backbone(cfg, directory, ctx.device)
         for layer in layers:
-            suffix = "".join(f"_gain{g:g}" for g in gains or [])
+            suffix = "".join(f"_gain{g:g}" for g in gains or []) + ("_greedy" if greedy else "")
             path = out_dir / f"{name}_layer{layer}{tag}{suffix}.json"
             if path.exists():
                 r = json.loads(path.read_text())
@@ -106,7 +107,8 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
                 r = steerability(base, load_dataset(ctx, "meta"), layer=layer, cfg=cfg.steer, env=cfg.env,
                                  pretrain_tasks=pretraining_tasks(cfg.data.task_set), width=cfg.model.width,
                                  seed=cfg.seed + layer, device=ctx.device,
-                                 checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller", gains=gains or ())
+                                 checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller", gains=gains or (),
+                                 greedy=greedy)
                 r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r, "steer": to_dict(cfg.steer)}
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(r, indent=2))

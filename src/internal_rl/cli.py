@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="only these backbones: a snapshot (step8000) or final (repeatable)")
     c.add_argument("--gain", dest="gains", type=float, action="append", default=None,
                    help="also evaluate the post task at e + gain * U e (repeatable; the controller is reused)")
+    c.add_argument("--greedy", action="store_true",
+                   help="also evaluate with the most likely action at every step (unsteered and steered)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="throughput benchmarks")
     b.add_argument("what", choices=["env", "model", "rl", "hawk"], help="benchmarks/bench_<what>.py; other options "
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             from internal_rl.checks import check_context, steerability_check
 
             steerability_check(check_context(args.out, args.overrides), args.layers, args.snapshots, args.gains,
-                               args.only)
+                               args.only, args.greedy)
             return 0
         cfg = load_config(args.config, args.overrides)
         out = args.out or f"runs/{Path(args.config).stem}"

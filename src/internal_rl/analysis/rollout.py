@@ -65,8 +65,9 @@ class ClosedLoopStats:
 @torch.no_grad()
 def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episodes: int, world: World, seed: int,
                       device: torch.device, layer: int | None = None, control: Control | None = None,
-                      batch_size: int = 512) -> ClosedLoopStats:
-    """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) and score success and decisions."""
+                      batch_size: int = 512, greedy: bool = False) -> ClosedLoopStats:
+    """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) and score success and decisions.
+    Actions are sampled (the paper's evaluation), or the most likely ones with ``greedy``."""
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     counts = np.zeros((2, 2), np.int64)  # [first|later colour of a subgoal, right|decided]
@@ -88,7 +89,8 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
                     logits, _ = control.upper(model, e, state, layer, cache)
                 else:
                     logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
-            actions = model.action_dist(logits[:, 0]).sample(gen).numpy()  # (B,)
+            dist = model.action_dist(logits[:, 0])
+            actions = (dist.mode() if greedy else dist.sample(gen)).cpu().numpy()  # (B,)
             labels = world.labels(state)
             asked, later, before = labels["target"], np.minimum(labels["within"], 1), labels["progress"]  # (B,)
             previous = np.where(before > 0, task_arr[np.arange(n), np.maximum(before - 1, 0)], -1)  # (B,)

@@ -114,10 +114,11 @@ def prior_capture(stats: ClosedLoopStats, allowed: set[tuple[int, int]], num_sub
 def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env: EnvConfig,
                  pretrain_tasks: Sequence[Sequence[int]], width: int, seed: int, device: torch.device,
                  checkpoint_dir: str | Path, post_task: Sequence[int] = POST_TASK,
-                 gains: Sequence[float] = ()) -> dict:
+                 gains: Sequence[float] = (), greedy: bool = False) -> dict:
     """Fit a controller at ``layer`` and score closed-loop decisions, unsteered and steered (oracle switching),
     on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task; ``gains``
-    adds post-task evaluations of the same controller at ê = e + gain * U e."""
+    adds post-task evaluations of the same controller at ê = e + gain * U e; ``greedy`` adds steered evaluations
+    with the most likely action at every step instead of a sampled one (does the push win the argmax?)."""
     controller, history = fit_controller(base, dataset, layer=layer, cfg=cfg, width=width, seed=seed,
                                          device=device, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}")
     ev = dict(episodes=cfg.eval_episodes, world=env.world(), seed=seed + 11, device=device)
@@ -129,6 +130,11 @@ def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env:
            **closed_loop_stats(base, [post_task], **ev).metrics("post_unsteered_"),
            **post.metrics("post_steered_"),
            **{f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()}}
+    if greedy:
+        for name, tasks in (("pretrain", pretrain_tasks), ("post", [post_task])):
+            stats = closed_loop_stats(base, tasks, **steer, **ev, greedy=True)
+            out.update(stats.metrics(f"{name}_steered_greedy_"))
+            out.update(closed_loop_stats(base, tasks, **ev, greedy=True).metrics(f"{name}_unsteered_greedy_"))
     for gain in gains:
         stats = closed_loop_stats(base, [post_task], layer=layer, control=oracle(controller, gain), **ev)
         out.update(stats.metrics(f"post_steered_gain{gain:g}_"))
