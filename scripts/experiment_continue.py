@@ -1,6 +1,7 @@
 """Continue pretraining a run's backbone (docs/experiments.md E6).
 
 Usage: .venv/bin/python scripts/experiment_continue.py SRC_RUN NAME [steps=12000] [lr=1e-3] [save=4000] [threads=1]
+       [precision=fp32|bf16]
 Loads SRC_RUN/pretrain/checkpoint, trains `steps` more AdamW steps (200 warm-up, cosine; same data, batch and loss
 as the pretrain stage), prints `NAME {json}` every 1000 steps, and every `save` steps writes a run directory
 runs/NAME_<step> holding the snapshot as its pretrain stage, so the CLI's later stages (steer, discover, rl) and
@@ -47,7 +48,8 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
     heldout, cpu = EpisodeDataset(f"{src}/data/eval"), torch.device("cpu")
     trainer = Pretrainer(model, EpisodeDataset(f"{src}/data/train"), heldout, batch_size=cfg.pretrain.batch_size,
                          obs_weight=cfg.pretrain.obs_weight, eval_episodes=512, seed=1, device=cpu,
-                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu))
+                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu),
+                         precision=kw.get("precision", "fp32"))
     t0, calls = time.time(), [0]
 
     def evaluate() -> dict:
