@@ -44,6 +44,7 @@ from internal_rl.envs.tasks import (
 )
 
 ENV_ID = "internal_rl/GridPinpad-v0"
+ANT_ENV_ID = "internal_rl/AntPinpad-v0"  # needs the mujoco package (imported when made)
 
 if ENV_ID not in gymnasium.registry:
     gymnasium.register(
@@ -51,9 +52,15 @@ if ENV_ID not in gymnasium.registry:
         entry_point="internal_rl.envs.gridpinpad:GridPinpad",
         vector_entry_point="internal_rl.envs.gridpinpad:GridPinpadVector",
     )
+if ANT_ENV_ID not in gymnasium.registry:
+    gymnasium.register(
+        id=ANT_ENV_ID,
+        entry_point="internal_rl.envs.antpinpad_env:AntPinpad",
+        vector_entry_point="internal_rl.envs.antpinpad_env:AntPinpadVector",
+    )
 
 __all__ = [
-    "ACTION_NAMES", "EMPTY", "ENV_ID", "NUM_ACTIONS", "POST_LETTERS", "POST_TASK", "PRETRAIN_LETTERS",
+    "ACTION_NAMES", "ANT_ENV_ID", "EMPTY", "ENV_ID", "NUM_ACTIONS", "POST_LETTERS", "POST_TASK", "PRETRAIN_LETTERS",
     "PRETRAIN_TASKS", "TASK_SETS", "UNREACHABLE", "EnvState", "GridParams", "GridPinpad", "GridPinpadVector",
     "Task", "abstract_transitions", "agent_obs_index", "all_transition_tasks", "as_task_array", "cell_of",
     "check_actions", "coords_of", "core", "distance_maps", "layout_obs_indices", "letters_of", "move_table",

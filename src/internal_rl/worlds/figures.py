@@ -1,6 +1,7 @@
-"""Figures of a world for the docs: a layout with the expert's path.
+"""Figures of the worlds for the docs: a gridworld layout with the expert's path; ant-pinpad layouts with torso
+trajectories.
 
-    python -m internal_rl.worlds.figures docs/figures/layout.png
+    python -m internal_rl.worlds.figures docs/figures/layout.png [docs/figures/ant_layouts.png]
 """
 
 from __future__ import annotations
@@ -41,5 +42,43 @@ def save_layout_figure(path: str | Path, seed: int = 0, letters: str = "ACA") ->
     return out
 
 
+def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int = 200) -> Path:
+    """Top-down ant-pinpad layouts with torso trajectories under random torques (matplotlib, any machine)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from internal_rl.envs import antpinpad as A
+
+    rng = np.random.default_rng(seed)
+    state = A.reset(rng, [A.ANT_POST_TASK] * ants)
+    p, track = state.params, [state.qpos[:, :2].copy()]
+    for _ in range(steps):
+        state, *_ = A.step(state, rng.uniform(-1, 1, (ants, A.NUM_JOINT_TORQUES)))
+        track.append(state.qpos[:, :2].copy())
+    xy = np.stack(track, 1)  # (ants, steps + 1, 2)
+    half, centres = p.size * p.cell / 2, A.cell_centres(p)
+    palette = ["tab:red", "tab:blue", "tab:green", "gold"]
+    fig, axes = plt.subplots(1, ants, figsize=(3.2 * ants, 3.4))
+    for b, ax in enumerate(np.atleast_1d(axes)):
+        for k, cell in enumerate(state.colors[b]):
+            ax.add_patch(plt.Rectangle(centres[cell] - p.cell / 2, p.cell, p.cell, color=palette[k], alpha=0.6))
+        for cell in state.walls[b]:
+            ax.add_patch(plt.Rectangle(centres[cell] - p.cell / 2, p.cell, p.cell, color="0.3"))
+        ax.plot(xy[b, :, 0], xy[b, :, 1], "k-", lw=1)
+        ax.plot(*xy[b, 0], "ko")
+        ax.set(xlim=(-half, half), ylim=(-half, half), aspect="equal", xticks=[], yticks=[],
+               title=f"ant {b}: {int(state.t[b])} steps" + (" (ended)" if state.done[b] else ""))
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
 if __name__ == "__main__":
     print(save_layout_figure(sys.argv[1] if len(sys.argv) > 1 else "docs/figures/layout.png"))
+    if len(sys.argv) > 2:
+        print(save_ant_figure(sys.argv[2]))
