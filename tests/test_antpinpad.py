@@ -144,7 +144,10 @@ def test_direction_hints_point_along_a_shortest_path():
             assert dist[b, move_table(4)[s.cell[b], k]] == here[b] - 1
 
 
+@pytest.mark.filterwarnings("ignore:.*Box observation space (minimum|maximum) value is:UserWarning")
 def test_gymnasium_views():
+    """check_env passes (its note that an unbounded Box is unusual is silenced: proprioception is unbounded, as in
+    Gymnasium's own Ant)."""
     from gymnasium.utils.env_checker import check_env
 
     env = gym.make(internal_rl.envs.ANT_ENV_ID)
