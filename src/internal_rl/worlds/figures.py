@@ -16,6 +16,19 @@ from internal_rl.envs.tasks import task_from_letters
 from internal_rl.worlds.gridworld import GridWorld
 
 
+def _save(fig, path: str | Path, dpi: int) -> Path:
+    """Write a matplotlib figure (parents created) and close it."""
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    fig.clf()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return out
+
+
 def save_layout_figure(path: str | Path, seed: int = 0, letters: str = "ACA") -> Path:
     """Sample a solvable layout for a pretraining task, roll out the expert, and save the figure (Agg backend)."""
     import matplotlib
@@ -34,12 +47,7 @@ def save_layout_figure(path: str | Path, seed: int = 0, letters: str = "ACA") ->
     fig, ax = plt.subplots(figsize=(4.2, 4.4))
     draw_layout(ax, start.colors[0], start.walls[0], int(start.agent[0]), start.params.size, path=cells,
                 title=f"task {letters} = {'-'.join(map(str, task))}; expert path, {len(cells) - 1} steps")
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=120)
 
 
 def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int = 200) -> Path:
@@ -70,12 +78,7 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
         ax.plot(*xy[b, 0], "ko")
         ax.set(xlim=(-half, half), ylim=(-half, half), aspect="equal", xticks=[], yticks=[],
                title=f"ant {b}: {int(state.t[b])} steps" + (" (ended)" if state.done[b] else ""))
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=100)
 
 
 if __name__ == "__main__":
