@@ -17,34 +17,32 @@ from typing import Any
 import numpy as np
 
 from internal_rl.data.store import META_FILE, DatasetWriter, array_specs, clean_stale_temps, read_meta
-from internal_rl.envs import core
-from internal_rl.envs.core import GridParams
 from internal_rl.envs.tasks import pad_tasks, validate_task
-from internal_rl.experts.shortest_path import expert_act
+from internal_rl.worlds import GridWorld
 
 
-def rollout_expert(rng: np.random.Generator, tasks: np.ndarray, params: GridParams, epsilon: float = 0.0,
-                   solvable_only: bool = True) -> dict[str, np.ndarray]:
-    """Run the ε-expert on B fresh layouts until every episode ends.
+def rollout_expert(rng: np.random.Generator, tasks: np.ndarray, world: GridWorld, epsilon: float = 0.0
+                   ) -> dict[str, np.ndarray]:
+    """Run the world's ε-expert on B fresh layouts until every episode ends.
 
     tasks: (B, K) int padded with -1. Returns the per-episode arrays of the on-disk format (without
-    ``task_index``), with B rows each.
+    ``task_index``), with B rows each: the dynamics, expert and labels come from the World; the record is the
+    gridworld's compact one (layout + agent cell per step, from which observations are rebuilt).
     """
-    state = core.reset(rng, tasks, params, solvable_only=solvable_only)
-    B, T = state.num_envs, params.max_steps
+    state = world.reset(rng, tasks)
+    B, T = state.num_envs, world.spec.horizon
     agent = np.empty((B, T + 1), dtype=np.uint8)
     agent[:, 0] = state.agent
     labels = {k: np.full((B, T), -1, dtype=np.int8) for k in ("actions", "subgoal", "target", "progress")}
     t = 0
-    while t < T and not state.done.all():
-        live = ~state.done
-        a = expert_act(state, rng, epsilon)  # (B,)
-        target = state.target  # next colour *before* a_t
+    while t < T and not world.done(state).all():
+        live = ~world.done(state)
+        a = world.expert(state, rng, epsilon)  # (B,)
+        lab = world.labels(state)  # before a_t
         labels["actions"][:, t] = np.where(live, a, -1)
-        labels["target"][:, t] = np.where(live, target, -1)
-        labels["subgoal"][:, t] = np.where(live, target // 2, -1)
-        labels["progress"][:, t] = np.where(live, state.progress, -1)
-        state, _, _, _ = core.step(state, a)
+        for k in ("target", "subgoal", "progress"):
+            labels[k][:, t] = np.where(live, lab[k], -1)
+        state, _, _, _ = world.step(state, a)
         agent[:, t + 1] = state.agent
         t += 1
     agent[:, t + 1 :] = state.agent[:, None]
@@ -64,8 +62,7 @@ def _quiet() -> bool:
 
 
 def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequence[int] | str], epsilon: float = 0.0,
-                     seed: int = 0, size: int = 7, num_colors: int = 8, num_walls: int = 4, max_steps: int = 100,
-                     solvable_only: bool = True, chunk_size: int = 8192, progress: bool = True,
+                     seed: int = 0, world: GridWorld | None = None, chunk_size: int = 8192, progress: bool = True,
                      overwrite: bool = False) -> dict[str, Any]:
     """Write ``num_episodes`` expert episodes to the directory ``path`` and return its meta (plus ``reused``).
 
@@ -77,7 +74,9 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
         raise ValueError(f"num_episodes and chunk_size must be positive, got {num_episodes}, {chunk_size}")
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
-    params = GridParams(size=size, num_colors=num_colors, num_walls=num_walls, max_steps=max_steps)
+    world = world or GridWorld()
+    params, solvable_only = world.params, world.solvable_only
+    size, num_colors, num_walls, max_steps = params.size, params.num_colors, params.num_walls, params.max_steps
     task_list = [list(validate_task(t, num_colors)) for t in tasks]
     if not task_list:
         raise ValueError("tasks is empty")
@@ -103,7 +102,7 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
         for c0 in range(0, num_episodes, chunk_size):
             idx = task_index[c0 : c0 + chunk_size]
             chunk_rng = np.random.default_rng([seed, c0])
-            ep = rollout_expert(chunk_rng, task_arr[idx], params, epsilon, solvable_only)
+            ep = rollout_expert(chunk_rng, task_arr[idx], world, epsilon)
             ep["task_index"] = idx.astype(np.int16)
             writer.write(c0, ep)
             success[c0 : c0 + len(idx)] = ep["success"]

@@ -24,6 +24,7 @@ from internal_rl.data.loader import EpisodeBatch, EpisodeDataset
 from internal_rl.envs.core import GridParams
 from internal_rl.envs.tasks import pad_tasks
 from internal_rl.train.distributed import DistInfo
+from internal_rl.worlds import GridWorld
 
 
 class ExpertStream:
@@ -51,7 +52,7 @@ class ExpertStream:
         rng = np.random.default_rng([self.seed, 7_919, p])
         n = self.batch_size * self.pool_batches
         task_index = rng.integers(len(self.task_arr), size=n)
-        ep = rollout_expert(rng, self.task_arr[task_index], self.params, self.epsilon, self.solvable_only)
+        ep = rollout_expert(rng, self.task_arr[task_index], GridWorld(self.params, self.solvable_only), self.epsilon)
         ep["task_index"] = task_index.astype(np.int16)
         episodes = EpisodeDataset.from_arrays(ep, self.tasks, self.params)
         order = np.argsort(episodes.lengths, kind="stable")
