@@ -4,7 +4,7 @@ number of steps since the subgoal began (0 = the step that starts a new pair). C
 does the controller already fail here, where the history is the expert's?
 
 Usage: .venv/bin/python scripts/experiment_teacher_forced.py RUN CONTROLLER_DIR [layer=1] [episodes=1024]
-       [threads=1] [span=1] [form=low_rank]
+       [threads=1] [span=1] [form=low_rank] [rank=16]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main(run: str, controller_dir: str, kw: dict[str, str]) -> None:
     base, _ = load_backbone(cfg, f"{run}/pretrain/checkpoint", torch.device("cpu"))
     layer, n, span = int(kw.get("layer", 1)), int(kw.get("episodes", 1024)), int(kw.get("span", 1))
     sc = cfg.steer
-    args = dict(rank=sc.rank, hidden=sc.hidden, form=kw.get("form", sc.form))
+    args = dict(rank=int(kw.get("rank", sc.rank)), hidden=sc.hidden, form=kw.get("form", sc.form))
     ctrl = SubgoalController(cfg.model.width, **args) if span == 1 else StackedController(cfg.model.width, span, **args)
     load_checkpoint(controller_dir, {"controller": ctrl})
     ctrl.eval()
