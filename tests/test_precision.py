@@ -83,3 +83,22 @@ def test_bf16_steering_loss_matches_fp32(data):
 def test_steer_precision_is_validated():
     with pytest.raises(ConfigError, match="steer.precision"):
         load_config(None, ["steer.precision=half"])
+
+
+def test_start_weight_is_a_weighted_mean_of_the_step_losses(data):
+    """steer.start_weight w: the loss is the mean of the step NLLs with weight w on each subgoal's first 3 steps;
+    the logged action_nll stays the unweighted mean."""
+    from internal_rl.analysis.steering import SteeringTrainer, SubgoalController, steered_upper, subgoal_starts
+
+    torch.manual_seed(0)
+    base = Transformer(CFG.model).eval().requires_grad_(False)
+    ctrl = SubgoalController(CFG.model.width, rank=4, hidden=8)
+    plain = SteeringTrainer(base, ctrl, data, 2, 16, 0, torch.device("cpu"))
+    weighted = SteeringTrainer(base, ctrl, data, 2, 16, 0, torch.device("cpu"), start_weight=5.0)
+    batch = plain.batch(0)
+    (l1, logs1), (l5, logs5) = plain.loss(batch), weighted.loss(batch)
+    b, e = batch
+    nll = base.action_dist(steered_upper(base, ctrl, e, b.subgoal, 2)[0]).nll(b.actions)
+    w = b.mask * torch.where(subgoal_starts(b.subgoal, 3), 5.0, 1.0)
+    torch.testing.assert_close(l5, (nll * w).sum() / w.sum())
+    assert logs1["action_nll"] == logs5["action_nll"] and float(l5) != float(l1)

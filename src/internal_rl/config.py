@@ -178,9 +178,10 @@ class SteerConfig:
     precision: str = "fp32"  # fp32 | bf16 autocast of the controller's training (closed-loop evaluation stays fp32)
     form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both)
     span: int = added_later(1)  # layers controlled from `layer` on, one controller after each block (paper: 1)
+    start_weight: float = added_later(1.0)  # loss weight of each subgoal's first 3 steps (paper: 1, unweighted)
 
     def __post_init__(self) -> None:
-        _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span")
+        _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
         _require(self.form in ("low_rank", "additive", "affine"), "form",
                  f"low_rank, additive or affine, got {self.form!r}")
         _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")

@@ -40,7 +40,7 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
         raise ValueError(f"steer.span: {span} layers from layer {layer} exceed the base model's depth {base.cfg.depth}")
     controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
     trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device,
-                              getattr(cfg, "precision", "fp32"))
+                              getattr(cfg, "precision", "fp32"), start_weight=getattr(cfg, "start_weight", 1.0))
     history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
                   schedule=Schedule(steps=cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
                                     warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,

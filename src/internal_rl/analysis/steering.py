@@ -83,12 +83,24 @@ def steered_upper(base: nn.Module, controller: nn.Module, e: Tensor, subgoal: Te
     return base.upper(e, layer + len(levels) - 1, cache, with_obs=with_obs)
 
 
+def subgoal_starts(subgoal: Tensor, steps: int) -> Tensor:
+    """(B, T) bool: the first ``steps`` steps of every subgoal segment (a label change, or t = 0)."""
+    change = torch.ones_like(subgoal, dtype=torch.bool)
+    change[:, 1:] = subgoal[:, 1:] != subgoal[:, :-1]
+    since = torch.zeros_like(subgoal)
+    for t in range(1, subgoal.shape[1]):
+        since[:, t] = torch.where(change[:, t], 0, since[:, t - 1] + 1)
+    return since < steps
+
+
 class SteeringTrainer:
     """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
 
     def __init__(self, base: nn.Module, controller: nn.Module, dataset, layer: int, batch_size: int,
-                 seed: int, device: torch.device, precision: str = "fp32"):
+                 seed: int, device: torch.device, precision: str = "fp32", start_weight: float = 1.0,
+                 start_steps: int = 3):
         self.base, self.controller, self.dataset = base, controller, dataset
+        self.start_weight, self.start_steps = start_weight, start_steps
         self.layer, self.batch_size, self.seed, self.device = layer, batch_size, seed, device
         self.precision = precision
         self._batches = None  # StepBatches over the dataset, made on first use
@@ -109,6 +121,10 @@ class SteeringTrainer:
             logits, _ = steered_upper(self.base, self.controller, e, b.subgoal, self.layer)  # (B, T, 4)
         dist = self.base.action_dist(logits)
         nll = dist.nll(b.actions)  # (B, T), fp32 under bf16 autocast too
-        loss = (nll * b.mask).sum() / b.mask.sum()
+        mean_nll = (nll * b.mask).sum() / b.mask.sum()
+        loss = mean_nll
+        if self.start_weight != 1.0:  # weight the first steps of every subgoal (research option, E10)
+            w = b.mask * torch.where(subgoal_starts(b.subgoal, self.start_steps), self.start_weight, 1.0)
+            loss = (nll * w).sum() / w.sum()
         acc = ((dist.mode() == b.actions) & b.mask).sum() / b.mask.sum()
-        return loss, {"action_nll": float(loss.detach()), "action_accuracy": float(acc)}
+        return loss, {"action_nll": float(mean_nll.detach()), "action_accuracy": float(acc)}
