@@ -1,6 +1,6 @@
 """Pictures of gridworld-pinpad layouts: text (ansi), RGB arrays (NumPy only) and matplotlib figures.
 
-``python -m internal_rl.envs.render docs/figures/layout.png`` writes the layout figure of docs/environment.md.
+``python -m internal_rl.worlds.figures docs/figures/layout.png`` writes the layout figure of docs/environment.md.
 """
 
 from __future__ import annotations
