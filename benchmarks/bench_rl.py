@@ -23,10 +23,11 @@ import time
 
 import torch
 
-from internal_rl.envs import POST_TASK, GridParams
+from internal_rl.envs import POST_TASK
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.rl import InternalEnv, PPOArgs, make_policy, ppo_update, rollout, rollout_raw
+from internal_rl.worlds import GridWorld
 
 MODEL = TransformerConfig(depth=4, width=128, heads=4, mlp=512, encoder="egocentric")
 LAYER = 2
@@ -46,7 +47,7 @@ def build(switching: str, seed: int = 0) -> tuple[Transformer, Metacontroller]:
 def bench_internal(batch: int, switching: str, repeats: int) -> dict:
     base, mc = build(switching)
     policy = make_policy(MODEL.width, mc.cfg.latent_dim, 256, seed=0)
-    env = InternalEnv(base, mc, LAYER, GridParams())
+    env = InternalEnv(base, mc, LAYER, GridWorld())
     rollout(policy, env, POST_TASK, 32, seed=10_000)  # warm-up
     seconds, raw, abstract, lockstep = 0.0, 0, 0, 0
     for r in range(repeats):

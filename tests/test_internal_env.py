@@ -21,11 +21,13 @@ from internal_rl.rl import (
     rollout_raw,
     sample_categorical,
 )
+from internal_rl.worlds import GridWorld
 
 torch.set_num_threads(1)
 
 # A small world where random behaviour sometimes completes the task, so rewards are exercised too.
 PARAMS = GridParams(size=4, num_colors=2, num_walls=1, max_steps=24)
+WORLD = GridWorld(PARAMS, solvable_only=False)
 TASK = (0, 1)
 D, Z, LAYER = 16, 3, 1
 
@@ -53,7 +55,7 @@ def test_sample_categorical_is_inverse_cdf():
 
 def test_batched_internal_env_equals_step_by_step_reference():
     base, mc, policy = make_models(seed=2)
-    env = InternalEnv(base, mc, LAYER, PARAMS, solvable_only=False)
+    env = InternalEnv(base, mc, LAYER, WORLD)
     ro = rollout(policy, env, TASK, num_envs=6, seed=0)
     # the setup must exercise different boundaries, several abstract steps, rewards
     assert len({tuple(s) for s in ro.switch_times}) == 6
@@ -79,7 +81,7 @@ def test_batched_internal_env_equals_step_by_step_reference():
 
 def test_policy_acts_only_at_switches_and_code_is_held():
     base, mc, _ = make_models(seed=1)
-    env = InternalEnv(base, mc, LAYER, PARAMS, solvable_only=False)
+    env = InternalEnv(base, mc, LAYER, WORLD)
     e, needs = env.reset(TASK, seed=7, num_envs=4)
     assert needs.all() and e.shape == (4, D)  # β_1 ≡ 1: every episode starts with a switch
     B, given, calls, total_reward = 4, [[] for _ in range(4)], 0, torch.zeros(4)
@@ -112,7 +114,7 @@ def test_policy_acts_only_at_switches_and_code_is_held():
 
 def test_step_rejects_missing_code_and_finished_batches():
     base, mc, _ = make_models()
-    env = InternalEnv(base, mc, LAYER, PARAMS, solvable_only=False)
+    env = InternalEnv(base, mc, LAYER, WORLD)
     env.reset(TASK, seed=0, num_envs=2)
     with pytest.raises(ValueError, match="non-finite"):
         env.step(torch.full((2, Z), float("nan"), dtype=torch.float64))
@@ -122,7 +124,7 @@ def test_step_rejects_missing_code_and_finished_batches():
 
 def test_no_temporal_abstraction_switches_every_raw_step():
     base, mc, policy = make_models(switching="always")
-    env = InternalEnv(base, mc, LAYER, PARAMS, solvable_only=False)
+    env = InternalEnv(base, mc, LAYER, WORLD)
     ro = rollout(policy, env, TASK, num_envs=4, seed=2)
     assert torch.equal(ro.num_abstract, ro.lengths)
     for i, n in enumerate(ro.lengths.tolist()):
@@ -131,7 +133,7 @@ def test_no_temporal_abstraction_switches_every_raw_step():
 
 def test_rollout_is_deterministic_given_seed():
     base, mc, policy = make_models()
-    env = InternalEnv(base, mc, LAYER, PARAMS, solvable_only=False)
+    env = InternalEnv(base, mc, LAYER, WORLD)
     a, b = rollout(policy, env, TASK, 3, seed=5), rollout(policy, env, TASK, 3, seed=5)
     c = rollout(policy, env, TASK, 3, seed=6)
     assert torch.equal(a.raw_actions, b.raw_actions) and torch.equal(a.z, b.z)
@@ -140,7 +142,7 @@ def test_rollout_is_deterministic_given_seed():
 
 def test_policy_log_prob_recomputation_equals_rollout_logp():
     base, mc, policy = make_models(dtype=torch.float32)
-    env = InternalEnv(base, mc, LAYER, PARAMS, solvable_only=False)
+    env = InternalEnv(base, mc, LAYER, WORLD)
     ro = rollout(policy, env, TASK, num_envs=6, seed=11)
     assert ro.mask.sum() > 6  # several abstract steps per episode
     new = policy.log_prob(ro.e, ro.z, ro.mask)
@@ -161,14 +163,14 @@ def test_policy_log_prob_recomputation_equals_rollout_logp():
 
 def test_raw_rollout_log_prob_recomputation_and_shared_episodes():
     base, _, _ = make_models(dtype=torch.float32)
-    ro = rollout_raw(base, TASK, 5, seed=4, params=PARAMS, solvable_only=False)
+    ro = rollout_raw(base, TASK, 5, seed=4, world=WORLD)
     assert torch.equal(ro.mask.sum(1), ro.lengths)
     new = raw_log_prob(base, ro.obs_idx, ro.actions, ro.mask)
     torch.testing.assert_close(new, ro.logp, atol=1e-5, rtol=1e-5)
     assert new.requires_grad
     # same seed -> same layouts and the same per-(episode, raw step) uniforms as the internal environment
     mc = make_models(dtype=torch.float32)[1]
-    env = InternalEnv(base, mc, LAYER, PARAMS, solvable_only=False)
+    env = InternalEnv(base, mc, LAYER, WORLD)
     env.reset(TASK, seed=4, num_envs=5)
     assert np.array_equal(ro.obs_idx[:, 0].numpy(), obs_indices(env.initial_state))
     torch.testing.assert_close(env.noise.action_u, EpisodeNoise.draw(4, 5, PARAMS.max_steps).action_u)

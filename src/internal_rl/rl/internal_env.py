@@ -47,17 +47,16 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.envs import EnvState, GridParams, obs_indices, reset, reset_with_layout
-from internal_rl.envs import step as env_step
+from internal_rl.envs import EnvState, as_task_array, reset_with_layout
 from internal_rl.metacontroller import Metacontroller, SwitchState, apply_low_rank
 from internal_rl.models.actions import Categorical
 from internal_rl.rl.cache import select_rows
 from internal_rl.rl.policy import RecurrentGaussianPolicy
+from internal_rl.worlds import GridWorld
 
 SWITCH_THRESHOLD = 0.5  # binarised switching: a new code when β ≥ 0.5 (SPEC §6)
 _LAYOUT_STREAM, _NOISE_STREAM = 0, 1  # independent random streams derived from one seed
 
-DEFAULT_PARAMS = GridParams()  # SPEC §1: 7x7, 8 colours, 4 walls, T = 100
 Layout = tuple[Any, Any, Any]  # (colour cells (O,), wall cells (W,), agent cell): one fixed layout for every env
 
 
@@ -88,17 +87,18 @@ class EpisodeNoise:
         return EpisodeNoise(self.action_u[index], self.z_eps[index])
 
 
-def start_episodes(tasks: Any, seed: int, params: GridParams, *, num_envs: int | None = None,
-                   layout: Layout | None = None, solvable_only: bool = True) -> EnvState:
-    """Fresh gridworld episodes: random layouts drawn from (seed, layout stream), or one fixed ``layout``
-    (colour cells, wall cells, agent cell) repeated for every environment (no resampling, no filter)."""
+def start_episodes(world: GridWorld, tasks: Any, seed: int, *, num_envs: int | None = None,
+                   layout: Layout | None = None) -> EnvState:
+    """Fresh episodes of ``world``: random layouts drawn from (seed, layout stream), or one fixed gridworld
+    ``layout`` (colour cells, wall cells, agent cell) repeated for every environment (no resampling, no filter).
+    ``tasks``: B tasks, or one task with ``num_envs``."""
+    task_arr, _ = as_task_array(tasks, num_envs, world.params)  # (B, K)
     if layout is None:
-        return reset(np.random.default_rng([seed, _LAYOUT_STREAM]), tasks, params, num_envs=num_envs,
-                     solvable_only=solvable_only)
+        return world.reset(np.random.default_rng([seed, _LAYOUT_STREAM]), task_arr)
     colors, walls, agent = (np.asarray(x, dtype=np.int64) for x in layout)
-    n = num_envs if num_envs is not None else len(tasks)
+    n = len(task_arr)
     return reset_with_layout(np.broadcast_to(colors, (n, colors.size)), np.broadcast_to(walls, (n, walls.size)),
-                             np.broadcast_to(agent, (n,)), tasks, params)
+                             np.broadcast_to(agent, (n,)), task_arr, world.params)
 
 
 def sample_categorical(logits: Tensor, u: Tensor) -> Tensor:
@@ -138,17 +138,17 @@ class InternalEnv:
     never change rows otherwise and every row still advances one position per raw step.
     """
 
-    def __init__(self, base: nn.Module, metacontroller: Metacontroller, layer: int,
-                 params: GridParams = DEFAULT_PARAMS, *, device: torch.device | str | None = None,
-                 solvable_only: bool = True, threshold: float = SWITCH_THRESHOLD, compact: float = 0.5) -> None:
+    def __init__(self, base: nn.Module, metacontroller: Metacontroller, layer: int, world: GridWorld | None = None,
+                 *, device: torch.device | str | None = None, threshold: float = SWITCH_THRESHOLD,
+                 compact: float = 0.5) -> None:
         if metacontroller.cfg.width != base.cfg.width:
             raise ValueError(f"metacontroller: width {metacontroller.cfg.width} does not match the base model's "
                              f"{base.cfg.width}")
         if not 0.0 <= compact < 1.0:
             raise ValueError(f"compact: must be in [0, 1), got {compact!r}")
-        self.base, self.mc, self.layer, self.params = base, metacontroller, layer, params
+        self.base, self.mc, self.layer, self.world = base, metacontroller, layer, world or GridWorld()
         self.device = torch.device(device) if device is not None else base.device
-        self.solvable_only, self.threshold, self.compact = solvable_only, threshold, compact
+        self.threshold, self.compact = threshold, compact
         self.state: EnvState | None = None
 
     @property
@@ -157,7 +157,7 @@ class InternalEnv:
 
     @property
     def horizon(self) -> int:
-        return self.params.max_steps
+        return self.world.spec.horizon
 
     @property
     def latent_dim(self) -> int:
@@ -173,8 +173,7 @@ class InternalEnv:
     def reset(self, tasks: Any, seed: int, *, num_envs: int | None = None, layout: Layout | None = None,
               noise: EpisodeNoise | None = None) -> tuple[Tensor, Tensor]:
         """Start B episodes (layouts and noise from ``seed``); returns (e_1 (B, D), needs_action (B,) all True)."""
-        self.state = start_episodes(tasks, seed, self.params, num_envs=num_envs, layout=layout,
-                                    solvable_only=self.solvable_only)
+        self.state = start_episodes(self.world, tasks, seed, num_envs=num_envs, layout=layout)
         self.initial_state = self.state
         B, T, Z = self.num_envs, self.horizon, self.latent_dim
         self.noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T, Z)
@@ -242,7 +241,7 @@ class InternalEnv:
             self.raw_actions[act[live], t] = actions[act[live]]
             self.sw = self.mc.advance(self.e, self.z_held, self.sw)  # h_t = GRU(e_t, h_{t-1}); z in force
             was_live = ~self.state.done
-            self.state, r, _, _ = env_step(self.state, actions)
+            self.state, r, _, _ = self.world.step(self.state, actions)
             self.t += 1
             self._pending += r
             self.e = self.base.lower(self._obs(), self.layer, self.cache)[:, 0]  # (b, D)  e_{t+1}
@@ -268,7 +267,7 @@ class InternalEnv:
 
     # ---------------------------------------------------------------------------------------------- helpers
     def _obs(self) -> Tensor:
-        return torch.from_numpy(obs_indices(self.state)[self.active]).to(self.device)[:, None]  # (b, 1, N)
+        return torch.from_numpy(self.world.observe(self.state)[self.active]).to(self.device)[:, None]  # (b, 1, N)
 
     def _full_e(self) -> Tensor:
         """e of every environment (B, D); zeros for the rows already dropped (ended episodes)."""

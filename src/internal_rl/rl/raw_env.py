@@ -20,10 +20,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.envs import GridParams, obs_indices
-from internal_rl.envs import step as env_step
 from internal_rl.rl.cache import select_rows
-from internal_rl.rl.internal_env import DEFAULT_PARAMS, EpisodeNoise, Layout, start_episodes
+from internal_rl.rl.internal_env import EpisodeNoise, Layout, start_episodes
+from internal_rl.worlds import GridWorld
 
 
 @dataclass
@@ -50,7 +49,7 @@ class RawRollout:
 
 @torch.no_grad()
 def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: int = 0, *,
-                params: GridParams = DEFAULT_PARAMS, layout: Layout | None = None, solvable_only: bool = True,
+                world: GridWorld | None = None, layout: Layout | None = None,
                 device: torch.device | str | None = None, noise: EpisodeNoise | None = None,
                 compact: float = 0.5) -> RawRollout:
     """Sample whole episodes from the (unsteered) base model with a KV cache.
@@ -59,8 +58,9 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
     most ``compact`` of them are still live, the ended ones are dropped from the cache.
     """
     device = torch.device(device) if device is not None else base.device
-    state = start_episodes(tasks, seed, params, num_envs=num_envs, layout=layout, solvable_only=solvable_only)
-    B, T = state.num_envs, params.max_steps
+    world = world or GridWorld()
+    state = start_episodes(world, tasks, seed, num_envs=num_envs, layout=layout)
+    B, T = state.num_envs, world.spec.horizon
     noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T)
     cache = base.new_cache(B, T, device)
     active = np.arange(B)  # environment of each model-side row
@@ -68,7 +68,7 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
     returns = torch.zeros(B)
     for t in range(T):
         live = torch.from_numpy(~state.done)  # (B,)
-        o = torch.from_numpy(obs_indices(state))  # (B, N)
+        o = torch.from_numpy(world.observe(state))  # (B, N)
         logits, _ = base.step(o[active].to(device)[:, None], cache, with_obs=False)  # (b, 1, A)
         full = torch.zeros(B, logits.shape[-1], dtype=torch.float64)  # ended rows: uniform, masked out
         full[torch.from_numpy(active)] = logits[:, 0].to("cpu", torch.float64)
@@ -78,7 +78,7 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
         actions.append(a)
         logps.append(dist.log_prob(a) * live)
         masks.append(live)
-        state, r, _, _ = env_step(state, a.numpy())
+        state, r, _, _ = world.step(state, a.numpy())
         returns += torch.from_numpy(r)
         if state.done.all():
             break

@@ -29,14 +29,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.envs import POST_TASK, GridParams
+from internal_rl.envs import POST_TASK
 from internal_rl.metacontroller import Metacontroller
-from internal_rl.rl.internal_env import DEFAULT_PARAMS, InternalEnv, Layout, rollout
+from internal_rl.rl.internal_env import InternalEnv, Layout, rollout
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.rl.ppo import ppo_clip_loss, trajectory_advantages
 from internal_rl.rl.raw_env import raw_log_prob, rollout_raw
 from internal_rl.train.guard import check_finite
 from internal_rl.train.logging import progress as progress_bar
+from internal_rl.worlds import GridWorld
 
 OnUpdate = Callable[[int, dict[str, nn.Module], torch.optim.Optimizer, list[dict]], None]
 _TRAIN, _EVAL, _PERM, _INIT = 1, 2, 3, 4  # seed streams
@@ -188,8 +189,8 @@ def make_policy(width: int, latent_dim: int, hidden: int, seed: int) -> Recurren
 
 
 def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: Any, *, layer: int,
-                      task: Any = POST_TASK, seed: int = 0, params: GridParams = DEFAULT_PARAMS,
-                      device: torch.device | str | None = None, solvable_only: bool = True,
+                      task: Any = POST_TASK, seed: int = 0, world: GridWorld | None = None,
+                      device: torch.device | str | None = None,
                       layout: Layout | None = None, policy: RecurrentGaussianPolicy | None = None,
                       optimizer_state: dict | None = None, start_update: int = 0, history: list[dict] | None = None,
                       on_update: OnUpdate | None = None, progress: bool = False, desc: str = "internal RL") -> dict:
@@ -205,7 +206,7 @@ def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: Any
     if policy is None:
         policy = make_policy(base.cfg.width, metacontroller.cfg.latent_dim, args.policy_hidden, seed)
     policy = policy.to(device, base.dtype)
-    env = InternalEnv(base, metacontroller, layer, params, device=device, solvable_only=solvable_only)
+    env = InternalEnv(base, metacontroller, layer, world, device=device)
     method = _Method(
         modules={"policy": policy}, parameters=list(policy.parameters()),
         collect=lambda s, n: rollout(policy, env, task, n, s, layout=layout),
@@ -215,8 +216,8 @@ def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: Any
 
 
 def train_raw_action_rl(base: nn.Module, args: Any, *, task: Any = POST_TASK, seed: int = 0,
-                        params: GridParams = DEFAULT_PARAMS, device: torch.device | str | None = None,
-                        solvable_only: bool = True, layout: Layout | None = None, lr: float | None = None,
+                        world: GridWorld | None = None, device: torch.device | str | None = None,
+                        layout: Layout | None = None, lr: float | None = None,
                         optimizer_state: dict | None = None, start_update: int = 0,
                         history: list[dict] | None = None, on_update: OnUpdate | None = None,
                         progress: bool = False, desc: str = "raw-action RL") -> dict:
@@ -229,8 +230,7 @@ def train_raw_action_rl(base: nn.Module, args: Any, *, task: Any = POST_TASK, se
         p.requires_grad_(True)
     method = _Method(
         modules={"model": base}, parameters=list(base.parameters()),
-        collect=lambda s, n: rollout_raw(base, task, n, s, params=params, layout=layout,
-                                         solvable_only=solvable_only, device=device),
+        collect=lambda s, n: rollout_raw(base, task, n, s, world=world, layout=layout, device=device),
         new_log_prob=lambda mb: raw_log_prob(base, mb.obs_idx, mb.actions, mb.mask), steps_field="lengths")
     return _train(method, args, lr=lr, seed=seed, optimizer_state=optimizer_state, start_update=start_update,
                   history=history, on_update=on_update, progress=progress, desc=desc)

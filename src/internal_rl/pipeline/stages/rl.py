@@ -49,8 +49,8 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         if u % rc.eval_every == 0 or u == rc.updates:
             save_checkpoint(ckpt, mods, {"optimizer": opt.state_dict(), "update": u, "history": hist})
 
-    common = dict(task=POST_TASK, seed=seed, params=cfg.env.params(), device=ctx.device,
-                  solvable_only=cfg.env.solvable_only, optimizer_state=opt_state, start_update=start,
+    common = dict(task=POST_TASK, seed=seed, world=cfg.env.world(), device=ctx.device,
+                  optimizer_state=opt_state, start_update=start,
                   history=history, on_update=on_update, progress=True, desc=f"rl {method} {k}")
     if method == "raw_action_rl":
         return train_raw_action_rl(model, rc, lr=rc.raw_lr, **common)
