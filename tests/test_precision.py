@@ -101,4 +101,4 @@ def test_start_weight_is_a_weighted_mean_of_the_step_losses(data):
     nll = base.action_dist(steered_upper(base, ctrl, e, b.subgoal, 2)[0]).nll(b.actions)
     w = b.mask * torch.where(subgoal_starts(b.subgoal, 3), 5.0, 1.0)
     torch.testing.assert_close(l5, (nll * w).sum() / w.sum())
-    assert logs1["action_nll"] == logs5["action_nll"] and float(l5) != float(l1)
+    assert logs1["action_nll"] == logs5["action_nll"] and float(l5.detach()) != float(l1.detach())
