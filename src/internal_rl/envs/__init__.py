@@ -1,7 +1,8 @@
-"""Gridworld-pinpad (SPEC §1): batched NumPy core, Gymnasium views, tasks of Table A1.
+"""The environments: gridworld-pinpad (SPEC §1: batched NumPy core, Gymnasium views, tasks of Table A1),
+ant-pinpad (SPEC §7: batched MuJoCo ants, antpinpad.py) and the World protocol (base.py).
 
-Importing this package registers ``internal_rl/GridPinpad-v0`` (idempotent), so that
-``gymnasium.make_vec("internal_rl/GridPinpad-v0", num_envs=B, task=...)`` returns :class:`GridPinpadVector`.
+Importing this package registers ``internal_rl/GridPinpad-v0`` and ``internal_rl/AntPinpad-v0`` (idempotent), so
+that ``gymnasium.make_vec("internal_rl/GridPinpad-v0", num_envs=B, task=...)`` returns :class:`GridPinpadVector`.
 """
 
 import gymnasium

@@ -1,4 +1,5 @@
-"""Experts that generate the demonstration data (SPEC §1.4)."""
+"""Experts that generate the demonstration data: the gridworld's shortest-path expert (SPEC §1.4); the ant
+expert's direction hints (ant.py; its PPO policy is not built yet)."""
 
 from internal_rl.experts.shortest_path import (
     ShortestPathExpert,
