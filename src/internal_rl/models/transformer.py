@@ -42,7 +42,7 @@ from internal_rl.models.residual import ResidualStreamModel
 ENCODERS = ("linear", "dense", "conv", "egocentric")
 ACTION_KINDS = ("categorical", "gaussian")  # action heads (models/actions.py)
 KINDS = ("transformer", "hawk")  # base-model families (models/transformer.py, models/hawk.py)
-_ADDED = {"added_later": True}  # field metadata: the default reproduces runs made before the field (config.py)
+_ADDED = {"added_later": True}  # field metadata: the default reproduces runs made before the field (config/sections.py)
 
 
 @dataclass(frozen=True)
