@@ -15,7 +15,12 @@ import sys
 import numpy as np
 import torch
 
-from internal_rl.analysis.steering import StackedController, SubgoalController, steered_upper
+from internal_rl.analysis.steering import (
+    StackedController,
+    SubgoalController,
+    steered_upper,
+    steps_since_subgoal_start,
+)
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.pipeline.artifacts import load_backbone
@@ -40,10 +45,7 @@ def main(run: str, controller_dir: str, kw: dict[str, str]) -> None:
         e = base.lower(b.obs_idx[:, :-1], layer)
         plain = base.action_dist(base.upper(e, layer, with_obs=False)[0])
         steer = base.action_dist(steered_upper(base, ctrl, e, b.subgoal, layer)[0])
-        sub = b.subgoal.numpy()
-        since = np.zeros_like(sub)  # steps since the subgoal label last changed
-        for t in range(1, sub.shape[1]):
-            since[:, t] = np.where(sub[:, t] == sub[:, t - 1], since[:, t - 1] + 1, 0)
+        since = steps_since_subgoal_start(b.subgoal).numpy()
         mask = b.mask.numpy()
         for name, d in (("plain", plain), ("steer", steer)):
             p = d.log_prob(b.actions).exp().numpy()

@@ -79,6 +79,7 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
         task_arr, _ = pad_tasks(batch_tasks, world.spec.num_colors)  # (B, K)
         state = world.reset(rng, batch_tasks)
         cache = model.new_cache(n, world.spec.horizon, device)
+        labels = world.labels(state)
         for _ in range(world.spec.horizon):
             obs = torch.from_numpy(world.observe(state)).to(device)[:, None]  # (B, 1, 13)
             if control is None:
@@ -91,11 +92,11 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
                     logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
             dist = model.action_dist(logits[:, 0])
             actions = (dist.mode() if greedy else dist.sample(gen)).cpu().numpy()  # (B,)
-            labels = world.labels(state)
             asked, later, before = labels["target"], np.minimum(labels["within"], 1), labels["progress"]  # (B,)
             previous = np.where(before > 0, task_arr[np.arange(n), np.maximum(before - 1, 0)], -1)  # (B,)
             state, _, terminated, truncated = world.step(state, actions)
-            right = world.labels(state)["progress"] > before
+            labels = world.labels(state)  # after the step; the next step's "before"
+            right = labels["progress"] > before
             decided = right | (terminated & ~right)  # entered the target, or a wrong colour
             np.add.at(counts, (later[decided], 0), right[decided])
             np.add.at(counts, (later[decided], 1), 1)

@@ -22,7 +22,13 @@ from torch import Tensor, nn
 
 from internal_rl.analysis.probe import quick_probes
 from internal_rl.analysis.rollout import ClosedLoopStats, closed_loop_stats
-from internal_rl.analysis.steering import StackedController, SteeringTrainer, SubgoalController, steered_upper
+from internal_rl.analysis.steering import (
+    StackedController,
+    SteeringTrainer,
+    SubgoalController,
+    push,
+    steered_upper,
+)
 from internal_rl.config import EnvConfig, SteerConfig
 from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
 from internal_rl.train.loop import Schedule, adamw, fit
@@ -74,8 +80,7 @@ class OracleControl:
     def __call__(self, e: Tensor, state) -> Tensor:
         if isinstance(self.controller, StackedController):
             raise TypeError("a stacked controller acts at several layers: use oracle.upper")
-        steered = self.controller(e, self.subgoal(state, e.device))
-        return steered if self.gain == 1.0 else e + self.gain * (steered - e)
+        return push(self.controller, e, self.subgoal(state, e.device), self.gain)
 
     def upper(self, model: nn.Module, e: Tensor, state, layer: int, cache) -> tuple[Tensor, Tensor | None]:
         return steered_upper(model, self.controller, e, self.subgoal(state, e.device), layer, cache, self.gain)

@@ -67,6 +67,12 @@ class StackedController(nn.Module):
         self.levels = nn.ModuleList(SubgoalController(width, **kw) for _ in range(span))
 
 
+def push(controller: nn.Module, e: Tensor, subgoal: Tensor, gain: float = 1.0) -> Tensor:
+    """ê = e + gain (controller(e) - e): the controller's push scaled by ``gain`` (1 = the trained one)."""
+    steered = controller(e, subgoal)
+    return steered if gain == 1.0 else e + gain * (steered - e)
+
+
 def steered_upper(base: nn.Module, controller: nn.Module, e: Tensor, subgoal: Tensor, layer: int, cache=None,
                   gain: float = 1.0, with_obs: bool = False) -> tuple[Tensor, Tensor | None]:
     """The base model above ``layer`` with the controller in: e_l (B, T, D) -> the heads' outputs.
@@ -78,19 +84,21 @@ def steered_upper(base: nn.Module, controller: nn.Module, e: Tensor, subgoal: Te
     for j, level in enumerate(levels):
         if j:
             e = base.between(e, layer + j - 1, layer + j, cache)
-        steered = level(e, subgoal)
-        e = steered if gain == 1.0 else e + gain * (steered - e)
+        e = push(level, e, subgoal, gain)
     return base.upper(e, layer + len(levels) - 1, cache, with_obs=with_obs)
 
 
-def subgoal_starts(subgoal: Tensor, steps: int) -> Tensor:
-    """(B, T) bool: the first ``steps`` steps of every subgoal segment (a label change, or t = 0)."""
-    change = torch.ones_like(subgoal, dtype=torch.bool)
-    change[:, 1:] = subgoal[:, 1:] != subgoal[:, :-1]
+def steps_since_subgoal_start(subgoal: Tensor) -> Tensor:
+    """(B, T) int: steps since the subgoal label last changed (0 at t = 0 and at every change)."""
     since = torch.zeros_like(subgoal)
     for t in range(1, subgoal.shape[1]):
-        since[:, t] = torch.where(change[:, t], 0, since[:, t - 1] + 1)
-    return since < steps
+        since[:, t] = torch.where(subgoal[:, t] != subgoal[:, t - 1], 0, since[:, t - 1] + 1)
+    return since
+
+
+def subgoal_starts(subgoal: Tensor, steps: int) -> Tensor:
+    """(B, T) bool: the first ``steps`` steps of every subgoal segment."""
+    return steps_since_subgoal_start(subgoal) < steps
 
 
 class SteeringTrainer:

@@ -36,16 +36,19 @@ def make_context(cfg: RunConfig, out: str | Path, force: bool = False) -> Contex
     run = RunDir(out, cfg, force=force) if dist.is_main else None
     if dist.enabled:
         torch.distributed.barrier()
-    run = run or RunDir.__new__(RunDir)
-    run.path, run.cfg = Path(out), cfg
-    return Context(cfg, run, device, dist)
+    return Context(cfg, run or _view(out, cfg), device, dist)
 
 
 def existing_run(out: str | Path, cfg: RunConfig, device: torch.device) -> Context:
     """A context over an existing run directory, for checks that read it (nothing is rewritten)."""
+    return Context(cfg, _view(out, cfg), device, DistInfo())
+
+
+def _view(out: str | Path, cfg: RunConfig) -> RunDir:
+    """A RunDir over ``out`` without opening it (no checks, nothing written): for non-main ranks and checks."""
     run = RunDir.__new__(RunDir)
     run.path, run.cfg = Path(out), cfg
-    return Context(cfg, run, device, DistInfo())
+    return run
 
 
 def resolve_device(name: str) -> torch.device:
