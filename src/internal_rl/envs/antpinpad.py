@@ -11,7 +11,9 @@ truncate. An ended ant is frozen.
 Geometry (*decisions*, docs/deviations.md): cells of ``cell`` = 2 m, the grid centred on the origin, cell
 ``r * G + c`` spanning x in [c, c + 1) * cell - G * cell / 2 and y likewise in r; four physical boundary walls
 keep the ant on the grid (the wall *cell* is not a physical obstacle: entering it terminates); Gymnasium's ant
-model (``ant.xml``, gear 150), 5 physics steps of 0.01 s per action (20 Hz, as Gymnasium's Ant).
+model (``ant.xml``, gear 150), 5 physics steps of 0.01 s per action (20 Hz, as Gymnasium's Ant), integrated with
+MuJoCo's ``implicitfast`` instead of the model file's RK4 (3.6x fewer model evaluations per step; measured in
+docs/experiments.md E12; ``AntParams.integrator="RK4"`` restores Gymnasium's).
 
 Observation (B, 41) float32, no task and no progress: symlog of the proprioception (qpos without the torso x, y:
 13; qvel: 14), the torso x, y normalised to [-1, 1] (2), the centre of every coloured cell and of the wall minus
@@ -42,6 +44,7 @@ PROPRIO = 27  # qpos[2:] (13) + qvel (14)
 ANT_PRETRAIN_TASKS = tuple(tuple(int(c) for c in s) for s in
                            "032 103 210 321 020 021 031 102 131 132 202 203 213 310 313 320".split())
 ANT_POST_TASK = (0, 1, 2, 3)
+INTEGRATORS = ("Euler", "RK4", "implicit", "implicitfast")
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,14 @@ class AntParams:
     frame_skip: int = 5  # physics steps of 0.01 s per action (decision: Gymnasium's Ant)
     height_range: tuple[float, float] = (0.2, 1.0)  # torso height outside it terminates
     init_noise: float = 0.1  # joint angles and velocities uniform within ±init_noise of zero
+    integrator: str = "implicitfast"  # MuJoCo integrator (decision; Gymnasium's ant.xml says RK4)
 
     def __post_init__(self) -> None:
         _ = self.grid  # validates size, colours and walls
         if not self.cell > 0 or self.frame_skip < 1 or self.max_steps < 1:
             raise ValueError(f"AntParams: cell > 0, frame_skip >= 1 and max_steps >= 1 needed, got {self}")
+        if self.integrator not in INTEGRATORS:
+            raise ValueError(f"AntParams.integrator: one of {INTEGRATORS}, got {self.integrator!r}")
 
     @property
     def grid(self) -> GridParams:
@@ -130,6 +136,7 @@ def physics_model(params: AntParams):
         for i, (x, y, sx, sy) in enumerate([(half + 0.1, 0, 0.1, half + 0.2), (-half - 0.1, 0, 0.1, half + 0.2),
                                             (0, half + 0.1, half + 0.2, 0.1), (0, -half - 0.1, half + 0.2, 0.1)]))
     xml = re.sub(r"</worldbody>", walls + "</worldbody>", ANT_XML.read_text(), count=1)
+    xml = re.sub(r'integrator="\w+"', f'integrator="{params.integrator}"', xml, count=1)
     return mujoco.MjModel.from_xml_string(xml)
 
 
@@ -157,8 +164,10 @@ def grid_state(state: AntState):
     """The grid-level gridworld state (core.EnvState) of these ants: their layouts, tasks and progress, the torso's
     cell as the agent (shortest paths and the expert's direction hints)."""
     tasks = [tuple(int(c) for c in t if c >= 0) for t in state.task]
-    grid = core.reset_with_layout(state.colors, state.walls, state.cell, tasks, state.params.grid)
-    return replace(grid, progress=np.minimum(state.progress, state.task_len - 1))
+    taken = np.zeros((state.num_envs, state.params.size**2), bool)  # the torso may stand on a colour or the wall
+    np.put_along_axis(taken, np.concatenate([state.colors, state.walls], 1), True, axis=1)
+    grid = core.reset_with_layout(state.colors, state.walls, (~taken).argmax(1), tasks, state.params.grid)
+    return replace(grid, agent=state.cell.copy(), progress=np.minimum(state.progress, state.task_len - 1))
 
 
 def reset(rng: np.random.Generator, tasks: Any, params: AntParams = AntParams(), *,
@@ -246,6 +255,20 @@ def observe(state: AntState) -> np.ndarray:
     return np.concatenate([proprio, xy / (side / 2), rel.reshape(len(xy), -1), local], 1).astype(np.float32)
 
 
+def replace_rows(state: AntState, mask: np.ndarray, fresh: AntState) -> AntState:
+    """``state`` with the rows of ``mask`` taken from ``fresh`` (tasks re-padded to a common width); the autoreset
+    of the vector env and of the expert's rollouts."""
+    arrays = {k: getattr(state, k).copy() for k in ("physics", "colors", "walls", "progress", "cell", "t",
+                                                    "terminated", "truncated", "task_len")}
+    for k in arrays:
+        arrays[k][mask] = getattr(fresh, k)
+    task = np.full((state.num_envs, max(state.task.shape[1], fresh.task.shape[1])), -1)
+    task[:, : state.task.shape[1]] = state.task
+    task[mask] = -1
+    task[mask, : fresh.task.shape[1]] = fresh.task
+    return AntState(params=state.params, task=task, **arrays)
+
+
 def take(state: AntState, rows: Any) -> AntState:
     """The ants selected by ``rows`` (bool mask or indices)."""
     arrays = {k: getattr(state, k)[rows] for k in ("physics", "colors", "walls", "task", "task_len", "progress",
@@ -254,4 +277,4 @@ def take(state: AntState, rows: Any) -> AntState:
 
 
 __all__ = ["ANT_POST_TASK", "ANT_PRETRAIN_TASKS", "AntParams", "AntState", "cell_at", "cell_centres", "grid_state",
-           "observe", "physics_model", "reset", "step", "take", "visit"]
+           "observe", "physics_model", "replace_rows", "reset", "step", "take", "visit"]

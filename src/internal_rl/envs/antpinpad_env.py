@@ -75,19 +75,7 @@ class AntPinpadVector(VectorEnv):
         ended = self._state.done.copy()  # frozen by the core this step, then reset
         self._state, reward, terminated, truncated = A.step(self._state, actions)
         if ended.any():
-            self._state = _replace_rows(self._state, ended, self._draw(int(ended.sum())))
+            self._state = A.replace_rows(self._state, ended, self._draw(int(ended.sum())))
             reward[ended], terminated[ended], truncated[ended] = 0.0, False, False
         return A.observe(self._state), reward, terminated, truncated, {}
 
-
-def _replace_rows(state: A.AntState, mask: np.ndarray, fresh: A.AntState) -> A.AntState:
-    """``state`` with the rows of ``mask`` taken from ``fresh`` (tasks re-padded to a common width)."""
-    arrays = {k: getattr(state, k).copy() for k in ("physics", "colors", "walls", "progress", "cell", "t",
-                                                    "terminated", "truncated", "task_len")}
-    for k in arrays:
-        arrays[k][mask] = getattr(fresh, k)
-    task = np.full((state.num_envs, max(state.task.shape[1], fresh.task.shape[1])), -1)
-    task[:, : state.task.shape[1]] = state.task
-    task[mask] = -1
-    task[mask, : fresh.task.shape[1]] = fresh.task
-    return A.AntState(params=state.params, task=task, **arrays)

@@ -1,18 +1,76 @@
-"""The ant expert's observation augmentation (App. C.1.1): for the torso's cell, the cardinal directions of the
-grid-level shortest path to the next target. The PPO expert that uses it is the next part of the ant issue."""
+"""The ant expert's observation augmentation and intrinsic reward (App. C.1.1): grid-level shortest paths to the
+next target, where walls and the other colours are obstacles.
+
+- :func:`cell_hints` (B, N, 4): for *every* grid cell, the cardinal moves on a shortest path from it to the next
+  target (the paper's "one-hot of the cardinal direction", multi-hot where several moves tie);
+- :func:`direction_hints` (B, 4): the same for the torso's cell;
+- :func:`path_direction` (B, 2): their mean as a unit vector in world x, y; the intrinsic reward is the torso's
+  velocity along it (:func:`intrinsic_reward`);
+- :func:`expert_observation` (B, 41 + 4 N + 4): the ant's observation, the per-cell hints and the torso cell's.
+
+Moves are the gridworld's (up = row - 1, right, down, left); row r spans y in [r, r + 1) cells, so "up" is -y.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from internal_rl.envs.antpinpad import AntState, grid_state
-from internal_rl.experts.shortest_path import optimal_action_mask
+from internal_rl.envs.antpinpad import AntState, grid_state, observe
+from internal_rl.envs.grid import ACTION_DELTAS, UNREACHABLE, move_table
+from internal_rl.envs.paths import distance_maps
+
+MOVE_XY = ACTION_DELTAS[:, ::-1].astype(np.float64)  # (4, 2) (dx, dy) of each move: (d_col, d_row)
+
+
+def _target_distances(state: AntState) -> np.ndarray:
+    """(B, N) grid steps from every cell to the next target (UNREACHABLE where blocked); cached for the episode."""
+    dist = state.cache.get("dist")
+    if dist is None or len(dist) != state.num_envs:
+        dist = state.cache["dist"] = distance_maps(grid_state(state))  # (B, O, N), fixed by the layout
+    target = np.maximum(state.target, 0)
+    return dist[np.arange(state.num_envs), target]
+
+
+def cell_hints(state: AntState) -> np.ndarray:
+    """(B, N, 4) bool: from each cell, the moves onto a neighbour nearest to the next target (all False where no
+    neighbour reaches it, in the target cell, and once the episode ended)."""
+    d = _target_distances(state).astype(np.int64)  # (B, N)
+    nb = move_table(state.params.size)  # (N, 4); an off-grid move stays
+    d_nb = d[:, nb]  # (B, N, 4)
+    d_nb = np.where(nb[None] == np.arange(nb.shape[0])[None, :, None], UNREACHABLE, d_nb)  # staying is no move
+    best = d_nb.min(-1, keepdims=True)
+    hints = (d_nb == best) & (best < UNREACHABLE) & (d[:, :, None] != 0)
+    return hints & (state.target >= 0)[:, None, None]
 
 
 def direction_hints(state: AntState) -> np.ndarray:
-    """(B, 4) bool: the moves (up = row - 1, right, down, left) on a grid-level shortest path from the torso's cell
-    to the next target (walls and other colours obstacles) — the expert's observation augmentation (C.1.1)."""
-    return optimal_action_mask(grid_state(state))
+    """(B, 4) bool: the moves on a grid-level shortest path from the torso's cell to the next target."""
+    return cell_hints(state)[np.arange(state.num_envs), state.cell]
 
 
-__all__ = ["direction_hints"]
+def path_direction(state: AntState) -> np.ndarray:
+    """(B, 2) unit vector (world x, y) of the torso cell's hinted moves, averaged; zero where there is none."""
+    v = direction_hints(state).astype(np.float64) @ MOVE_XY  # (B, 2)
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.where(norm > 0, v / np.maximum(norm, 1e-12), 0.0)
+
+
+def intrinsic_reward(state: AntState, direction: np.ndarray) -> np.ndarray:
+    """(B,) the torso's x, y velocity (m/s) along ``direction`` (B, 2) — C.1.1's torso velocity · direction."""
+    return (state.qvel[:, :2] * direction).sum(1)
+
+
+def expert_observation(state: AntState) -> np.ndarray:
+    """(B, obs_dim + 4 N + 4) float32: the observation, every cell's hints, and the torso cell's hints."""
+    hints = cell_hints(state)  # (B, N, 4)
+    here = hints[np.arange(state.num_envs), state.cell]
+    return np.concatenate([observe(state), hints.reshape(state.num_envs, -1), here], 1).astype(np.float32)
+
+
+def expert_obs_dim(state_or_params) -> int:
+    p = getattr(state_or_params, "params", state_or_params)
+    return p.obs_dim + 4 * p.size**2 + 4
+
+
+__all__ = ["cell_hints", "direction_hints", "expert_obs_dim", "expert_observation", "intrinsic_reward",
+           "path_direction"]

@@ -1,0 +1,109 @@
+"""The ant expert's policy (App. C.1.1): a Gaussian MLP actor and an MLP critic over the hint-augmented observation
+(:func:`~internal_rl.experts.ant.expert_observation`), with the running observation normaliser inside the module
+so that a checkpoint is the whole policy. :func:`evaluate_expert` runs it on fresh layouts.
+
+Shapes: B ants, D = expert observation width, A = 8 joint torques.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from internal_rl.envs import antpinpad as A
+from internal_rl.experts.ant import expert_obs_dim, expert_observation
+
+
+class RunningNorm(nn.Module):
+    """Running mean / variance of the inputs (parallel-merge formula), applied as (x - mean) / std, clipped to ±clip
+    (Gymnasium's NormalizeObservation). Its statistics are buffers, saved with the module."""
+
+    def __init__(self, dim: int, clip: float = 10.0):
+        super().__init__()
+        self.clip = clip
+        self.register_buffer("mean", torch.zeros(dim, dtype=torch.float64))
+        self.register_buffer("var", torch.ones(dim, dtype=torch.float64))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+
+    @torch.no_grad()
+    def update(self, x: Tensor) -> None:  # x (B, D)
+        x = x.to(torch.float64)
+        n, mean, var = x.shape[0], x.mean(0), x.var(0, unbiased=False)
+        total = self.count + n
+        delta = mean - self.mean
+        self.var.copy_((self.var * self.count + var * n + delta**2 * self.count * n / total) / total)
+        self.mean.add_(delta * n / total)
+        self.count.copy_(total)
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = (x - self.mean.to(x.dtype)) / torch.sqrt(self.var.to(x.dtype) + 1e-8)
+        return z.clamp(-self.clip, self.clip)
+
+
+def _mlp(d_in: int, hidden: int, d_out: int, out_gain: float) -> nn.Sequential:
+    layers = [nn.Linear(d_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, d_out)]
+    for layer in layers:
+        if isinstance(layer, nn.Linear):  # CleanRL's orthogonal initialisation
+            nn.init.orthogonal_(layer.weight, out_gain if layer is layers[-1] else math.sqrt(2))
+            nn.init.zeros_(layer.bias)
+    return nn.Sequential(*layers)
+
+
+class AntExpertPolicy(nn.Module):
+    """π(a | o) = N(actor(norm(o)), diag(exp(log_std))²) and V(o) = critic(norm(o)); actions are clipped to
+    [-1, 1] by the environment, log-probabilities are those of the unclipped sample (CleanRL)."""
+
+    def __init__(self, obs_dim: int, hidden: int = 256, num_actions: int = A.NUM_JOINT_TORQUES):
+        super().__init__()
+        self.norm = RunningNorm(obs_dim)
+        self.actor = _mlp(obs_dim, hidden, num_actions, 0.01)
+        self.critic = _mlp(obs_dim, hidden, 1, 1.0)
+        self.log_std = nn.Parameter(torch.zeros(num_actions))
+
+    def dist(self, obs: Tensor) -> torch.distributions.Normal:  # obs (B, D) raw
+        return torch.distributions.Normal(self.actor(self.norm(obs)), self.log_std.exp())
+
+    def value(self, obs: Tensor) -> Tensor:  # (B,)
+        return self.critic(self.norm(obs)).squeeze(-1)
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, deterministic: bool = False,
+            generator: torch.Generator | None = None) -> np.ndarray:
+        """(B, A) float64 actions for raw observations (B, D): the mean, or a sample drawn with ``generator``."""
+        d = self.dist(torch.as_tensor(obs))
+        if deterministic:
+            return d.mean.double().numpy()
+        noise = torch.randn(d.mean.shape, generator=generator)
+        return (d.mean + d.stddev * noise).double().numpy()
+
+
+@torch.no_grad()
+def evaluate_expert(policy: AntExpertPolicy, tasks: Any, episodes: int, seed: int, *,
+                    params: A.AntParams = A.AntParams(), deterministic: bool = True) -> dict[str, float]:
+    """Run ``episodes`` ants (task i = ``tasks[i % len(tasks)]``) on fresh layouts to the end; the success rate and
+    how the others ended (a fall, the wall or a wrong colour, the horizon)."""
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
+    tasks = list(tasks)
+    state = A.reset(rng, [tasks[i % len(tasks)] for i in range(episodes)], params)
+    fell = np.zeros(episodes, bool)
+    while not state.done.all():
+        state, _, term, _ = A.step(state, policy.act(expert_observation(state), deterministic, gen))
+        z = state.physics[:, 3]
+        fell |= term & ((z < params.height_range[0]) | (z > params.height_range[1]))
+    success = state.success
+    return {"success": float(success.mean()), "fall_rate": float(fell.mean()),
+            "wall_or_wrong_colour_rate": float((state.terminated & ~success & ~fell).mean()),
+            "timeout_rate": float(state.truncated.mean()),
+            "mean_progress": float((state.progress / state.task_len).mean()), "episodes": episodes}
+
+
+def new_policy(params: A.AntParams, hidden: int) -> AntExpertPolicy:
+    return AntExpertPolicy(expert_obs_dim(params), hidden)
+
+
+__all__ = ["AntExpertPolicy", "RunningNorm", "evaluate_expert", "new_policy"]

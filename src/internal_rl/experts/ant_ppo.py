@@ -1,0 +1,248 @@
+"""PPO for the ant expert (App. C.1.1, Table A3): one agent for all pretraining tasks, with a critic and GAE,
+CleanRL's ``ppo_continuous_action`` top to bottom, on the batched ant core (no per-ant Python loop).
+
+Reward per action (*decisions* in docs/deviations.md): the task's reward (1 on completion), plus
+``intrinsic_weight`` x the torso velocity along the grid-level shortest path (C.1.1), plus ``alive_bonus`` while
+the ant has not terminated. Rewards are divided by a running std of the discounted return (Gymnasium's
+NormalizeReward); truncation at T bootstraps from the critic, termination does not.
+
+Per update: B ants x ``rollout_steps`` actions, then ``epochs`` passes of ``minibatches`` minibatches:
+
+    δ_t = r_t + γ V(o_{t+1}) (1 − d_t) − V(o_t);   Â_t = δ_t + γ λ (1 − d_t) Â_{t+1}                        (GAE)
+    L = − mean min(ρ Â, clip(ρ, 1 ± ε) Â) + c_v mean (V − (Â + V_old))² − c_e mean H[π]
+
+A killed run resumes exactly from its last checkpoint (weights, optimiser, normaliser statistics, the ants' states
+and every generator are saved).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from internal_rl.envs import antpinpad as A
+from internal_rl.experts.ant import expert_observation, intrinsic_reward, path_direction
+from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, new_policy
+from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
+from internal_rl.train.checkpoint import has_checkpoint
+
+
+@dataclass(frozen=True)
+class AntExpertConfig:
+    num_envs: int = 64
+    rollout_steps: int = 64  # actions per ant per update (64 x 64 = 4,096 samples)
+    total_steps: int = 10_000_000  # ant actions over the whole run
+    epochs: int = 10
+    minibatches: int = 4
+    lr: float = 3e-4  # annealed linearly to 0
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip: float = 0.2
+    vf_coef: float = 0.5
+    ent_coef: float = 0.0
+    max_grad_norm: float = 0.5
+    hidden: int = 128
+    intrinsic_weight: float = 0.05  # per m/s along the path (0.05 s per action: metres gained along the path)
+    alive_bonus: float = 0.01
+    seed: int = 0
+    checkpoint_every: int = 10  # updates
+    eval_every: int = 50  # updates; 0 = only at the end
+    eval_episodes: int = 128
+
+    def __post_init__(self) -> None:
+        for name in ("num_envs", "rollout_steps", "total_steps", "epochs", "minibatches", "hidden", "checkpoint_every",
+                     "eval_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
+        if (self.num_envs * self.rollout_steps) % self.minibatches:
+            raise ValueError("ant_expert.minibatches: must divide num_envs x rollout_steps")
+
+    @property
+    def updates(self) -> int:
+        return max(1, self.total_steps // (self.num_envs * self.rollout_steps))
+
+
+class _Run:
+    """Everything a resume needs besides the weights."""
+
+    def __init__(self, cfg: AntExpertConfig, params: A.AntParams, tasks: list[tuple[int, ...]]):
+        self.cfg, self.params, self.tasks = cfg, params, tasks
+        self.rng = np.random.default_rng(cfg.seed)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.state = self.fresh(cfg.num_envs)
+        self.update = 0
+        self.ret_acc = np.zeros(cfg.num_envs)  # the reward normaliser's running discounted return
+        self.ret_mean, self.ret_var, self.ret_count = 0.0, 1.0, 1e-4
+        self.history: list[dict] = []
+
+    def fresh(self, n: int) -> A.AntState:
+        picks = self.rng.integers(len(self.tasks), size=n)
+        return A.reset(self.rng, [self.tasks[i] for i in picks], self.params)
+
+    def scale_rewards(self, reward: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """NormalizeReward: divide by the running std of the discounted return."""
+        self.ret_acc = self.ret_acc * self.cfg.gamma + reward
+        n, mean, var = len(reward), self.ret_acc.mean(), self.ret_acc.var()
+        total = self.ret_count + n
+        delta = mean - self.ret_mean
+        self.ret_var = (self.ret_var * self.ret_count + var * n + delta**2 * self.ret_count * n / total) / total
+        self.ret_mean += delta * n / total
+        self.ret_count = total
+        self.ret_acc[done] = 0.0
+        return reward / np.sqrt(self.ret_var + 1e-8)
+
+    def save(self) -> dict:
+        return {"rng": self.rng.bit_generator.state, "gen": self.gen.get_state(), "state": self.state,
+                "update": self.update, "ret": (self.ret_acc, self.ret_mean, self.ret_var, self.ret_count),
+                "history": self.history}
+
+    def load(self, d: dict) -> None:
+        self.rng.bit_generator.state = d["rng"]
+        self.gen.set_state(d["gen"])
+        self.state, self.update, self.history = d["state"], d["update"], d["history"]
+        self.ret_acc, self.ret_mean, self.ret_var, self.ret_count = d["ret"]
+
+
+def gae(reward: np.ndarray, value: np.ndarray, done: np.ndarray, last_value: np.ndarray, gamma: float,
+        lam: float) -> np.ndarray:
+    """Generalised advantage estimates (T, B) of rewards, values and done flags (T, B) and V(o_T) (B,); a done
+    step does not bootstrap (a truncated step's bootstrap is already in its reward)."""
+    adv = np.zeros_like(reward)
+    running = np.zeros_like(last_value)
+    for t in reversed(range(len(reward))):
+        next_v = last_value if t == len(reward) - 1 else value[t + 1]
+        nonterminal = 1.0 - done[t]
+        delta = reward[t] + gamma * next_v * nonterminal - value[t]
+        running = delta + gamma * lam * nonterminal * running
+        adv[t] = running
+    return adv
+
+
+def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    """One rollout of B ants x ``rollout_steps``; ended ants are reset in place. Returns the tensors (T, B, ...)
+    and the episode statistics of the episodes that ended during it."""
+    cfg, T, B = run.cfg, run.cfg.rollout_steps, run.cfg.num_envs
+    obs_buf, act_buf = [], []
+    rew, done_buf, val, logp = (np.zeros((T, B)) for _ in range(4))
+    ended = {"episodes": 0, "success": 0, "progress": 0.0}
+    obs = expert_observation(run.state)
+    for t in range(T):
+        policy.norm.update(torch.as_tensor(obs))
+        with torch.no_grad():
+            o = torch.as_tensor(obs)
+            dist = policy.dist(o)
+            action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=run.gen)
+            logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o).numpy()
+        direction = path_direction(run.state)
+        nxt, task_r, term, trunc = A.step(run.state, action.double().numpy())
+        r = task_r + cfg.intrinsic_weight * intrinsic_reward(nxt, direction) + cfg.alive_bonus * ~term
+        done = term | trunc
+        if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
+            with torch.no_grad():
+                v_last = policy.value(torch.as_tensor(expert_observation(nxt)[trunc])).numpy()
+            r_scaled = run.scale_rewards(r, done)
+            r_scaled[trunc] += cfg.gamma * v_last
+        else:
+            r_scaled = run.scale_rewards(r, done)
+        obs_buf.append(obs)
+        act_buf.append(action.numpy())
+        rew[t], done_buf[t] = r_scaled, done
+        if done.any():
+            ended["episodes"] += int(done.sum())
+            ended["success"] += int(nxt.success[done].sum())
+            ended["progress"] += float((nxt.progress / nxt.task_len)[done].sum())
+            nxt = A.replace_rows(nxt, done, run.fresh(int(done.sum())))
+        run.state = nxt
+        obs = expert_observation(nxt)
+    with torch.no_grad():
+        last_v = policy.value(torch.as_tensor(obs)).numpy()
+    adv = gae(rew, val, done_buf, last_v, cfg.gamma, cfg.gae_lambda)
+    batch = {"obs": torch.as_tensor(np.stack(obs_buf)), "action": torch.as_tensor(np.stack(act_buf)),
+             "logp": torch.as_tensor(logp, dtype=torch.float32), "adv": torch.as_tensor(adv, dtype=torch.float32),
+             "ret": torch.as_tensor(adv + val, dtype=torch.float32)}
+    n = max(ended["episodes"], 1)
+    stats = {"episodes_ended": ended["episodes"], "train_success": ended["success"] / n,
+             "train_progress": ended["progress"] / n, "mean_reward": float(rew.mean())}
+    return batch, stats
+
+
+def ppo_update(policy: AntExpertPolicy, opt: torch.optim.Optimizer, batch: dict[str, torch.Tensor],
+               cfg: AntExpertConfig, gen: torch.Generator, update: int) -> dict[str, float]:
+    flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in batch.items()}
+    n = flat["adv"].shape[0]
+    size = n // cfg.minibatches
+    stats: dict[str, float] = {}
+    for _ in range(cfg.epochs):
+        for idx in torch.randperm(n, generator=gen).split(size):
+            dist = policy.dist(flat["obs"][idx])
+            new_logp = dist.log_prob(flat["action"][idx]).sum(-1)
+            ratio = (new_logp - flat["logp"][idx]).exp()
+            adv = flat["adv"][idx]
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            pg = -torch.minimum(ratio * adv, ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
+            v_loss = (policy.value(flat["obs"][idx]) - flat["ret"][idx]).pow(2).mean()
+            entropy = dist.entropy().sum(-1).mean()
+            loss = pg + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
+            check_finite(loss, "ant expert PPO loss", update)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+            opt.step()
+            with torch.no_grad():
+                stats = {"policy_loss": float(pg), "value_loss": float(v_loss), "entropy": float(entropy),
+                         "approx_kl": float(((ratio - 1) - ratio.log()).mean())}
+    return stats
+
+
+def train_ant_expert(cfg: AntExpertConfig, out: str | Path, *, params: A.AntParams = A.AntParams(),
+                     tasks=A.ANT_PRETRAIN_TASKS, show_progress: bool = True) -> AntExpertPolicy:
+    """Train (or resume) the expert under ``out`` (checkpoint/, metrics.json); returns the trained policy."""
+    out = Path(out)
+    torch.manual_seed(cfg.seed)
+    policy = new_policy(params, cfg.hidden)
+    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
+    run = _Run(cfg, params, [tuple(t) for t in tasks])
+    meta = json.loads(json.dumps({"config": dataclasses.asdict(cfg), "params": dataclasses.asdict(params)}))
+    if has_checkpoint(out / "checkpoint"):
+        state, saved = load_checkpoint(out / "checkpoint", {"policy": policy})
+        if saved != meta:
+            raise ValueError(f"{out / 'checkpoint'}: made with another ant_expert config or AntParams; use a new --out")
+        opt.load_state_dict(state["opt"])
+        run.load(state["run"])
+    bar = progress(total=cfg.updates, initial=run.update, desc="ant expert", enabled=show_progress)
+    start = time.perf_counter()
+    while run.update < cfg.updates:
+        for group in opt.param_groups:  # linear annealing, CleanRL
+            group["lr"] = cfg.lr * (1.0 - run.update / cfg.updates)
+        t0 = time.perf_counter()
+        batch, stats = collect(run, policy)
+        t1 = time.perf_counter()
+        stats |= ppo_update(policy, opt, batch, cfg, run.gen, run.update)
+        run.update += 1
+        stats |= {"update": run.update, "env_steps": run.update * cfg.num_envs * cfg.rollout_steps,
+                  "collect_s": t1 - t0, "update_s": time.perf_counter() - t1}
+        if cfg.eval_every and run.update % cfg.eval_every == 0:
+            stats |= {f"eval_{k}": v for k, v in evaluate_expert(policy, tasks, cfg.eval_episodes, cfg.seed + 1,
+                                                                   params=params).items()}
+        run.history.append(stats)
+        bar.update(1)
+        bar.set_postfix(success=f"{stats['train_success']:.2f}", progress=f"{stats['train_progress']:.2f}")
+        if run.update % cfg.checkpoint_every == 0 or run.update == cfg.updates:
+            save_checkpoint(out / "checkpoint", {"policy": policy}, {"opt": opt.state_dict(), "run": run.save()}, meta)
+            write_json_atomic(out / "history.json", run.history)
+    bar.close()
+    write_json_atomic(out / "metrics.json", {
+        "pretrain_tasks": evaluate_expert(policy, tasks, 256, cfg.seed + 2, params=params),
+        "post_task": evaluate_expert(policy, [A.ANT_POST_TASK], 256, cfg.seed + 3, params=params),
+        "env_steps": cfg.updates * cfg.num_envs * cfg.rollout_steps, "wall_time_s_this_process":
+            round(time.perf_counter() - start, 1)})
+    return policy
+
+
+__all__ = ["AntExpertConfig", "collect", "gae", "ppo_update", "train_ant_expert"]

@@ -1,0 +1,162 @@
+"""The ant expert (experts/ant.py, ant_policy.py, ant_ppo.py): hints for every cell, the intrinsic reward's sign and
+axes, the observation normaliser, GAE against a direct sum, exact resume, and the evaluation's bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("mujoco")
+
+from internal_rl.envs import antpinpad as A  # noqa: E402
+from internal_rl.envs import paths  # noqa: E402
+from internal_rl.envs.grid import move_table  # noqa: E402
+from internal_rl.experts.ant import (  # noqa: E402
+    cell_hints,
+    direction_hints,
+    expert_obs_dim,
+    expert_observation,
+    intrinsic_reward,
+    path_direction,
+)
+from internal_rl.experts.ant_policy import RunningNorm, evaluate_expert, new_policy  # noqa: E402
+from internal_rl.experts.ant_ppo import AntExpertConfig, gae, train_ant_expert  # noqa: E402
+from internal_rl.train import load_checkpoint  # noqa: E402
+
+P = A.AntParams()
+
+
+def test_every_cell_hint_is_a_shortest_path_step():
+    s = A.reset(np.random.default_rng(0), [(1, 2)] * 32)
+    hints = cell_hints(s)  # (B, N, 4)
+    dist = paths.distance_maps(A.grid_state(s))[:, 1].astype(int)  # (B, N) to colour 1, the first target
+    nb = move_table(4)
+    for b in range(32):
+        for c in range(16):
+            best = min((dist[b, nb[c, k]] for k in range(4) if nb[c, k] != c), default=255)
+            want = {k for k in range(4) if nb[c, k] != c and dist[b, nb[c, k]] == best and best < 255}
+            if c == s.colors[b, 1]:
+                want = set()  # the target itself
+            assert set(np.flatnonzero(hints[b, c])) == want
+    np.testing.assert_array_equal(direction_hints(s), hints[np.arange(32), s.cell])
+
+
+def test_hints_work_on_a_colour_cell_and_vanish_once_ended():
+    s = A.reset(np.random.default_rng(1), [(0, 1)])
+    on_colour = replace(s, cell=s.colors[:, 0].copy(), progress=np.array([1]))  # just visited colour 0
+    assert direction_hints(on_colour).any()  # the way out towards colour 1
+    ended = replace(s, terminated=np.array([True]))
+    assert not cell_hints(ended).any() and not path_direction(ended).any()
+
+
+def test_path_direction_axes_and_intrinsic_reward_sign():
+    """'right' is +x and 'down' (row + 1) is +y; moving along the hint is rewarded, against it penalised."""
+    s = A.reset(np.random.default_rng(2), [(0,)] * 64)
+    d = path_direction(s)
+    hints = direction_hints(s)
+    only_right = hints[:, 1] & ~hints[:, [0, 2, 3]].any(1)
+    only_down = hints[:, 2] & ~hints[:, [0, 1, 3]].any(1)
+    assert only_right.any() and only_down.any()
+    np.testing.assert_allclose(d[only_right], [[1.0, 0.0]] * only_right.sum())
+    np.testing.assert_allclose(d[only_down], [[0.0, 1.0]] * only_down.sum())
+    m = A.physics_model(P)
+    physics = s.physics.copy()
+    physics[:, 1 + m.nq : 3 + m.nq] = 2.0 * d  # 2 m/s along the path
+    fast = replace(s, physics=physics)
+    np.testing.assert_allclose(intrinsic_reward(fast, d), 2.0 * (np.linalg.norm(d, axis=1) > 0))
+    np.testing.assert_allclose(intrinsic_reward(fast, -d), -2.0 * (np.linalg.norm(d, axis=1) > 0))
+
+
+def test_expert_observation_layout():
+    s = A.reset(np.random.default_rng(3), [(0, 2)] * 5)
+    obs = expert_observation(s)
+    assert obs.shape == (5, expert_obs_dim(P)) == (5, 41 + 64 + 4) and obs.dtype == np.float32
+    np.testing.assert_array_equal(obs[:, :41], A.observe(s))
+    np.testing.assert_array_equal(obs[:, 41:105].reshape(5, 16, 4), cell_hints(s))
+    np.testing.assert_array_equal(obs[:, 105:], direction_hints(s))
+
+
+def test_running_norm_matches_the_pooled_statistics():
+    rng = np.random.default_rng(4)
+    norm = RunningNorm(3)
+    chunks = [rng.normal(2.0, 3.0, (n, 3)) for n in (5, 17, 40)]
+    for c in chunks:
+        norm.update(torch.as_tensor(c))
+    pooled = np.concatenate(chunks)
+    np.testing.assert_allclose(norm.mean.numpy(), pooled.mean(0), rtol=1e-4)
+    np.testing.assert_allclose(norm.var.numpy(), pooled.var(0), rtol=1e-3)
+    z = norm(torch.as_tensor(pooled)).numpy()
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-3)
+
+
+def test_gae_with_lambda_one_is_the_discounted_return_minus_the_value():
+    rng = np.random.default_rng(5)
+    T, B, g = 7, 3, 0.9
+    r, v = rng.normal(size=(T, B)), rng.normal(size=(T, B))
+    done = np.zeros((T, B))
+    done[3, 1] = 1.0
+    last = rng.normal(size=B)
+    adv = gae(r, v, done, last, g, 1.0)
+    for b in range(B):
+        for t in range(T):
+            ret, k = 0.0, t
+            while True:
+                ret += g ** (k - t) * r[k, b]
+                if done[k, b]:
+                    break
+                if k == T - 1:
+                    ret += g ** (T - t) * last[b]
+                    break
+                k += 1
+            assert adv[t, b] == pytest.approx(ret - v[t, b], rel=1e-9, abs=1e-9)
+    one_step = gae(r, v, done, last, g, 0.0)  # λ = 0: the TD error
+    np.testing.assert_allclose(one_step[2], r[2] + g * v[3] - v[2])
+
+
+def _tiny(**kw) -> AntExpertConfig:
+    return AntExpertConfig(**{"num_envs": 4, "rollout_steps": 8, "total_steps": 96, "epochs": 1, "minibatches": 2,
+                              "hidden": 16, "checkpoint_every": 1, "eval_every": 0, "eval_episodes": 2} | kw)
+
+
+def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    import internal_rl.experts.ant_ppo as ppo
+
+    monkeypatch.setattr(ppo, "evaluate_expert", lambda *a, **k: {"success": 0.0})  # the final evaluation
+    straight = train_ant_expert(_tiny(), tmp_path / "a", show_progress=False)  # 3 updates
+    real_update, calls = ppo.ppo_update, []
+
+    def killed_in_the_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(ppo, "ppo_update", killed_in_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        train_ant_expert(_tiny(), tmp_path / "b", show_progress=False)
+    assert load_checkpoint(tmp_path / "b" / "checkpoint")[0]["run"]["update"] == 2
+    monkeypatch.setattr(ppo, "ppo_update", real_update)
+    resumed = train_ant_expert(_tiny(), tmp_path / "b", show_progress=False)
+    for (k, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
+    with pytest.raises(ValueError, match="another ant_expert config"):
+        train_ant_expert(_tiny(lr=1e-3), tmp_path / "b", show_progress=False)
+
+
+def test_evaluation_accounts_for_every_episode():
+    policy = new_policy(A.AntParams(max_steps=20), 16)
+    m = evaluate_expert(policy, A.ANT_PRETRAIN_TASKS, 8, seed=0, params=A.AntParams(max_steps=20))
+    assert m["episodes"] == 8
+    total = m["success"] + m["fall_rate"] + m["wall_or_wrong_colour_rate"] + m["timeout_rate"]
+    assert total == pytest.approx(1.0)
+
+
+def test_config_errors_name_the_field():
+    with pytest.raises(ValueError, match="ant_expert.epochs"):
+        AntExpertConfig(epochs=0)
+    with pytest.raises(ValueError, match="ant_expert.minibatches"):
+        AntExpertConfig(num_envs=3, rollout_steps=3, minibatches=2)
