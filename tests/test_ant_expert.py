@@ -19,8 +19,10 @@ from internal_rl.experts.ant import (  # noqa: E402
     direction_hints,
     expert_obs_dim,
     expert_observation,
+    heading,
     intrinsic_reward,
     path_direction,
+    to_heading_frame,
 )
 from internal_rl.experts.ant_policy import RunningNorm, evaluate_expert, new_policy  # noqa: E402
 from internal_rl.experts.ant_ppo import AntExpertConfig, gae, train_ant_expert  # noqa: E402
@@ -73,10 +75,22 @@ def test_path_direction_axes_and_intrinsic_reward_sign():
 def test_expert_observation_layout():
     s = A.reset(np.random.default_rng(3), [(0, 2)] * 5)
     obs = expert_observation(s)
-    assert obs.shape == (5, expert_obs_dim(P)) == (5, 41 + 64 + 4) and obs.dtype == np.float32
+    assert obs.shape == (5, expert_obs_dim(P)) == (5, 41 + 64 + 6) and obs.dtype == np.float32
     np.testing.assert_array_equal(obs[:, :41], A.observe(s))
     np.testing.assert_array_equal(obs[:, 41:105].reshape(5, 16, 4), cell_hints(s))
-    np.testing.assert_array_equal(obs[:, 105:], direction_hints(s))
+    np.testing.assert_array_equal(obs[:, 105:109], direction_hints(s))
+    np.testing.assert_allclose(obs[:, 109:], to_heading_frame(s, path_direction(s)), atol=1e-6)
+
+
+def test_heading_frame():
+    """An ant turned by yaw ψ sees a world direction at angle θ at θ - ψ."""
+    s = A.reset(np.random.default_rng(6), [(0,)] * 8)
+    psi = heading(s)
+    w, z = s.qpos[:, 3], s.qpos[:, 6]
+    np.testing.assert_allclose(np.exp(1j * psi), np.exp(1j * 2 * np.arctan2(z, w)), atol=1e-9)  # yaw-only quaternion
+    theta = np.linspace(-3, 3, 8)
+    v = to_heading_frame(s, np.stack([np.cos(theta), np.sin(theta)], 1))
+    np.testing.assert_allclose(v[:, 0] + 1j * v[:, 1], np.exp(1j * (theta - psi)), atol=1e-9)
 
 
 def test_running_norm_matches_the_pooled_statistics():

@@ -350,3 +350,17 @@ def test_out_with_another_config_is_refused_unless_forced(smoke_run, tmp_path, c
     for stage in ("probe", "steer", "discover"):
         if stage in CORE:
             assert not rd.stage(stage, fingerprint(*_sections(cfg)[stage])).is_complete(), stage
+
+
+def test_a_metacontroller_checkpoint_is_refused_for_another_architecture(smoke_run):
+    """Discover checkpoints record the metacontroller's config; loading one with other sizes names the fields."""
+    from internal_rl.pipeline.artifacts import CheckpointMismatch, load_metacontroller
+    from internal_rl.pipeline.context import existing_run
+
+    meta = json.loads((smoke_run / "discover" / "seed0" / "checkpoint" / "meta.json").read_text())
+    assert meta["metacontroller"]["rank"] == CFG.discover.rank and meta["metacontroller"]["width"] == CFG.model.width
+    ctx = existing_run(smoke_run, CFG, torch.device("cpu"))
+    load_metacontroller(ctx, "seed0")  # the run's own config loads
+    other = load_config(SMOKE, [f"discover.rank={CFG.discover.rank + 1}", "discover.switch_hidden=3"])
+    with pytest.raises(CheckpointMismatch, match=r"discover.switch_hidden=64, discover.rank=\d+ but"):
+        load_metacontroller(existing_run(smoke_run, other, torch.device("cpu")), "seed0")

@@ -29,7 +29,7 @@ import torch
 from internal_rl.envs import GridParams
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
-from internal_rl.rl import PPOArgs, make_policy, train_internal_rl, train_raw_action_rl
+from internal_rl.rl import Continuation, Episodes, PPOArgs, make_policy, train_internal_rl, train_raw_action_rl
 from internal_rl.worlds import GridWorld
 
 torch.set_num_threads(1)
@@ -82,8 +82,9 @@ def toy_models() -> tuple[Transformer, Metacontroller]:
 
 def test_internal_rl_beats_raw_action_rl_at_equal_budget():
     base, mc = toy_models()
-    internal = train_internal_rl(base, mc, ARGS, layer=0, task=TASK, world=GridWorld(PARAMS), layout=LAYOUT, seed=0)
-    raw = train_raw_action_rl(copy.deepcopy(base), ARGS, task=TASK, world=GridWorld(PARAMS), layout=LAYOUT, seed=0)
+    episodes = Episodes(TASK, GridWorld(PARAMS), LAYOUT)
+    internal = train_internal_rl(base, mc, ARGS, layer=0, episodes=episodes, seed=0)
+    raw = train_raw_action_rl(copy.deepcopy(base), ARGS, episodes=episodes, seed=0)
     assert internal["episodes"] == raw["episodes"] == ARGS.updates * ARGS.batch_size
     assert internal["curve"]["episodes"] == raw["curve"]["episodes"]
     assert internal["curve"]["success_rate"][0] < 0.1  # not solved by construction: it is learned
@@ -104,13 +105,13 @@ def test_training_resumes_exactly():
             saved.update(policy=copy.deepcopy(modules["policy"].state_dict()),
                          optimizer=copy.deepcopy(optimizer.state_dict()), history=copy.deepcopy(history))
 
-    kw = dict(layer=0, task=TASK, world=GridWorld(PARAMS), layout=LAYOUT, seed=3)
+    kw = dict(layer=0, episodes=Episodes(TASK, GridWorld(PARAMS), LAYOUT), seed=3)
     full_policy = make_policy(D, 2, 8, seed=3)
-    full = train_internal_rl(base, mc, args, policy=full_policy, on_update=on_update, **kw)
+    full = train_internal_rl(base, mc, args, cont=Continuation(policy=full_policy, on_update=on_update), **kw)
     resumed_policy = make_policy(D, 2, 8, seed=99)
     resumed_policy.load_state_dict(saved["policy"])
-    resumed = train_internal_rl(base, mc, args, policy=resumed_policy, optimizer_state=saved["optimizer"],
-                                start_update=2, history=saved["history"], **kw)
+    resumed = train_internal_rl(base, mc, args, cont=Continuation(
+        policy=resumed_policy, optimizer_state=saved["optimizer"], start_update=2, history=saved["history"]), **kw)
     assert resumed["curve"] == full["curve"]
     for a, b in zip(full_policy.parameters(), resumed_policy.parameters(), strict=True):
         assert torch.equal(a, b)

@@ -11,18 +11,35 @@ from gymnasium.utils.env_checker import check_env
 import internal_rl  # noqa: F401  registers the Gymnasium ids
 from internal_rl.config import EnvConfig
 from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
+from internal_rl.envs.antpinpad import ANT_POST_TASK, ANT_PRETRAIN_TASKS, AntParams
 from internal_rl.envs.base import LABELS, World
-from internal_rl.worlds import GridWorld
+from internal_rl.experts.ant_policy import new_policy
+from internal_rl.worlds import AntWorld, GridWorld
+
+
+def short_ant_world() -> AntWorld:
+    """Ant-pinpad with T = 40 and an untrained expert policy (the conformance tests need no skill)."""
+    params = AntParams(max_steps=40)
+    return AntWorld(new_policy(params, 16), params)
+
 
 WORLDS = {  # name: (factory, Gymnasium id, tasks)
     "gridworld": (GridWorld, "internal_rl/GridPinpad-v0", [*PRETRAIN_TASKS, POST_TASK]),
+    "ant": (short_ant_world, "internal_rl/AntPinpad-v0", [*ANT_PRETRAIN_TASKS, ANT_POST_TASK]),
 }
+SKILLED_EXPERT = {"gridworld"}  # worlds whose test expert solves every task (the ant's is untrained here)
+
+
+def random_actions(world, rng: np.random.Generator, n: int) -> np.ndarray:
+    if world.spec.action == "discrete":
+        return rng.integers(world.spec.num_actions, size=n)
+    return rng.uniform(-1, 1, (n, world.spec.num_actions))
 
 
 @pytest.fixture(params=list(WORLDS))
 def case(request):
     make, gym_id, tasks = WORLDS[request.param]
-    return make(), gym_id, tasks
+    return make(), gym_id, tasks, request.param
 
 
 def expert_episodes(world, tasks, seed=0, epsilon=0.0):
@@ -41,7 +58,7 @@ def expert_episodes(world, tasks, seed=0, epsilon=0.0):
 
 
 def test_implements_the_protocol_and_its_spec(case):
-    world, _, tasks = case
+    world, _, tasks, _ = case
     assert isinstance(world, World)
     spec = world.spec
     state = world.reset(np.random.default_rng(0), tasks[:5])
@@ -56,11 +73,12 @@ def test_implements_the_protocol_and_its_spec(case):
 
 def test_labels_rewards_and_the_expert(case):
     """The expert completes every task; reward 1 exactly at completion; labels coherent at every step."""
-    world, _, tasks = case
+    world, _, tasks, name = case
     final, records = expert_episodes(world, tasks * 4)
-    assert world.success(final).all()
     total = sum(r["reward"] for r in records)
-    assert (total == 1.0).all()
+    assert (total == world.success(final)).all()
+    if name in SKILLED_EXPERT:
+        assert world.success(final).all()
     for r in records:
         lab, live = r["labels"], r["live"]
         assert ((lab["target"] >= 0) == live).all()
@@ -73,12 +91,12 @@ def test_labels_rewards_and_the_expert(case):
 
 def test_selected_rows_step_like_the_batch(case):
     """select(state, rows) then step == step the batch then select: rows are independent."""
-    world, _, tasks = case
+    world, _, tasks, _ = case
     rng = np.random.default_rng(3)
     state = world.reset(rng, tasks[:6])
     rows = np.array([1, 4])
     for t in range(15):
-        a = rng.integers(world.spec.num_actions, size=6)
+        a = random_actions(world, rng, 6)
         sub, r_sub, te_sub, tr_sub = world.step(world.select(state, rows), a[rows])
         state, r, te, tr = world.step(state, a)
         np.testing.assert_array_equal(world.observe(sub), world.observe(state)[rows])
@@ -90,24 +108,25 @@ def test_selected_rows_step_like_the_batch(case):
 
 def test_wrong_colour_terminates_with_reward_zero(case):
     """Entering a colour other than the target ends the episode with reward 0 (the pinpad rule)."""
-    world, _, tasks = case
+    world, _, tasks, _ = case
     rng = np.random.default_rng(5)
     state = world.reset(rng, tasks * 8)
     ended_wrong = 0
     for _ in range(world.spec.horizon):
         before = world.labels(state)["target"]
-        state, r, term, _ = world.step(state, rng.integers(world.spec.num_actions, size=len(before)))
+        state, r, term, _ = world.step(state, random_actions(world, rng, len(before)))
         entered = world.entered(state)
         wrong = term & (entered >= 0) & (entered != before)
         assert (r[wrong] == 0).all()
         ended_wrong += int(wrong.sum())
         if world.done(state).all():
             break
-    assert ended_wrong > 0
+    assert ended_wrong > 0 or world.spec.name == "ant-pinpad"  # random torques rarely reach a colour in 40 steps
 
 
+@pytest.mark.filterwarnings("ignore:.*Box observation space (minimum|maximum) value is:UserWarning")
 def test_gymnasium_view_passes_check_env(case):
-    _, gym_id, _ = case
+    _, gym_id, _, _ = case
     env = gym.make(gym_id)
     check_env(env.unwrapped, skip_render_check=True)
 
@@ -116,3 +135,15 @@ def test_the_env_section_gives_the_world_and_the_model_shapes():
     world = EnvConfig(size=6).world()
     assert world.spec.observation_size == 6 * 6 * 13 and world.spec.horizon == 100
     assert world.spec.num_actions == 4 and world.spec.num_subgoals == 4
+
+
+def test_the_ant_expert_is_the_policy_mean_plus_scaled_noise():
+    world = short_ant_world()
+    state = world.reset(np.random.default_rng(0), ANT_PRETRAIN_TASKS[:4])
+    mean = world.expert(state, np.random.default_rng(1), 0.0)
+    full = world.expert(state, np.random.default_rng(1), 1.0)
+    half = world.expert(state, np.random.default_rng(1), 0.5)
+    np.testing.assert_allclose(half - mean, 0.5 * (full - mean), rtol=1e-9, atol=1e-12)
+    assert mean.shape == (4, 8) and not np.allclose(full, mean)
+    with pytest.raises(RuntimeError, match="no expert policy"):
+        AntWorld().expert(state, np.random.default_rng(0))

@@ -41,12 +41,12 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
     torch.manual_seed(seed)
     kw = dict(rank=cfg.rank, hidden=cfg.hidden, form=cfg.form)
-    span = getattr(cfg, "span", 1)
+    span = cfg.span
     if layer + span - 1 > base.cfg.depth:
         raise ValueError(f"steer.span: {span} layers from layer {layer} exceed the base model's depth {base.cfg.depth}")
     controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
-    trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device,
-                              getattr(cfg, "precision", "fp32"), start_weight=getattr(cfg, "start_weight", 1.0))
+    trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device, cfg.precision,
+                              start_weight=cfg.start_weight)
     history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
                   schedule=Schedule(steps=cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
                                     warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,

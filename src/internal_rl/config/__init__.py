@@ -3,7 +3,6 @@ key=value`` overrides (loading.py). ``configs/*.yaml`` only list what they chang
 
 from internal_rl.config.loading import dump_yaml, fingerprint, from_dict, load_config, parse_override, to_dict
 from internal_rl.config.sections import (
-    ADDED_LATER,
     MIN_HORIZON,
     PRECISIONS,
     RL_METHODS,
@@ -18,8 +17,8 @@ from internal_rl.config.sections import (
     RLConfig,
     RunConfig,
     SteerConfig,
-    added_later,
 )
+from internal_rl.train.fields import ADDED_LATER, added_later
 
 __all__ = [
     "ADDED_LATER", "MIN_HORIZON", "PRECISIONS", "RL_METHODS", "TASK_COLORS", "ConfigError", "DataConfig",

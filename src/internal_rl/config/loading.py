@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from internal_rl.config.sections import ADDED_LATER, ConfigError, RunConfig, _require
+from internal_rl.config.sections import ConfigError, RunConfig, _require
+from internal_rl.train.fields import ADDED_LATER
 
 
 def _coerce(value: Any, tp: Any, name: str) -> Any:

@@ -9,7 +9,10 @@ from typing import Any
 
 from internal_rl.envs.grid import GridParams
 from internal_rl.envs.tasks import TASK_SETS
+from internal_rl.metacontroller.modules import MetacontrollerArch
 from internal_rl.models.transformer import TransformerConfig as ModelConfig  # the base model's own config
+from internal_rl.rl.train import PPOArgs  # the rl section is one
+from internal_rl.train.fields import added_later
 from internal_rl.worlds import GridWorld
 
 PRECISIONS = ("fp32", "bf16")
@@ -19,15 +22,6 @@ MIN_HORIZON = 40  # shortest T for which solvable post-task layouts are found (3
 
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names the field."""
-
-
-ADDED_LATER = "added_later"  # field metadata: its default reproduces the behaviour from before the field existed
-
-
-def added_later(default: Any) -> Any:
-    """A config field added after runs were made with its section: at ``default`` it neither changes a stage's
-    fingerprint nor blocks resuming a run whose config.yaml predates it."""
-    return field(default=default, metadata={ADDED_LATER: True})
 
 
 def _require(cond: bool, name: str, msg: str) -> None:
@@ -179,17 +173,11 @@ class SteerConfig:
 
 
 @dataclass(frozen=True)
-class DiscoverConfig:
-    """Metacontroller discovery by the ELBO of Eq. 3 (SPEC §5, Table A9)."""
+class DiscoverConfig(MetacontrollerArch):
+    """Metacontroller discovery by the ELBO of Eq. 3 (SPEC §5, Table A9): the metacontroller's sizes and α
+    (metacontroller/modules.py ``MetacontrollerArch``, defined there once) plus the training settings."""
 
     layer: int = -1  # controlled layer; -1 = L/2
-    latent_dim: int = 8  # n_z
-    history_dim: int = 32  # n_h
-    embed_dim: int = 32  # n_s
-    encoder_hidden: int = 64
-    decoder_hidden: int = 32
-    rank: int = 16
-    alpha: float = 0.17  # KL weight used downstream
     alpha_sweep: tuple[float, ...] = (0.0, 0.05, 0.1, 0.17, 0.3, 0.5, 1.0)  # rate-distortion sweep
     sweep_steps: int = 0  # steps per sweep point (0 = no sweep)
     seeds: int = 3  # metacontrollers trained per backbone
@@ -201,9 +189,9 @@ class DiscoverConfig:
     cotrain_steps: int = 0  # co-training ablation: steps of joint training from scratch (0 = pretrain.steps)
 
     def __post_init__(self) -> None:
-        _positive(self, "latent_dim", "history_dim", "embed_dim", "encoder_hidden", "decoder_hidden", "rank",
-                  "seeds", "steps", "batch_size", "lr", "checkpoint_every")
-        _non_negative(self, "alpha", "weight_decay", "sweep_steps", "cotrain_steps")
+        super().__post_init__()
+        _positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
+        _non_negative(self, "weight_decay", "sweep_steps", "cotrain_steps")
         _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
         _require(all(a >= 0 for a in self.alpha_sweep), "alpha_sweep", "values must be >= 0")
 
@@ -212,25 +200,17 @@ RL_METHODS = ("internal_rl", "raw_action_rl", "no_temporal_abstraction", "cotrai
 
 
 @dataclass(frozen=True)
-class RLConfig:
-    """Internal RL and baselines with critic-free PPO (Eq. 10, Alg. 1-3)."""
+class RLConfig(PPOArgs):
+    """Internal RL and baselines with critic-free PPO (Eq. 10, Alg. 1-3): the PPO settings (rl/train.py
+    ``PPOArgs``, one source of truth for their names, defaults and checks) plus what the stage adds."""
 
     methods: tuple[str, ...] = RL_METHODS
     seeds: int = 3  # RL runs per method
-    updates: int = 100_000  # PPO updates (one batch of episodes each)
-    batch_size: int = 1_024  # episodes per update
-    lr: float = 3e-5
     raw_lr: float = 3e-5  # learning rate of raw-action finetuning
-    clip: float = 0.2  # PPO clip epsilon
-    epochs: int = 1  # optimisation passes per batch
-    minibatches: int = 1
-    policy_hidden: int = 256  # recurrent policy width
-    eval_every: int = 50  # updates between evaluations
-    eval_episodes: int = 1_024
 
     def __post_init__(self) -> None:
-        _positive(self, "seeds", "updates", "batch_size", "lr", "raw_lr", "clip", "epochs", "minibatches",
-                  "policy_hidden", "eval_every", "eval_episodes")
+        super().__post_init__()
+        _positive(self, "seeds", "raw_lr")
         _require(len(self.methods) > 0, "methods", f"at least one of {', '.join(RL_METHODS)}")
         for m in self.methods:
             _require(m in RL_METHODS, "methods", f"unknown method {m!r}; choose from {', '.join(RL_METHODS)}")

@@ -6,7 +6,9 @@ next target, where walls and the other colours are obstacles.
 - :func:`direction_hints` (B, 4): the same for the torso's cell;
 - :func:`path_direction` (B, 2): their mean as a unit vector in world x, y; the intrinsic reward is the torso's
   velocity along it (:func:`intrinsic_reward`);
-- :func:`expert_observation` (B, 41 + 4 N + 4): the ant's observation, the per-cell hints and the torso cell's.
+- :func:`expert_observation` (B, 41 + 4 N + 6): the ant's observation, the per-cell hints, the torso cell's, and
+  :func:`path_direction` in the torso's heading frame (*decision*: without it the policy must rotate the world-frame
+  hints by the quaternion itself; measured in docs/experiments.md E12).
 
 Moves are the gridworld's (up = row - 1, right, down, left); row r spans y in [r, r + 1) cells, so "up" is -y.
 """
@@ -60,17 +62,32 @@ def intrinsic_reward(state: AntState, direction: np.ndarray) -> np.ndarray:
     return (state.qvel[:, :2] * direction).sum(1)
 
 
+def heading(state: AntState) -> np.ndarray:
+    """(B,) the torso's yaw (rad) from its quaternion (w, x, y, z)."""
+    w, x, y, z = state.qpos[:, 3:7].T
+    return np.arctan2(2 * (w * z + x * y), 1 - 2 * (y**2 + z**2))
+
+
+def to_heading_frame(state: AntState, v: np.ndarray) -> np.ndarray:
+    """(B, 2) world x, y vectors ``v`` rotated into the torso's heading frame (x forward, y left)."""
+    c, s = np.cos(heading(state)), np.sin(heading(state))
+    return np.stack([c * v[:, 0] + s * v[:, 1], -s * v[:, 0] + c * v[:, 1]], 1)
+
+
 def expert_observation(state: AntState) -> np.ndarray:
-    """(B, obs_dim + 4 N + 4) float32: the observation, every cell's hints, and the torso cell's hints."""
+    """(B, obs_dim + 4 N + 6) float32: the observation, every cell's hints, the torso cell's hints, and the path
+    direction in the heading frame."""
     hints = cell_hints(state)  # (B, N, 4)
     here = hints[np.arange(state.num_envs), state.cell]
-    return np.concatenate([observe(state), hints.reshape(state.num_envs, -1), here], 1).astype(np.float32)
+    local = to_heading_frame(state, here.astype(np.float64) @ MOVE_XY)
+    local /= np.maximum(np.linalg.norm(local, axis=1, keepdims=True), 1e-12)
+    return np.concatenate([observe(state), hints.reshape(state.num_envs, -1), here, local], 1).astype(np.float32)
 
 
 def expert_obs_dim(state_or_params) -> int:
     p = getattr(state_or_params, "params", state_or_params)
-    return p.obs_dim + 4 * p.size**2 + 4
+    return p.obs_dim + 4 * p.size**2 + 6
 
 
-__all__ = ["cell_hints", "direction_hints", "expert_obs_dim", "expert_observation", "intrinsic_reward",
-           "path_direction"]
+__all__ = ["cell_hints", "direction_hints", "expert_obs_dim", "expert_observation", "heading", "intrinsic_reward",
+           "path_direction", "to_heading_frame"]

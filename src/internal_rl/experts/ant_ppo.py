@@ -129,7 +129,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
     and the episode statistics of the episodes that ended during it."""
     cfg, T, B = run.cfg, run.cfg.rollout_steps, run.cfg.num_envs
     obs_buf, act_buf = [], []
-    rew, done_buf, val, logp = (np.zeros((T, B)) for _ in range(4))
+    rew, done_buf, val, logp, speed = (np.zeros((T, B)) for _ in range(5))
     ended = {"episodes": 0, "success": 0, "progress": 0.0}
     obs = expert_observation(run.state)
     for t in range(T):
@@ -141,7 +141,8 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o).numpy()
         direction = path_direction(run.state)
         nxt, task_r, term, trunc = A.step(run.state, action.double().numpy())
-        r = task_r + cfg.intrinsic_weight * intrinsic_reward(nxt, direction) + cfg.alive_bonus * ~term
+        speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
+        r = task_r + cfg.intrinsic_weight * speed[t] + cfg.alive_bonus * ~term
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
@@ -168,7 +169,8 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
              "ret": torch.as_tensor(adv + val, dtype=torch.float32)}
     n = max(ended["episodes"], 1)
     stats = {"episodes_ended": ended["episodes"], "train_success": ended["success"] / n,
-             "train_progress": ended["progress"] / n, "mean_reward": float(rew.mean())}
+             "train_progress": ended["progress"] / n, "mean_reward": float(rew.mean()),
+             "speed_along_path": float(speed.mean())}
     return batch, stats
 
 

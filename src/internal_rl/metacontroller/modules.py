@@ -16,13 +16,14 @@ Z latent n_z, R rank of U.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from internal_rl.metacontroller.controller import DecoderConfig
+from internal_rl.train.fields import added_later
 
 SWITCHING_MODES = ("learned", "always")
 
@@ -31,36 +32,57 @@ LOGSIGMA_MIN, LOGSIGMA_MAX = -8.0, 4.0
 
 
 @dataclass(frozen=True)
-class MetacontrollerConfig:
-    """Sizes and loss weight of the metacontroller; defaults are the paper's (Table A9)."""
+class MetacontrollerArch:
+    """Sizes and loss weight of the metacontroller, whatever base model it controls; defaults are the paper's
+    (Table A9). The run config's ``discover`` section is one (config/sections.py), so each is defined once."""
 
-    width: int = 256  # n_e: residual width of the controlled base model (= D)
     latent_dim: int = 8  # n_z: controller code z
     history_dim: int = 32  # n_h: causal history GRU h_t
     embed_dim: int = 32  # n_s: non-causal sequence embedding s
-    embedder_hidden: int = 32  # hidden size of each direction of the embedder's bidirectional GRU
+    embedder_hidden: int = added_later(32)  # hidden size of each direction of the embedder's bidirectional GRU
     encoder_hidden: int = 64  # hidden layer of the encoder MLP f_enc
-    switch_hidden: int = 64  # hidden layer of the switching-unit MLP f_switch
+    switch_hidden: int = added_later(64)  # hidden layer of the switching-unit MLP f_switch
     decoder_hidden: int = 32  # hidden layer of the hypernetwork f_hyp
     rank: int = 16  # r: U = A Bᵀ with A, B in R^{n_e x r}
     alpha: float = 0.17  # KL weight α of Eq. 3
-    switching: str = "learned"  # "learned": β from f_switch; "always": β ≡ 1 (no-temporal-abstraction)
-    switch_bias_init: float = 0.0  # initial output bias of f_switch: β starts at sigmoid(bias) = 0.5
-    normalize_input: bool = True  # LayerNorm on e before the read networks (never on the controlled path)
+    switch_bias_init: float = added_later(0.0)  # initial output bias of f_switch: β starts at sigmoid(bias) = 0.5
+    normalize_input: bool = added_later(True)  # LayerNorm on e before the read networks (never on the controlled path)
 
     def __post_init__(self) -> None:
-        for name in ("width", "latent_dim", "history_dim", "embed_dim", "embedder_hidden", "encoder_hidden",
+        for name in ("latent_dim", "history_dim", "embed_dim", "embedder_hidden", "encoder_hidden",
                      "switch_hidden", "decoder_hidden", "rank"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name}: must be a positive integer, got {value!r}")
         if not self.alpha >= 0.0:  # also rejects NaN
             raise ValueError(f"alpha: must be >= 0, got {self.alpha!r}")
-        if self.switching not in SWITCHING_MODES:
-            raise ValueError(f"switching: must be one of {SWITCHING_MODES}, got {self.switching!r}")
         if not abs(self.switch_bias_init) < 10.0:
             raise ValueError(f"switch_bias_init: must be in (-10, 10) so β starts inside (0, 1), "
                              f"got {self.switch_bias_init!r}")
+
+    def arch(self) -> dict:
+        """The architecture fields alone (of this or of any subclass, e.g. the discover section)."""
+        return {f.name: getattr(self, f.name) for f in fields(MetacontrollerArch)}
+
+
+@dataclass(frozen=True)
+class MetacontrollerConfig(MetacontrollerArch):
+    """A metacontroller over a base model of residual width ``width``, with its switching mode."""
+
+    width: int = 256  # n_e: residual width of the controlled base model (= D)
+    switching: str = "learned"  # "learned": β from f_switch; "always": β ≡ 1 (no-temporal-abstraction)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.width, int) or self.width <= 0:
+            raise ValueError(f"width: must be a positive integer, got {self.width!r}")
+        if self.switching not in SWITCHING_MODES:
+            raise ValueError(f"switching: must be one of {SWITCHING_MODES}, got {self.switching!r}")
+
+    @classmethod
+    def over(cls, arch: MetacontrollerArch, width: int, switching: str = "learned", **changes) -> MetacontrollerConfig:
+        """``arch`` (e.g. the run config's discover section) over a base model of ``width``."""
+        return cls(**{**arch.arch(), **changes}, width=width, switching=switching)
 
     @property
     def decoder(self) -> DecoderConfig:

@@ -29,7 +29,7 @@ over the past).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -38,11 +38,11 @@ from torch import Tensor, nn
 from internal_rl.models.actions import action_head
 from internal_rl.models.egocentric import EgocentricEncoder
 from internal_rl.models.residual import ResidualStreamModel
+from internal_rl.train.fields import added_later
 
 ENCODERS = ("linear", "dense", "conv", "egocentric")
 ACTION_KINDS = ("categorical", "gaussian")  # action heads (models/actions.py)
 KINDS = ("transformer", "hawk")  # base-model families (models/transformer.py, models/hawk.py)
-_ADDED = {"added_later": True}  # field metadata: the default reproduces runs made before the field (config/sections.py)
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,10 @@ class TransformerConfig:
     grid_size: int = 7  # G, observation grid side
     num_channels: int = 13  # C, one-hot channels per cell (walls, colours, agent)
     num_actions: int = 4  # A, size of the action head
-    kind: str = field(default="transformer", metadata=_ADDED)  # transformer | hawk (recurrent, models/hawk.py)
-    lru_width: int = field(default=0, metadata=_ADDED)  # hawk: RG-LRU width R (0 = width)
-    conv_width: int = field(default=4, metadata=_ADDED)  # hawk: temporal convolution width K
-    action: str = field(default="categorical", metadata=_ADDED)  # categorical | gaussian (models/actions.py)
+    kind: str = added_later("transformer")  # transformer | hawk (recurrent, models/hawk.py)
+    lru_width: int = added_later(0)  # hawk: RG-LRU width R (0 = width)
+    conv_width: int = added_later(4)  # hawk: temporal convolution width K
+    action: str = added_later("categorical")  # categorical | gaussian (models/actions.py)
 
     def __post_init__(self) -> None:
         for name in ("depth", "width", "heads", "mlp", "max_distance", "conv_channels", "grid_size",

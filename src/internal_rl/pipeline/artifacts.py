@@ -10,6 +10,7 @@ A checkpoint that does not fit the run (another model kind, width or layer) is r
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -76,11 +77,8 @@ def load_base_into(ctx: Context, model: nn.Module) -> None:
 def metacontroller_config(cfg: RunConfig, switching: str = "learned", alpha: float | None = None
                           ) -> MetacontrollerConfig:
     """The metacontroller of the run's ``discover`` section over its base model's width."""
-    d = cfg.discover
-    return MetacontrollerConfig(width=cfg.model.width, latent_dim=d.latent_dim, history_dim=d.history_dim,
-                                embed_dim=d.embed_dim, encoder_hidden=d.encoder_hidden,
-                                decoder_hidden=d.decoder_hidden, rank=d.rank,
-                                alpha=d.alpha if alpha is None else alpha, switching=switching)
+    return MetacontrollerConfig.over(cfg.discover, cfg.model.width, switching,
+                                     **({} if alpha is None else {"alpha": alpha}))
 
 
 def load_metacontroller(ctx: Context, name: str, switching: str = "learned", cotrained: bool = False
@@ -95,7 +93,17 @@ def load_metacontroller(ctx: Context, name: str, switching: str = "learned", cot
             f"metacontroller checkpoint {directory} was trained for a base model of width {meta.get('width')} at "
             f"layer {meta.get('layer')}, but this run's base model has width {cfg.model.width} and controls "
             f"layer {layer}")
-    mc = Metacontroller(metacontroller_config(cfg, switching)).to(ctx.device)
+    want = metacontroller_config(cfg, switching)
+    saved = meta.get("metacontroller")  # checkpoints from before it was recorded carry width and layer only
+    if saved is not None:
+        differ = [k for k, v in dataclasses.asdict(want).items()
+                  if k not in ("alpha", "switching") and saved.get(k) != v]  # the loss weight may differ
+        if differ:
+            raise CheckpointMismatch(
+                f"metacontroller checkpoint {directory} was trained with " + ", ".join(
+                    f"discover.{k}={saved.get(k)!r}" for k in differ) + " but this run's config has " + ", ".join(
+                    f"discover.{k}={getattr(want, k)!r}" for k in differ))
+    mc = Metacontroller(want).to(ctx.device)
     base = build_model(cfg).to(ctx.device) if cotrained else load_base_model(ctx)
     load_checkpoint(directory, {"metacontroller": mc, **({"base": base} if cotrained else {})})
     freeze(base, mc)

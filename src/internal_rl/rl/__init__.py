@@ -25,10 +25,20 @@ from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.rl.ppo import ppo_clip_loss, trajectory_advantages
 from internal_rl.rl.raw_env import RawRollout, raw_log_prob, rollout_raw
 from internal_rl.rl.reference import SingleRollout, reference_rollout_single
-from internal_rl.rl.train import PPOArgs, derive_seed, make_policy, ppo_update, train_internal_rl, train_raw_action_rl
+from internal_rl.rl.train import (
+    Continuation,
+    Episodes,
+    PPOArgs,
+    derive_seed,
+    make_policy,
+    ppo_update,
+    train_internal_rl,
+    train_raw_action_rl,
+)
 
 __all__ = [
-    "SWITCH_THRESHOLD", "EpisodeNoise", "InternalEnv", "InternalStep", "Layout", "PPOArgs", "RawRollout",
+    "SWITCH_THRESHOLD", "Continuation", "EpisodeNoise", "Episodes", "InternalEnv", "InternalStep", "Layout",
+    "PPOArgs", "RawRollout",
     "RecurrentGaussianPolicy", "Rollout", "SingleRollout", "derive_seed", "make_policy", "ppo_clip_loss",
     "ppo_update", "raw_log_prob", "reference_rollout_single", "rollout", "rollout_raw", "sample_categorical",
     "start_episodes", "train_internal_rl", "train_raw_action_rl", "trajectory_advantages",

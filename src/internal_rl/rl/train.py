@@ -10,9 +10,8 @@ Every ``eval_every`` updates (and before the first and after the last) the succe
 
 Determinism and resumption: the layouts and noise of update u come from a seed derived from (seed, u), the
 minibatch order from (seed, u) too, and evaluations always use the same (seed-derived) episodes. A run resumed
-at ``start_update`` with the saved modules, optimizer state and history therefore continues exactly as an
-uninterrupted run would. ``on_update(update, modules, optimizer, history)`` is called after every update
-(after the evaluation, if any) so a caller can checkpoint.
+from a :class:`Continuation` (saved modules, optimizer state, next update, history) therefore continues exactly
+as an uninterrupted run would.
 
 *Decisions* (the paper is silent): Adam (no weight decay); global gradient-norm clip 1.0; minibatches split
 the batch by episodes (the recurrent policy and the base model are re-run over whole trajectories).
@@ -35,6 +34,7 @@ from internal_rl.rl.internal_env import InternalEnv, Layout, rollout
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.rl.ppo import ppo_clip_loss, trajectory_advantages
 from internal_rl.rl.raw_env import raw_log_prob, rollout_raw
+from internal_rl.train.fields import added_later
 from internal_rl.train.guard import check_finite
 from internal_rl.train.logging import progress as progress_bar
 from internal_rl.worlds import GridWorld
@@ -45,7 +45,8 @@ _TRAIN, _EVAL, _PERM, _INIT = 1, 2, 3, 4  # seed streams
 
 @dataclass(frozen=True)
 class PPOArgs:
-    """PPO settings shared by internal RL and its baselines (paper values where it gives them)."""
+    """PPO settings shared by internal RL and its baselines (paper values where it gives them). The run config's
+    ``rl`` section (config/sections.py ``RLConfig``) *is* a PPOArgs with the methods, seeds and raw-action lr."""
 
     updates: int = 100_000  # PPO updates, each on a batch of fresh episodes
     batch_size: int = 1_024  # episodes per update
@@ -56,21 +57,37 @@ class PPOArgs:
     policy_hidden: int = 256  # width of the internal-RL policy's GRU
     eval_every: int = 50  # updates between evaluations
     eval_episodes: int = 1_024  # fresh episodes per evaluation point (SPEC §8: ≥ 1024)
-    eval_batch: int = 1_024  # episodes per evaluation rollout (memory bound only)
-    max_grad_norm: float = 1.0  # global gradient-norm clip (0 = none)
+    eval_batch: int = added_later(1_024)  # episodes per evaluation rollout (memory bound only)
+    max_grad_norm: float = added_later(1.0)  # global gradient-norm clip (0 = none)
 
     def __post_init__(self) -> None:
-        for f in fields(self):
+        for f in fields(PPOArgs):
             v = getattr(self, f.name)
             if not (v >= 0 if f.name == "max_grad_norm" else v > 0):
                 raise ValueError(f"{f.name}: must be {'>= 0' if f.name == 'max_grad_norm' else '> 0'}, got {v!r}")
 
-    @staticmethod
-    def from_config(cfg: Any) -> PPOArgs:
-        """PPOArgs from any object with (some of) these attribute names, e.g. ``RLConfig``."""
-        if isinstance(cfg, PPOArgs):
-            return cfg
-        return PPOArgs(**{f.name: getattr(cfg, f.name) for f in fields(PPOArgs) if hasattr(cfg, f.name)})
+
+@dataclass(frozen=True)
+class Episodes:
+    """What every collected episode is: the task, the world (default: the paper's gridworld) and, for tests, one
+    fixed layout."""
+
+    task: Any = POST_TASK
+    world: GridWorld | None = None
+    layout: Layout | None = None
+
+
+@dataclass
+class Continuation:
+    """Where a run starts and what it calls: to resume, the saved policy (internal RL; its weights loaded),
+    optimiser state, next update and history; ``on_update(update, modules, optimizer, history)`` after every
+    update (after the evaluation, if any), so that a caller can checkpoint."""
+
+    policy: RecurrentGaussianPolicy | None = None
+    optimizer_state: dict | None = None
+    start_update: int = 0
+    history: list[dict] | None = None
+    on_update: OnUpdate | None = None
 
 
 def derive_seed(*keys: int) -> int:
@@ -135,13 +152,12 @@ def _evaluate(method: _Method, args: PPOArgs, seed: int) -> float:
     return successes / args.eval_episodes
 
 
-def _train(method: _Method, args: PPOArgs, *, lr: float, seed: int, optimizer_state: dict | None,
-           start_update: int, history: list[dict] | None, on_update: OnUpdate | None, progress: bool,
-           desc: str) -> dict:
+def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuation, desc: str | None) -> dict:
     optimizer = torch.optim.Adam(method.parameters, lr=lr)
-    if optimizer_state is not None:
-        optimizer.load_state_dict(optimizer_state)
-    history = list(history or [])
+    if cont.optimizer_state is not None:
+        optimizer.load_state_dict(cont.optimizer_state)
+    history = list(cont.history or [])
+    start_update = cont.start_update
     wall_before = history[-1]["wall_time_s"] if history else 0.0
     t0 = time.perf_counter()
 
@@ -151,7 +167,7 @@ def _train(method: _Method, args: PPOArgs, *, lr: float, seed: int, optimizer_st
     if not history:  # the untrained policy, before any update
         history.append({"update": 0, "episodes": 0, "success_rate": _evaluate(method, args, seed),
                         "wall_time_s": elapsed()})
-    bar = progress_bar(total=args.updates, initial=start_update, desc=desc, enabled=progress)
+    bar = progress_bar(total=args.updates, initial=start_update, desc=desc or "", enabled=desc is not None)
     for update in range(start_update, args.updates):
         # ---- collect a batch of fresh episodes with the current (stochastic) policy
         batch = method.collect(derive_seed(seed, _TRAIN, update), args.batch_size)
@@ -168,8 +184,8 @@ def _train(method: _Method, args: PPOArgs, *, lr: float, seed: int, optimizer_st
                             "train_return": float(batch.returns.float().mean()),
                             "policy_steps_per_episode": float(getattr(batch, method.steps_field).float().mean()),
                             "wall_time_s": elapsed(), **stats})
-        if on_update is not None:
-            on_update(done, method.modules, optimizer, history)
+        if cont.on_update is not None:
+            cont.on_update(done, method.modules, optimizer, history)
     bar.close()
     return {"curve": {"episodes": [h["episodes"] for h in history],
                       "success_rate": [h["success_rate"] for h in history]},
@@ -188,53 +204,42 @@ def make_policy(width: int, latent_dim: int, hidden: int, seed: int) -> Recurren
         return RecurrentGaussianPolicy(width, latent_dim, hidden)
 
 
-def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: Any, *, layer: int,
-                      task: Any = POST_TASK, seed: int = 0, world: GridWorld | None = None,
-                      device: torch.device | str | None = None,
-                      layout: Layout | None = None, policy: RecurrentGaussianPolicy | None = None,
-                      optimizer_state: dict | None = None, start_update: int = 0, history: list[dict] | None = None,
-                      on_update: OnUpdate | None = None, progress: bool = False, desc: str = "internal RL") -> dict:
+def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: PPOArgs, *, layer: int,
+                      episodes: Episodes = Episodes(), seed: int = 0, cont: Continuation | None = None,
+                      progress: str | None = None) -> dict:
     """Internal RL (Alg. 1-3): train a policy over codes z; base model, switching unit and decoder stay frozen.
 
-    ``args``: :class:`PPOArgs` or any config with those fields (e.g. ``RLConfig``). ``policy``: pass one (and
-    its weights) to resume; default a fresh :func:`make_policy`. The metacontroller's switching mode decides
-    the baseline: ``switching="always"`` is "no temporal abstraction". Returns {curve: {episodes,
-    success_rate}, success_rate, episodes, wall_time_s, history}.
+    ``args``: :class:`PPOArgs` (the run config's ``rl`` section is one). ``cont.policy``: pass one (and its
+    weights) to resume; default a fresh :func:`make_policy`. The metacontroller's switching mode decides the
+    baseline: ``switching="always"`` is "no temporal abstraction". ``progress``: the progress bar's label (None:
+    no bar). Everything runs on the base model's device. Returns {curve: {episodes, success_rate}, success_rate,
+    episodes, wall_time_s, history}.
     """
-    args = PPOArgs.from_config(args)
-    device = torch.device(device) if device is not None else base.device
-    if policy is None:
-        policy = make_policy(base.cfg.width, metacontroller.cfg.latent_dim, args.policy_hidden, seed)
-    policy = policy.to(device, base.dtype)
-    env = InternalEnv(base, metacontroller, layer, world, device=device)
+    cont = cont or Continuation()
+    policy = cont.policy or make_policy(base.cfg.width, metacontroller.cfg.latent_dim, args.policy_hidden, seed)
+    policy = policy.to(base.device, base.dtype)
+    env = InternalEnv(base, metacontroller, layer, episodes.world, device=base.device)
     method = _Method(
         modules={"policy": policy}, parameters=list(policy.parameters()),
-        collect=lambda s, n: rollout(policy, env, task, n, s, layout=layout),
+        collect=lambda s, n: rollout(policy, env, episodes.task, n, s, layout=episodes.layout),
         new_log_prob=lambda mb: policy.log_prob(mb.e, mb.z, mb.mask), steps_field="num_abstract")
-    return _train(method, args, lr=args.lr, seed=seed, optimizer_state=optimizer_state, start_update=start_update,
-                  history=history, on_update=on_update, progress=progress, desc=desc)
+    return _train(method, args, args.lr, seed, cont, progress)
 
 
-def train_raw_action_rl(base: nn.Module, args: Any, *, task: Any = POST_TASK, seed: int = 0,
-                        world: GridWorld | None = None, device: torch.device | str | None = None,
-                        layout: Layout | None = None, lr: float | None = None,
-                        optimizer_state: dict | None = None, start_update: int = 0,
-                        history: list[dict] | None = None, on_update: OnUpdate | None = None,
-                        progress: bool = False, desc: str = "raw-action RL") -> dict:
+def train_raw_action_rl(base: nn.Module, args: PPOArgs, *, episodes: Episodes = Episodes(), seed: int = 0,
+                        lr: float | None = None, cont: Continuation | None = None,
+                        progress: str | None = None) -> dict:
     """Raw-action RL (SPEC §6.1.1): finetune the whole base model **in place** with the same PPO, episode budget
-    and evaluation. ``lr`` defaults to ``args.raw_lr`` when the config has one, else ``args.lr``."""
-    lr = lr if lr is not None else getattr(args, "raw_lr", args.lr)
-    args = PPOArgs.from_config(args)
-    device = torch.device(device) if device is not None else base.device
+    and evaluation, at learning rate ``lr`` (default ``args.lr``; the pipeline passes ``rl.raw_lr``)."""
     for p in base.parameters():
         p.requires_grad_(True)
     method = _Method(
         modules={"model": base}, parameters=list(base.parameters()),
-        collect=lambda s, n: rollout_raw(base, task, n, s, world=world, layout=layout, device=device),
+        collect=lambda s, n: rollout_raw(base, episodes.task, n, s, world=episodes.world, layout=episodes.layout,
+                                         device=base.device),
         new_log_prob=lambda mb: raw_log_prob(base, mb.obs_idx, mb.actions, mb.mask), steps_field="lengths")
-    return _train(method, args, lr=lr, seed=seed, optimizer_state=optimizer_state, start_update=start_update,
-                  history=history, on_update=on_update, progress=progress, desc=desc)
+    return _train(method, args, args.lr if lr is None else lr, seed, cont or Continuation(), progress)
 
 
-__all__ = ["OnUpdate", "PPOArgs", "derive_seed", "make_policy", "ppo_update", "train_internal_rl",
-           "train_raw_action_rl"]
+__all__ = ["Continuation", "Episodes", "OnUpdate", "PPOArgs", "derive_seed", "make_policy", "ppo_update",
+           "train_internal_rl", "train_raw_action_rl"]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 from torch import nn
@@ -40,7 +42,8 @@ def train_metacontroller(ctx: Context, name: str, *, seed: int, switching: str =
                           grad_clip=1.0, checkpoint_every=dc.checkpoint_every),
         batch_fn=trainer.batch, loss_fn=trainer.loss, checkpoint_dir=ctx.path("discover", name, "checkpoint"),
         logger=logger, desc=f"discover {name}",
-        meta={"width": cfg.model.width, "layer": layer, "switching": switching, "cotrain": cotrain})
+        meta={"width": cfg.model.width, "layer": layer, "switching": switching, "cotrain": cotrain,
+              "metacontroller": dataclasses.asdict(mc.cfg)})
     logger.close()
     freeze(base)
     metrics, traces = evaluate_discovery(base, mc, load_dataset(ctx, "eval"), layer=layer,

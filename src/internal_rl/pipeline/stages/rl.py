@@ -15,7 +15,7 @@ from internal_rl.envs import POST_TASK
 from internal_rl.pipeline.artifacts import build_model, load_base_into, load_metacontroller
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_success_curves
-from internal_rl.rl.train import make_policy, train_internal_rl, train_raw_action_rl
+from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
 from internal_rl.train import Logger
 from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 
@@ -49,12 +49,12 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         if u % rc.eval_every == 0 or u == rc.updates:
             save_checkpoint(ckpt, mods, {"optimizer": opt.state_dict(), "update": u, "history": hist})
 
-    common = dict(task=POST_TASK, seed=seed, world=cfg.env.world(), device=ctx.device,
-                  optimizer_state=opt_state, start_update=start,
-                  history=history, on_update=on_update, progress=True, desc=f"rl {method} {k}")
+    cont = Continuation(policy=None if method == "raw_action_rl" else policy, optimizer_state=opt_state,
+                        start_update=start, history=history, on_update=on_update)
+    common = dict(episodes=Episodes(POST_TASK, cfg.env.world()), seed=seed, cont=cont, progress=f"rl {method} {k}")
     if method == "raw_action_rl":
         return train_raw_action_rl(model, rc, lr=rc.raw_lr, **common)
-    return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), policy=policy, **common)
+    return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), **common)
 
 
 def run(ctx: Context) -> dict:
