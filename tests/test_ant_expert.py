@@ -174,3 +174,36 @@ def test_config_errors_name_the_field():
         AntExpertConfig(epochs=0)
     with pytest.raises(ValueError, match="ant_expert.minibatches"):
         AntExpertConfig(num_envs=3, rollout_steps=3, minibatches=2)
+
+
+def test_ant_datasets_d_and_d_star(tmp_path):
+    """D (sampled actions) and D* (the mean) through the generic dataset writer: the record holds every
+    observation, a frozen episode's last one repeats, labels are the world's, and the data is a function of the
+    seed; the gridworld reader refuses it by name."""
+    from internal_rl.data import EpisodeDataset, VectorEpisodes, generate_dataset, read_meta
+    from internal_rl.worlds import AntWorld
+
+    params = A.AntParams(max_steps=30)
+    torch.manual_seed(0)
+    world = AntWorld(new_policy(params, 16), params)
+    tasks = A.ANT_PRETRAIN_TASKS[:4]
+    kw = dict(num_episodes=12, tasks=tasks, seed=4, world=world, chunk_size=8, progress=False)
+    meta = generate_dataset(tmp_path / "d", epsilon=1.0, **kw)
+    generate_dataset(tmp_path / "d_star", epsilon=0.0, **kw)
+    assert meta["env"]["world"] == "ant-pinpad" and read_meta(tmp_path / "d")["arrays"]["obs"]["shape"] == [12, 31, 41]
+    d, d_star = VectorEpisodes(tmp_path / "d"), VectorEpisodes(tmp_path / "d_star")
+    b = d.batch(np.arange(12))
+    assert b.obs.shape == (12, int(b.lengths.max()) + 1, 41) and b.actions.shape == (12, int(b.lengths.max()), 8)
+    np.testing.assert_allclose(d.arrays["obs"][:, 0], d_star.arrays["obs"][:, 0])  # same layouts and starts
+    assert not np.allclose(d.arrays["actions"][:, 0], d_star.arrays["actions"][:, 0])  # sampled vs mean
+    for i in range(12):
+        n = int(d.lengths[i])
+        np.testing.assert_array_equal(d.arrays["obs"][i, n + 1 :], np.broadcast_to(d.arrays["obs"][i, n],
+                                                                                   (30 - n, 41)))
+        assert (d.arrays["target"][i, :n] == d.arrays["subgoal"][i, :n]).all()  # each colour is a subgoal
+        assert d.arrays["target"][i, 0] == tasks[int(d.arrays["task_index"][i])][0]
+    again = generate_dataset(tmp_path / "again", epsilon=1.0, **kw)
+    np.testing.assert_array_equal(np.load(tmp_path / "again" / "obs.npy"), np.load(tmp_path / "d" / "obs.npy"))
+    assert again["expert_success"] == meta["expert_success"]
+    with pytest.raises(ValueError, match="VectorEpisodes"):
+        EpisodeDataset(tmp_path / "d")

@@ -1,10 +1,13 @@
-"""Expert episode datasets: generation (batched over the core), on-disk format, length-bucketed batches."""
+"""Expert episode datasets: generation (batched over a World), on-disk format, length-bucketed batches; vector.py
+reads the datasets of worlds with float observations (ant-pinpad)."""
 
 from internal_rl.data.generate import generate_dataset, rollout_expert
 from internal_rl.data.loader import EpisodeBatch, EpisodeDataset, LengthBucketSampler, obs_onehot_torch
 from internal_rl.data.store import FORMAT_NAME, FORMAT_VERSION, META_FILE, clean_stale_temps, read_meta
+from internal_rl.data.vector import VectorBatch, VectorEpisodes
 
 __all__ = [
     "FORMAT_NAME", "FORMAT_VERSION", "META_FILE", "EpisodeBatch", "EpisodeDataset", "LengthBucketSampler",
-    "clean_stale_temps", "generate_dataset", "obs_onehot_torch", "read_meta", "rollout_expert",
+    "VectorBatch", "VectorEpisodes", "clean_stale_temps", "generate_dataset", "obs_onehot_torch", "read_meta",
+    "rollout_expert",
 ]

@@ -17,43 +17,52 @@ from typing import Any
 import numpy as np
 
 from internal_rl.data.store import META_FILE, DatasetWriter, array_specs, clean_stale_temps, read_meta
+from internal_rl.envs.base import World
 from internal_rl.envs.tasks import pad_tasks, validate_task
 from internal_rl.worlds import GridWorld
 
 
-def rollout_expert(rng: np.random.Generator, tasks: np.ndarray, world: GridWorld, epsilon: float = 0.0
+def rollout_expert(rng: np.random.Generator, tasks: np.ndarray, world: World, epsilon: float = 0.0
                    ) -> dict[str, np.ndarray]:
     """Run the world's ε-expert on B fresh layouts until every episode ends.
 
     tasks: (B, K) int padded with -1. Returns the per-episode arrays of the on-disk format (without
-    ``task_index``), with B rows each: the dynamics, expert and labels come from the World; the record is the
-    gridworld's compact one (layout + agent cell per step, from which observations are rebuilt).
+    ``task_index``), with B rows each: the world's record (``World.record_specs``; ended episodes are frozen, so
+    their final record repeats), the actions and the labels before each action.
     """
     state = world.reset(rng, tasks)
-    B, T = state.num_envs, world.spec.horizon
-    agent = np.empty((B, T + 1), dtype=np.uint8)
-    agent[:, 0] = state.agent
-    labels = {k: np.full((B, T), -1, dtype=np.int8) for k in ("actions", "subgoal", "target", "progress")}
-    t = 0
+    B, T = len(tasks), world.spec.horizon
+    first = world.step_record(state)
+    steps = {k: np.empty((B, T + 1, *v.shape[1:]), dtype=v.dtype) for k, v in first.items()}
+    for k, v in first.items():
+        steps[k][:, 0] = v
+    discrete = world.spec.action == "discrete"
+    actions = (np.full((B, T), -1, dtype=np.int8) if discrete
+               else np.zeros((B, T, world.spec.num_actions), dtype=np.float32))
+    labels = {k: np.full((B, T), -1, dtype=np.int8) for k in ("subgoal", "target", "progress")}
+    t, rec = 0, first
     while t < T and not world.done(state).all():
         live = ~world.done(state)
-        a = world.expert(state, rng, epsilon)  # (B,)
+        a = world.expert(state, rng, epsilon)  # (B,) or (B, A)
         lab = world.labels(state)  # before a_t
-        labels["actions"][:, t] = np.where(live, a, -1)
-        for k in ("target", "subgoal", "progress"):
+        actions[:, t] = np.where(live, a, -1) if discrete else np.where(live[:, None], a, 0.0)
+        for k in labels:
             labels[k][:, t] = np.where(live, lab[k], -1)
         state, _, _, _ = world.step(state, a)
-        agent[:, t + 1] = state.agent
+        rec = world.step_record(state)
+        for k, v in rec.items():
+            steps[k][:, t + 1] = v
         t += 1
-    agent[:, t + 1 :] = state.agent[:, None]
+    for k, v in rec.items():
+        steps[k][:, t + 1 :] = v[:, None]
     return {
-        "colors": state.colors.astype(np.uint8),
-        "walls": state.walls.astype(np.uint8),
-        "agent": agent,
+        **world.episode_record(state),
+        **steps,
+        "actions": actions,
         **labels,
         "lengths": state.t.astype(np.int16),
         "task": state.task.astype(np.int8),
-        "success": state.success.copy(),
+        "success": world.success(state).copy(),
     }
 
 
@@ -62,7 +71,7 @@ def _quiet() -> bool:
 
 
 def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequence[int] | str], epsilon: float = 0.0,
-                     seed: int = 0, world: GridWorld | None = None, chunk_size: int = 8192, progress: bool = True,
+                     seed: int = 0, world: World | None = None, chunk_size: int = 8192, progress: bool = True,
                      overwrite: bool = False) -> dict[str, Any]:
     """Write ``num_episodes`` expert episodes to the directory ``path`` and return its meta (plus ``reused``).
 
@@ -75,16 +84,13 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
     world = world or GridWorld()
-    params, solvable_only = world.params, world.solvable_only
-    size, num_colors, num_walls, max_steps = params.size, params.num_colors, params.num_walls, params.max_steps
+    num_colors, max_steps = world.spec.num_colors, world.spec.horizon
     task_list = [list(validate_task(t, num_colors)) for t in tasks]
     if not task_list:
         raise ValueError("tasks is empty")
     task_arr, _ = pad_tasks(task_list, num_colors)  # (U, K)
     config = {"num_episodes": int(num_episodes), "seed": int(seed), "epsilon": float(epsilon),
-              "tasks": task_list, "chunk_size": int(chunk_size),
-              "env": {"size": size, "num_colors": num_colors, "num_walls": num_walls, "max_steps": max_steps,
-                      "solvable_only": bool(solvable_only)}}
+              "tasks": task_list, "chunk_size": int(chunk_size), "env": world.describe()}
     path = Path(path)
     if path.exists() and not overwrite:
         return {**_reuse(path, config), "reused": True}
@@ -92,7 +98,9 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
     start_time = time.perf_counter()
     rng = np.random.default_rng(seed)
     task_index = rng.integers(len(task_list), size=num_episodes)  # (N,)
-    specs = array_specs(num_episodes, max_steps, task_arr.shape[1], num_colors, num_walls)
+    action = ((np.dtype(np.int8), ()) if world.spec.action == "discrete"
+              else (np.dtype(np.float32), (world.spec.num_actions,)))
+    specs = array_specs(num_episodes, max_steps, task_arr.shape[1], world.record_specs(), action)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=num_episodes, desc=f"data {path.name}", leave=False, disable=not progress or _quiet())

@@ -56,6 +56,9 @@ class EpisodeDataset:
         self.path = Path(path)
         self.meta: dict[str, Any] = read_meta(self.path)
         self.arrays = open_arrays(self.path, self.meta)
+        if "agent" not in self.arrays:
+            raise ValueError(f"{self.path}: a {self.meta['env'].get('world', 'vector-observation')} dataset "
+                             "(observations stored); read it with internal_rl.data.VectorEpisodes")
         env = self.meta["env"]
         self.params = GridParams(size=env["size"], num_colors=env["num_colors"], num_walls=env["num_walls"],
                                  max_steps=env["max_steps"])

@@ -7,12 +7,16 @@ keeps 100k episodes of T = 100 near 50 MB.
 N episodes, T = max_steps, K = longest task, O colours, W walls; cells are row * G + col; "pad" fills the steps
 after the episode's end (``lengths[i]`` actions a_1..a_n, observations o_1..o_{n+1}).
 
+The observations are stored through the world's *record* (``World.record_specs``): the gridworld's is the layout
+and the agent's cell (below); ant-pinpad's the layout and every observation, ``obs`` (N, T+1, 41) float32, with
+actions (N, T, 8) float32 padded 0. After o_{n+1} the final record is repeated.
+
 ==============  =========  ========  ==============================================================================
 array           shape      dtype     content
 ==============  =========  ========  ==============================================================================
 colors          (N, O)     uint8     cell of colour k
 walls           (N, W)     uint8     cell of wall k
-agent           (N, T+1)   uint8     agent cell in o_1..o_{n+1}; after o_{n+1} the final cell is repeated
+agent           (N, T+1)   uint8     agent cell in o_1..o_{n+1}
 actions         (N, T)     int8      a_t in {0 up, 1 right, 2 down, 3 left}; pad -1
 lengths         (N,)       int16     n = number of actions
 task            (N, K)     int8      colour sequence; pad -1
@@ -46,16 +50,18 @@ FORMAT_VERSION = 1
 META_FILE = "meta.json"
 
 
-def array_specs(num_episodes: int, max_steps: int, max_task_len: int, num_colors: int,
-                num_walls: int) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
-    """name -> (dtype, shape) of every array of a dataset."""
+def array_specs(num_episodes: int, max_steps: int, max_task_len: int,
+                record: dict[str, tuple[np.dtype, tuple[int, ...]]],
+                action: tuple[np.dtype, tuple[int, ...]] = (np.dtype(np.int8), ())
+                ) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+    """name -> (dtype, shape) of every array of a dataset: the world's record (``World.record_specs``: per
+    episode), the actions (``action``: dtype and per-step shape; int8 scalars for discrete actions, padded -1; float32
+    vectors for continuous ones, padded 0) and the common arrays."""
     N, T = num_episodes, max_steps
-    u8, i8, i16 = np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.int16)
+    i8, i16 = np.dtype(np.int8), np.dtype(np.int16)
     return {
-        "colors": (u8, (N, num_colors)),
-        "walls": (u8, (N, num_walls)),
-        "agent": (u8, (N, T + 1)),
-        "actions": (i8, (N, T)),
+        **{name: (dtype, (N, *shape)) for name, (dtype, shape) in record.items()},
+        "actions": (action[0], (N, T, *action[1])),
         "lengths": (i16, (N,)),
         "task": (i8, (N, max_task_len)),
         "task_index": (i16, (N,)),

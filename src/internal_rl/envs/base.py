@@ -7,7 +7,7 @@ reward 0 and completing the task gives reward 1. Gridworld-pinpad implements it 
 the second world. ``tests/test_world_conformance.py`` checks any implementation listed there.
 
 Shapes: B environments; the state is the world's own (an :class:`~internal_rl.envs.core.EnvState` for the
-gridworld); arrays are NumPy.
+gridworld), and carries ``t`` (B,) actions taken and ``task`` (B, K) colours padded with -1; arrays are NumPy.
 """
 
 from __future__ import annotations
@@ -76,7 +76,22 @@ class World(Protocol):
         """The state of ``rows`` only (bool mask or indices): stepping it equals stepping those rows in the batch."""
 
     def expert(self, state: Any, rng: np.random.Generator, epsilon: float = 0.0) -> np.ndarray:
-        """(B,) actions of the ε-mixed expert (SPEC §1.4)."""
+        """(B,) actions of the ε-mixed expert (SPEC §1.4); (B, num_actions) for continuous actions."""
+
+    # ---- the dataset record (data/generate.py, data/store.py): what rebuilds the observations of an episode
+
+    def describe(self) -> dict[str, Any]:
+        """The world's settings as JSON (a dataset's meta ``env``; datasets made in other settings are refused)."""
+
+    def record_specs(self) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+        """name -> (dtype, shape of one episode's array) of the record: the arrays of :meth:`episode_record` and,
+        with a leading T + 1, those of :meth:`step_record`."""
+
+    def episode_record(self, state: Any) -> dict[str, np.ndarray]:
+        """(B, ...) arrays fixed for an episode (e.g. the gridworld's layout)."""
+
+    def step_record(self, state: Any) -> dict[str, np.ndarray]:
+        """(B, ...) arrays of the current observation (the gridworld's agent cell; the ant's observation)."""
 
 
 __all__ = ["LABELS", "World", "WorldSpec"]

@@ -64,11 +64,13 @@ class AntExpertPolicy(nn.Module):
         self.critic = _mlp(obs_dim, hidden, 1, 1.0)
         self.log_std = nn.Parameter(torch.zeros(num_actions))
 
-    def dist(self, obs: Tensor) -> torch.distributions.Normal:  # obs (B, D) raw
-        return torch.distributions.Normal(self.actor(self.norm(obs)), self.log_std.exp())
+    def dist(self, obs: Tensor, normalized: bool = False) -> torch.distributions.Normal:  # obs (B, D)
+        """π(· | o) for raw observations, or for ones already normalised (PPO's stored rollout)."""
+        z = obs if normalized else self.norm(obs)
+        return torch.distributions.Normal(self.actor(z), self.log_std.exp())
 
-    def value(self, obs: Tensor) -> Tensor:  # (B,)
-        return self.critic(self.norm(obs)).squeeze(-1)
+    def value(self, obs: Tensor, normalized: bool = False) -> Tensor:  # (B,)
+        return self.critic(obs if normalized else self.norm(obs)).squeeze(-1)
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, deterministic: bool = False,

@@ -6,7 +6,8 @@ Reward per action (*decisions* in docs/deviations.md): the task's reward (1 on c
 the ant has not terminated. Rewards are divided by a running std of the discounted return (Gymnasium's
 NormalizeReward); truncation at T bootstraps from the critic, termination does not.
 
-Per update: B ants x ``rollout_steps`` actions, then ``epochs`` passes of ``minibatches`` minibatches:
+Per update: B ants x ``rollout_steps`` actions (observations stored normalised with the statistics of their
+step), then ``epochs`` passes of ``minibatches`` minibatches:
 
     δ_t = r_t + γ V(o_{t+1}) (1 − d_t) − V(o_t);   Â_t = δ_t + γ λ (1 − d_t) Â_{t+1}                        (GAE)
     L = − mean min(ρ Â, clip(ρ, 1 ± ε) Â) + c_v mean (V − (Â + V_old))² − c_e mean H[π]
@@ -39,7 +40,7 @@ class AntExpertConfig:
     rollout_steps: int = 64  # actions per ant per update (64 x 64 = 4,096 samples)
     total_steps: int = 10_000_000  # ant actions over the whole run
     epochs: int = 10
-    minibatches: int = 4
+    minibatches: int = 32  # of 128 samples: CleanRL's ratio of gradient steps to samples
     lr: float = 3e-4  # annealed linearly to 0
     gamma: float = 0.99
     gae_lambda: float = 0.95
@@ -135,10 +136,10 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
     for t in range(T):
         policy.norm.update(torch.as_tensor(obs))
         with torch.no_grad():
-            o = torch.as_tensor(obs)
-            dist = policy.dist(o)
+            o = policy.norm(torch.as_tensor(obs))  # stored normalised: the update sees what the rollout saw
+            dist = policy.dist(o, normalized=True)
             action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=run.gen)
-            logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o).numpy()
+            logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
         direction = path_direction(run.state)
         nxt, task_r, term, trunc = A.step(run.state, action.double().numpy())
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
@@ -151,7 +152,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             r_scaled[trunc] += cfg.gamma * v_last
         else:
             r_scaled = run.scale_rewards(r, done)
-        obs_buf.append(obs)
+        obs_buf.append(o.numpy())
         act_buf.append(action.numpy())
         rew[t], done_buf[t] = r_scaled, done
         if done.any():
@@ -182,13 +183,13 @@ def ppo_update(policy: AntExpertPolicy, opt: torch.optim.Optimizer, batch: dict[
     stats: dict[str, float] = {}
     for _ in range(cfg.epochs):
         for idx in torch.randperm(n, generator=gen).split(size):
-            dist = policy.dist(flat["obs"][idx])
+            dist = policy.dist(flat["obs"][idx], normalized=True)
             new_logp = dist.log_prob(flat["action"][idx]).sum(-1)
             ratio = (new_logp - flat["logp"][idx]).exp()
             adv = flat["adv"][idx]
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
             pg = -torch.minimum(ratio * adv, ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
-            v_loss = (policy.value(flat["obs"][idx]) - flat["ret"][idx]).pow(2).mean()
+            v_loss = (policy.value(flat["obs"][idx], normalized=True) - flat["ret"][idx]).pow(2).mean()
             entropy = dist.entropy().sum(-1).mean()
             loss = pg + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
             check_finite(loss, "ant expert PPO loss", update)

@@ -7,7 +7,9 @@ Each colour is its own abstract subgoal (the ant's tasks are colour sequences, T
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,6 +58,21 @@ class AntWorld:
 
     def select(self, state: A.AntState, rows: np.ndarray) -> A.AntState:
         return A.take(state, rows)
+
+    def describe(self) -> dict[str, Any]:
+        return {"world": self.spec.name, **dataclasses.asdict(self.params), "solvable_only": bool(self.solvable_only)}
+
+    def record_specs(self) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+        """The layout and every observation (41 float32 values per step)."""
+        u8, p = np.dtype(np.uint8), self.params
+        return {"colors": (u8, (p.num_colors,)), "walls": (u8, (p.num_walls,)),
+                "obs": (np.dtype(np.float32), (p.max_steps + 1, p.obs_dim))}
+
+    def episode_record(self, state: A.AntState) -> dict[str, np.ndarray]:
+        return {"colors": state.colors.astype(np.uint8), "walls": state.walls.astype(np.uint8)}
+
+    def step_record(self, state: A.AntState) -> dict[str, np.ndarray]:
+        return {"obs": A.observe(state)}
 
     @torch.no_grad()
     def expert(self, state: A.AntState, rng: np.random.Generator, epsilon: float = 0.0) -> np.ndarray:

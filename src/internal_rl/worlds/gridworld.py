@@ -4,6 +4,7 @@ shortest-path expert."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,22 @@ class GridWorld:
 
     def expert(self, state: EnvState, rng: np.random.Generator, epsilon: float = 0.0) -> np.ndarray:
         return expert_act(state, rng, epsilon)
+
+    def describe(self) -> dict[str, Any]:
+        p = self.params
+        return {"size": p.size, "num_colors": p.num_colors, "num_walls": p.num_walls, "max_steps": p.max_steps,
+                "solvable_only": bool(self.solvable_only)}
+
+    def record_specs(self) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+        """The compact record: the layout and the agent's cell per observation (13 ones of 637 rebuilt from it)."""
+        u8, p = np.dtype(np.uint8), self.params
+        return {"colors": (u8, (p.num_colors,)), "walls": (u8, (p.num_walls,)), "agent": (u8, (p.max_steps + 1,))}
+
+    def episode_record(self, state: EnvState) -> dict[str, np.ndarray]:
+        return {"colors": state.colors.astype(np.uint8), "walls": state.walls.astype(np.uint8)}
+
+    def step_record(self, state: EnvState) -> dict[str, np.ndarray]:
+        return {"agent": state.agent.astype(np.uint8)}
 
 
 __all__ = ["GridWorld"]

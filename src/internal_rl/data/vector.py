@@ -1,0 +1,80 @@
+"""Reading datasets of vector-observation worlds (ant-pinpad: ``obs`` (N, T+1, D) float32 and continuous actions
+(N, T, A) float32 in the record; see ``store.py``) as padded torch batches.
+
+The gridworld's datasets are read by :class:`~internal_rl.data.loader.EpisodeDataset` (observations rebuilt from
+the layout); this is the same interface for worlds that store their observations.
+Shapes: B episodes, Tb = longest episode of the batch, D observation size, A action size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from internal_rl.data.store import open_arrays, read_meta
+
+
+@dataclass
+class VectorBatch:
+    """A padded batch of episodes (steps t >= lengths are padding: ``mask`` False, values 0)."""
+
+    obs: torch.Tensor  # (B, Tb + 1, D) float32 o_1..o_{Tb+1}
+    actions: torch.Tensor  # (B, Tb, A) float32 a_t
+    mask: torch.Tensor  # (B, Tb) bool valid steps
+    subgoal: torch.Tensor  # (B, Tb) int64 abstract subgoal pursued at t
+    target: torch.Tensor  # (B, Tb) int64 next task colour before a_t
+    progress: torch.Tensor  # (B, Tb) int64 task colours visited before a_t
+    task_index: torch.Tensor  # (B,) int64 index into the dataset's task list
+    lengths: torch.Tensor  # (B,) int64 number of actions
+
+    def to(self, device: torch.device | str) -> VectorBatch:
+        return VectorBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+    def __len__(self) -> int:
+        return int(self.actions.shape[0])
+
+
+class VectorEpisodes:
+    """A dataset with an ``obs`` record (written by ``generate_dataset`` for a vector world), memory-mapped."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.meta: dict[str, Any] = read_meta(self.path)
+        self.arrays = open_arrays(self.path, self.meta)
+        if "obs" not in self.arrays:
+            raise ValueError(f"{self.path}: no 'obs' array (a gridworld dataset? read it with EpisodeDataset)")
+        self.tasks: list[tuple[int, ...]] = [tuple(t) for t in self.meta["tasks"]]
+        self.lengths = np.asarray(self.arrays["lengths"], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self.lengths.shape[0])
+
+    def batch(self, indices: Sequence[int] | np.ndarray) -> VectorBatch:
+        """Padded batch of the given episodes, cut to the longest of them (Tb)."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if idx.size == 0:
+            raise ValueError("empty batch")
+        if idx.min() < 0 or idx.max() >= len(self):
+            raise IndexError(f"episode index out of range [0, {len(self)})")
+        lengths = self.lengths[idx]
+        Tb = int(lengths.max())
+        mask = np.arange(Tb)[None, :] < lengths[:, None]  # (B, Tb)
+
+        def labels(name: str) -> torch.Tensor:
+            return torch.from_numpy(np.where(mask, self.arrays[name][idx, :Tb].astype(np.int64), 0))
+
+        actions = np.where(mask[..., None], self.arrays["actions"][idx, :Tb], 0.0).astype(np.float32)
+        return VectorBatch(
+            obs=torch.from_numpy(np.array(self.arrays["obs"][idx, : Tb + 1], dtype=np.float32)),
+            actions=torch.from_numpy(actions), mask=torch.from_numpy(mask), subgoal=labels("subgoal"),
+            target=labels("target"), progress=labels("progress"),
+            task_index=torch.from_numpy(self.arrays["task_index"][idx].astype(np.int64)),
+            lengths=torch.from_numpy(lengths.copy()))
+
+
+__all__ = ["VectorBatch", "VectorEpisodes"]
