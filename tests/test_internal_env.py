@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from internal_rl.envs import GridParams, obs_indices, take
+from internal_rl.envs import GridParams, obs_indices
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.rl import (
@@ -63,8 +63,8 @@ def test_batched_internal_env_equals_step_by_step_reference():
     assert ro.returns.sum() > 0 and (ro.returns == 0).any()
     assert len(env.active) < 6  # ended episodes' rows were dropped on the way (row compaction is exercised)
     for i in range(6):
-        ref = reference_rollout_single(base, mc, policy, layer=LAYER, state=take(env.initial_state, [i]),
-                                       noise=env.noise.take([i]))
+        ref = reference_rollout_single(base, mc, policy, layer=LAYER, world=WORLD,
+                                       state=WORLD.select(env.initial_state, [i]), noise=env.noise.take([i]))
         n, k = ref.length, len(ref.switch_times)
         assert int(ro.lengths[i]) == n and int(ro.num_abstract[i]) == k
         assert env.raw_actions[i, :n].tolist() == ref.raw_actions
@@ -174,3 +174,13 @@ def test_raw_rollout_log_prob_recomputation_and_shared_episodes():
     env.reset(TASK, seed=4, num_envs=5)
     assert np.array_equal(ro.obs_idx[:, 0].numpy(), obs_indices(env.initial_state))
     torch.testing.assert_close(env.noise.action_u, EpisodeNoise.draw(4, 5, PARAMS.max_steps).action_u)
+
+
+def test_a_start_state_is_repeated_and_must_carry_the_task():
+    from internal_rl.rl.internal_env import start_episodes
+
+    one = WORLD.reset(np.random.default_rng(0), [TASK])
+    state = start_episodes(WORLD, TASK, seed=5, num_envs=3, start=one)
+    assert (state.agent == one.agent[0]).all() and (state.colors == one.colors[0]).all()
+    with pytest.raises(ValueError, match="start: its task"):
+        start_episodes(WORLD, TASK[::-1], seed=5, num_envs=3, start=one)

@@ -26,7 +26,7 @@ import copy
 
 import torch
 
-from internal_rl.envs import GridParams
+from internal_rl.envs import GridParams, reset_with_layout
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.rl import Continuation, Episodes, PPOArgs, make_policy, train_internal_rl, train_raw_action_rl
@@ -45,7 +45,7 @@ def cell(r: int, c: int) -> int:
 
 COLORS = ([cell(0, 4), cell(4, 4), cell(4, 0)] + [cell(1, c) for c in range(4)] + [cell(2, 3)]
           + [cell(3, c) for c in (3, 2, 1, 0)])
-LAYOUT = (COLORS, [], cell(0, 0))
+START = reset_with_layout([COLORS], [[]], [cell(0, 0)], [TASK], PARAMS)  # the one layout, as a one-env state
 ARGS = PPOArgs(updates=20, batch_size=128, lr=1e-2, epochs=4, minibatches=2, policy_hidden=32, eval_every=5,
                eval_episodes=256, eval_batch=256)
 
@@ -82,7 +82,7 @@ def toy_models() -> tuple[Transformer, Metacontroller]:
 
 def test_internal_rl_beats_raw_action_rl_at_equal_budget():
     base, mc = toy_models()
-    episodes = Episodes(TASK, GridWorld(PARAMS), LAYOUT)
+    episodes = Episodes(TASK, GridWorld(PARAMS), START)
     internal = train_internal_rl(base, mc, ARGS, layer=0, episodes=episodes, seed=0)
     raw = train_raw_action_rl(copy.deepcopy(base), ARGS, episodes=episodes, seed=0)
     assert internal["episodes"] == raw["episodes"] == ARGS.updates * ARGS.batch_size
@@ -105,7 +105,7 @@ def test_training_resumes_exactly():
             saved.update(policy=copy.deepcopy(modules["policy"].state_dict()),
                          optimizer=copy.deepcopy(optimizer.state_dict()), history=copy.deepcopy(history))
 
-    kw = dict(layer=0, episodes=Episodes(TASK, GridWorld(PARAMS), LAYOUT), seed=3)
+    kw = dict(layer=0, episodes=Episodes(TASK, GridWorld(PARAMS), START), seed=3)
     full_policy = make_policy(D, 2, 8, seed=3)
     full = train_internal_rl(base, mc, args, cont=Continuation(policy=full_policy, on_update=on_update), **kw)
     resumed_policy = make_policy(D, 2, 8, seed=99)

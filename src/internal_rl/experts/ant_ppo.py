@@ -1,10 +1,11 @@
 """PPO for the ant expert (App. C.1.1, Table A3): one agent for all pretraining tasks, with a critic and GAE,
 CleanRL's ``ppo_continuous_action`` top to bottom, on the batched ant core (no per-ant Python loop).
 
-Reward per action (*decisions* in docs/deviations.md): the task's reward (1 on completion), plus
-``intrinsic_weight`` x the torso velocity along the grid-level shortest path (C.1.1), plus ``alive_bonus`` while
-the ant has not terminated. Rewards are divided by a running std of the discounted return (Gymnasium's
-NormalizeReward); truncation at T bootstraps from the critic, termination does not.
+Reward per action (*decisions* in docs/deviations.md): ``task_weight`` x the task's reward (1 on completion), plus
+``intrinsic_weight`` x the torso velocity along the grid-level shortest path (C.1.1), plus Gymnasium Ant's shaping
+in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cost`` x |a|². Rewards are divided by
+a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from the critic,
+termination does not.
 
 Per update: B ants x ``rollout_steps`` actions (observations stored normalised with the statistics of their
 step), then ``epochs`` passes of ``minibatches`` minibatches:
@@ -49,8 +50,10 @@ class AntExpertConfig:
     ent_coef: float = 0.0
     max_grad_norm: float = 0.5
     hidden: int = 128
-    intrinsic_weight: float = 0.05  # per m/s along the path (0.05 s per action: metres gained along the path)
-    alive_bonus: float = 0.01
+    task_weight: float = 10.0  # x the task's reward (1 on completion)
+    intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
+    alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
+    ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
     seed: int = 0
     checkpoint_every: int = 10  # updates
     eval_every: int = 50  # updates; 0 = only at the end
@@ -143,7 +146,9 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         direction = path_direction(run.state)
         nxt, task_r, term, trunc = A.step(run.state, action.double().numpy())
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
-        r = task_r + cfg.intrinsic_weight * speed[t] + cfg.alive_bonus * ~term
+        torque = np.clip(action.double().numpy(), -1.0, 1.0)
+        r = (cfg.task_weight * task_r + cfg.intrinsic_weight * speed[t] + cfg.alive_bonus * ~term
+             - cfg.ctrl_cost * (torque**2).sum(1))
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():

@@ -15,7 +15,6 @@ from internal_rl.rl.internal_env import (
     EpisodeNoise,
     InternalEnv,
     InternalStep,
-    Layout,
     Rollout,
     rollout,
     sample_categorical,
@@ -37,7 +36,7 @@ from internal_rl.rl.train import (
 )
 
 __all__ = [
-    "SWITCH_THRESHOLD", "Continuation", "EpisodeNoise", "Episodes", "InternalEnv", "InternalStep", "Layout",
+    "SWITCH_THRESHOLD", "Continuation", "EpisodeNoise", "Episodes", "InternalEnv", "InternalStep",
     "PPOArgs", "RawRollout",
     "RecurrentGaussianPolicy", "Rollout", "SingleRollout", "derive_seed", "make_policy", "ppo_clip_loss",
     "ppo_update", "raw_log_prob", "reference_rollout_single", "rollout", "rollout_raw", "sample_categorical",

@@ -47,7 +47,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.envs import EnvState, as_task_array, reset_with_layout
+from internal_rl.envs import EnvState, as_task_array
+from internal_rl.envs.base import World
 from internal_rl.metacontroller import Metacontroller, SwitchState, apply_low_rank
 from internal_rl.models.actions import Categorical
 from internal_rl.rl.cache import select_rows
@@ -57,7 +58,6 @@ from internal_rl.worlds import GridWorld
 SWITCH_THRESHOLD = 0.5  # binarised switching: a new code when β ≥ 0.5 (SPEC §6)
 _LAYOUT_STREAM, _NOISE_STREAM = 0, 1  # independent random streams derived from one seed
 
-Layout = tuple[Any, Any, Any]  # (colour cells (O,), wall cells (W,), agent cell): one fixed layout for every env
 
 
 # ==============================================================================================================
@@ -87,18 +87,18 @@ class EpisodeNoise:
         return EpisodeNoise(self.action_u[index], self.z_eps[index])
 
 
-def start_episodes(world: GridWorld, tasks: Any, seed: int, *, num_envs: int | None = None,
-                   layout: Layout | None = None) -> EnvState:
-    """Fresh episodes of ``world``: random layouts drawn from (seed, layout stream), or one fixed gridworld
-    ``layout`` (colour cells, wall cells, agent cell) repeated for every environment (no resampling, no filter).
+def start_episodes(world: World, tasks: Any, seed: int, *, num_envs: int | None = None, start: Any = None) -> Any:
+    """Fresh episodes of ``world``: random layouts drawn from (seed, layout stream), or ``start`` (the state of one
+    environment, e.g. a hand-made layout; its task must be the one asked for) repeated for every environment.
     ``tasks``: B tasks, or one task with ``num_envs``."""
-    task_arr, _ = as_task_array(tasks, num_envs, world.params)  # (B, K)
-    if layout is None:
+    task_arr, _ = as_task_array(tasks, num_envs, world.params)  # (B, K); params: only its num_colors is read
+    if start is None:
         return world.reset(np.random.default_rng([seed, _LAYOUT_STREAM]), task_arr)
-    colors, walls, agent = (np.asarray(x, dtype=np.int64) for x in layout)
-    n = len(task_arr)
-    return reset_with_layout(np.broadcast_to(colors, (n, colors.size)), np.broadcast_to(walls, (n, walls.size)),
-                             np.broadcast_to(agent, (n,)), task_arr, world.params)
+    own = np.asarray(start.task)[0]
+    own = own[own >= 0]
+    if any(list(t[t >= 0]) != list(own) for t in task_arr):
+        raise ValueError(f"start: its task {own.tolist()} is not the task asked for")
+    return world.select(start, np.zeros(len(task_arr), dtype=np.int64))
 
 
 def sample_categorical(logits: Tensor, u: Tensor) -> Tensor:
@@ -170,10 +170,10 @@ class InternalEnv:
 
     # ----------------------------------------------------------------------------------------------- Alg. 2
     @torch.no_grad()
-    def reset(self, tasks: Any, seed: int, *, num_envs: int | None = None, layout: Layout | None = None,
+    def reset(self, tasks: Any, seed: int, *, num_envs: int | None = None, start: Any = None,
               noise: EpisodeNoise | None = None) -> tuple[Tensor, Tensor]:
         """Start B episodes (layouts and noise from ``seed``); returns (e_1 (B, D), needs_action (B,) all True)."""
-        self.state = start_episodes(self.world, tasks, seed, num_envs=num_envs, layout=layout)
+        self.state = start_episodes(self.world, tasks, seed, num_envs=num_envs, start=start)
         self.initial_state = self.state
         B, T, Z = self.num_envs, self.horizon, self.latent_dim
         self.noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T, Z)
@@ -336,13 +336,13 @@ def _rows(x: Tensor, index: Tensor, k: int, trim: bool) -> Tensor:
 
 @torch.no_grad()
 def rollout(policy: RecurrentGaussianPolicy, env: InternalEnv, tasks: Any, num_envs: int | None = None,
-            seed: int = 0, *, layout: Layout | None = None) -> Rollout:
+            seed: int = 0, *, start: Any = None) -> Rollout:
     """Run whole episodes of the internal environment with the policy (Alg. 3's data collection).
 
     The policy's recurrent state advances only for the environments that switch; its ε for abstract step k of
     episode i is ``env.noise.z_eps[i, k]``.
     """
-    e, needs = env.reset(tasks, seed, num_envs=num_envs, layout=layout)
+    e, needs = env.reset(tasks, seed, num_envs=num_envs, start=start)
     B, T, Z, dev = env.num_envs, env.horizon, env.latent_dim, env.device
     dtype = env.z_held.dtype
     g = policy.initial_state(B, dev).to(dtype)  # (B, H)
@@ -378,5 +378,5 @@ def rollout(policy: RecurrentGaussianPolicy, env: InternalEnv, tasks: Any, num_e
         switched=torch.from_numpy(env.switched.copy()).to(dev))
 
 
-__all__ = ["SWITCH_THRESHOLD", "EpisodeNoise", "InternalEnv", "InternalStep", "Layout", "Rollout", "rollout",
+__all__ = ["SWITCH_THRESHOLD", "EpisodeNoise", "InternalEnv", "InternalStep", "Rollout", "rollout",
            "sample_categorical", "start_episodes"]

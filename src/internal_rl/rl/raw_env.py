@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from internal_rl.rl.cache import select_rows
-from internal_rl.rl.internal_env import EpisodeNoise, Layout, start_episodes
+from internal_rl.rl.internal_env import EpisodeNoise, start_episodes
 from internal_rl.worlds import GridWorld
 
 
@@ -49,7 +49,7 @@ class RawRollout:
 
 @torch.no_grad()
 def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: int = 0, *,
-                world: GridWorld | None = None, layout: Layout | None = None,
+                world: GridWorld | None = None, start: Any = None,
                 device: torch.device | str | None = None, noise: EpisodeNoise | None = None,
                 compact: float = 0.5) -> RawRollout:
     """Sample whole episodes from the (unsteered) base model with a KV cache.
@@ -59,7 +59,7 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
     """
     device = torch.device(device) if device is not None else base.device
     world = world or GridWorld()
-    state = start_episodes(world, tasks, seed, num_envs=num_envs, layout=layout)
+    state = start_episodes(world, tasks, seed, num_envs=num_envs, start=start)
     B, T = state.num_envs, world.spec.horizon
     noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T)
     cache = base.new_cache(B, T, device)

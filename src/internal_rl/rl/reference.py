@@ -7,12 +7,12 @@ and :func:`~internal_rl.rl.internal_env.rollout` are tested against (raw actions
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from internal_rl.envs import EnvState, obs_indices
-from internal_rl.envs import step as env_step
+from internal_rl.envs.base import World
 from internal_rl.metacontroller import Metacontroller
 from internal_rl.rl.internal_env import SWITCH_THRESHOLD, EpisodeNoise
 from internal_rl.rl.policy import RecurrentGaussianPolicy
@@ -35,15 +35,15 @@ class SingleRollout:
 
 @torch.no_grad()
 def reference_rollout_single(base: nn.Module, metacontroller: Metacontroller, policy: RecurrentGaussianPolicy, *,
-                             layer: int, state: EnvState, noise: EpisodeNoise,
+                             layer: int, world: World, state: Any, noise: EpisodeNoise,
                              threshold: float = SWITCH_THRESHOLD) -> SingleRollout:
-    """Alg. 1-3 for ONE environment with a plain loop over raw steps: every step re-runs the base model on the
-    whole prefix (no KV cache) and recomputes U = f_hyp(z). ``state`` and ``noise`` hold one environment (e.g.
-    ``take(env.initial_state, [i])`` and ``env.noise.take([i])``)."""
-    if state.num_envs != 1:
-        raise ValueError(f"state: expected one environment, got {state.num_envs}")
-    mc, T = metacontroller, state.params.max_steps
-    observations = [torch.from_numpy(obs_indices(state))]  # o_1 .. o_t, each (1, N)
+    """Alg. 1-3 for ONE environment of ``world`` with a plain loop over raw steps: every step re-runs the base model
+    on the whole prefix (no KV cache) and recomputes U = f_hyp(z). ``state`` and ``noise`` hold one environment
+    (e.g. ``world.select(env.initial_state, [i])`` and ``env.noise.take([i])``)."""
+    if len(world.done(state)) != 1:
+        raise ValueError(f"state: expected one environment, got {len(world.done(state))}")
+    mc, T = metacontroller, world.spec.horizon
+    observations = [torch.from_numpy(world.observe(state))]  # o_1 .. o_t, each (1, *observation_shape)
     controlled: list[Tensor] = []  # ê_1 .. ê_t, each (1, D)
     device = base.device
 
@@ -70,15 +70,15 @@ def reference_rollout_single(base: nn.Module, metacontroller: Metacontroller, po
         logits, _ = base.upper(torch.stack(controlled, 1), layer, with_obs=False)  # (1, t+1, A)
         a = base.action_dist(logits[:, -1]).sample_from(noise.action_u[0, t][None])  # (1,)
         sw = mc.advance(e, z, sw)
-        state, r, _, _ = env_step(state, a.numpy())
+        state, r, _, _ = world.step(state, a.numpy())
         out.raw_actions.append(int(a[0]))
         out.abstract_rewards[-1] += float(r[0])
-        if state.done[0]:
+        if world.done(state)[0]:
             break
-        observations.append(torch.from_numpy(obs_indices(state)))
+        observations.append(torch.from_numpy(world.observe(state)))
         e = residual()
     out.e, out.z, out.logp = torch.stack(out.e), torch.stack(out.z), torch.stack(out.logp)
-    out.success, out.length = bool(state.success[0]), int(state.t[0])
+    out.success, out.length = bool(world.success(state)[0]), int(state.t[0])
     return out
 
 

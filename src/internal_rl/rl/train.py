@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from internal_rl.envs import POST_TASK
 from internal_rl.metacontroller import Metacontroller
-from internal_rl.rl.internal_env import InternalEnv, Layout, rollout
+from internal_rl.rl.internal_env import InternalEnv, rollout
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.rl.ppo import ppo_clip_loss, trajectory_advantages
 from internal_rl.rl.raw_env import raw_log_prob, rollout_raw
@@ -69,12 +69,12 @@ class PPOArgs:
 
 @dataclass(frozen=True)
 class Episodes:
-    """What every collected episode is: the task, the world (default: the paper's gridworld) and, for tests, one
-    fixed layout."""
+    """What every collected episode is: the task, the world (default: the paper's gridworld) and, for tests, the
+    state of one environment (a hand-made layout with that task) to start every episode from."""
 
     task: Any = POST_TASK
     world: GridWorld | None = None
-    layout: Layout | None = None
+    start: Any = None
 
 
 @dataclass
@@ -221,7 +221,7 @@ def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: PPO
     env = InternalEnv(base, metacontroller, layer, episodes.world, device=base.device)
     method = _Method(
         modules={"policy": policy}, parameters=list(policy.parameters()),
-        collect=lambda s, n: rollout(policy, env, episodes.task, n, s, layout=episodes.layout),
+        collect=lambda s, n: rollout(policy, env, episodes.task, n, s, start=episodes.start),
         new_log_prob=lambda mb: policy.log_prob(mb.e, mb.z, mb.mask), steps_field="num_abstract")
     return _train(method, args, args.lr, seed, cont, progress)
 
@@ -235,7 +235,7 @@ def train_raw_action_rl(base: nn.Module, args: PPOArgs, *, episodes: Episodes = 
         p.requires_grad_(True)
     method = _Method(
         modules={"model": base}, parameters=list(base.parameters()),
-        collect=lambda s, n: rollout_raw(base, episodes.task, n, s, world=episodes.world, layout=episodes.layout,
+        collect=lambda s, n: rollout_raw(base, episodes.task, n, s, world=episodes.world, start=episodes.start,
                                          device=base.device),
         new_log_prob=lambda mb: raw_log_prob(base, mb.obs_idx, mb.actions, mb.mask), steps_field="lengths")
     return _train(method, args, args.lr if lr is None else lr, seed, cont or Continuation(), progress)
