@@ -1,5 +1,6 @@
-"""Throughput of ant-pinpad (issue 13): the batched core (``mujoco.rollout`` over B ants) at B = 64 and 256, the
-vector env with its autoreset, beside Gymnasium's single ``Ant-v5`` env, measured in one run.
+"""Throughput of ant-pinpad (issue 13): the batched core (``mujoco.rollout`` over B ants) at B = 64 and 256 (and with
+Gymnasium's RK4 integrator instead of ours), the vector env with its autoreset, beside Gymnasium's single
+``Ant-v5`` env (RK4), measured in one run.
 
     python benchmarks/bench_ant.py [--steps 200]
 
@@ -22,12 +23,12 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def core_steps_per_s(batch: int, steps: int, seed: int = 0) -> tuple[float, float]:
+def core_steps_per_s(batch: int, steps: int, seed: int = 0, integrator: str = "implicitfast") -> tuple[float, float]:
     """(ant steps per second of ``antpinpad.step`` + ``observe``, fraction of ants ended by the last step)."""
     from internal_rl.envs import antpinpad as A
 
     rng = np.random.default_rng(seed)
-    state = A.reset(rng, [A.ANT_PRETRAIN_TASKS[i % 16] for i in range(batch)])
+    state = A.reset(rng, [A.ANT_PRETRAIN_TASKS[i % 16] for i in range(batch)], A.AntParams(integrator=integrator))
     actions = rng.uniform(-1, 1, (steps, batch, A.NUM_JOINT_TORQUES))
     start = time.perf_counter()
     live = 0
@@ -77,6 +78,7 @@ def main() -> None:
         result[f"core_B{b}_steps_per_s"] = round(sps)
         result[f"core_B{b}_ended_fraction"] = round(ended, 3)
         result[f"vector_B{b}_steps_per_s"] = round(vector_steps_per_s(b, args.steps))
+    result["core_B256_RK4_steps_per_s"] = round(core_steps_per_s(256, args.steps, integrator="RK4")[0])
     result["gymnasium_ant_v5_steps_per_s"] = round(gymnasium_ant_steps_per_s(args.steps * 20))
     result["core_B256_over_ant_v5"] = round(result["core_B256_steps_per_s"] / result["gymnasium_ant_v5_steps_per_s"], 2)
     print(json.dumps(result, indent=1))

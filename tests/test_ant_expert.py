@@ -207,3 +207,26 @@ def test_ant_datasets_d_and_d_star(tmp_path):
     assert again["expert_success"] == meta["expert_success"]
     with pytest.raises(ValueError, match="VectorEpisodes"):
         EpisodeDataset(tmp_path / "d")
+
+
+def test_cli_trains_and_refuses_a_bad_field(tmp_path, capsys, monkeypatch):
+    from internal_rl.cli import main
+
+    assert main(["ant-expert", "--out", str(tmp_path / "x"), "--set", "epochs=zero", "--quiet"]) == 2
+    assert "ant_expert.epochs: expected an integer" in capsys.readouterr().err
+    assert main(["ant-expert", "--out", str(tmp_path / "x"), "--set", "nope=1", "--quiet"]) == 2
+    assert "ant_expert.nope: unknown field" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    args = ["num_envs=4", "rollout_steps=8", "total_steps=32", "epochs=1", "minibatches=2", "hidden=8",
+            "eval_every=0", "eval_episodes=2"]
+    import internal_rl.experts.ant_ppo as ppo
+
+    real = ppo.evaluate_expert
+    monkeypatch.setattr(ppo, "evaluate_expert", lambda policy, tasks, episodes, seed, **kw: real(
+        policy, tasks[:1], 2, seed, params=A.AntParams(max_steps=5)))  # a short final evaluation
+    sets = [x for a in args for x in ("--set", a)]
+    assert main(["ant-expert", "--out", str(tmp_path / "x"), "--quiet", *sets]) == 0
+    import json
+
+    m = json.loads((tmp_path / "x" / "metrics.json").read_text())
+    assert m["env_steps"] == 32 and set(m["pretrain_tasks"]) >= {"success", "fall_rate"}

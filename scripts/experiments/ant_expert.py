@@ -1,25 +1,21 @@
-"""Train the ant expert (issue 13; docs/experiments.md E12) with overrides of AntExpertConfig fields.
+"""Train the ant expert (issue 13; docs/experiments.md E12) with overrides of AntExpertConfig fields; the same as
+``internal-rl ant-expert --out OUT --set field=value`` on one thread without progress bars.
 
-Usage: .venv/bin/python scripts/experiments/ant_expert.py OUT [field=value ...]   (one thread)
+Usage: .venv/bin/python scripts/experiments/ant_expert.py OUT [field=value ...]
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 import torch
 
-from internal_rl.experts.ant_ppo import AntExpertConfig, train_ant_expert
+from internal_rl.experts.ant_ppo import config_from_overrides, train_ant_expert
 
 
 def main() -> None:
     torch.set_num_threads(1)
-    out, overrides = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
-    types = {f.name: f.type for f in dataclasses.fields(AntExpertConfig)}
-    cast = {"int": int, "float": float}
-    cfg = AntExpertConfig(**{k: cast[str(types[k])](v) for k, v in overrides.items()})
-    train_ant_expert(cfg, out, show_progress=False)
+    train_ant_expert(config_from_overrides(sys.argv[2:]), sys.argv[1], show_progress=False)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
     internal-rl run      --config configs/cpu.yaml --out runs/cpu [--set pretrain.steps=100] [--force]
     internal-rl data | pretrain | probe | steer | discover | rl | report   --config ... --out ...
-    internal-rl bench    env | model | rl
+    internal-rl ant-expert --out runs/ant-expert [--set total_steps=2000000]
+    internal-rl bench    env | model | rl | hawk | ant
 
 A stage command first runs (or skips, when complete) the stages it depends on.
 """
@@ -56,9 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--greedy", action="store_true",
                    help="also evaluate with the most likely action at every step (unsteered and steered)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
+    a = sub.add_parser("ant-expert", help="train (or resume) the ant-pinpad PPO expert (experts/ant_ppo.py)",
+                       description="Train the ant expert; a killed run resumes exactly from its last checkpoint. "
+                                   "Writes OUT/checkpoint, OUT/history.json and OUT/metrics.json (success on "
+                                   "the pretraining tasks and the post task).")
+    a.add_argument("--out", default="runs/ant-expert", help="output directory (default: runs/ant-expert)")
+    a.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                   help="an AntExpertConfig field, e.g. --set total_steps=2000000 (repeatable)")
+    a.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
     b = sub.add_parser("bench", help="throughput benchmarks")
-    b.add_argument("what", choices=["env", "model", "rl", "hawk"], help="benchmarks/bench_<what>.py; other options "
-                   "(e.g. --quick, --threads) are passed to the script")
+    b.add_argument("what", choices=["env", "model", "rl", "hawk", "ant"],
+                   help="benchmarks/bench_<what>.py; other options (e.g. --quick, --threads) are passed to the script")
     return p
 
 
@@ -91,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     from internal_rl.train import CorruptRunFile, NonFiniteLossError
 
     try:
+        if args.command == "ant-expert":
+            return _ant_expert(args)
         if args.command == "steerability":
             from internal_rl.checks import check_context, steerability_check
 
@@ -112,6 +124,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to resume from the last checkpoint", file=sys.stderr)
         return 130
+    return 0
+
+
+def _ant_expert(args: argparse.Namespace) -> int:
+    import torch
+
+    from internal_rl.experts.ant_ppo import config_from_overrides, train_ant_expert
+
+    try:
+        cfg = config_from_overrides(args.overrides)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(max(1, args.threads))
+    train_ant_expert(cfg, args.out, show_progress=not args.quiet)
+    print(f"[ant-expert] {Path(args.out) / 'metrics.json'}")
     return 0
 
 

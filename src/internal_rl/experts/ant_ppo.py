@@ -72,6 +72,26 @@ class AntExpertConfig:
         return max(1, self.total_steps // (self.num_envs * self.rollout_steps))
 
 
+def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
+    """AntExpertConfig from ``field=value`` (or ``ant_expert.field=value``) strings; a bad one raises ValueError
+    naming the field."""
+    types = {f.name: f.type for f in dataclasses.fields(AntExpertConfig)}
+    kwargs: dict[str, int | float] = {}
+    for text in overrides:
+        if "=" not in text:
+            raise ValueError(f"--set {text!r}: expected field=value")
+        key, raw = text.split("=", 1)
+        name = key.strip().removeprefix("ant_expert.")
+        if name not in types:
+            raise ValueError(f"ant_expert.{name}: unknown field (valid: {', '.join(sorted(types))})")
+        try:
+            kwargs[name] = int(raw) if types[name] == "int" else float(raw)
+        except ValueError:
+            raise ValueError(f"ant_expert.{name}: expected {'an integer' if types[name] == 'int' else 'a number'}, "
+                             f"got {raw!r}") from None
+    return AntExpertConfig(**kwargs)
+
+
 class _Run:
     """Everything a resume needs besides the weights."""
 
@@ -253,4 +273,4 @@ def train_ant_expert(cfg: AntExpertConfig, out: str | Path, *, params: A.AntPara
     return policy
 
 
-__all__ = ["AntExpertConfig", "collect", "gae", "ppo_update", "train_ant_expert"]
+__all__ = ["AntExpertConfig", "collect", "config_from_overrides", "gae", "ppo_update", "train_ant_expert"]
