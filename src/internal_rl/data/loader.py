@@ -45,6 +45,20 @@ def obs_onehot_torch(obs_idx: torch.Tensor, obs_dim: int = 637, dtype: torch.dty
     return out.scatter_(-1, obs_idx, 1)
 
 
+def padded_selection(all_lengths: np.ndarray, indices: Sequence[int] | np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """(indices (B,), their lengths (B,), Tb = the longest, valid-step mask (B, Tb)) of a batch of episodes, or a
+    clear error for an empty batch or an index out of range."""
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size == 0:
+        raise ValueError("empty batch")
+    if idx.min() < 0 or idx.max() >= len(all_lengths):
+        raise IndexError(f"episode index out of range [0, {len(all_lengths)})")
+    lengths = all_lengths[idx]
+    Tb = int(lengths.max())
+    return idx, lengths, Tb, np.arange(Tb)[None, :] < lengths[:, None]
+
+
 class EpisodeDataset:
     """A dataset written by :func:`~internal_rl.data.generate.generate_dataset`, memory-mapped.
 
@@ -94,14 +108,7 @@ class EpisodeDataset:
 
     def batch(self, indices: Sequence[int] | np.ndarray) -> EpisodeBatch:
         """Padded batch of the given episodes, cut to the longest of them (Tb)."""
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if idx.size == 0:
-            raise ValueError("empty batch")
-        if idx.min() < 0 or idx.max() >= len(self):
-            raise IndexError(f"episode index out of range [0, {len(self)})")
-        lengths = self.lengths[idx]  # (B,)
-        Tb = int(lengths.max())
-        mask = np.arange(Tb)[None, :] < lengths[:, None]  # (B, Tb)
+        idx, lengths, Tb, mask = padded_selection(self.lengths, indices)
 
         def steps(name: str) -> torch.Tensor:
             x = self.arrays[name][idx, :Tb].astype(np.int64)  # (B, Tb)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from internal_rl.data.loader import padded_selection
 from internal_rl.data.store import open_arrays, read_meta
 
 
@@ -56,14 +57,7 @@ class VectorEpisodes:
 
     def batch(self, indices: Sequence[int] | np.ndarray) -> VectorBatch:
         """Padded batch of the given episodes, cut to the longest of them (Tb)."""
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if idx.size == 0:
-            raise ValueError("empty batch")
-        if idx.min() < 0 or idx.max() >= len(self):
-            raise IndexError(f"episode index out of range [0, {len(self)})")
-        lengths = self.lengths[idx]
-        Tb = int(lengths.max())
-        mask = np.arange(Tb)[None, :] < lengths[:, None]  # (B, Tb)
+        idx, lengths, Tb, mask = padded_selection(self.lengths, indices)  # mask (B, Tb)
 
         def labels(name: str) -> torch.Tensor:
             return torch.from_numpy(np.where(mask, self.arrays[name][idx, :Tb].astype(np.int64), 0))

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from internal_rl.envs import antpinpad as A
-from internal_rl.experts.ant import expert_observation, intrinsic_reward, path_direction
+from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward, path_direction
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
 from internal_rl.train.checkpoint import has_checkpoint
@@ -54,6 +54,8 @@ class AntExpertConfig:
     intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
     alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
     ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
+    reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,
+    #                                 a check of the learner on the problem it is known to solve)
     seed: int = 0
     checkpoint_every: int = 10  # updates
     eval_every: int = 50  # updates; 0 = only at the end
@@ -64,6 +66,8 @@ class AntExpertConfig:
                      "eval_episodes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
+        if self.reward_direction not in ("path", "heading"):
+            raise ValueError(f"ant_expert.reward_direction: path or heading, got {self.reward_direction!r}")
         if (self.num_envs * self.rollout_steps) % self.minibatches:
             raise ValueError("ant_expert.minibatches: must divide num_envs x rollout_steps")
 
@@ -72,11 +76,17 @@ class AntExpertConfig:
         return max(1, self.total_steps // (self.num_envs * self.rollout_steps))
 
 
+def forward_axis(state: A.AntState) -> np.ndarray:
+    """(B, 2) the torso's forward axis in world x, y."""
+    yaw = heading(state)
+    return np.stack([np.cos(yaw), np.sin(yaw)], 1)
+
+
 def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
     """AntExpertConfig from ``field=value`` (or ``ant_expert.field=value``) strings; a bad one raises ValueError
     naming the field."""
     types = {f.name: f.type for f in dataclasses.fields(AntExpertConfig)}
-    kwargs: dict[str, int | float] = {}
+    kwargs: dict[str, int | float | str] = {}
     for text in overrides:
         if "=" not in text:
             raise ValueError(f"--set {text!r}: expected field=value")
@@ -85,7 +95,7 @@ def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
         if name not in types:
             raise ValueError(f"ant_expert.{name}: unknown field (valid: {', '.join(sorted(types))})")
         try:
-            kwargs[name] = int(raw) if types[name] == "int" else float(raw)
+            kwargs[name] = {"int": int, "float": float, "str": str}[str(types[name])](raw)
         except ValueError:
             raise ValueError(f"ant_expert.{name}: expected {'an integer' if types[name] == 'int' else 'a number'}, "
                              f"got {raw!r}") from None
@@ -163,7 +173,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             dist = policy.dist(o, normalized=True)
             action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=run.gen)
             logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
-        direction = path_direction(run.state)
+        direction = path_direction(run.state) if cfg.reward_direction == "path" else forward_axis(run.state)
         nxt, task_r, term, trunc = A.step(run.state, action.double().numpy())
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
         torque = np.clip(action.double().numpy(), -1.0, 1.0)
