@@ -132,6 +132,24 @@ def test_subgoal_controller_forms():
         SubgoalController(24, form="dense")
 
 
+def test_mlp_controller_starts_as_the_base_model_and_is_per_subgoal():
+    """mlp: ê = e + W2_g relu(W1_g e + b_g), zero at initialisation, each step through its own subgoal's MLP."""
+    from internal_rl.analysis.steering import SubgoalController
+
+    torch.manual_seed(1)
+    e = torch.randn(2, 5, 12, dtype=torch.float64)
+    g = torch.randint(0, 4, (2, 5))
+    ctrl = SubgoalController(12, rank=6, form="mlp").double()
+    torch.testing.assert_close(ctrl(e, g), e, rtol=0, atol=0)
+    torch.nn.init.normal_(ctrl.w2)
+    out = ctrl(e, g)
+    for b in range(2):
+        for t in range(5):
+            k = int(g[b, t])
+            want = e[b, t] + torch.relu(e[b, t] @ ctrl.w1[k] + ctrl.b1[k]) @ ctrl.w2[k]
+            torch.testing.assert_close(out[b, t], want, rtol=1e-10, atol=1e-10)
+
+
 def test_only_a_shift_can_add_a_constant_to_a_centred_stream():
     """The research question behind the forms: on a residual stream with no constant component, e + U e cannot
     add a fixed vector (its push averages to zero), e + v_g can. Fit ê ≈ e + c_g by MSE: the low-rank form's

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from internal_rl.config.sections import STEER_FORMS
 from internal_rl.data.batches import StepBatches
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
 from internal_rl.train.precision import autocast
@@ -19,7 +20,7 @@ from internal_rl.train.precision import autocast
 NUM_SUBGOALS = 4
 
 
-CONTROLLER_FORMS = ("low_rank", "additive", "affine")
+CONTROLLER_FORMS = STEER_FORMS  # the config's list of forms
 
 
 class SubgoalController(nn.Module):
@@ -27,7 +28,9 @@ class SubgoalController(nn.Module):
 
     Two research forms (docs/experiments.md E10, not the paper's): ``"additive"`` ê = e + v_g, a learned vector per
     subgoal (activation addition: a constant push that U e can only make where e has a constant component), and
-    ``"affine"`` ê = e + U_g e + v_g. The vectors start at zero, so every form starts as the base model.
+    ``"affine"`` ê = e + U_g e + v_g, and a nonlinear diagnostic, ``"mlp"`` ê = e + W2_g relu(W1_g e + b_g) with
+    ``rank`` hidden units per subgoal (can *any* edit of e at this layer set the target?). The vectors and W2 start
+    at zero, so every form starts as the base model.
     """
 
     def __init__(self, width: int, rank: int = 16, hidden: int = 32, num_subgoals: int = NUM_SUBGOALS,
@@ -37,7 +40,11 @@ class SubgoalController(nn.Module):
             raise ValueError(f"form: one of {', '.join(CONTROLLER_FORMS)}, got {form!r}")
         self.num_subgoals, self.form = num_subgoals, form
         self.decoder = HyperDecoder(DecoderConfig(latent_dim=num_subgoals, hidden=hidden, rank=rank, width=width))
-        self.shift = nn.Parameter(torch.zeros(num_subgoals, width)) if form != "low_rank" else None  # v_g (K, D)
+        self.shift = nn.Parameter(torch.zeros(num_subgoals, width)) if form in ("additive", "affine") else None
+        if form == "mlp":  # (K, D, H), (K, H), (K, H, D)
+            self.w1 = nn.Parameter(torch.randn(num_subgoals, width, rank) / width**0.5)
+            self.b1 = nn.Parameter(torch.zeros(num_subgoals, rank))
+            self.w2 = nn.Parameter(torch.zeros(num_subgoals, rank, width))
 
     def forward(self, e: Tensor, subgoal: Tensor) -> Tensor:
         """e (B, T, D), subgoal (B, T) int64 -> ê (B, T, D) = e + A_g (B_gᵀ e), g the step's subgoal.
@@ -46,6 +53,10 @@ class SubgoalController(nn.Module):
         of once per step: U_g e is computed for every g through the rank-R bottleneck and the step's own is kept.
         """
         z = F.one_hot(subgoal.clamp(min=0), self.num_subgoals).to(e.dtype)  # (B, T, K)
+        if self.form == "mlp":
+            h = torch.relu(torch.einsum("btd,kdh->btkh", e, self.w1.to(e.dtype)) + self.b1.to(e.dtype))
+            delta = torch.einsum("btkh,khd->btkd", h, self.w2.to(e.dtype))  # (B, T, K, D)
+            return e + torch.einsum("btkd,btk->btd", delta, z)
         shift = 0 if self.shift is None else z @ self.shift.to(e.dtype)  # (B, T, D) = v_g
         if self.form == "additive":
             return e + shift

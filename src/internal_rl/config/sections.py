@@ -16,6 +16,7 @@ from internal_rl.train.fields import added_later
 from internal_rl.worlds import GridWorld
 
 PRECISIONS = ("fp32", "bf16")
+STEER_FORMS = ("low_rank", "additive", "affine", "mlp")  # steering controllers (analysis/steering.py)
 TASK_COLORS = 8  # colours used by the tasks (Table A1 and the post task)
 MIN_HORIZON = 40  # shortest T for which solvable post-task layouts are found (30 fails: envs/core.py resampling)
 
@@ -158,14 +159,13 @@ class SteerConfig:
     eval_episodes: int = 1_024  # post-task episodes per evaluation
     sweep_layers: bool = True  # also train/evaluate at every layer (Fig. 4 curve)
     precision: str = "fp32"  # fp32 | bf16 autocast of the controller's training (closed-loop evaluation stays fp32)
-    form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both)
+    form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both) | mlp
     span: int = added_later(1)  # layers controlled from `layer` on, one controller after each block (paper: 1)
     start_weight: float = added_later(1.0)  # loss weight of each subgoal's first 3 steps (paper: 1, unweighted)
 
     def __post_init__(self) -> None:
         _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
-        _require(self.form in ("low_rank", "additive", "affine"), "form",
-                 f"low_rank, additive or affine, got {self.form!r}")
+        _require(self.form in STEER_FORMS, "form", f"one of {', '.join(STEER_FORMS)}, got {self.form!r}")
         _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
         _non_negative(self, "weight_decay", "warmup_steps")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
