@@ -6,5 +6,5 @@
 set -e
 .venv/bin/internal-rl steerability --out runs/tf8k --layer 1 --set steer.form=mlp --set steer.rank=128 --quiet
 .venv/bin/python scripts/experiment_teacher_forced.py runs/tf8k \
-    runs/tf8k/steerability/final_layer1_form-mlp_rank-128_controller layer=1 form=mlp rank=128 \
+    runs/tf8k/steerability/final_layer1_rank-128_form-mlp_controller layer=1 form=mlp rank=128 \
     > runs/tf8k/teacher_forced_mlp.json
