@@ -11,6 +11,9 @@ from internal_rl.models.base import Backbone, State
 BACKBONES = {
     "transformer": TransformerConfig(depth=3, width=32, heads=4, mlp=64, encoder="egocentric"),
     "hawk": TransformerConfig(kind="hawk", depth=3, width=32, heads=4, mlp=64, encoder="egocentric"),
+    # vector observations and continuous actions (ant-pinpad's shapes: 41 floats, 8 torques)
+    "hawk-vector": TransformerConfig(kind="hawk", depth=3, width=32, heads=4, mlp=64, encoder="vector", obs_size=41,
+                                     action="gaussian", num_actions=8),
 }
 T = 10
 
@@ -26,7 +29,12 @@ def random_walk_episodes(n: int, steps: int = T, seed: int = 0) -> torch.Tensor:
     return torch.stack(seq, 1)
 
 
-def episodes(n, seed=0):
+def episodes(model, n, seed=0):
+    """Inputs for ``model``: random-walk gridworld observations, or random floats for a vector encoder (the
+    contract does not depend on what the floats mean)."""
+    if model.cfg.encoder == "vector":
+        return torch.randn(n, T, model.cfg.obs_size, generator=torch.Generator().manual_seed(seed),
+                           dtype=torch.float64)
     return random_walk_episodes(n, T, seed)
 
 
@@ -43,7 +51,7 @@ def test_implements_the_protocol(model):
 
 @torch.no_grad()
 def test_split_at_every_layer_and_cached_steps_equal_the_full_forward(model):
-    obs = episodes(3)
+    obs = episodes(model, 3)
     full = model(obs, return_residuals=True)
     for layer in range(model.cfg.depth + 1):
         torch.testing.assert_close(model.upper(model.lower(obs, layer), layer)[0], full.action_logits)
@@ -55,7 +63,7 @@ def test_split_at_every_layer_and_cached_steps_equal_the_full_forward(model):
 @torch.no_grad()
 def test_between_composes_the_residual_stream(model):
     """between(e_a, a, b) == e_b for every a <= b, with and without a state (the multi-layer controller's path)."""
-    obs = episodes(2)
+    obs = episodes(model, 2)
     res = model(obs, return_residuals=True).residuals
     L = model.cfg.depth
     for a in range(L + 1):
@@ -71,7 +79,7 @@ def test_between_composes_the_residual_stream(model):
 
 @torch.no_grad()
 def test_causality(model):
-    obs, other = episodes(2), episodes(2, seed=9)
+    obs, other = episodes(model, 2), episodes(model, 2, seed=9)
     changed = torch.cat([obs[:, :6], other[:, 6:]], 1)
     a, b = model(obs).action_logits, model(changed).action_logits
     torch.testing.assert_close(a[:, :6], b[:, :6], rtol=0, atol=0)
@@ -79,7 +87,7 @@ def test_causality(model):
 
 @torch.no_grad()
 def test_state_select_equals_the_rows_alone(model):
-    obs = episodes(4)
+    obs = episodes(model, 4)
     state, alone = model.new_cache(4, T, dtype=torch.float64), model.new_cache(2, T, dtype=torch.float64)
     rows = torch.tensor([0, 3])
     for t in range(4):

@@ -257,3 +257,13 @@ def test_fingerprint_is_stable_and_order_independent():
     assert _fingerprints(a) == _fingerprints(b)
     assert fingerprint(a.model, a.pretrain) != fingerprint(a.pretrain, a.model)  # sections are positional
     assert len(fingerprint(a.model)) == 16 and all(ch in "0123456789abcdef" for ch in fingerprint(a.model))
+
+
+@pytest.mark.parametrize("override,field", [("model.action=gaussian", "model.action"),
+                                            ("model.encoder=vector", "model.obs_size")])
+def test_the_gridworld_refuses_ant_shaped_models(override, field):
+    """A Gaussian action head or vector encoder cannot read the gridworld's data: a one-line error naming it."""
+    with pytest.raises(ConfigError, match=field):
+        load_config(None, [override])
+    with pytest.raises(ConfigError, match="model.encoder"):
+        load_config(None, ["model.encoder=vector", "model.obs_size=41"])

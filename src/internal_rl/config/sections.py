@@ -243,6 +243,10 @@ class RunConfig:
                  f"{self.layer(self.steer.layer)} reach layer {top} > model.depth={self.model.depth}")
         # Cross-section checks: the model's input and controller shapes must fit the environment and the width.
         m, e = self.model, self.env
+        _require(m.encoder != "vector" and m.action == "categorical", "model.encoder" if m.encoder == "vector"
+                 else "model.action", "the gridworld's observations are one-hot indices and its actions discrete; "
+                 "the vector encoder and the Gaussian action head are for ant-pinpad's data (not a pipeline "
+                 "world yet)")
         _require(m.grid_size == e.size, "model.grid_size",
                  f"{m.grid_size} does not match env.size={e.size} (set both; the observation grid is env.size)")
         channels = e.num_walls + e.num_colors + 1

@@ -32,6 +32,11 @@ class EpisodeBatch:
     task_index: torch.Tensor  # (B,) int64 index into the dataset's task list
     lengths: torch.Tensor  # (B,) int64 number of actions
 
+    @property
+    def observations(self) -> torch.Tensor:
+        """The model's input: observation indices (VectorBatch: the float observations)."""
+        return self.obs_idx
+
     def to(self, device: torch.device | str) -> EpisodeBatch:
         return EpisodeBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 

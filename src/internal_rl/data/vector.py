@@ -33,6 +33,10 @@ class VectorBatch:
     task_index: torch.Tensor  # (B,) int64 index into the dataset's task list
     lengths: torch.Tensor  # (B,) int64 number of actions
 
+    @property
+    def observations(self) -> torch.Tensor:
+        return self.obs
+
     def to(self, device: torch.device | str) -> VectorBatch:
         return VectorBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from internal_rl.models.actions import action_head
 from internal_rl.models.residual import ResidualStreamModel
-from internal_rl.models.transformer import MLP, TransformerConfig, _variance_scaling_, make_encoder
+from internal_rl.models.transformer import MLP, TransformerConfig, _variance_scaling_, make_encoder, obs_head
 
 
 class HawkState:
@@ -178,7 +178,7 @@ class Hawk(ResidualStreamModel):
         self.blocks = nn.ModuleList(HawkBlock(cfg) for _ in range(cfg.depth))
         self.ln_f = nn.RMSNorm(cfg.width)
         self.action_head = action_head(cfg.action, cfg.width, cfg.num_actions)
-        self.obs_head = nn.Linear(cfg.width, cfg.obs_dim)
+        self.obs_head = obs_head(cfg)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from internal_rl.data import EpisodeBatch, EpisodeDataset
+from internal_rl.data import EpisodeBatch, EpisodeDataset, VectorBatch
 from internal_rl.data.batches import StepBatches
-from internal_rl.models.transformer import observation_nll
+from internal_rl.models.transformer import next_observation_nll
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
 from internal_rl.train.precision import autocast
 
@@ -33,17 +33,21 @@ class StepLosses:
     count: torch.Tensor  # () number of valid steps
 
 
-def batch_losses(model: nn.Module, batch: EpisodeBatch, with_obs: bool) -> StepLosses:
+def batch_losses(model: nn.Module, batch: EpisodeBatch | VectorBatch, with_obs: bool) -> StepLosses:
     """Run the model on o_{1:n} and score a_{1:n} (and o_{2:n+1})."""
-    out = model(batch.obs_idx[:, :-1])  # inputs o_1..o_n: (B, T, 13)
+    obs = batch.observations  # (B, T + 1, 13) indices, or (B, T + 1, D) floats
+    out = model(obs[:, :-1])  # inputs o_1..o_n
     mask = batch.mask  # (B, T)
-    dist = getattr(model, "module", model).action_dist(out.action_logits)  # over (B, T); DDP wraps the model
+    inner = getattr(model, "module", model)  # DDP wraps the model
+    dist = inner.action_dist(out.action_logits)  # over (B, T)
     nll = dist.nll(batch.actions)  # (B, T), fp32 under bf16 autocast too
     action_nll = (nll * mask).sum()
-    correct = ((dist.mode() == batch.actions) & mask).sum()
+    mode = dist.mode()
+    hit = mode == batch.actions if mode.shape == mask.shape else torch.zeros_like(mask)  # continuous: no accuracy
+    correct = (hit & mask).sum()
     obs_nll = action_nll.new_zeros(())
     if with_obs:
-        obs_nll = (observation_nll(out.obs_logits, batch.obs_idx[:, 1:]) * mask).sum()
+        obs_nll = (next_observation_nll(inner.cfg, out.obs_logits, obs[:, 1:]) * mask).sum()
     return StepLosses(action_nll, obs_nll, correct, mask.sum())
 
 

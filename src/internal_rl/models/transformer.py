@@ -35,12 +35,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from internal_rl.models.actions import action_head
+from internal_rl.models.actions import GaussianHead, action_head
 from internal_rl.models.egocentric import EgocentricEncoder
 from internal_rl.models.residual import ResidualStreamModel
 from internal_rl.train.fields import added_later
 
-ENCODERS = ("linear", "dense", "conv", "egocentric")
+ENCODERS = ("linear", "dense", "conv", "egocentric", "vector")
 ACTION_KINDS = ("categorical", "gaussian")  # action heads (models/actions.py)
 KINDS = ("transformer", "hawk")  # base-model families (models/transformer.py, models/hawk.py)
 
@@ -65,6 +65,7 @@ class TransformerConfig:
     lru_width: int = added_later(0)  # hawk: RG-LRU width R (0 = width)
     conv_width: int = added_later(4)  # hawk: temporal convolution width K
     action: str = added_later("categorical")  # categorical | gaussian (models/actions.py)
+    obs_size: int = added_later(0)  # vector observations (encoder "vector", e.g. ant-pinpad's 41 floats)
 
     def __post_init__(self) -> None:
         for name in ("depth", "width", "heads", "mlp", "max_distance", "conv_channels", "grid_size",
@@ -82,6 +83,9 @@ class TransformerConfig:
             raise ValueError(f"init_scale: must be > 0, got {self.init_scale!r}")
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder: must be one of {ENCODERS}, got {self.encoder!r}")
+        if (self.encoder == "vector") != (self.obs_size > 0):
+            raise ValueError(f"obs_size: > 0 exactly when encoder is 'vector' (float observations of that size), "
+                             f"got obs_size={self.obs_size} with encoder={self.encoder!r}")
         if self.action not in ACTION_KINDS:
             raise ValueError(f"action: must be one of {ACTION_KINDS}, got {self.action!r}")
         if self.kind not in KINDS:
@@ -96,8 +100,8 @@ class TransformerConfig:
 
     @property
     def obs_dim(self) -> int:
-        """O = G * G * C, size of the flat one-hot observation."""
-        return self.grid_size * self.grid_size * self.num_channels
+        """O = G * G * C, size of the flat one-hot observation; ``obs_size`` for vector observations."""
+        return self.obs_size if self.encoder == "vector" else self.grid_size * self.grid_size * self.num_channels
 
     @property
     def head_dim(self) -> int:
@@ -113,6 +117,15 @@ def observation_nll(obs_logits: Tensor, next_obs_idx: Tensor) -> Tensor:
     if obs_logits.dtype in (torch.bfloat16, torch.float16):  # a sum over 637 units: never in half precision
         obs_logits = obs_logits.float()
     return F.softplus(obs_logits).sum(-1) - obs_logits.gather(-1, next_obs_idx).sum(-1)
+
+
+def next_observation_nll(cfg: TransformerConfig, obs_out: Tensor, next_obs: Tensor) -> Tensor:
+    """-log p(o_{t+1} | o_{1:t}) (...): Bernoullis over the one-hot units (index observations), or a Gaussian with a
+    learned diagonal covariance (vector observations; the obs head is a :class:`~internal_rl.models.actions.
+    GaussianHead`)."""
+    if cfg.encoder == "vector":
+        return GaussianHead.dist(obs_out.float()).nll(next_obs.float())
+    return observation_nll(obs_out, next_obs)
 
 
 def one_hot_observation(obs_idx: Tensor, obs_dim: int, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -299,11 +312,28 @@ def _variance_scaling_(weight: Tensor, scale: float) -> None:
     nn.init.trunc_normal_(weight, std=std, a=-2 * std, b=2 * std)
 
 
+class VectorEncoder(nn.Module):
+    """Float observations (B, T, obs_size) -> e_0 (B, T, D) by one linear map (worlds with vector observations)."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.proj = nn.Linear(cfg.obs_size, cfg.width)
+
+    def forward(self, obs: Tensor) -> Tensor:
+        return self.proj(obs.to(self.proj.weight.dtype))
+
+
 def make_encoder(cfg: TransformerConfig) -> nn.Module:
-    """The observation encoder named by ``cfg.encoder``: (B, T, N) indices -> e_0 (B, T, D)."""
+    """The observation encoder named by ``cfg.encoder``: (B, T, N) indices (or (B, T, obs_size) floats for
+    ``vector``) -> e_0 (B, T, D)."""
     encoders = {"linear": EmbeddingSumEncoder, "dense": DenseEncoder, "conv": ConvEncoder,
-                "egocentric": EgocentricEncoder}
+                "egocentric": EgocentricEncoder, "vector": VectorEncoder}
     return encoders[cfg.encoder](cfg)
+
+
+def obs_head(cfg: TransformerConfig) -> nn.Module:
+    """The next-observation head: O Bernoulli logits, or a Gaussian's [mean, log std] for vector observations."""
+    return GaussianHead(cfg.width, cfg.obs_size) if cfg.encoder == "vector" else nn.Linear(cfg.width, cfg.obs_dim)
 
 
 def init_encoder(encoder: nn.Module, cfg: TransformerConfig) -> None:
@@ -333,7 +363,7 @@ class Transformer(ResidualStreamModel):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
         self.ln_f = nn.LayerNorm(cfg.width)
         self.action_head = action_head(cfg.action, cfg.width, cfg.num_actions)
-        self.obs_head = nn.Linear(cfg.width, cfg.obs_dim)
+        self.obs_head = obs_head(cfg)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -2,7 +2,8 @@
 
 Each colour is its own abstract subgoal (the ant's tasks are colour sequences, Table A2), so ``subgoal`` =
 ``target`` and ``within`` = 0. The expert's ``epsilon`` scales its Gaussian noise: 1 samples from the policy
-(dataset D), 0 takes its mean action (D*, App. C.4.4); the noise comes from the caller's ``rng``.
+(dataset D), 0 takes its mean action (D*, App. C.4.4); the noise comes from the caller's ``rng``, and the torques
+are clipped to [-1, 1] as the environment does.
 """
 
 from __future__ import annotations
@@ -76,13 +77,14 @@ class AntWorld:
 
     @torch.no_grad()
     def expert(self, state: A.AntState, rng: np.random.Generator, epsilon: float = 0.0) -> np.ndarray:
-        """(B, 8) torques: the policy's mean + epsilon x its std x N(0, 1) noise drawn from ``rng``."""
+        """(B, 8) torques: the policy's mean + epsilon x its std x N(0, 1) noise drawn from ``rng``, clipped to the
+        torque range [-1, 1] (what the ant executes, hence what the datasets record)."""
         if self.policy is None:
             raise RuntimeError("AntWorld has no expert policy: train one (experts/ant_ppo.py train_ant_expert) "
                                "and pass it as AntWorld(expert=...)")
         dist = self.policy.dist(torch.as_tensor(expert_observation(state)))
         noise = rng.standard_normal(dist.mean.shape)
-        return dist.mean.double().numpy() + epsilon * dist.stddev.double().numpy() * noise
+        return np.clip(dist.mean.double().numpy() + epsilon * dist.stddev.double().numpy() * noise, -1.0, 1.0)
 
 
 __all__ = ["AntWorld"]
