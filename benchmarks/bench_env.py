@@ -86,15 +86,27 @@ def _expert_generation(episodes: int, seed: int, chunk_size: int) -> dict[str, f
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        meta = generate_dataset(Path(tmp) / "bench", episodes, PRETRAIN_TASKS, epsilon=0.0, seed=seed,
-                                chunk_size=chunk_size, progress=False)
+        meta = generate_dataset(
+            Path(tmp) / "bench", episodes, PRETRAIN_TASKS, epsilon=0.0, seed=seed, chunk_size=chunk_size, progress=False
+        )
         dt = time.perf_counter() - t0
-    return {"episodes_per_s": episodes / dt, "seconds_per_100k": 100_000 * dt / episodes,
-            "expert_success": meta["expert_success"], "mean_length": meta["mean_length"]}
+    return {
+        "episodes_per_s": episodes / dt,
+        "seconds_per_100k": 100_000 * dt / episodes,
+        "expert_success": meta["expert_success"],
+        "mean_length": meta["mean_length"],
+    }
 
 
-def run_env_benchmark(batch_size: int = 4096, steps: int = 300, seed: int = 0, gym_steps: int = 20_000,
-                      vector_steps: int = 100, expert_episodes: int = 32_768, chunk_size: int = 8192) -> dict:
+def run_env_benchmark(
+    batch_size: int = 4096,
+    steps: int = 300,
+    seed: int = 0,
+    gym_steps: int = 20_000,
+    vector_steps: int = 100,
+    expert_episodes: int = 32_768,
+    chunk_size: int = 8192,
+) -> dict:
     """All environment throughput numbers as a dict (steps per second unless named otherwise)."""
     _pin_threads()
     core_sps, replaced = _core_throughput(batch_size, steps, seed, None)
@@ -127,11 +139,15 @@ def main() -> None:
     print(f"  core step + one-hot (B, 637)    {r['core_steps_per_s_with_onehot_obs']:>14,.0f} env steps/s")
     print(f"  Gymnasium vector env (one-hot)  {r['vector_env_steps_per_s']:>14,.0f} env steps/s")
     print(f"  Gymnasium single env            {r['gym_single_env_steps_per_s']:>14,.0f} env steps/s")
-    print(f"  expert data generation          {g['episodes_per_s']:>14,.0f} episodes/s "
-          f"({g['seconds_per_100k']:.1f} s per 100k episodes, success {g['expert_success']:.3f}, "
-          f"mean length {g['mean_length']:.1f})")
-    print(f"  (random actions end {100 * r['core_replaced_fraction_per_step']:.1f}% of episodes per step; "
-          "they are replaced outside the timer)")
+    print(
+        f"  expert data generation          {g['episodes_per_s']:>14,.0f} episodes/s "
+        f"({g['seconds_per_100k']:.1f} s per 100k episodes, success {g['expert_success']:.3f}, "
+        f"mean length {g['mean_length']:.1f})"
+    )
+    print(
+        f"  (random actions end {100 * r['core_replaced_fraction_per_step']:.1f}% of episodes per step; "
+        "they are replaced outside the timer)"
+    )
 
 
 if __name__ == "__main__":

@@ -103,12 +103,15 @@ def main() -> None:
     for kind in CONFIGS:
         for precision in ("fp32", "bf16"):
             result[f"{kind}_{precision}_train_tokens_per_s"] = round(bench_train(kind, precision, reps))
-            result[f"{kind}_{precision}_decode_tokens_per_s"] = round(bench_decode(kind, precision,
-                                                                                   20 if args.quick else 60))
+            result[f"{kind}_{precision}_decode_tokens_per_s"] = round(
+                bench_decode(kind, precision, 20 if args.quick else 60)
+            )
     result["train_ratio_hawk_over_transformer_fp32"] = round(
-        result["hawk_fp32_train_tokens_per_s"] / result["transformer_fp32_train_tokens_per_s"], 2)
+        result["hawk_fp32_train_tokens_per_s"] / result["transformer_fp32_train_tokens_per_s"], 2
+    )
     result["decode_ratio_hawk_over_transformer_fp32"] = round(
-        result["hawk_fp32_decode_tokens_per_s"] / result["transformer_fp32_decode_tokens_per_s"], 2)
+        result["hawk_fp32_decode_tokens_per_s"] / result["transformer_fp32_decode_tokens_per_s"], 2
+    )
     print(json.dumps(result, indent=2))
 
 

@@ -48,8 +48,16 @@ def make_batches(lengths: torch.Tensor, batch_size: int, bucketed: bool) -> list
     return batches
 
 
-def bench_training(encoder: str, bucketed: bool, dense_bce: bool, episodes: int = 256, batch_size: int = 64,
-                   lam: float = 0.01, cfg: TransformerConfig | None = None, seed: int = 0) -> dict:
+def bench_training(
+    encoder: str,
+    bucketed: bool,
+    dense_bce: bool,
+    episodes: int = 256,
+    batch_size: int = 64,
+    lam: float = 0.01,
+    cfg: TransformerConfig | None = None,
+    seed: int = 0,
+) -> dict:
     """Train on ``episodes`` synthetic episodes once (after one warm-up batch); returns throughput numbers."""
     torch.manual_seed(seed)
     cfg = TransformerConfig(encoder=encoder) if cfg is None else cfg
@@ -83,14 +91,23 @@ def bench_training(encoder: str, bucketed: bool, dense_bce: bool, episodes: int 
     elapsed = time.perf_counter() - start
     padded = sum(len(ids) * steps for ids, steps in batches)
     valid = int(lengths.sum())
-    return {"encoder": encoder, "bucketed": bucketed, "episodes": episodes, "batch_size": batch_size,
-            "mean_length": valid / episodes, "padding_fraction": 1 - valid / padded, "seconds": elapsed,
-            "tokens_per_s": padded / elapsed, "valid_tokens_per_s": valid / elapsed}
+    return {
+        "encoder": encoder,
+        "bucketed": bucketed,
+        "episodes": episodes,
+        "batch_size": batch_size,
+        "mean_length": valid / episodes,
+        "padding_fraction": 1 - valid / padded,
+        "seconds": elapsed,
+        "tokens_per_s": padded / elapsed,
+        "valid_tokens_per_s": valid / elapsed,
+    }
 
 
 @torch.no_grad()
-def bench_decoding(batch_size: int = 1024, steps: int = 32, prefix_steps: int = 0,
-                   cfg: TransformerConfig | None = None, seed: int = 0) -> dict:
+def bench_decoding(
+    batch_size: int = 1024, steps: int = 32, prefix_steps: int = 0, cfg: TransformerConfig | None = None, seed: int = 0
+) -> dict:
     """Cached decoding of ``steps`` steps for ``batch_size`` sequences; optionally the full-prefix one."""
     torch.manual_seed(seed)
     cfg = cfg or TransformerConfig()
@@ -103,47 +120,60 @@ def bench_decoding(batch_size: int = 1024, steps: int = 32, prefix_steps: int = 
     for t in range(steps):
         model.step(obs[:, t : t + 1], cache, with_obs=False)
     cached_s = time.perf_counter() - start
-    result = {"batch_size": batch_size, "steps": steps, "cached_seconds": cached_s,
-              "cached_tokens_per_s": batch_size * steps / cached_s}
+    result = {
+        "batch_size": batch_size,
+        "steps": steps,
+        "cached_seconds": cached_s,
+        "cached_tokens_per_s": batch_size * steps / cached_s,
+    }
     if prefix_steps:
         start = time.perf_counter()
         for t in range(prefix_steps):
             model(obs[:, : t + 1], with_obs=False)  # recompute o_1..o_t to get the logits of step t
         prefix_s = time.perf_counter() - start
-        result.update(prefix_steps=prefix_steps, prefix_tokens_per_s=batch_size * prefix_steps / prefix_s,
-                      cached_speedup=(batch_size * steps / cached_s) / (batch_size * prefix_steps / prefix_s))
+        result.update(
+            prefix_steps=prefix_steps,
+            prefix_tokens_per_s=batch_size * prefix_steps / prefix_s,
+            cached_speedup=(batch_size * steps / cached_s) / (batch_size * prefix_steps / prefix_s),
+        )
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--quick", action="store_true", help="fewer episodes/steps (~20 s)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     episodes = 128 if args.quick else 512
-    dec = dict(batch_size=1024, steps=8, prefix_steps=8) if args.quick else \
-        dict(batch_size=1024, steps=32, prefix_steps=16)
+    dec = (
+        dict(batch_size=1024, steps=8, prefix_steps=8)
+        if args.quick
+        else dict(batch_size=1024, steps=32, prefix_steps=16)
+    )
 
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, paper-size model "
-          f"(depth 6, width 256), batch 64 episodes, {episodes} episodes per setting")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, paper-size model "
+        f"(depth 6, width 256), batch 64 episodes, {episodes} episodes per setting"
+    )
     runs = {
-        "reference (dense, padded to 100)": bench_training("dense", bucketed=False, dense_bce=True,
-                                                           episodes=episodes),
+        "reference (dense, padded to 100)": bench_training("dense", bucketed=False, dense_bce=True, episodes=episodes),
         "linear, padded to 100": bench_training("linear", bucketed=False, dense_bce=False, episodes=episodes),
-        "linear, length-bucketed": bench_training("linear", bucketed=True, dense_bce=False,
-                                                  episodes=episodes),
+        "linear, length-bucketed": bench_training("linear", bucketed=True, dense_bce=False, episodes=episodes),
     }
     ref = runs["reference (dense, padded to 100)"]["valid_tokens_per_s"]
     print(f"{'training':36s} {'tokens/s':>10s} {'valid tok/s':>12s} {'padding':>8s} {'vs ref':>7s}")
     for name, r in runs.items():
-        print(f"{name:36s} {r['tokens_per_s']:10.0f} {r['valid_tokens_per_s']:12.0f} "
-              f"{r['padding_fraction']:8.2f} {r['valid_tokens_per_s'] / ref:6.2f}x")
+        print(
+            f"{name:36s} {r['tokens_per_s']:10.0f} {r['valid_tokens_per_s']:12.0f} "
+            f"{r['padding_fraction']:8.2f} {r['valid_tokens_per_s'] / ref:6.2f}x"
+        )
     d = bench_decoding(**dec)
-    print(f"decoding, batch {d['batch_size']}: KV cache {d['cached_tokens_per_s']:.0f} tokens/s over "
-          f"{d['steps']} steps; full prefix {d['prefix_tokens_per_s']:.0f} tokens/s over {d['prefix_steps']} "
-          f"steps ({d['cached_speedup']:.1f}x slower)")
+    print(
+        f"decoding, batch {d['batch_size']}: KV cache {d['cached_tokens_per_s']:.0f} tokens/s over "
+        f"{d['steps']} steps; full prefix {d['prefix_tokens_per_s']:.0f} tokens/s over {d['prefix_steps']} "
+        f"steps ({d['cached_speedup']:.1f}x slower)"
+    )
     print(json.dumps({"training": runs, "decoding": d}))
 
 

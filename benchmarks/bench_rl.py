@@ -55,14 +55,27 @@ def bench_internal(batch: int, switching: str, repeats: int) -> dict:
         ro = rollout(policy, env, POST_TASK, batch, seed=r)
         seconds += time.perf_counter() - start
         raw, abstract, lockstep = raw + int(ro.lengths.sum()), abstract + int(ro.num_abstract.sum()), lockstep + env.t
-    out = {"batch": batch, "switching": switching, "seconds": seconds, "abstract_steps_per_s": abstract / seconds,
-           "env_steps_per_s": raw / seconds, "batch_steps_per_s": batch * lockstep / seconds,
-           "raw_steps_per_abstract_step": raw / abstract, "mean_episode_length": raw / (batch * repeats)}
+    out = {
+        "batch": batch,
+        "switching": switching,
+        "seconds": seconds,
+        "abstract_steps_per_s": abstract / seconds,
+        "env_steps_per_s": raw / seconds,
+        "batch_steps_per_s": batch * lockstep / seconds,
+        "raw_steps_per_abstract_step": raw / abstract,
+        "mean_episode_length": raw / (batch * repeats),
+    }
     if switching == "learned":  # one PPO update (1 epoch, 1 minibatch) on the last batch
         opt = torch.optim.Adam(policy.parameters(), lr=3e-5)
         start = time.perf_counter()
-        ppo_update(ro, lambda mb: policy.log_prob(mb.e, mb.z, mb.mask), opt, list(policy.parameters()),
-                   PPOArgs(), torch.Generator().manual_seed(0))
+        ppo_update(
+            ro,
+            lambda mb: policy.log_prob(mb.e, mb.z, mb.mask),
+            opt,
+            list(policy.parameters()),
+            PPOArgs(),
+            torch.Generator().manual_seed(0),
+        )
         out["ppo_update_seconds"] = time.perf_counter() - start
     return out
 
@@ -76,19 +89,28 @@ def bench_raw(batch: int, repeats: int) -> dict:
         ro = rollout_raw(base, POST_TASK, batch, seed=r)
         seconds += time.perf_counter() - start
         raw, lockstep = raw + int(ro.lengths.sum()), lockstep + ro.mask.shape[1]
-    return {"batch": batch, "seconds": seconds, "env_steps_per_s": raw / seconds,
-            "batch_steps_per_s": batch * lockstep / seconds, "mean_episode_length": raw / (batch * repeats)}
+    return {
+        "batch": batch,
+        "seconds": seconds,
+        "env_steps_per_s": raw / seconds,
+        "batch_steps_per_s": batch * lockstep / seconds,
+        "mean_episode_length": raw / (batch * repeats),
+    }
 
 
 def main(quick: bool = False, threads: int = 1) -> dict:
     torch.set_num_threads(threads)
     batch, repeats = (256, 1) if quick else (1024, 3)
-    result = {"threads": threads, "model": f"depth {MODEL.depth}, width {MODEL.width}, layer {LAYER}",
-              "internal": bench_internal(batch, "learned", repeats),
-              "no_temporal_abstraction": bench_internal(batch, "always", repeats),
-              "raw_action": bench_raw(batch, repeats)}
-    result["internal_over_raw_env_steps"] = (result["internal"]["env_steps_per_s"]
-                                             / result["raw_action"]["env_steps_per_s"])
+    result = {
+        "threads": threads,
+        "model": f"depth {MODEL.depth}, width {MODEL.width}, layer {LAYER}",
+        "internal": bench_internal(batch, "learned", repeats),
+        "no_temporal_abstraction": bench_internal(batch, "always", repeats),
+        "raw_action": bench_raw(batch, repeats),
+    }
+    result["internal_over_raw_env_steps"] = (
+        result["internal"]["env_steps_per_s"] / result["raw_action"]["env_steps_per_s"]
+    )
     return result
 
 

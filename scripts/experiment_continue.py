@@ -46,10 +46,18 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
     load_checkpoint(f"{src}/pretrain/checkpoint", {"model": model})
     torch.manual_seed(1)
     heldout, cpu = EpisodeDataset(f"{src}/data/eval"), torch.device("cpu")
-    trainer = Pretrainer(model, EpisodeDataset(f"{src}/data/train"), heldout, batch_size=cfg.pretrain.batch_size,
-                         obs_weight=cfg.pretrain.obs_weight, eval_episodes=512, seed=1, device=cpu,
-                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu),
-                         precision=kw.get("precision", "fp32"))
+    trainer = Pretrainer(
+        model,
+        EpisodeDataset(f"{src}/data/train"),
+        heldout,
+        batch_size=cfg.pretrain.batch_size,
+        obs_weight=cfg.pretrain.obs_weight,
+        eval_episodes=512,
+        seed=1,
+        device=cpu,
+        probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu),
+        precision=kw.get("precision", "fp32"),
+    )
     t0, calls = time.time(), [0]
 
     def evaluate() -> dict:
@@ -64,11 +72,25 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
         return trainer.loss(batch)
 
     shutil.rmtree(f"/tmp/exp/ck_{name}", ignore_errors=True)
-    fit(modules={"model": model}, optimizer=adamw([model], lr, cfg.pretrain.weight_decay),
-        schedule=Schedule(steps=steps, lr=lr, weight_decay=cfg.pretrain.weight_decay, warmup_steps=200,
-                          schedule="cosine", grad_clip=1.0, checkpoint_every=10**9, eval_every=1000),
-        batch_fn=trainer.batch, loss_fn=loss, eval_fn=evaluate, checkpoint_dir=Path(f"/tmp/exp/ck_{name}"),
-        desc=name)
+    fit(
+        modules={"model": model},
+        optimizer=adamw([model], lr, cfg.pretrain.weight_decay),
+        schedule=Schedule(
+            steps=steps,
+            lr=lr,
+            weight_decay=cfg.pretrain.weight_decay,
+            warmup_steps=200,
+            schedule="cosine",
+            grad_clip=1.0,
+            checkpoint_every=10**9,
+            eval_every=1000,
+        ),
+        batch_fn=trainer.batch,
+        loss_fn=loss,
+        eval_fn=evaluate,
+        checkpoint_dir=Path(f"/tmp/exp/ck_{name}"),
+        desc=name,
+    )
 
 
 if __name__ == "__main__":

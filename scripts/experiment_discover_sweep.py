@@ -21,10 +21,15 @@ def main(run: str, kw: dict[str, str]) -> None:
     ctx = check_context(run, [])
     dc = ctx.cfg.discover
     for alpha in dc.alpha_sweep:
-        _, _, m, _ = train_metacontroller(ctx, f"alpha{alpha:g}", seed=ctx.cfg.seed * 100, alpha=alpha,
-                                          steps=dc.sweep_steps)
-        print(run, f"alpha={alpha:g}", {k: round(m[k], 4) for k in ("action_nll", "kl", "f1",
-                                                                  "switches_per_episode")}, flush=True)
+        _, _, m, _ = train_metacontroller(
+            ctx, f"alpha{alpha:g}", seed=ctx.cfg.seed * 100, alpha=alpha, steps=dc.sweep_steps
+        )
+        print(
+            run,
+            f"alpha={alpha:g}",
+            {k: round(m[k], 4) for k in ("action_nll", "kl", "f1", "switches_per_episode")},
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

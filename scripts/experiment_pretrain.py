@@ -25,18 +25,31 @@ from internal_rl.train.loop import Schedule, adamw, fit
 def main(name: str, kw: dict[str, str]) -> None:
     torch.set_num_threads(int(kw.pop("threads", 1)))
     enc = kw.pop("encoder", "conv")
-    model_cfg = dict(depth=int(kw.pop("depth", 4)), width=int(kw.pop("width", 128)), heads=int(kw.pop("heads", 4)),
-                     mlp=int(kw.pop("mlp", 256)), encoder="egocentric" if enc == "ego" else enc,
-                     init_scale=float(kw.pop("init", 0.1)))
+    model_cfg = dict(
+        depth=int(kw.pop("depth", 4)),
+        width=int(kw.pop("width", 128)),
+        heads=int(kw.pop("heads", 4)),
+        mlp=int(kw.pop("mlp", 256)),
+        encoder="egocentric" if enc == "ego" else enc,
+        init_scale=float(kw.pop("init", 0.1)),
+    )
     cfg = load_config("configs/cpu.yaml", [f"model.{k}={v}" for k, v in model_cfg.items()])
     torch.manual_seed(0)
     model = Transformer(cfg.model)
     steps, lr, bs = int(kw.pop("steps", 3000)), float(kw.pop("lr", 1e-3)), int(kw.pop("batch", 64))
     obs_weight, every = float(kw.pop("obsw", 0.01)), int(kw.pop("eval", 250))
     heldout, cpu = EpisodeDataset("runs/exp/data/eval"), torch.device("cpu")
-    trainer = Pretrainer(model, EpisodeDataset("runs/exp/data/train"), heldout, batch_size=bs, obs_weight=obs_weight,
-                         eval_episodes=512, seed=0, device=cpu,
-                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu))
+    trainer = Pretrainer(
+        model,
+        EpisodeDataset("runs/exp/data/train"),
+        heldout,
+        batch_size=bs,
+        obs_weight=obs_weight,
+        eval_episodes=512,
+        seed=0,
+        device=cpu,
+        probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu),
+    )
     t0 = time.time()
 
     def evaluate() -> dict:
@@ -45,11 +58,25 @@ def main(name: str, kw: dict[str, str]) -> None:
         return r
 
     shutil.rmtree(f"/tmp/exp/ck_{name}", ignore_errors=True)
-    fit(modules={"model": model}, optimizer=adamw([model], lr, 0.03),
-        schedule=Schedule(steps=steps, lr=lr, weight_decay=0.03, warmup_steps=100, schedule="cosine", grad_clip=1.0,
-                          checkpoint_every=10**9, eval_every=every),
-        batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=evaluate, checkpoint_dir=f"/tmp/exp/ck_{name}",
-        desc=name)
+    fit(
+        modules={"model": model},
+        optimizer=adamw([model], lr, 0.03),
+        schedule=Schedule(
+            steps=steps,
+            lr=lr,
+            weight_decay=0.03,
+            warmup_steps=100,
+            schedule="cosine",
+            grad_clip=1.0,
+            checkpoint_every=10**9,
+            eval_every=every,
+        ),
+        batch_fn=trainer.batch,
+        loss_fn=trainer.loss,
+        eval_fn=evaluate,
+        checkpoint_dir=f"/tmp/exp/ck_{name}",
+        desc=name,
+    )
     torch.save(model.state_dict(), f"/tmp/exp/{name}.pt")
 
 

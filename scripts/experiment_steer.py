@@ -36,20 +36,34 @@ def main(run: str, kw: dict[str, str]) -> None:
     ctrl = SubgoalController(cfg.model.width, rank=int(kw.get("rank", 16)), hidden=int(kw.get("hidden", 32)))
     trainer = SteeringTrainer(base, ctrl, EpisodeDataset(f"{run}/data/meta"), layer, bs, 0, torch.device("cpu"))
     t0 = time.time()
-    hist = fit(modules={"controller": ctrl}, optimizer=adamw([ctrl], lr, 0.0),
-               schedule=Schedule(steps=steps, lr=lr, warmup_steps=50, schedule="cosine", checkpoint_every=10**9,
-                                 eval_every=max(1, steps // 4)),
-               batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
-               checkpoint_dir=Path(tempfile.mkdtemp()), desc="steer")
+    hist = fit(
+        modules={"controller": ctrl},
+        optimizer=adamw([ctrl], lr, 0.0),
+        schedule=Schedule(
+            steps=steps,
+            lr=lr,
+            warmup_steps=50,
+            schedule="cosine",
+            checkpoint_every=10**9,
+            eval_every=max(1, steps // 4),
+        ),
+        batch_fn=trainer.batch,
+        loss_fn=trainer.loss,
+        eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
+        checkpoint_dir=Path(tempfile.mkdtemp()),
+        desc="steer",
+    )
     print(run, kw, "train_s", round(time.time() - t0), [round(h["action_nll"], 4) for h in hist], flush=True)
 
     def oracle(e, state):  # the controller of the subgoal the environment's progress says is next
         return ctrl(e, torch.from_numpy(np.maximum(state.target, 0) // 2)[:, None])
 
     ev = dict(episodes=n, world=cfg.env.world(), seed=11, device=torch.device("cpu"))
-    out = {**closed_loop_stats(base, PRETRAIN_TASKS, **ev).metrics("pre_plain_"),
-           **closed_loop_stats(base, PRETRAIN_TASKS, layer=layer, control=oracle, **ev).metrics("pre_steer_"),
-           **closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle, **ev).metrics("post_steer_")}
+    out = {
+        **closed_loop_stats(base, PRETRAIN_TASKS, **ev).metrics("pre_plain_"),
+        **closed_loop_stats(base, PRETRAIN_TASKS, layer=layer, control=oracle, **ev).metrics("pre_steer_"),
+        **closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle, **ev).metrics("post_steer_"),
+    }
     print(run, kw, json.dumps({k: round(v, 3) for k, v in out.items() if v is not None}), flush=True)
 
 

@@ -59,8 +59,18 @@ def main(run: str, controller_dir: str, kw: dict[str, str]) -> None:
         row = {key: float(np.concatenate(val).mean()) for key, val in v.items()}
         row["steps"] = int(sum(len(x) for x in v["plain_p"]))
         out[f"{k}{'+' if k == 5 else ''}"] = row
-    print(json.dumps({"run": run, "controller": controller_dir, "layer": layer, "span": span,
-                      "by_steps_since_subgoal_start": out}, indent=1))
+    print(
+        json.dumps(
+            {
+                "run": run,
+                "controller": controller_dir,
+                "layer": layer,
+                "span": span,
+                "by_steps_since_subgoal_start": out,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -22,27 +22,74 @@ import time
 from pathlib import Path
 
 PAPER = [  # the paper-size backbone (SPEC §2) with the cpu recipe's choices that sped learning (docs/deviations.md)
-    "model.depth=6", "model.width=256", "model.heads=4", "model.mlp=512", "model.encoder=egocentric",
-    "pretrain.batch_size=1024", "pretrain.lr=1e-3", "pretrain.warmup_steps=200", "pretrain.precision=bf16",
-    "pretrain.eval_every=500", "pretrain.checkpoint_every=500", "pretrain.eval_episodes=1024",
-    "data.stream=true", "data.stream_workers=12", "data.eval_episodes=2048", "data.meta_episodes=50000",
-    "probe.steps=2000", "probe.episodes=2048",
-    "steer.steps=1000", "steer.batch_size=512", "steer.lr=3e-3", "steer.warmup_steps=50", "steer.schedule=cosine",
-    "steer.eval_episodes=1024", "steer.sweep_layers=false",
-    "discover.steps=4000", "discover.batch_size=256", "discover.seeds=1", "discover.alpha=0.03",
-    "discover.checkpoint_every=500", "discover.sweep_steps=0",
+    "model.depth=6",
+    "model.width=256",
+    "model.heads=4",
+    "model.mlp=512",
+    "model.encoder=egocentric",
+    "pretrain.batch_size=1024",
+    "pretrain.lr=1e-3",
+    "pretrain.warmup_steps=200",
+    "pretrain.precision=bf16",
+    "pretrain.eval_every=500",
+    "pretrain.checkpoint_every=500",
+    "pretrain.eval_episodes=1024",
+    "data.stream=true",
+    "data.stream_workers=12",
+    "data.eval_episodes=2048",
+    "data.meta_episodes=50000",
+    "probe.steps=2000",
+    "probe.episodes=2048",
+    "steer.steps=1000",
+    "steer.batch_size=512",
+    "steer.lr=3e-3",
+    "steer.warmup_steps=50",
+    "steer.schedule=cosine",
+    "steer.eval_episodes=1024",
+    "steer.sweep_layers=false",
+    "discover.steps=4000",
+    "discover.batch_size=256",
+    "discover.seeds=1",
+    "discover.alpha=0.03",
+    "discover.checkpoint_every=500",
+    "discover.sweep_steps=0",
 ]
 TINY = [  # smoke size on the CPU: every stage runs in seconds, numbers are meaningless
-    "model.depth=2", "model.width=32", "model.heads=2", "model.mlp=64", "model.encoder=egocentric",
-    "pretrain.batch_size=16", "pretrain.lr=1e-3", "pretrain.warmup_steps=2", "pretrain.precision=bf16",
-    "pretrain.eval_every=10", "pretrain.checkpoint_every=10", "pretrain.eval_episodes=16",
-    "data.stream=true", "data.stream_workers=1", "data.eval_episodes=64", "data.meta_episodes=128",
-    "probe.steps=20", "probe.episodes=32",
-    "steer.steps=5", "steer.batch_size=8", "steer.eval_episodes=8", "steer.sweep_layers=false", "steer.rank=4",
+    "model.depth=2",
+    "model.width=32",
+    "model.heads=2",
+    "model.mlp=64",
+    "model.encoder=egocentric",
+    "pretrain.batch_size=16",
+    "pretrain.lr=1e-3",
+    "pretrain.warmup_steps=2",
+    "pretrain.precision=bf16",
+    "pretrain.eval_every=10",
+    "pretrain.checkpoint_every=10",
+    "pretrain.eval_episodes=16",
+    "data.stream=true",
+    "data.stream_workers=1",
+    "data.eval_episodes=64",
+    "data.meta_episodes=128",
+    "probe.steps=20",
+    "probe.episodes=32",
+    "steer.steps=5",
+    "steer.batch_size=8",
+    "steer.eval_episodes=8",
+    "steer.sweep_layers=false",
+    "steer.rank=4",
     "steer.hidden=8",
-    "discover.steps=5", "discover.batch_size=8", "discover.seeds=1", "discover.checkpoint_every=5",
-    "discover.sweep_steps=0", "discover.latent_dim=4", "discover.history_dim=8", "discover.embed_dim=8",
-    "discover.encoder_hidden=16", "discover.decoder_hidden=8", "discover.rank=4",
+    "discover.steps=5",
+    "discover.batch_size=8",
+    "discover.seeds=1",
+    "discover.checkpoint_every=5",
+    "discover.sweep_steps=0",
+    "discover.latent_dim=4",
+    "discover.history_dim=8",
+    "discover.embed_dim=8",
+    "discover.encoder_hidden=16",
+    "discover.decoder_hidden=8",
+    "discover.rank=4",
 ]
 
 
@@ -51,8 +98,11 @@ def stage(ctx, name: str) -> dict:
 
     t0 = time.perf_counter()
     metrics = run_stage(ctx, name)
-    print(f"[{name}] {time.perf_counter() - t0:.0f} s " + json.dumps(
-        {k: v for k, v in metrics.items() if isinstance(v, (int, float))}), flush=True)
+    print(
+        f"[{name}] {time.perf_counter() - t0:.0f} s "
+        + json.dumps({k: v for k, v in metrics.items() if isinstance(v, (int, float))}),
+        flush=True,
+    )
     return metrics
 
 
@@ -83,8 +133,10 @@ def main() -> None:
     steps = args.steps
     if not steps:
         calib = 20 if args.tiny else 60
-        cfg = load_config(None, [*base, f"pretrain.steps={calib}", f"pretrain.eval_every={calib}",
-                                 f"pretrain.checkpoint_every={calib}"])
+        cfg = load_config(
+            None,
+            [*base, f"pretrain.steps={calib}", f"pretrain.eval_every={calib}", f"pretrain.checkpoint_every={calib}"],
+        )
         ctx = make_context(cfg, out / "calibration", force=True)
         t0 = time.perf_counter()
         stage(ctx, "pretrain")
@@ -96,8 +148,11 @@ def main() -> None:
     ctx = make_context(cfg, out / "run", force=True)
 
     # 2. pretrain, steerability curve over snapshots at three layers, probe
-    summary: dict = {"pretrain_steps": steps, "episodes_seen": steps * cfg.pretrain.batch_size,
-                     "pretrain": stage(ctx, "pretrain")}
+    summary: dict = {
+        "pretrain_steps": steps,
+        "episodes_seen": steps * cfg.pretrain.batch_size,
+        "pretrain": stage(ctx, "pretrain"),
+    }
     mid = cfg.model.depth // 2
     layers = [layer for layer in (mid - 1, mid, mid + 1) if 0 <= layer <= cfg.model.depth]
     summary["steerability"] = steerability_check(ctx, layers, snapshots=True)
@@ -111,8 +166,10 @@ def main() -> None:
         t0 = time.perf_counter()
         _, _, metrics, _ = train_metacontroller(ctx, "seed0", seed=0)
         summary["discover"] = {**metrics, "wall_time_s": time.perf_counter() - t0}
-        print("[discover] " + json.dumps({k: v for k, v in summary["discover"].items()
-                                          if isinstance(v, (int, float))}), flush=True)
+        print(
+            "[discover] " + json.dumps({k: v for k, v in summary["discover"].items() if isinstance(v, (int, float))}),
+            flush=True,
+        )
     summary["wall_time_s"] = time.perf_counter() - start
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     print(f"[done] {summary['wall_time_s']:.0f} s; summary in {out / 'summary.json'}", flush=True)

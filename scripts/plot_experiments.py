@@ -28,6 +28,11 @@ if __name__ == "__main__":
         for i, h in enumerate(hist):
             h.setdefault("step", 250 * (i + 1))
     out = Path("docs/figures")
-    plot_learning_curves(curves, "elapsed", ["action_accuracy", "mid_probe"], out / "pretrain_curves_wall.png",
-                         title="held-out action accuracy and mid-depth probe vs wall time (s)")
+    plot_learning_curves(
+        curves,
+        "elapsed",
+        ["action_accuracy", "mid_probe"],
+        out / "pretrain_curves_wall.png",
+        title="held-out action accuracy and mid-depth probe vs wall time (s)",
+    )
     print("wrote", out / "pretrain_curves_wall.png")

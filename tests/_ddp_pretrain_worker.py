@@ -32,8 +32,17 @@ def run(data: Path, out: Path, steps: int, batch_size: int, dist: DistInfo) -> N
     model = Transformer(MODEL).double()
     wrapped = DistributedDataParallel(model) if dist.enabled else model
     dataset = EpisodeDataset(data)
-    trainer = Pretrainer(wrapped, dataset, dataset, batch_size=batch_size, obs_weight=0.01, eval_episodes=8,
-                         seed=3, device=torch.device("cpu"), dist=dist)
+    trainer = Pretrainer(
+        wrapped,
+        dataset,
+        dataset,
+        batch_size=batch_size,
+        obs_weight=0.01,
+        eval_episodes=8,
+        seed=3,
+        device=torch.device("cpu"),
+        dist=dist,
+    )
     losses: list[dict[str, float]] = []
 
     def loss_fn(batch):
@@ -42,10 +51,19 @@ def run(data: Path, out: Path, steps: int, batch_size: int, dist: DistInfo) -> N
             losses.append({"loss": logs["loss"], "count": int(batch.mask.sum()), "episodes": len(batch)})
         return loss, logs
 
-    sched = Schedule(steps=steps, lr=3e-3, weight_decay=0.03, warmup_steps=2, schedule="cosine", grad_clip=1.0,
-                     checkpoint_every=2)
-    fit(modules={"model": model}, optimizer=adamw([model], sched.lr, sched.weight_decay), schedule=sched,
-        batch_fn=trainer.batch, loss_fn=loss_fn, checkpoint_dir=out / "checkpoint", dist=dist, desc="ddp")
+    sched = Schedule(
+        steps=steps, lr=3e-3, weight_decay=0.03, warmup_steps=2, schedule="cosine", grad_clip=1.0, checkpoint_every=2
+    )
+    fit(
+        modules={"model": model},
+        optimizer=adamw([model], sched.lr, sched.weight_decay),
+        schedule=sched,
+        batch_fn=trainer.batch,
+        loss_fn=loss_fn,
+        checkpoint_dir=out / "checkpoint",
+        dist=dist,
+        desc="ddp",
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / f"rank{dist.rank}.json").write_text(json.dumps({"world_size": dist.world_size, "steps": losses}))
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / f"rank{dist.rank}.safetensors"))

@@ -65,7 +65,8 @@ def test_gaussian_matches_torch_and_reparameterises():
     eps = torch.randn(3, 5, 8)
     torch.testing.assert_close(d.sample_from(eps), mean + log_std.exp() * eps.double())
     draws = Gaussian(torch.zeros(50_000, 2), torch.log(torch.tensor([0.5, 2.0]))).sample(
-        torch.Generator().manual_seed(0))
+        torch.Generator().manual_seed(0)
+    )
     torch.testing.assert_close(draws.std(0), torch.tensor([0.5, 2.0], dtype=torch.float64), rtol=0.02, atol=0)
 
 

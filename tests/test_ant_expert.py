@@ -131,8 +131,20 @@ def test_gae_with_lambda_one_is_the_discounted_return_minus_the_value():
 
 
 def _tiny(**kw) -> AntExpertConfig:
-    return AntExpertConfig(**{"num_envs": 4, "rollout_steps": 8, "total_steps": 96, "epochs": 1, "minibatches": 2,
-                              "hidden": 16, "checkpoint_every": 1, "eval_every": 0, "eval_episodes": 2} | kw)
+    return AntExpertConfig(
+        **{
+            "num_envs": 4,
+            "rollout_steps": 8,
+            "total_steps": 96,
+            "epochs": 1,
+            "minibatches": 2,
+            "hidden": 16,
+            "checkpoint_every": 1,
+            "eval_every": 0,
+            "eval_episodes": 2,
+        }
+        | kw
+    )
 
 
 def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch):
@@ -198,8 +210,7 @@ def test_ant_datasets_d_and_d_star(tmp_path):
     assert not np.allclose(d.arrays["actions"][:, 0], d_star.arrays["actions"][:, 0])  # sampled vs mean
     for i in range(12):
         n = int(d.lengths[i])
-        np.testing.assert_array_equal(d.arrays["obs"][i, n + 1 :], np.broadcast_to(d.arrays["obs"][i, n],
-                                                                                   (30 - n, 41)))
+        np.testing.assert_array_equal(d.arrays["obs"][i, n + 1 :], np.broadcast_to(d.arrays["obs"][i, n], (30 - n, 41)))
         assert (d.arrays["target"][i, :n] == d.arrays["subgoal"][i, :n]).all()  # each colour is a subgoal
         assert d.arrays["target"][i, 0] == tasks[int(d.arrays["task_index"][i])][0]
     again = generate_dataset(tmp_path / "again", epsilon=1.0, **kw)
@@ -217,13 +228,24 @@ def test_cli_trains_and_refuses_a_bad_field(tmp_path, capsys, monkeypatch):
     assert main(["ant-expert", "--out", str(tmp_path / "x"), "--set", "nope=1", "--quiet"]) == 2
     assert "ant_expert.nope: unknown field" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
-    args = ["num_envs=4", "rollout_steps=8", "total_steps=32", "epochs=1", "minibatches=2", "hidden=8",
-            "eval_every=0", "eval_episodes=2"]
+    args = [
+        "num_envs=4",
+        "rollout_steps=8",
+        "total_steps=32",
+        "epochs=1",
+        "minibatches=2",
+        "hidden=8",
+        "eval_every=0",
+        "eval_episodes=2",
+    ]
     import internal_rl.experts.ant_ppo as ppo
 
     real = ppo.evaluate_expert
-    monkeypatch.setattr(ppo, "evaluate_expert", lambda policy, tasks, episodes, seed, **kw: real(
-        policy, tasks[:1], 2, seed, params=A.AntParams(max_steps=5)))  # a short final evaluation
+    monkeypatch.setattr(
+        ppo,
+        "evaluate_expert",
+        lambda policy, tasks, episodes, seed, **kw: real(policy, tasks[:1], 2, seed, params=A.AntParams(max_steps=5)),
+    )  # a short final evaluation
     sets = [x for a in args for x in ("--set", a)]
     assert main(["ant-expert", "--out", str(tmp_path / "x"), "--quiet", *sets]) == 0
     import json
@@ -242,11 +264,29 @@ def test_a_hawk_backbone_learns_ant_episodes(tmp_path):
 
     torch.manual_seed(0)
     params = A.AntParams(max_steps=20)
-    generate_dataset(tmp_path / "d", num_episodes=16, tasks=A.ANT_PRETRAIN_TASKS, epsilon=1.0, seed=0,
-                     world=AntWorld(new_policy(params, 16), params), progress=False)
+    generate_dataset(
+        tmp_path / "d",
+        num_episodes=16,
+        tasks=A.ANT_PRETRAIN_TASKS,
+        epsilon=1.0,
+        seed=0,
+        world=AntWorld(new_policy(params, 16), params),
+        progress=False,
+    )
     data = VectorEpisodes(tmp_path / "d")
-    model = build_base_model(TransformerConfig(kind="hawk", depth=2, width=32, heads=4, mlp=64, encoder="vector",
-                                               obs_size=params.obs_dim, action="gaussian", num_actions=8))
+    model = build_base_model(
+        TransformerConfig(
+            kind="hawk",
+            depth=2,
+            width=32,
+            heads=4,
+            mlp=64,
+            encoder="vector",
+            obs_size=params.obs_dim,
+            action="gaussian",
+            num_actions=8,
+        )
+    )
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     batch = data.batch(np.arange(16))
     first = None

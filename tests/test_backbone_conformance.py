@@ -12,8 +12,12 @@ BACKBONES = {
     "transformer": TransformerConfig(depth=3, width=32, heads=4, mlp=64, encoder="egocentric"),
     "hawk": TransformerConfig(kind="hawk", depth=3, width=32, heads=4, mlp=64, encoder="egocentric"),
     # vector observations and continuous actions (ant-pinpad's shapes: 41 floats, 8 torques)
-    "hawk-vector": TransformerConfig(kind="hawk", depth=3, width=32, heads=4, mlp=64, encoder="vector", obs_size=41,
-                                     action="gaussian", num_actions=8),
+    "transformer-vector": TransformerConfig(
+        depth=3, width=32, heads=4, mlp=64, encoder="vector", obs_size=41, action="gaussian", num_actions=8
+    ),
+    "hawk-vector": TransformerConfig(
+        kind="hawk", depth=3, width=32, heads=4, mlp=64, encoder="vector", obs_size=41, action="gaussian", num_actions=8
+    ),
 }
 T = 10
 
@@ -33,8 +37,7 @@ def episodes(model, n, seed=0):
     """Inputs for ``model``: random-walk gridworld observations, or random floats for a vector encoder (the
     contract does not depend on what the floats mean)."""
     if model.cfg.encoder == "vector":
-        return torch.randn(n, T, model.cfg.obs_size, generator=torch.Generator().manual_seed(seed),
-                           dtype=torch.float64)
+        return torch.randn(n, T, model.cfg.obs_size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     return random_walk_episodes(n, T, seed)
 
 
@@ -95,5 +98,6 @@ def test_state_select_equals_the_rows_alone(model):
         model.step(obs[rows, t : t + 1], alone)
     kept = state.select(rows)
     for t in range(4, T):
-        torch.testing.assert_close(model.step(obs[rows, t : t + 1], kept)[0],
-                                   model.step(obs[rows, t : t + 1], alone)[0], rtol=1e-9, atol=1e-9)
+        torch.testing.assert_close(
+            model.step(obs[rows, t : t + 1], kept)[0], model.step(obs[rows, t : t + 1], alone)[0], rtol=1e-9, atol=1e-9
+        )

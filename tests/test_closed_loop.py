@@ -31,18 +31,29 @@ class ControlledOnly(torch.nn.Module):
 
 def expert_for(target_of):
     """Control hook: the shortest-path expert's action distribution towards ``target_of(state)``."""
+
     def control(e, state):
         aimed = replace(state, task=state.task.copy())
         k = np.minimum(state.progress, state.task.shape[1] - 1)
         aimed.task[np.arange(state.num_envs), k] = np.where(state.target >= 0, target_of(state), state.task[:, 0])
         probs = torch.from_numpy(expert_action_probs(aimed)).float()  # (B, 4)
         return torch.log(probs.clamp_min(1e-12))[:, None]
+
     return control
 
 
 def run(control, tasks, episodes=64):
-    return closed_loop_stats(ControlledOnly(), tasks, episodes=episodes, world=EnvConfig().world(), seed=0,
-                             device=torch.device("cpu"), layer=1, control=control, batch_size=32)
+    return closed_loop_stats(
+        ControlledOnly(),
+        tasks,
+        episodes=episodes,
+        world=EnvConfig().world(),
+        seed=0,
+        device=torch.device("cpu"),
+        layer=1,
+        control=control,
+        batch_size=32,
+    )
 
 
 def test_oracle_policy_succeeds_and_every_decision_is_right():
@@ -71,12 +82,20 @@ def test_every_failed_episode_ends_in_one_wrong_decision_or_a_timeout():
 def test_greedy_takes_the_most_likely_action():
     """A policy that mixes the expert (0.6) with uniform noise (0.4): sampled it sometimes fails, greedy never
     does (its argmax is always an optimal action)."""
+
     def noisy_expert(e, state):
         probs = torch.from_numpy(expert_action_probs(state)).float()  # (B, 4)
         return torch.log(0.6 * probs + 0.1)[:, None]
 
-    kw = dict(episodes=64, world=EnvConfig().world(), seed=0, device=torch.device("cpu"), layer=1,
-              control=noisy_expert, batch_size=32)
+    kw = dict(
+        episodes=64,
+        world=EnvConfig().world(),
+        seed=0,
+        device=torch.device("cpu"),
+        layer=1,
+        control=noisy_expert,
+        batch_size=32,
+    )
     sampled = closed_loop_stats(ControlledOnly(), PRETRAIN_TASKS, **kw)
     greedy = closed_loop_stats(ControlledOnly(), PRETRAIN_TASKS, **kw, greedy=True)
     assert greedy.success == 1.0 and sampled.success < 0.9

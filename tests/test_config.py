@@ -42,8 +42,14 @@ def test_defaults_are_the_papers_values():
     assert (c.steer.rank, c.steer.steps, c.steer.batch_size, c.steer.lr) == (16, 3_200, 512, 1e-3)
     # SPEC §5: metacontroller (Table A9)
     d = c.discover
-    assert (d.latent_dim, d.history_dim, d.embed_dim, d.encoder_hidden, d.decoder_hidden, d.rank) == \
-        (8, 32, 32, 64, 32, 16)
+    assert (d.latent_dim, d.history_dim, d.embed_dim, d.encoder_hidden, d.decoder_hidden, d.rank) == (
+        8,
+        32,
+        32,
+        64,
+        32,
+        16,
+    )
     assert (d.steps, d.batch_size, d.lr, d.weight_decay, d.seeds) == (64_000, 512, 1e-3, 0.03, 3)
     assert d.alpha_sweep == (0.0, 0.05, 0.1, 0.17, 0.3, 0.5, 1.0)
     # SPEC §6: internal RL
@@ -88,10 +94,19 @@ def test_config_list_is_not_empty():
 
 # ------------------------------------------------------------------------------------------------ overrides
 def test_set_overrides_nested_fields_and_lists():
-    cfg = load_config(CONFIG_DIR / "smoke.yaml",
-                      ["pretrain.lr=1e-3", "model.depth=4", "rl.methods=[internal_rl, raw_action_rl]",
-                       "discover.alpha_sweep=[0, 0.5]", "steer.sweep_layers=true", "seed=7", "name=other",
-                       "model.encoder=conv"])
+    cfg = load_config(
+        CONFIG_DIR / "smoke.yaml",
+        [
+            "pretrain.lr=1e-3",
+            "model.depth=4",
+            "rl.methods=[internal_rl, raw_action_rl]",
+            "discover.alpha_sweep=[0, 0.5]",
+            "steer.sweep_layers=true",
+            "seed=7",
+            "name=other",
+            "model.encoder=conv",
+        ],
+    )
     assert cfg.pretrain.lr == 1e-3 and isinstance(cfg.pretrain.lr, float)
     assert cfg.model.depth == 4
     assert cfg.rl.methods == ("internal_rl", "raw_action_rl")
@@ -107,14 +122,17 @@ def test_later_override_wins_and_section_without_file_entry_is_created():
     assert cfg.probe.steps == 9 and cfg.env.max_steps == 60
 
 
-@pytest.mark.parametrize("text,path,value", [
-    ("pretrain.lr=1e-3", ["pretrain", "lr"], 1e-3),
-    ("pretrain.lr=3.0e-5", ["pretrain", "lr"], 3e-5),
-    ("seed=3", ["seed"], 3),
-    ("name=a=b", ["name"], "a=b"),
-    ("rl.methods=[a, b]", ["rl", "methods"], ["a", "b"]),
-    ("steer.sweep_layers=false", ["steer", "sweep_layers"], False),
-])
+@pytest.mark.parametrize(
+    "text,path,value",
+    [
+        ("pretrain.lr=1e-3", ["pretrain", "lr"], 1e-3),
+        ("pretrain.lr=3.0e-5", ["pretrain", "lr"], 3e-5),
+        ("seed=3", ["seed"], 3),
+        ("name=a=b", ["name"], "a=b"),
+        ("rl.methods=[a, b]", ["rl", "methods"], ["a", "b"]),
+        ("steer.sweep_layers=false", ["steer", "sweep_layers"], False),
+    ],
+)
 def test_parse_override(text, path, value):
     assert parse_override(text) == (path, value)
 
@@ -131,51 +149,54 @@ def _error(overrides, data=None) -> str:
     return str(e.value)
 
 
-@pytest.mark.parametrize("override,field", [
-    # unknown keys, top level and nested
-    ("bogus=1", "bogus"),
-    ("pretrain.bogus=1", "pretrain.bogus"),
-    ("model.dropout=0.1", "model.dropout"),
-    # wrong types
-    ("model.depth=four", "model.depth"),
-    ("model.depth='4'", "model.depth"),
-    ("model.depth=true", "model.depth"),
-    ("model.depth=2.5", "model.depth"),
-    ("pretrain.steps=1.0", "pretrain.steps"),
-    ("pretrain.batch_size=false", "pretrain.batch_size"),
-    ("pretrain.lr=fast", "pretrain.lr"),
-    ("pretrain.lr=true", "pretrain.lr"),
-    ("steer.sweep_layers=1", "steer.sweep_layers"),
-    ("rl.methods=internal_rl", "rl.methods"),
-    ("discover.alpha_sweep=[0.1, x]", "discover.alpha_sweep[1]"),
-    ("model=3", "model"),
-    # negative / zero sizes
-    ("model.width=0", "model.width"),
-    ("model.depth=-1", "model.depth"),
-    ("pretrain.batch_size=0", "pretrain.batch_size"),
-    ("pretrain.steps=-10", "pretrain.steps"),
-    ("pretrain.lr=0", "pretrain.lr"),
-    ("pretrain.weight_decay=-0.1", "pretrain.weight_decay"),
-    ("data.train_episodes=-5", "data.train_episodes"),
-    ("env.size=0", "env.size"),
-    ("discover.latent_dim=0", "discover.latent_dim"),
-    ("discover.alpha_sweep=[0.1, -1]", "discover.alpha_sweep"),
-    ("rl.clip=0", "rl.clip"),
-    ("steer.rank=-4", "steer.rank"),
-    ("data.epsilon=1.5", "data.epsilon"),
-    ("seed=-1", "seed"),
-    # invalid enums
-    ("model.encoder=resnet", "model.encoder"),
-    ("pretrain.schedule=linear", "pretrain.schedule"),
-    ("rl.methods=[internal_rl, dqn]", "rl.methods"),
-    ("device=tpu", "device"),
-    # out of range combinations
-    ("steer.layer=7", "steer.layer"),
-    ("discover.layer=9", "discover.layer"),
-    ("discover.layer=-2", "discover.layer"),
-    ("model.width=130", "model.width"),  # not divisible by 4 heads
-    ("env.num_colors=60", "env.num_colors"),  # does not fit on the 7x7 grid
-])
+@pytest.mark.parametrize(
+    "override,field",
+    [
+        # unknown keys, top level and nested
+        ("bogus=1", "bogus"),
+        ("pretrain.bogus=1", "pretrain.bogus"),
+        ("model.dropout=0.1", "model.dropout"),
+        # wrong types
+        ("model.depth=four", "model.depth"),
+        ("model.depth='4'", "model.depth"),
+        ("model.depth=true", "model.depth"),
+        ("model.depth=2.5", "model.depth"),
+        ("pretrain.steps=1.0", "pretrain.steps"),
+        ("pretrain.batch_size=false", "pretrain.batch_size"),
+        ("pretrain.lr=fast", "pretrain.lr"),
+        ("pretrain.lr=true", "pretrain.lr"),
+        ("steer.sweep_layers=1", "steer.sweep_layers"),
+        ("rl.methods=internal_rl", "rl.methods"),
+        ("discover.alpha_sweep=[0.1, x]", "discover.alpha_sweep[1]"),
+        ("model=3", "model"),
+        # negative / zero sizes
+        ("model.width=0", "model.width"),
+        ("model.depth=-1", "model.depth"),
+        ("pretrain.batch_size=0", "pretrain.batch_size"),
+        ("pretrain.steps=-10", "pretrain.steps"),
+        ("pretrain.lr=0", "pretrain.lr"),
+        ("pretrain.weight_decay=-0.1", "pretrain.weight_decay"),
+        ("data.train_episodes=-5", "data.train_episodes"),
+        ("env.size=0", "env.size"),
+        ("discover.latent_dim=0", "discover.latent_dim"),
+        ("discover.alpha_sweep=[0.1, -1]", "discover.alpha_sweep"),
+        ("rl.clip=0", "rl.clip"),
+        ("steer.rank=-4", "steer.rank"),
+        ("data.epsilon=1.5", "data.epsilon"),
+        ("seed=-1", "seed"),
+        # invalid enums
+        ("model.encoder=resnet", "model.encoder"),
+        ("pretrain.schedule=linear", "pretrain.schedule"),
+        ("rl.methods=[internal_rl, dqn]", "rl.methods"),
+        ("device=tpu", "device"),
+        # out of range combinations
+        ("steer.layer=7", "steer.layer"),
+        ("discover.layer=9", "discover.layer"),
+        ("discover.layer=-2", "discover.layer"),
+        ("model.width=130", "model.width"),  # not divisible by 4 heads
+        ("env.num_colors=60", "env.num_colors"),  # does not fit on the 7x7 grid
+    ],
+)
 def test_errors_name_the_field(override, field):
     msg = _error([override])
     assert msg.startswith(field + ":"), msg
@@ -208,8 +229,16 @@ def test_empty_yaml_is_refused_and_no_config_gives_the_defaults(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ round trip
 def test_round_trip_to_dict_and_yaml():
-    cfg = load_config(None, ["model.depth=4", "rl.methods=[internal_rl]", "discover.alpha_sweep=[0.2]",
-                             "pretrain.lr=1e-3", "data.epsilon=0.1"])
+    cfg = load_config(
+        None,
+        [
+            "model.depth=4",
+            "rl.methods=[internal_rl]",
+            "discover.alpha_sweep=[0.2]",
+            "pretrain.lr=1e-3",
+            "data.epsilon=0.1",
+        ],
+    )
     d = to_dict(cfg)
     assert isinstance(d["rl"]["methods"], list)  # YAML/JSON friendly
     assert from_dict(d) == cfg
@@ -231,20 +260,23 @@ def _fingerprints(cfg: RunConfig) -> dict[str, str]:
 STAGES = ("data", "pretrain", "probe", "steer", "discover", "rl", "report")
 
 
-@pytest.mark.parametrize("override,changed", [
-    ("seed=1", set(STAGES)),
-    ("env.max_steps=90", set(STAGES)),
-    ("data.train_episodes=99", set(STAGES)),
-    ("model.width=128", set(STAGES) - {"data"}),
-    ("pretrain.lr=1e-3", set(STAGES) - {"data"}),
-    ("probe.steps=10", {"probe", "report"}),  # the report shows every stage's numbers
-    ("steer.rank=8", {"steer", "report"}),
-    ("discover.latent_dim=4", {"discover", "rl", "report"}),
-    ("rl.lr=1e-4", {"rl", "report"}),
-    ("name=other", set()),  # naming, device and threads do not change results
-    ("device=cpu", set()),
-    ("threads=2", set()),
-])
+@pytest.mark.parametrize(
+    "override,changed",
+    [
+        ("seed=1", set(STAGES)),
+        ("env.max_steps=90", set(STAGES)),
+        ("data.train_episodes=99", set(STAGES)),
+        ("model.width=128", set(STAGES) - {"data"}),
+        ("pretrain.lr=1e-3", set(STAGES) - {"data"}),
+        ("probe.steps=10", {"probe", "report"}),  # the report shows every stage's numbers
+        ("steer.rank=8", {"steer", "report"}),
+        ("discover.latent_dim=4", {"discover", "rl", "report"}),
+        ("rl.lr=1e-4", {"rl", "report"}),
+        ("name=other", set()),  # naming, device and threads do not change results
+        ("device=cpu", set()),
+        ("threads=2", set()),
+    ],
+)
 def test_fingerprint_changes_iff_a_relevant_section_changes(override, changed):
     base = _fingerprints(RunConfig())
     new = _fingerprints(load_config(None, [override]))
@@ -259,8 +291,9 @@ def test_fingerprint_is_stable_and_order_independent():
     assert len(fingerprint(a.model)) == 16 and all(ch in "0123456789abcdef" for ch in fingerprint(a.model))
 
 
-@pytest.mark.parametrize("override,field", [("model.action=gaussian", "model.action"),
-                                            ("model.encoder=vector", "model.obs_size")])
+@pytest.mark.parametrize(
+    "override,field", [("model.action=gaussian", "model.action"), ("model.encoder=vector", "model.obs_size")]
+)
 def test_the_gridworld_refuses_ant_shaped_models(override, field):
     """A Gaussian action head or vector encoder cannot read the gridworld's data: a one-line error naming it."""
     with pytest.raises(ConfigError, match=field):

@@ -169,7 +169,7 @@ def test_only_a_shift_can_add_a_constant_to_a_centred_stream():
             opt.zero_grad()
             loss.backward()
             opt.step()
-        errors[form] = float(loss.detach()) / float((c ** 2).sum(-1).mean())
+        errors[form] = float(loss.detach()) / float((c**2).sum(-1).mean())
     assert errors["additive"] < 0.01 and errors["low_rank"] > 0.8, errors
 
 

@@ -25,8 +25,7 @@ TASKS = [*PRETRAIN_TASKS, POST_TASK]  # mixed lengths: task arrays are padded to
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> EpisodeDataset:
     path = tmp_path_factory.mktemp("data") / "noisy"
-    stats = generate_dataset(path, num_episodes=300, tasks=TASKS, epsilon=0.5, seed=3, chunk_size=128,
-                             progress=False)
+    stats = generate_dataset(path, num_episodes=300, tasks=TASKS, epsilon=0.5, seed=3, chunk_size=128, progress=False)
     assert stats["reused"] is False and stats["num_episodes"] == 300
     return EpisodeDataset(path)
 
@@ -41,8 +40,9 @@ def test_round_trip_matches_resimulation(dataset):
     a = dataset.arrays
     N, T = len(dataset), dataset.params.max_steps
     assert a["agent"].shape == (N, T + 1) and a["actions"].shape == (N, T) and a["task"].shape == (N, 12)
-    np.testing.assert_array_equal(a["task"], core.as_task_array([TASKS[i] for i in a["task_index"]], N,
-                                                                 dataset.params)[0])
+    np.testing.assert_array_equal(
+        a["task"], core.as_task_array([TASKS[i] for i in a["task_index"]], N, dataset.params)[0]
+    )
     state = core.reset_with_layout(a["colors"], a["walls"], a["agent"][:, 0], np.asarray(a["task"]))
     batch = dataset.batch(np.arange(N))
     lengths = np.asarray(a["lengths"])
@@ -141,8 +141,13 @@ def test_killed_write_is_never_mistaken_for_complete(tmp_path):
         from internal_rl.data import generate_dataset
         generate_dataset({str(path)!r}, num_episodes=100, tasks=[[0, 1, 4, 5]], chunk_size=30, progress=False)
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert proc.returncode == -9, proc.stderr
     assert not path.exists()
     leftovers = temps(path)
@@ -169,15 +174,31 @@ def test_loader_refuses_directory_without_meta(tmp_path, dataset):
 
 # ------------------------------------------------------------------------------------------------ sampler
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 700), batch_size=st.integers(1, 64), world_size=st.integers(1, 4),
-       seed=st.integers(0, 1000), epoch=st.integers(0, 5), drop_last=st.booleans(), shuffle=st.booleans())
-def test_sampler_covers_each_episode_once_and_shards_disjointly(n, batch_size, world_size, seed, epoch, drop_last,
-                                                               shuffle):
+@given(
+    n=st.integers(1, 700),
+    batch_size=st.integers(1, 64),
+    world_size=st.integers(1, 4),
+    seed=st.integers(0, 1000),
+    epoch=st.integers(0, 5),
+    drop_last=st.booleans(),
+    shuffle=st.booleans(),
+)
+def test_sampler_covers_each_episode_once_and_shards_disjointly(
+    n, batch_size, world_size, seed, epoch, drop_last, shuffle
+):
     lengths = np.random.default_rng(seed).integers(1, 101, size=n)
     shards = []
     for rank in range(world_size):
-        s = LengthBucketSampler(lengths, batch_size, seed=seed, shuffle=shuffle, rank=rank, world_size=world_size,
-                                drop_last=drop_last, pool_batches=4)
+        s = LengthBucketSampler(
+            lengths,
+            batch_size,
+            seed=seed,
+            shuffle=shuffle,
+            rank=rank,
+            world_size=world_size,
+            drop_last=drop_last,
+            pool_batches=4,
+        )
         s.set_epoch(epoch)
         batches = list(s)
         assert len(batches) == len(s)

@@ -125,8 +125,11 @@ def fixed_env(layout, task=PRETRAIN_TASKS[0], **kw):
 # ------------------------------------------------------------------------------------------------ rules
 def test_visit_only_when_entering_from_another_cell():
     # colour 0 at (0, 1) between the agent (0, 0) and wall 0 at (0, 2); task 0-1-...
-    layout = {"colors": [(0, 1), (6, 6), (6, 0), (5, 0), (4, 0), (3, 0), (2, 6), (3, 6)],
-              "walls": [(0, 2), (4, 4), (4, 5), (4, 6)], "agent": (0, 0)}
+    layout = {
+        "colors": [(0, 1), (6, 6), (6, 0), (5, 0), (4, 0), (3, 0), (2, 6), (3, 6)],
+        "walls": [(0, 2), (4, 4), (4, 5), (4, 6)],
+        "agent": (0, 0),
+    }
     env, _, info = fixed_env(layout, task=(0, 1))
     assert info["progress"] == 0
     _, r, term, trunc, info = env.step(1)  # right: onto colour 0 = visit
@@ -141,8 +144,11 @@ def test_visit_only_when_entering_from_another_cell():
 
 
 def test_wrong_colour_terminates_with_reward_zero():
-    layout = {"colors": [(6, 6), (6, 5), (6, 4), (6, 3), (0, 1), (6, 1), (6, 0), (5, 0)],
-              "walls": [(3, 3), (3, 4), (4, 3), (4, 4)], "agent": (0, 0)}
+    layout = {
+        "colors": [(6, 6), (6, 5), (6, 4), (6, 3), (0, 1), (6, 1), (6, 0), (5, 0)],
+        "walls": [(3, 3), (3, 4), (4, 3), (4, 4)],
+        "agent": (0, 0),
+    }
     env, _, _ = fixed_env(layout, task=(0, 1, 4, 5))
     _, r, term, trunc, info = env.step(1)  # onto colour 4 while the target is 0
     assert (r, term, trunc, info["progress"], info["success"]) == (0.0, True, False, 0, False)
@@ -151,8 +157,11 @@ def test_wrong_colour_terminates_with_reward_zero():
 
 
 def test_reward_one_only_on_completion():
-    layout = {"colors": [(0, 1), (0, 2), (6, 6), (6, 5), (6, 4), (6, 3), (6, 2), (6, 1)],
-              "walls": [(3, 3), (3, 4), (4, 3), (4, 4)], "agent": (0, 0)}
+    layout = {
+        "colors": [(0, 1), (0, 2), (6, 6), (6, 5), (6, 4), (6, 3), (6, 2), (6, 1)],
+        "walls": [(3, 3), (3, 4), (4, 3), (4, 4)],
+        "agent": (0, 0),
+    }
     env, _, _ = fixed_env(layout, task=(0, 1))
     _, r1, t1, _, i1 = env.step(1)
     _, r2, t2, _, i2 = env.step(1)
@@ -161,8 +170,11 @@ def test_reward_one_only_on_completion():
 
 
 def test_wall_and_edge_moves_are_noops():
-    layout = {"colors": [(6, 6), (6, 5), (6, 4), (6, 3), (6, 2), (6, 1), (6, 0), (5, 6)],
-              "walls": [(1, 0), (0, 1), (3, 3), (3, 4)], "agent": (0, 0)}
+    layout = {
+        "colors": [(6, 6), (6, 5), (6, 4), (6, 3), (6, 2), (6, 1), (6, 0), (5, 6)],
+        "walls": [(1, 0), (0, 1), (3, 3), (3, 4)],
+        "agent": (0, 0),
+    }
     env, obs0, _ = fixed_env(layout)
     for a in range(4):  # up/left leave the grid, right/down hit walls
         obs, r, term, trunc, info = env.step(a)
@@ -172,8 +184,11 @@ def test_wall_and_edge_moves_are_noops():
 
 
 def test_truncation_at_horizon():
-    layout = {"colors": [(6, 6), (6, 5), (6, 4), (6, 3), (6, 2), (6, 1), (6, 0), (5, 6)],
-              "walls": [(3, 0), (3, 1), (3, 3), (3, 4)], "agent": (0, 0)}
+    layout = {
+        "colors": [(6, 6), (6, 5), (6, 4), (6, 3), (6, 2), (6, 1), (6, 0), (5, 6)],
+        "walls": [(3, 0), (3, 1), (3, 3), (3, 4)],
+        "agent": (0, 0),
+    }
     env, _, _ = fixed_env(layout, max_steps=5)
     flags = [env.step(a)[2:4] for a in (1, 3, 1, 3)]
     assert flags == [(False, False)] * 4
@@ -190,8 +205,9 @@ def test_core_gym_and_reference_agree(layout, task, actions):
     env, obs, _ = fixed_env(layout, task=task)
     ref = make_ref(layout["colors"], layout["walls"], layout["agent"], task)
     cell = lambda rc: rc[0] * G + rc[1]  # noqa: E731
-    state = core.reset_with_layout([[cell(c) for c in layout["colors"]]], [[cell(w) for w in layout["walls"]]],
-                                   [cell(layout["agent"])], [task])
+    state = core.reset_with_layout(
+        [[cell(c) for c in layout["colors"]]], [[cell(w) for w in layout["walls"]]], [cell(layout["agent"])], [task]
+    )
     np.testing.assert_array_equal(obs, ref.obs())
     for a in actions:
         r_ref, term_ref, trunc_ref = ref.step(a)
@@ -216,8 +232,15 @@ def test_batched_core_matches_reference_and_freezes_done_envs(seed):
     B = 64
     tasks = [ALL_TASKS[i] for i in rng.integers(len(ALL_TASKS), size=B)]
     state = core.reset(rng, tasks, solvable_only=bool(seed % 2))
-    refs = [make_ref(core.grid_coords(state.colors[b]), core.grid_coords(state.walls[b]),
-                     core.coords_of(state.agent[b]), tasks[b]) for b in range(B)]
+    refs = [
+        make_ref(
+            core.grid_coords(state.colors[b]),
+            core.grid_coords(state.walls[b]),
+            core.coords_of(state.agent[b]),
+            tasks[b],
+        )
+        for b in range(B)
+    ]
     ended = np.zeros(B, dtype=bool)
     for _ in range(T + 2):
         a = rng.integers(0, 4, size=B)
@@ -258,8 +281,11 @@ def test_observation_layout_and_channel_order():
 
 
 @settings(max_examples=30, deadline=None)
-@given(layout=layouts, tasks=st.lists(st.sampled_from(ALL_TASKS), min_size=2, max_size=2, unique=True),
-       actions=st.lists(st.integers(0, 3), max_size=20))
+@given(
+    layout=layouts,
+    tasks=st.lists(st.sampled_from(ALL_TASKS), min_size=2, max_size=2, unique=True),
+    actions=st.lists(st.integers(0, 3), max_size=20),
+)
 def test_observation_has_no_task_or_progress(layout, tasks, actions):
     """Same layout, different tasks: identical observations while both run (progress may differ)."""
     e1, o1, _ = fixed_env(layout, task=tasks[0])
@@ -303,8 +329,11 @@ def test_reset_filters_unsolvable_layouts():
     filt = core.reset(rng, tasks, solvable_only=True)
 
     def py(state, b):
-        lay = {"colors": core.grid_coords(state.colors[b]), "walls": core.grid_coords(state.walls[b]),
-               "agent": core.coords_of(state.agent[b])}
+        lay = {
+            "colors": core.grid_coords(state.colors[b]),
+            "walls": core.grid_coords(state.walls[b]),
+            "agent": core.coords_of(state.agent[b]),
+        }
         return python_solvable(lay, tasks[b])
 
     raw_ok = np.array([py(raw, b) for b in range(B)])
@@ -330,8 +359,15 @@ def test_reset_layouts_are_uniform_and_distinct():
     np.testing.assert_array_equal(a.agent, b.agent)
 
 
-@pytest.mark.parametrize("params", [GridParams(), GridParams(size=4, num_colors=4, num_walls=1),
-                                    GridParams(size=8, num_colors=8, num_walls=10), GridParams(size=3, num_walls=0)])
+@pytest.mark.parametrize(
+    "params",
+    [
+        GridParams(),
+        GridParams(size=4, num_colors=4, num_walls=1),
+        GridParams(size=8, num_colors=8, num_walls=10),
+        GridParams(size=3, num_walls=0),
+    ],
+)
 def test_distance_maps_match_python_bfs(params):
     rng = np.random.default_rng(2)
     task = tuple(range(min(params.num_colors, 4)))
@@ -448,20 +484,22 @@ def test_step_before_reset_raises():
         GridPinpad().step(0)
 
 
-GOOD = {"colors": [(0, k) for k in range(7)] + [(1, 0)], "walls": [(2, 0), (2, 1), (2, 2), (2, 3)],
-        "agent": (3, 3)}
+GOOD = {"colors": [(0, k) for k in range(7)] + [(1, 0)], "walls": [(2, 0), (2, 1), (2, 2), (2, 3)], "agent": (3, 3)}
 
 
-@pytest.mark.parametrize("layout,match", [
-    ({**GOOD, "agent": (0, 0)}, "colour 0 and the agent overlap"),
-    ({**GOOD, "walls": [(2, 0), (2, 1), (2, 2), (0, 3)]}, "colour 3 and wall 3 overlap"),
-    ({**GOOD, "colors": GOOD["colors"][:7]}, "7 colour cells, expected 8"),
-    ({**GOOD, "walls": GOOD["walls"] + [(5, 5)]}, "5 wall cells, expected 4"),
-    ({**GOOD, "agent": (7, 0)}, r"agent 0 at \(7, 0\) is outside"),
-    ({**GOOD, "colors": [(0, -1)] + GOOD["colors"][1:]}, r"colour 0 at \(0, -1\) is outside"),
-    ({"colors": GOOD["colors"], "walls": GOOD["walls"]}, "missing \\['agent'\\]"),
-    ({**GOOD, "doors": []}, "unknown \\['doors'\\]"),
-])
+@pytest.mark.parametrize(
+    "layout,match",
+    [
+        ({**GOOD, "agent": (0, 0)}, "colour 0 and the agent overlap"),
+        ({**GOOD, "walls": [(2, 0), (2, 1), (2, 2), (0, 3)]}, "colour 3 and wall 3 overlap"),
+        ({**GOOD, "colors": GOOD["colors"][:7]}, "7 colour cells, expected 8"),
+        ({**GOOD, "walls": GOOD["walls"] + [(5, 5)]}, "5 wall cells, expected 4"),
+        ({**GOOD, "agent": (7, 0)}, r"agent 0 at \(7, 0\) is outside"),
+        ({**GOOD, "colors": [(0, -1)] + GOOD["colors"][1:]}, r"colour 0 at \(0, -1\) is outside"),
+        ({"colors": GOOD["colors"], "walls": GOOD["walls"]}, "missing \\['agent'\\]"),
+        ({**GOOD, "doors": []}, "unknown \\['doors'\\]"),
+    ],
+)
 def test_bad_layouts_raise(layout, match):
     env = GridPinpad()
     env.reset(options={"layout": GOOD})  # the good one is accepted
@@ -469,10 +507,17 @@ def test_bad_layouts_raise(layout, match):
         env.reset(options={"layout": layout})
 
 
-@pytest.mark.parametrize("task,match", [
-    ((0, 1, 8), "unknown colour 8"), ((0, -2), "unknown colour -2"), ((), "at least one"),
-    ((0, 0, 1), "repeats"), ("AXA", "unknown abstract subgoal 'X'"), ((0, 1.5), "integer"),
-])
+@pytest.mark.parametrize(
+    "task,match",
+    [
+        ((0, 1, 8), "unknown colour 8"),
+        ((0, -2), "unknown colour -2"),
+        ((), "at least one"),
+        ((0, 0, 1), "repeats"),
+        ("AXA", "unknown abstract subgoal 'X'"),
+        ((0, 1.5), "integer"),
+    ],
+)
 def test_bad_tasks_raise(task, match):
     with pytest.raises(ValueError, match=match):
         GridPinpad(task=task)

@@ -116,8 +116,7 @@ def test_expert_is_uniform_over_optimal_actions():
     B = 20_000
     colors = [5 * G + 5, 0, 1, 2, 3, 4, 5, 6]
     walls = [42, 43, 44, 45]
-    state = core.reset_with_layout(np.tile(colors, (B, 1)), np.tile(walls, (B, 1)), np.full(B, 3 * G + 3),
-                                   [(0, 1)] * B)
+    state = core.reset_with_layout(np.tile(colors, (B, 1)), np.tile(walls, (B, 1)), np.full(B, 3 * G + 3), [(0, 1)] * B)
     np.testing.assert_allclose(expert_action_probs(state)[0], [0, 0.5, 0.5, 0])
     counts = np.bincount(expert_act(state, np.random.default_rng(123)), minlength=4)
     assert counts[0] == counts[3] == 0

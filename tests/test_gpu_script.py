@@ -11,9 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_gpu_script_runs_end_to_end_at_tiny_size(tmp_path):
     out = tmp_path / "gpu"
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_paper_run.py"), "--tiny", "--minutes", "0.25",
-                        "--out", str(out)], capture_output=True, text=True, timeout=600,
-                       env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gpu_paper_run.py"), "--tiny", "--minutes", "0.25", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     steps = summary["pretrain_steps"]

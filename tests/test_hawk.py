@@ -25,8 +25,11 @@ def model():
 def test_parallel_scan_equals_the_step_loop():
     torch.manual_seed(0)
     for T in (1, 2, 7, 64, 100):
-        a, b, h0 = torch.rand(4, T, 6, dtype=torch.float64), torch.randn(4, T, 6, dtype=torch.float64), \
-            torch.randn(4, 6, dtype=torch.float64)
+        a, b, h0 = (
+            torch.rand(4, T, 6, dtype=torch.float64),
+            torch.randn(4, T, 6, dtype=torch.float64),
+            torch.randn(4, 6, dtype=torch.float64),
+        )
         torch.testing.assert_close(linear_scan(a, b, h0), linear_scan_loop(a, b, h0), rtol=1e-12, atol=1e-12)
         torch.testing.assert_close(linear_scan(a, b), linear_scan_loop(a, b), rtol=1e-12, atol=1e-12)
 
@@ -81,8 +84,9 @@ def test_state_select_equals_running_the_rows_alone(model):
     for t in range(5):
         model.step(obs[rows, t : t + 1], alone)
     for t in range(5, 12):
-        torch.testing.assert_close(model.step(obs[rows, t : t + 1], kept)[0],
-                                   model.step(obs[rows, t : t + 1], alone)[0], rtol=1e-9, atol=1e-9)
+        torch.testing.assert_close(
+            model.step(obs[rows, t : t + 1], kept)[0], model.step(obs[rows, t : t + 1], alone)[0], rtol=1e-9, atol=1e-9
+        )
 
 
 def test_bf16_autocast_agrees_with_fp32():
@@ -104,8 +108,7 @@ def test_a_tiny_hawk_learns_a_fixed_layout_set(tmp_path):
     ds = EpisodeDataset(tmp_path / "d")
     torch.manual_seed(0)
     m = build_base_model(TransformerConfig(kind="hawk", depth=2, width=32, heads=4, mlp=64, encoder="egocentric"))
-    trainer = Pretrainer(m, ds, ds, batch_size=32, obs_weight=0.0, eval_episodes=32, seed=0,
-                         device=torch.device("cpu"))
+    trainer = Pretrainer(m, ds, ds, batch_size=32, obs_weight=0.0, eval_episodes=32, seed=0, device=torch.device("cpu"))
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     first = None
     for step in range(150):
@@ -148,8 +151,7 @@ def test_a_checkpoint_of_the_other_kind_is_refused(tmp_path):
     from internal_rl.config import to_dict
 
     save_checkpoint(tmp_path / "ck", {"model": model}, {"step": 1}, meta={"model": to_dict(cfg.model)})
-    hawk = load_config(None, ["model.depth=2", "model.width=32", "model.heads=4", "model.mlp=64",
-                              "model.kind=hawk"])
+    hawk = load_config(None, ["model.depth=2", "model.width=32", "model.heads=4", "model.mlp=64", "model.kind=hawk"])
     with pytest.raises(CheckpointMismatch, match="holds a transformer model, but this run's model.kind is hawk"):
         load_backbone(hawk, tmp_path / "ck", "cpu")
     save_checkpoint(tmp_path / "old", {"model": model}, {"step": 1})  # no recorded model section

@@ -34,11 +34,32 @@ D, Z, LAYER = 16, 3, 1
 
 def make_models(switching: str = "learned", dtype: torch.dtype = torch.float64, seed: int = 0):
     torch.manual_seed(seed)
-    base = Transformer(TransformerConfig(depth=2, width=D, heads=2, mlp=16, encoder="egocentric", grid_size=4,
-                                         num_channels=PARAMS.num_channels, init_scale=1.0))
-    mc = Metacontroller(MetacontrollerConfig(width=D, latent_dim=Z, history_dim=6, embed_dim=4, embedder_hidden=4,
-                                             encoder_hidden=8, switch_hidden=8, decoder_hidden=8, rank=4,
-                                             switching=switching))
+    base = Transformer(
+        TransformerConfig(
+            depth=2,
+            width=D,
+            heads=2,
+            mlp=16,
+            encoder="egocentric",
+            grid_size=4,
+            num_channels=PARAMS.num_channels,
+            init_scale=1.0,
+        )
+    )
+    mc = Metacontroller(
+        MetacontrollerConfig(
+            width=D,
+            latent_dim=Z,
+            history_dim=6,
+            embed_dim=4,
+            embedder_hidden=4,
+            encoder_hidden=8,
+            switch_hidden=8,
+            decoder_hidden=8,
+            rank=4,
+            switching=switching,
+        )
+    )
     for p in mc.parameters():  # a random, non-trivial switching unit and decoder (U ≠ 0)
         torch.nn.init.normal_(p, std=0.5)
     policy = RecurrentGaussianPolicy(D, Z, hidden=12)
@@ -63,8 +84,15 @@ def test_batched_internal_env_equals_step_by_step_reference():
     assert ro.returns.sum() > 0 and (ro.returns == 0).any()
     assert len(env.active) < 6  # ended episodes' rows were dropped on the way (row compaction is exercised)
     for i in range(6):
-        ref = reference_rollout_single(base, mc, policy, layer=LAYER, world=WORLD,
-                                       state=WORLD.select(env.initial_state, [i]), noise=env.noise.take([i]))
+        ref = reference_rollout_single(
+            base,
+            mc,
+            policy,
+            layer=LAYER,
+            world=WORLD,
+            state=WORLD.select(env.initial_state, [i]),
+            noise=env.noise.take([i]),
+        )
         n, k = ref.length, len(ref.switch_times)
         assert int(ro.lengths[i]) == n and int(ro.num_abstract[i]) == k
         assert env.raw_actions[i, :n].tolist() == ref.raw_actions

@@ -20,8 +20,18 @@ D, Z, A_ACT = 12, 3, 4
 
 
 def small_cfg(**kw) -> MetacontrollerConfig:
-    base = dict(width=D, latent_dim=Z, history_dim=6, embed_dim=5, embedder_hidden=7, encoder_hidden=9,
-                switch_hidden=8, decoder_hidden=10, rank=4, alpha=0.3)
+    base = dict(
+        width=D,
+        latent_dim=Z,
+        history_dim=6,
+        embed_dim=5,
+        embedder_hidden=7,
+        encoder_hidden=9,
+        switch_hidden=8,
+        decoder_hidden=10,
+        rank=4,
+        alpha=0.3,
+    )
     base.update(kw)
     return MetacontrollerConfig(**base)
 
@@ -187,8 +197,9 @@ def test_always_mode_has_beta_identically_one():
 def test_kl_matches_torch_distributions_and_loss_is_eq3():
     g = torch.Generator().manual_seed(0)
     mu, logsigma = torch.randn(5, 4, Z, generator=g), torch.randn(5, 4, Z, generator=g)
-    ref = torch.distributions.kl_divergence(torch.distributions.Normal(mu, logsigma.exp()),
-                                            torch.distributions.Normal(0.0, 1.0)).sum(-1)
+    ref = torch.distributions.kl_divergence(
+        torch.distributions.Normal(mu, logsigma.exp()), torch.distributions.Normal(0.0, 1.0)
+    ).sum(-1)
     torch.testing.assert_close(gaussian_kl(mu, logsigma), ref)
 
     m = make_model()
@@ -201,9 +212,13 @@ def test_kl_matches_torch_distributions_and_loss_is_eq3():
         trace = m.encode(e, mask, noise)
         logp = m.action_log_probs(e, trace, upper)
         nll = -logp.gather(-1, actions[..., None]).squeeze(-1)[mask].mean()
-        kl = torch.distributions.kl_divergence(
-            torch.distributions.Normal(trace.mu, trace.logsigma.exp()),
-            torch.distributions.Normal(0.0, 1.0)).sum(-1)[mask].mean()  # not weighted by β
+        kl = (
+            torch.distributions.kl_divergence(
+                torch.distributions.Normal(trace.mu, trace.logsigma.exp()), torch.distributions.Normal(0.0, 1.0)
+            )
+            .sum(-1)[mask]
+            .mean()
+        )  # not weighted by β
     assert kl > 0.1
     assert logs["nll"] == pytest.approx(nll.item(), abs=1e-5)
     assert logs["kl"] == pytest.approx(kl.item(), abs=1e-5)
@@ -219,8 +234,13 @@ def test_gradients_reach_every_part_through_a_frozen_upper_network():
     opt = torch.optim.Adam(m.parameters(), lr=1e-2)
     loss, _ = m(e, mask, actions, upper, noise)
     loss.backward()
-    for name, module in [("embedder", m.embedder), ("history", m.history), ("encoder", m.encoder),
-                         ("switch", m.switch), ("decoder", m.decoder)]:
+    for name, module in [
+        ("embedder", m.embedder),
+        ("history", m.history),
+        ("encoder", m.encoder),
+        ("switch", m.switch),
+        ("decoder", m.decoder),
+    ]:
         grads = [p.grad for p in module.parameters()]
         assert all(g is not None for g in grads), name
         assert sum(g.abs().sum() for g in grads) > 0, f"no gradient reached {name}"
@@ -325,7 +345,7 @@ def test_with_real_transformer_cached_rollout_equals_parallel_path():
         s = m.embed(e, mask)
         cache, state = tf.new_cache(B, T), m.init_state(B)
         for t in range(T):
-            e_t = tf.lower(obs[:, t:t + 1], layer, cache)[:, 0]  # (B, D)
+            e_t = tf.lower(obs[:, t : t + 1], layer, cache)[:, 0]  # (B, D)
             out = m.posterior_step(e_t, s, noise[:, t], state)
             logits = tf.upper(m.control(e_t, out.z)[:, None], layer, cache, with_obs=False)[0][:, 0]
             torch.testing.assert_close(out.beta, trace.beta[:, t], atol=1e-5, rtol=0)
@@ -359,7 +379,7 @@ def cue_sequences(n: int, T: int, g: torch.Generator, k: int = 4):
     width = 1 + 2 * k + 3
     e = torch.zeros(n, T, width)
     e[..., 0] = 1.0
-    e[..., 1 + 2 * k:] = 0.3 * torch.randn(n, T, 3, generator=g)
+    e[..., 1 + 2 * k :] = 0.3 * torch.randn(n, T, 3, generator=g)
     codes = torch.zeros(n, T, dtype=torch.long)
     for i in range(n):
         t, prev = 0, -1
@@ -367,7 +387,7 @@ def cue_sequences(n: int, T: int, g: torch.Generator, k: int = 4):
             code = int(torch.randint(0, k - 1, (1,), generator=g))
             code = code + 1 if 0 <= prev <= code else code  # differ from the previous segment
             seg = int(torch.randint(3, 7, (1,), generator=g))
-            codes[i, t:t + seg] = code
+            codes[i, t : t + seg] = code
             if t == 0:
                 e[i, 0, 1 + k + code] = 1.0  # start cue
             else:
@@ -382,8 +402,18 @@ def test_metacontroller_learns_to_switch_at_true_boundaries():
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     T, width, n_eval = 20, 12, 128
-    cfg = MetacontrollerConfig(width=width, latent_dim=4, history_dim=16, embed_dim=8, embedder_hidden=8,
-                               encoder_hidden=32, switch_hidden=16, decoder_hidden=16, rank=4, alpha=0.3)
+    cfg = MetacontrollerConfig(
+        width=width,
+        latent_dim=4,
+        history_dim=16,
+        embed_dim=8,
+        embedder_hidden=8,
+        encoder_hidden=32,
+        switch_hidden=16,
+        decoder_hidden=16,
+        rank=4,
+        alpha=0.3,
+    )
     m = Metacontroller(cfg)
     upper = nn.Linear(width, 4).requires_grad_(False)  # per-step stand-in: no memory of its own
     e_eval, codes_eval = cue_sequences(n_eval, T, g)

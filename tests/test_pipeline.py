@@ -33,8 +33,15 @@ CONTRACT = {
     "pretrain": ["action_accuracy", "action_nll"],
     "probe": ["accuracy_by_layer", "chance"],
     "steer": ["post_task_success", "post_task_success_unsteered"],
-    "discover": ["switch_f1", "switch_precision", "switch_recall", "switches_per_episode", "subgoals_per_episode",
-                 "action_nll", "kl"],
+    "discover": [
+        "switch_f1",
+        "switch_precision",
+        "switch_recall",
+        "switches_per_episode",
+        "subgoals_per_episode",
+        "action_nll",
+        "kl",
+    ],
     "rl": [],  # per-method keys, checked below
     "report": [],
 }
@@ -62,8 +69,11 @@ def strip(obj):
 def tree(path: Path) -> dict[str, int | str]:
     """Every file under ``path`` with its modification time (ns); config.yaml (rewritten with the same text by
     every command) by its content."""
-    return {str(p.relative_to(path)): p.read_text() if p.name == "config.yaml" else p.stat().st_mtime_ns
-            for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(path)): p.read_text() if p.name == "config.yaml" else p.stat().st_mtime_ns
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
 
 
 def cli(*args: str) -> int:
@@ -192,8 +202,14 @@ def test_pretrain_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_path)
     run = tmp_path / "killed"
     copy_data_stage(smoke_run, run)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "INTERNAL_RL_QUIET": "1"}
-    proc = subprocess.run([sys.executable, "-c", KILLER, "pretrain", "--config", SMOKE, "--out", str(run)],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, "pretrain", "--config", SMOKE, "--out", str(run)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     # not complete, but a checkpoint of the first interval is there
     assert not (run / "pretrain" / "metrics.json").exists()
@@ -205,11 +221,13 @@ def test_pretrain_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_path)
     assert b["action_accuracy"] == a["action_accuracy"]
     assert b["action_nll"] == a["action_nll"]
     assert strip(b) == strip(a)  # history (held-out metrics at every evaluation), closed-loop success, ...
-    assert [h["step"] for h in b["history"]] == list(range(CFG.pretrain.eval_every, CFG.pretrain.steps + 1,
-                                                           CFG.pretrain.eval_every))
+    assert [h["step"] for h in b["history"]] == list(
+        range(CFG.pretrain.eval_every, CFG.pretrain.steps + 1, CFG.pretrain.eval_every)
+    )
     # the weights are those of the uninterrupted run
-    assert (run / "pretrain" / "checkpoint" / "model.safetensors").read_bytes() == \
-        (smoke_run / "pretrain" / "checkpoint" / "model.safetensors").read_bytes()
+    assert (run / "pretrain" / "checkpoint" / "model.safetensors").read_bytes() == (
+        smoke_run / "pretrain" / "checkpoint" / "model.safetensors"
+    ).read_bytes()
 
 
 @pytest.mark.parametrize("stage", ["discover", "rl"])
@@ -222,8 +240,14 @@ def test_late_stage_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_pat
     shutil.copytree(smoke_run, run)
     shutil.rmtree(run / stage, ignore_errors=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "INTERNAL_RL_QUIET": "1"}
-    proc = subprocess.run([sys.executable, "-c", KILLER, stage, "--config", SMOKE, "--out", str(run)],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, stage, "--config", SMOKE, "--out", str(run)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     assert not (run / stage / "metrics.json").exists()
     assert any((run / stage).rglob("meta.json"))  # a checkpoint reached the disk before the kill
@@ -261,18 +285,21 @@ def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, m
 
 
 # ------------------------------------------------------------------------------------------------ bad input
-@pytest.mark.parametrize("args,field", [
-    (["--set", "pretrain.stepz=10"], "pretrain.stepz"),
-    (["--set", "bogus=1"], "bogus"),
-    (["--set", "model.depth=two"], "model.depth"),
-    (["--set", "model.width=true"], "model.width"),
-    (["--set", "pretrain.batch_size=1.5"], "pretrain.batch_size"),
-    (["--set", "data.train_episodes=-3"], "data.train_episodes"),
-    (["--set", "model.width=0"], "model.width"),
-    (["--set", "model.encoder=resnet"], "model.encoder"),
-    (["--set", "steer.layer=5"], "steer.layer"),
-    (["--set", "pretrain.lr"], "pretrain.lr"),  # no '='
-])
+@pytest.mark.parametrize(
+    "args,field",
+    [
+        (["--set", "pretrain.stepz=10"], "pretrain.stepz"),
+        (["--set", "bogus=1"], "bogus"),
+        (["--set", "model.depth=two"], "model.depth"),
+        (["--set", "model.width=true"], "model.width"),
+        (["--set", "pretrain.batch_size=1.5"], "pretrain.batch_size"),
+        (["--set", "data.train_episodes=-3"], "data.train_episodes"),
+        (["--set", "model.width=0"], "model.width"),
+        (["--set", "model.encoder=resnet"], "model.encoder"),
+        (["--set", "steer.layer=5"], "steer.layer"),
+        (["--set", "pretrain.lr"], "pretrain.lr"),  # no '='
+    ],
+)
 def test_cli_bad_input_exits_2_naming_the_field(tmp_path, capsys, args, field):
     out = tmp_path / "out"
     assert cli("pretrain", "--config", SMOKE, "--out", str(out), *args) == 2
@@ -336,8 +363,9 @@ def test_out_with_another_config_is_refused_unless_forced(smoke_run, tmp_path, c
     after = tree(run)
     assert load_config(run / "config.yaml").pretrain.lr == 0.002
     # the data stage does not depend on pretrain.*: kept; the pretrain stage was redone
-    assert {k: v for k, v in after.items() if k.startswith("data/")} == \
-        {k: v for k, v in before.items() if k.startswith("data/")}
+    assert {k: v for k, v in after.items() if k.startswith("data/")} == {
+        k: v for k, v in before.items() if k.startswith("data/")
+    }
     assert after["pretrain/metrics.json"] != before["pretrain/metrics.json"]
     assert metrics(run, "pretrain")["action_nll"] != metrics(smoke_run, "pretrain")["action_nll"]
     # downstream stages are now stale: they are not reported as complete

@@ -99,7 +99,13 @@ def test_ppo_update_moves_the_policy_towards_high_return():
     batch = _Bandit(256, -0.5, seed=0)
     opt = torch.optim.SGD([theta], lr=0.5)
     args = PPOArgs(epochs=3, minibatches=4, clip=0.2, max_grad_norm=0.0)
-    stats = ppo_update(batch, lambda mb: torch.distributions.Normal(theta, 1.0).log_prob(mb.x), opt, [theta], args,
-                       torch.Generator().manual_seed(0))
+    stats = ppo_update(
+        batch,
+        lambda mb: torch.distributions.Normal(theta, 1.0).log_prob(mb.x),
+        opt,
+        [theta],
+        args,
+        torch.Generator().manual_seed(0),
+    )
     assert float(theta.detach()) > 0.0  # pushed from -0.5 towards x > 0
     assert stats["approx_kl"] > 0 and 0 <= stats["clip_fraction"] <= 1

@@ -11,8 +11,9 @@ from internal_rl.models import Transformer
 from internal_rl.models.pretrain import Pretrainer
 from internal_rl.train.precision import autocast
 
-CFG = load_config(None, ["model.depth=2", "model.width=64", "model.heads=2", "model.mlp=128",
-                         "model.encoder=egocentric"])
+CFG = load_config(
+    None, ["model.depth=2", "model.width=64", "model.heads=2", "model.mlp=128", "model.encoder=egocentric"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,17 @@ def data(tmp_path_factory):
 def loss_and_grads(precision, data):
     torch.manual_seed(0)
     model = Transformer(CFG.model)
-    trainer = Pretrainer(model, data, data, batch_size=32, obs_weight=0.01, eval_episodes=8, seed=0,
-                         device=torch.device("cpu"), precision=precision)
+    trainer = Pretrainer(
+        model,
+        data,
+        data,
+        batch_size=32,
+        obs_weight=0.01,
+        eval_episodes=8,
+        seed=0,
+        device=torch.device("cpu"),
+        precision=precision,
+    )
     loss, logs = trainer.loss(trainer.batch(0))
     loss.backward()
     return float(loss.detach()), logs, torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])

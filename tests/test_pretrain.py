@@ -19,7 +19,8 @@ from internal_rl.data import EpisodeDataset, generate_dataset, obs_onehot_torch
 from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.models import observation_nll as model_observation_nll
-from internal_rl.models.pretrain import Pretrainer, batch_losses, observation_nll
+from internal_rl.models.pretrain import Pretrainer, batch_losses
+from internal_rl.models.transformer import next_observation_nll
 from internal_rl.train import DistInfo
 from internal_rl.train.loop import Schedule, adamw, fit
 
@@ -32,8 +33,7 @@ def data(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("pretrain_data")
     out = {}
     for name, n, seed in (("train", 6000, 0), ("eval", 512, 1), ("small", 65, 2)):
-        generate_dataset(root / name, num_episodes=n, tasks=PRETRAIN_TASKS, seed=seed, chunk_size=2048,
-                         progress=False)
+        generate_dataset(root / name, num_episodes=n, tasks=PRETRAIN_TASKS, seed=seed, chunk_size=2048, progress=False)
         out[name] = root / name
     return out
 
@@ -44,7 +44,9 @@ def tiny_model(seed: int = 0, encoder: str = "egocentric", width: int = 32) -> T
 
 
 # ------------------------------------------------------------------------------------------------ Eq. 5 terms
-@pytest.mark.parametrize("fn", [observation_nll, model_observation_nll])
+@pytest.mark.parametrize(
+    "fn", [model_observation_nll, lambda logits, idx: next_observation_nll(TransformerConfig(), logits, idx)]
+)
 def test_observation_nll_is_bce_with_logits_summed_over_637_units(data, fn):
     ds = EpisodeDataset(data["eval"])
     obs_idx = ds.batch(range(6)).obs_idx  # (B, T+1, 13)
@@ -56,9 +58,8 @@ def test_observation_nll_is_bce_with_logits_summed_over_637_units(data, fn):
     torch.testing.assert_close(fn(logits, obs_idx), expected, rtol=1e-12, atol=1e-9)
     # gradients too (the loss is trained through this form)
     logits.requires_grad_(True)
-    g1, = torch.autograd.grad(fn(logits, obs_idx).sum(), logits)
-    g2, = torch.autograd.grad(
-        F.binary_cross_entropy_with_logits(logits, target.double(), reduction="sum"), logits)
+    (g1,) = torch.autograd.grad(fn(logits, obs_idx).sum(), logits)
+    (g2,) = torch.autograd.grad(F.binary_cross_entropy_with_logits(logits, target.double(), reduction="sum"), logits)
     torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-12)
 
 
@@ -92,8 +93,7 @@ def test_pretrain_loss_is_eq5_on_each_unpadded_episode(data):
     assert logs["action_nll"] == pytest.approx(ce_sum / count, rel=1e-10)
     assert logs["action_accuracy"] == pytest.approx(correct / count)
     # λ = 0 drops the observation term
-    loss0, _ = Pretrainer(model, ds, ds, batch_size=8, obs_weight=0.0, eval_episodes=8, seed=0,
-                          device=CPU).loss(batch)
+    loss0, _ = Pretrainer(model, ds, ds, batch_size=8, obs_weight=0.0, eval_episodes=8, seed=0, device=CPU).loss(batch)
     assert float(loss0) == pytest.approx(ce_sum / count, rel=1e-10)
 
 
@@ -111,15 +111,37 @@ def test_small_transformer_learns_beyond_markov_level(data, tmp_path):
     from internal_rl.analysis.probe import held_out_probe
 
     heldout = EpisodeDataset(data["eval"])
-    trainer = Pretrainer(model, EpisodeDataset(data["train"]), heldout, batch_size=32, obs_weight=0.01,
-                         eval_episodes=512, seed=0, device=CPU,
-                         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=CPU))
+    trainer = Pretrainer(
+        model,
+        EpisodeDataset(data["train"]),
+        heldout,
+        batch_size=32,
+        obs_weight=0.01,
+        eval_episodes=512,
+        seed=0,
+        device=CPU,
+        probe=partial(held_out_probe, heldout=heldout, episodes=512, device=CPU),
+    )
     before = trainer.evaluate()
-    sched = Schedule(steps=400, lr=2e-2, weight_decay=0.03, warmup_steps=20, schedule="cosine", grad_clip=1.0,
-                     checkpoint_every=10_000)
-    history = fit(modules={"model": model}, optimizer=adamw([model], sched.lr, sched.weight_decay),
-                  schedule=sched, batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=trainer.evaluate,
-                  checkpoint_dir=tmp_path / "ckpt", desc="learn")
+    sched = Schedule(
+        steps=400,
+        lr=2e-2,
+        weight_decay=0.03,
+        warmup_steps=20,
+        schedule="cosine",
+        grad_clip=1.0,
+        checkpoint_every=10_000,
+    )
+    history = fit(
+        modules={"model": model},
+        optimizer=adamw([model], sched.lr, sched.weight_decay),
+        schedule=sched,
+        batch_fn=trainer.batch,
+        loss_fn=trainer.loss,
+        eval_fn=trainer.evaluate,
+        checkpoint_dir=tmp_path / "ckpt",
+        desc="learn",
+    )
     after = history[-1]
     assert after["step"] == 400
     assert before["action_accuracy"] < 0.45
@@ -153,11 +175,25 @@ def test_ddp_two_processes_match_one_process(data, tmp_path):
 
     # two ranks started with the environment torchrun gives its workers (init_distributed reads it)
     ddp = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "INTERNAL_RL_QUIET": "1", "WORLD_SIZE": "2",
-           "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port())}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "INTERNAL_RL_QUIET": "1",
+        "WORLD_SIZE": "2",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(_free_port()),
+    }
     cmd = [sys.executable, str(WORKER), str(data["small"]), str(ddp), str(steps), str(batch)]
-    procs = [subprocess.Popen(cmd, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for r in range(2)]
+    procs = [
+        subprocess.Popen(
+            cmd,
+            env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for r in range(2)
+    ]
     try:
         logs = [p.communicate(timeout=180)[0] for p in procs]
     finally:

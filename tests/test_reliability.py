@@ -114,12 +114,22 @@ def test_checksums_cover_every_file_of_a_checkpoint(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ config up front
-@pytest.mark.parametrize("override, field", [
-    ("steer.rank=64", "steer.rank"), ("discover.rank=64", "discover.rank"), ("env.size=9", "env.size"),
-    ("env.size=6", "model.grid_size"), ("env.size=5", "model.grid_size"), ("env.num_colors=4", "env.num_colors"),
-    ("env.max_steps=3", "env.max_steps"), ("env.num_walls=2", "model.num_channels"),
-    ("pretrain.lr=.inf", "pretrain.lr"), ("pretrain.lr=1e400", "pretrain.lr"), ("rl.methods=[]", "rl.methods"),
-])
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("steer.rank=64", "steer.rank"),
+        ("discover.rank=64", "discover.rank"),
+        ("env.size=9", "env.size"),
+        ("env.size=6", "model.grid_size"),
+        ("env.size=5", "model.grid_size"),
+        ("env.num_colors=4", "env.num_colors"),
+        ("env.max_steps=3", "env.max_steps"),
+        ("env.num_walls=2", "model.num_channels"),
+        ("pretrain.lr=.inf", "pretrain.lr"),
+        ("pretrain.lr=1e400", "pretrain.lr"),
+        ("rl.methods=[]", "rl.methods"),
+    ],
+)
 def test_bad_combinations_are_refused_before_anything_is_written(tmp_path, capsys, override, field):
     out = tmp_path / "X"
     assert main(["steer", *S, "--out", str(out), "--set", override]) == 2
@@ -136,10 +146,15 @@ def test_a_matching_grid_size_is_accepted():
 
 
 # ------------------------------------------------------------------------------------------------ user mistakes
-@pytest.mark.parametrize("content, message", [
-    ("data: {x: [1\n", "invalid YAML at line"), ("a: 1\na: 2\n", "duplicate key 'a'"), ("", "is empty"),
-    (b"\xff\xfe", "UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("data: {x: [1\n", "invalid YAML at line"),
+        ("a: 1\na: 2\n", "duplicate key 'a'"),
+        ("", "is empty"),
+        (b"\xff\xfe", "UTF-8"),
+    ],
+)
 def test_bad_config_files_give_one_line(tmp_path, capsys, content, message):
     c = tmp_path / "c.yaml"
     c.write_bytes(content if isinstance(content, bytes) else content.encode())

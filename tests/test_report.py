@@ -15,7 +15,8 @@ def test_a_missing_metric_is_an_error_naming_it(tmp_path):
     with pytest.raises(KeyError, match=r"steer.nested/metrics.json"):
         m["nested"]["b"]
     (tmp_path / "probe").mkdir()
-    (tmp_path / "probe" / "metrics.json").write_text(json.dumps({"accuracy_by_layer": [0.3], "wall_time_s": 1.0,
-                                                                  "device": "cpu"}))  # "chance" renamed away
+    (tmp_path / "probe" / "metrics.json").write_text(
+        json.dumps({"accuracy_by_layer": [0.3], "wall_time_s": 1.0, "device": "cpu"})
+    )  # "chance" renamed away
     with pytest.raises(KeyError, match="chance"):
         build_report(tmp_path)

@@ -43,17 +43,31 @@ def cell(r: int, c: int) -> int:
     return r * G + c
 
 
-COLORS = ([cell(0, 4), cell(4, 4), cell(4, 0)] + [cell(1, c) for c in range(4)] + [cell(2, 3)]
-          + [cell(3, c) for c in (3, 2, 1, 0)])
+COLORS = (
+    [cell(0, 4), cell(4, 4), cell(4, 0)]
+    + [cell(1, c) for c in range(4)]
+    + [cell(2, 3)]
+    + [cell(3, c) for c in (3, 2, 1, 0)]
+)
 START = reset_with_layout([COLORS], [[]], [cell(0, 0)], [TASK], PARAMS)  # the one layout, as a one-env state
-ARGS = PPOArgs(updates=20, batch_size=128, lr=1e-2, epochs=4, minibatches=2, policy_hidden=32, eval_every=5,
-               eval_episodes=256, eval_batch=256)
+ARGS = PPOArgs(
+    updates=20,
+    batch_size=128,
+    lr=1e-2,
+    epochs=4,
+    minibatches=2,
+    policy_hidden=32,
+    eval_every=5,
+    eval_episodes=256,
+    eval_batch=256,
+)
 
 
 @torch.no_grad()
 def toy_models() -> tuple[Transformer, Metacontroller]:
-    base = Transformer(TransformerConfig(depth=1, width=D, heads=1, mlp=4, encoder="linear", grid_size=G,
-                                         num_channels=O + 1))
+    base = Transformer(
+        TransformerConfig(depth=1, width=D, heads=1, mlp=4, encoder="linear", grid_size=G, num_channels=O + 1)
+    )
     for p in base.parameters():
         p.zero_()
     for m in base.modules():
@@ -65,9 +79,20 @@ def toy_models() -> tuple[Transformer, Metacontroller]:
         row[1], row[2], row[3] = float(c in COLORS), (c // G) / (G - 1), (c % G) / (G - 1)
     for a in range(4):
         base.action_head.weight[a, 4 + a] = 5.0
-    mc = Metacontroller(MetacontrollerConfig(width=D, latent_dim=2, history_dim=2, embed_dim=2, embedder_hidden=2,
-                                             encoder_hidden=2, switch_hidden=2, decoder_hidden=4, rank=1,
-                                             normalize_input=False))
+    mc = Metacontroller(
+        MetacontrollerConfig(
+            width=D,
+            latent_dim=2,
+            history_dim=2,
+            embed_dim=2,
+            embedder_hidden=2,
+            encoder_hidden=2,
+            switch_hidden=2,
+            decoder_hidden=4,
+            rank=1,
+            normalize_input=False,
+        )
+    )
     sw, dec = mc.switch, mc.decoder
     for p in [*sw.parameters(), *dec.parameters()]:
         p.zero_()
@@ -96,24 +121,37 @@ def test_internal_rl_beats_raw_action_rl_at_equal_budget():
 
 def test_training_resumes_exactly():
     base, mc = toy_models()
-    args = PPOArgs(updates=4, batch_size=32, lr=1e-2, epochs=2, minibatches=2, policy_hidden=8, eval_every=2,
-                   eval_episodes=32)
+    args = PPOArgs(
+        updates=4, batch_size=32, lr=1e-2, epochs=2, minibatches=2, policy_hidden=8, eval_every=2, eval_episodes=32
+    )
     saved = {}
 
     def on_update(update, modules, optimizer, history):
         if update == 2:
-            saved.update(policy=copy.deepcopy(modules["policy"].state_dict()),
-                         optimizer=copy.deepcopy(optimizer.state_dict()), history=copy.deepcopy(history))
+            saved.update(
+                policy=copy.deepcopy(modules["policy"].state_dict()),
+                optimizer=copy.deepcopy(optimizer.state_dict()),
+                history=copy.deepcopy(history),
+            )
 
     kw = dict(layer=0, episodes=Episodes(TASK, GridWorld(PARAMS), START), seed=3)
     full_policy = make_policy(D, 2, 8, seed=3)
     full = train_internal_rl(base, mc, args, cont=Continuation(policy=full_policy, on_update=on_update), **kw)
     resumed_policy = make_policy(D, 2, 8, seed=99)
     resumed_policy.load_state_dict(saved["policy"])
-    resumed = train_internal_rl(base, mc, args, cont=Continuation(
-        policy=resumed_policy, optimizer_state=saved["optimizer"], start_update=2, history=saved["history"]), **kw)
+    resumed = train_internal_rl(
+        base,
+        mc,
+        args,
+        cont=Continuation(
+            policy=resumed_policy, optimizer_state=saved["optimizer"], start_update=2, history=saved["history"]
+        ),
+        **kw,
+    )
     assert resumed["curve"] == full["curve"]
     for a, b in zip(full_policy.parameters(), resumed_policy.parameters(), strict=True):
         assert torch.equal(a, b)
-    assert any(not torch.equal(a, b) for a, b in zip(full_policy.parameters(),
-                                                      make_policy(D, 2, 8, seed=3).parameters(), strict=True))
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(full_policy.parameters(), make_policy(D, 2, 8, seed=3).parameters(), strict=True)
+    )

@@ -52,16 +52,22 @@ def test_an_oracle_controller_has_no_wrong_decisions():
 def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     out = tmp_path / "run"
     smoke = str(ROOT / "configs" / "smoke.yaml")
-    assert main(["pretrain", "--config", smoke, "--out", str(out), "--quiet",
-                 "--set", "pretrain.snapshot_every=10"]) == 0
+    assert (
+        main(["pretrain", "--config", smoke, "--out", str(out), "--quiet", "--set", "pretrain.snapshot_every=10"]) == 0
+    )
     assert sorted(p.name for p in (out / "pretrain" / "snapshots").iterdir()) == ["step10", "step20"]
     assert main(["steerability", "--out", str(out), "--snapshots", "--layer", "1", "--quiet"]) == 0
     names = sorted(p.name for p in (out / "steerability").glob("*.json"))
     assert names == ["step10_layer1.json", "step20_layer1.json"]  # the final weights are step 20's
     r = json.loads((out / "steerability" / "step10_layer1.json").read_text())
     assert r["pretrain_step"] == 10 and r["layer"] == 1 and r["post_task"] == "ABCDAB"
-    for key in ("pretrain_unsteered_success", "pretrain_steered_pair_start_accuracy", "post_unsteered_success",
-                "post_steered_success", "post_steered_pair_start_accuracy_by_pair"):
+    for key in (
+        "pretrain_unsteered_success",
+        "pretrain_steered_pair_start_accuracy",
+        "post_unsteered_success",
+        "post_steered_success",
+        "post_steered_pair_start_accuracy_by_pair",
+    ):
         assert key in r
     assert "step10 layer 1:" in capsys.readouterr().out
     # a second call reuses the results; a bad override or a missing run is one line, exit 2
@@ -71,8 +77,10 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert (out / "steerability" / "step10_layer1.json").stat().st_mtime_ns == before
     assert (out / "steerability" / "final_layer1.json").exists()
     # "final" names the last snapshot when it holds the final weights
-    assert main(["steerability", "--out", str(out), "--snapshots", "--checkpoint", "final", "--layer", "1",
-                 "--quiet"]) == 0
+    assert (
+        main(["steerability", "--out", str(out), "--snapshots", "--checkpoint", "final", "--layer", "1", "--quiet"])
+        == 0
+    )
     # gains reuse the trained controller; gain 1 is the controller itself
     assert main(["steerability", "--out", str(out), "--layer", "1", "--gain", "1", "--gain", "3", "--quiet"]) == 0
     g = json.loads((out / "steerability" / "final_layer1_gain1_gain3.json").read_text())
@@ -81,14 +89,44 @@ def test_steerability_command_on_a_tiny_run_with_snapshots(tmp_path, capsys):
     assert g["post_steered_gain1_pair_start_accuracy"] == plain["post_steered_pair_start_accuracy"]
     assert "post_steered_gain3_pair_start_accuracy" in g
     # a steer.* override is a different controller: its own result and checkpoint, never the plain one's
-    assert main(["steerability", "--out", str(out), "--layer", "1", "--set", "steer.form=additive",
-                 "--set", "steer.steps=3", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "steerability",
+                "--out",
+                str(out),
+                "--layer",
+                "1",
+                "--set",
+                "steer.form=additive",
+                "--set",
+                "steer.steps=3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     tagged = json.loads((out / "steerability" / "final_layer1_steps-3_form-additive.json").read_text())
     assert tagged["steer"]["form"] == "additive" and tagged["steer"]["steps"] == 3
     assert (out / "steerability" / "final_layer1_steps-3_form-additive_controller").is_dir()
     assert json.loads((out / "steerability" / "final_layer1.json").read_text())["steer"]["form"] == "low_rank"
-    assert main(["steerability", "--out", str(out), "--layer", "1", "--set", "steer.span=2",
-                 "--set", "steer.steps=3", "--quiet"]) == 0  # layers 1 and 2
+    assert (
+        main(
+            [
+                "steerability",
+                "--out",
+                str(out),
+                "--layer",
+                "1",
+                "--set",
+                "steer.span=2",
+                "--set",
+                "steer.steps=3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )  # layers 1 and 2
     assert (out / "steerability" / "final_layer1_steps-3_span-2.json").exists()
     assert main(["steerability", "--out", str(out), "--layer", "1", "--set", "steer.span=3"]) == 2  # depth 2
     assert "steer.span: 3 layers from" in capsys.readouterr().err
@@ -175,8 +213,9 @@ def test_stacked_controller_acts_after_each_block_and_steps_equal_the_full_pass(
         state = core.reset(np.random.default_rng(0), [POST_TASK] * 2)
         sub = oracle(stacked).subgoal(state, "cpu")  # (2, 1), fixed for the whole sequence below
         cache = model.new_cache(2, 5, dtype=torch.float64)
-        steps = [oracle(stacked).upper(model, model.lower(obs[:, t : t + 1], 1, cache), state, 1, cache)[0]
-                 for t in range(5)]
+        steps = [
+            oracle(stacked).upper(model, model.lower(obs[:, t : t + 1], 1, cache), state, 1, cache)[0] for t in range(5)
+        ]
         full = steered_upper(model, stacked, e1, sub.expand(2, 5), 1)[0]
         torch.testing.assert_close(torch.cat(steps, 1), full, rtol=1e-7, atol=1e-7)
     with pytest.raises(TypeError, match="oracle.upper"):

@@ -69,8 +69,7 @@ def siblings(directory: Path) -> list[str]:
 def test_checkpoint_round_trip_restores_weights_and_optimizer(tmp_path):
     model = tiny_model(0)
     opt = train_a_little(model)
-    state = {"optimizer": opt.state_dict(), "step": 3, "history": [{"step": 3, "x": 0.5}],
-             "rng": torch.get_rng_state()}
+    state = {"optimizer": opt.state_dict(), "step": 3, "history": [{"step": 3, "x": 0.5}], "rng": torch.get_rng_state()}
     save_checkpoint(tmp_path / "ckpt", {"model": model}, state, meta={"width": 16})
 
     other = tiny_model(1)  # different initial weights
@@ -127,6 +126,7 @@ def test_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch, f
 
         monkeypatch.setattr(ckpt_mod, "save_file", broken)
     elif fail_in == "torch.save":
+
         def broken(obj, f, *a, **k):
             Path(f).write_bytes(b"partial")
             raise OSError("disk full")
@@ -208,8 +208,11 @@ def test_save_checkpoint_removes_stale_temp_dirs_of_that_checkpoint_only(tmp_pat
     dead = subprocess.Popen([sys.executable, "-c", "pass"])  # its pid is that of a writer no longer running
     dead.wait()
     stale = [tmp_path / f".checkpoint.tmp-{dead.pid}-k1ll3d00", tmp_path / ".checkpoint.abc_1234.tmp"]
-    kept = [tmp_path / ".checkpoint.tmp-1-l1v3wr1t",  # pid 1 always runs: a live writer
-            tmp_path / f".other.tmp-{dead.pid}-0th3r000", tmp_path / ".other.abc_1234.tmp"]
+    kept = [
+        tmp_path / ".checkpoint.tmp-1-l1v3wr1t",  # pid 1 always runs: a live writer
+        tmp_path / f".other.tmp-{dead.pid}-0th3r000",
+        tmp_path / ".other.abc_1234.tmp",
+    ]
     for p in stale + kept:
         p.mkdir()
         (p / "state.pt").write_bytes(b"partial")
@@ -302,8 +305,16 @@ def test_check_finite_returns_the_float():
 
 def _fit(model, directory, steps, batch_fn=None, loss_scale=None, eval_every=3, checkpoint_every=4):
     opt = adamw([model], lr=5e-2, weight_decay=0.1)
-    sched = Schedule(steps=steps, lr=5e-2, weight_decay=0.1, warmup_steps=3, schedule="cosine", grad_clip=0.5,
-                     checkpoint_every=checkpoint_every, eval_every=eval_every)
+    sched = Schedule(
+        steps=steps,
+        lr=5e-2,
+        weight_decay=0.1,
+        warmup_steps=3,
+        schedule="cosine",
+        grad_clip=0.5,
+        checkpoint_every=checkpoint_every,
+        eval_every=eval_every,
+    )
 
     def loss_fn(batch):
         step, x, y = batch
@@ -316,9 +327,17 @@ def _fit(model, directory, steps, batch_fn=None, loss_scale=None, eval_every=3, 
         x, y = batch_of(-1)
         return {"eval_mse": float(((model(x) - y) ** 2).mean()), "noise": float(torch.rand(()))}
 
-    return fit(modules={"model": model}, optimizer=opt, schedule=sched,
-               batch_fn=batch_fn or (lambda s: (s, *batch_of(s))), loss_fn=loss_fn, eval_fn=eval_fn,
-               checkpoint_dir=directory, desc="test", meta={"kind": "tiny"})
+    return fit(
+        modules={"model": model},
+        optimizer=opt,
+        schedule=sched,
+        batch_fn=batch_fn or (lambda s: (s, *batch_of(s))),
+        loss_fn=loss_fn,
+        eval_fn=eval_fn,
+        checkpoint_dir=directory,
+        desc="test",
+        meta={"kind": "tiny"},
+    )
 
 
 def test_fit_stops_on_nan_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -430,8 +449,14 @@ def test_fit_applies_the_schedule(tmp_path):
             seen.append(opt.param_groups[0]["lr"])
         return model(batch).pow(2).mean(), {}
 
-    fit(modules={"m": model}, optimizer=opt, schedule=sched, batch_fn=lambda s: torch.ones(1, 2),
-        loss_fn=loss_fn, checkpoint_dir=tmp_path / "c")
+    fit(
+        modules={"m": model},
+        optimizer=opt,
+        schedule=sched,
+        batch_fn=lambda s: torch.ones(1, 2),
+        loss_fn=loss_fn,
+        checkpoint_dir=tmp_path / "c",
+    )
     assert seen == pytest.approx([sched.lr_at(i) for i in range(6)])
     assert has_checkpoint(tmp_path / "c")  # always checkpointed at the end
 

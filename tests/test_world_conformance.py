@@ -52,8 +52,7 @@ def expert_episodes(world, tasks, seed=0, epsilon=0.0):
         a = world.expert(state, rng, epsilon)
         live = ~world.done(state)
         state, r, term, trunc = world.step(state, a)
-        records.append(dict(labels=labels, obs=obs, actions=a, reward=r, terminated=term, truncated=trunc,
-                            live=live))
+        records.append(dict(labels=labels, obs=obs, actions=a, reward=r, terminated=term, truncated=trunc, live=live))
     return state, records
 
 

@@ -20,13 +20,24 @@ def main() -> None:
     for i in range(0, len(h), k):
         seg = h[i : i + k]
         ev = [x for x in seg if "eval_success" in x]
-        evs = (" | " + " ".join(f"{ev[-1][f'eval_{m}']:.3f}" for m in ("success", "fall_rate",
-                                                                   "wall_or_wrong_colour_rate", "timeout_rate"))
-               if ev else "")
-        print(seg[-1]["update"], seg[-1]["env_steps"],
-              *(f"{np.mean([x.get(m, np.nan) for x in seg]):.3f}" for m in ("speed_along_path", "train_success",
-                                                                          "train_progress", "episodes_ended")),
-              evs)
+        evs = (
+            " | "
+            + " ".join(
+                f"{ev[-1][f'eval_{m}']:.3f}"
+                for m in ("success", "fall_rate", "wall_or_wrong_colour_rate", "timeout_rate")
+            )
+            if ev
+            else ""
+        )
+        print(
+            seg[-1]["update"],
+            seg[-1]["env_steps"],
+            *(
+                f"{np.mean([x.get(m, np.nan) for x in seg]):.3f}"
+                for m in ("speed_along_path", "train_success", "train_progress", "episodes_ended")
+            ),
+            evs,
+        )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,10 @@ def check_context(out: str | Path, overrides: list[str]) -> Context:
         raise FileNotFoundError(f"{config_path} not found: --out must name a run directory made by internal-rl")
     for text in overrides:
         if not text.strip().startswith(CHECK_OVERRIDABLE):
-            raise ConfigError(f"--set {text}: a check may only change steer.*, threads or device (the rest is the "
-                              f"run's configuration in {config_path})")
+            raise ConfigError(
+                f"--set {text}: a check may only change steer.*, threads or device (the rest is the "
+                f"run's configuration in {config_path})"
+            )
     cfg = load_config(config_path, overrides)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -54,8 +56,10 @@ def backbone_checkpoints(ctx: Context, snapshots: bool) -> dict[str, Path]:
         found.update({f"step{k}": snap_root / f"step{k}" for k in steps})
     final = ctx.path("pretrain", "checkpoint")
     if not (ctx.path("pretrain", "metrics.json").exists() or found):
-        raise FileNotFoundError(f"{ctx.path('pretrain')} holds no finished pretraining and no snapshots; run "
-                                f"`internal-rl pretrain` with the same --config and --out first")
+        raise FileNotFoundError(
+            f"{ctx.path('pretrain')} holds no finished pretraining and no snapshots; run "
+            f"`internal-rl pretrain` with the same --config and --out first"
+        )
     if ctx.path("pretrain", "metrics.json").exists():
         from internal_rl.train.checkpoint import read_meta
 
@@ -64,9 +68,14 @@ def backbone_checkpoints(ctx: Context, snapshots: bool) -> dict[str, Path]:
     return found
 
 
-def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots: bool = False,
-                       gains: list[float] | None = None, only: list[str] | None = None,
-                       greedy: bool = False) -> list[dict]:
+def steerability_check(
+    ctx: Context,
+    layers: list[int] | None = None,
+    snapshots: bool = False,
+    gains: list[float] | None = None,
+    only: list[str] | None = None,
+    greedy: bool = False,
+) -> list[dict]:
     """Steerability of each backbone checkpoint (or of those named in ``only``, e.g. ``step8000``, ``final``) at
     each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import steerability
@@ -79,8 +88,9 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
         if not 0 <= layer <= cfg.model.depth:
             raise ConfigError(f"--layer {layer}: must be in 0..model.depth={cfg.model.depth}")
         if layer + cfg.steer.span - 1 > cfg.model.depth:
-            raise ConfigError(f"steer.span: {cfg.steer.span} layers from layer {layer} exceed "
-                              f"model.depth={cfg.model.depth}")
+            raise ConfigError(
+                f"steer.span: {cfg.steer.span} layers from layer {layer} exceed model.depth={cfg.model.depth}"
+            )
     out_dir = ctx.path("steerability")
     tag = steer_tag(load_config(ctx.path("config.yaml")).steer, cfg.steer)
     results = []
@@ -93,8 +103,10 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
     if only:
         missing = [n for n in only if n not in found]
         if missing:
-            raise FileNotFoundError(f"--checkpoint {', '.join(missing)}: not in {ctx.path('pretrain')} "
-                                    f"(available: {', '.join(found) or 'none'})")
+            raise FileNotFoundError(
+                f"--checkpoint {', '.join(missing)}: not in {ctx.path('pretrain')} "
+                f"(available: {', '.join(found) or 'none'})"
+            )
         found = {n: found[n] for n in only}
     for name, directory in found.items():
         base, meta = load_backbone(cfg, directory, ctx.device)
@@ -104,22 +116,44 @@ def steerability_check(ctx: Context, layers: list[int] | None = None, snapshots:
             if path.exists():
                 r = json.loads(path.read_text())
             else:
-                r = steerability(base, load_dataset(ctx, "meta"), layer=layer, cfg=cfg.steer, env=cfg.env,
-                                 pretrain_tasks=pretraining_tasks(cfg.data.task_set), width=cfg.model.width,
-                                 seed=cfg.seed + layer, device=ctx.device,
-                                 checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller", gains=gains or (),
-                                 greedy=greedy)
+                r = steerability(
+                    base,
+                    load_dataset(ctx, "meta"),
+                    layer=layer,
+                    cfg=cfg.steer,
+                    env=cfg.env,
+                    pretrain_tasks=pretraining_tasks(cfg.data.task_set),
+                    width=cfg.model.width,
+                    seed=cfg.seed + layer,
+                    device=ctx.device,
+                    checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller",
+                    gains=gains or (),
+                    greedy=greedy,
+                )
                 r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r, "steer": to_dict(cfg.steer)}
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(r, indent=2))
                 tmp.replace(path)
             results.append(r)
-            print(f"[steerability] {name} layer {layer}: " + " ".join(
-                f"{k}={r[k]:.3f}" for k in ("pretrain_steered_pair_start_accuracy", "pretrain_steered_success",
-                                            "post_steered_pair_start_accuracy", "post_steered_success",
-                                            "post_unsteered_success", "post_steered_wrong_to_allowed")
-                if isinstance(r.get(k), float)) + "".join(
-                f" gain{g:g}: post_steered_success={r[f'post_steered_gain{g:g}_success']:.3f} "
-                f"pair_start={r[f'post_steered_gain{g:g}_pair_start_accuracy'] or 0:.3f}" for g in gains or []),
-                flush=True)
+            print(
+                f"[steerability] {name} layer {layer}: "
+                + " ".join(
+                    f"{k}={r[k]:.3f}"
+                    for k in (
+                        "pretrain_steered_pair_start_accuracy",
+                        "pretrain_steered_success",
+                        "post_steered_pair_start_accuracy",
+                        "post_steered_success",
+                        "post_unsteered_success",
+                        "post_steered_wrong_to_allowed",
+                    )
+                    if isinstance(r.get(k), float)
+                )
+                + "".join(
+                    f" gain{g:g}: post_steered_success={r[f'post_steered_gain{g:g}_success']:.3f} "
+                    f"pair_start={r[f'post_steered_gain{g:g}_pair_start_accuracy'] or 0:.3f}"
+                    for g in gains or []
+                ),
+                flush=True,
+            )
     return results

@@ -27,8 +27,9 @@ def _stage_help(name: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="internal-rl", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="internal-rl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     from internal_rl import __version__
 
     p.add_argument("--version", action="version", version=f"internal-rl {__version__}")
@@ -38,37 +39,85 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=text.split(";")[0], description=text)
         s.add_argument("--config", default="configs/cpu.yaml", help="YAML config (default: configs/cpu.yaml)")
         s.add_argument("--out", default=None, help="run directory (default: runs/<config name>)")
-        s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config field, e.g. --set pretrain.lr=1e-3 (repeatable)")
-        s.add_argument("--force", action="store_true",
-                       help="reuse an output directory made with another config (stale stages are redone)")
+        s.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config field, e.g. --set pretrain.lr=1e-3 (repeatable)",
+        )
+        s.add_argument(
+            "--force",
+            action="store_true",
+            help="reuse an output directory made with another config (stale stages are redone)",
+        )
         s.add_argument("--quiet", action="store_true", help="no progress bars")
     c = sub.add_parser("steerability", help="steerability check of a run's backbone (and its snapshots)")
     c.add_argument("--out", required=True, help="the run directory (its config.yaml is the configuration)")
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a steer.* field (or threads, device) for the check, e.g. --set steer.steps=500")
-    c.add_argument("--layer", dest="layers", type=int, action="append", default=None,
-                   help="controlled layer (repeatable; default: steer.layer)")
+    c.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a steer.* field (or threads, device) for the check, e.g. --set steer.steps=500",
+    )
+    c.add_argument(
+        "--layer",
+        dest="layers",
+        type=int,
+        action="append",
+        default=None,
+        help="controlled layer (repeatable; default: steer.layer)",
+    )
     c.add_argument("--snapshots", action="store_true", help="also every snapshot in pretrain/snapshots/")
-    c.add_argument("--checkpoint", dest="only", action="append", default=None, metavar="NAME",
-                   help="only these backbones: a snapshot (step8000) or final (repeatable)")
-    c.add_argument("--gain", dest="gains", type=float, action="append", default=None,
-                   help="also evaluate the post task at e + gain * U e (repeatable; the controller is reused)")
-    c.add_argument("--greedy", action="store_true",
-                   help="also evaluate with the most likely action at every step (unsteered and steered)")
+    c.add_argument(
+        "--checkpoint",
+        dest="only",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="only these backbones: a snapshot (step8000) or final (repeatable)",
+    )
+    c.add_argument(
+        "--gain",
+        dest="gains",
+        type=float,
+        action="append",
+        default=None,
+        help="also evaluate the post task at e + gain * U e (repeatable; the controller is reused)",
+    )
+    c.add_argument(
+        "--greedy",
+        action="store_true",
+        help="also evaluate with the most likely action at every step (unsteered and steered)",
+    )
     c.add_argument("--quiet", action="store_true", help="no progress bars")
-    a = sub.add_parser("ant-expert", help="train (or resume) the ant-pinpad PPO expert (experts/ant_ppo.py)",
-                       description="Train the ant expert; a killed run resumes exactly from its last checkpoint. "
-                                   "Writes OUT/checkpoint, OUT/history.json and OUT/metrics.json (success on "
-                                   "the pretraining tasks and the post task).")
+    a = sub.add_parser(
+        "ant-expert",
+        help="train (or resume) the ant-pinpad PPO expert (experts/ant_ppo.py)",
+        description="Train the ant expert; a killed run resumes exactly from its last checkpoint. "
+        "Writes OUT/checkpoint, OUT/history.json and OUT/metrics.json (success on "
+        "the pretraining tasks and the post task).",
+    )
     a.add_argument("--out", default="runs/ant-expert", help="output directory (default: runs/ant-expert)")
-    a.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
-                   help="an AntExpertConfig field, e.g. --set total_steps=2000000 (repeatable)")
+    a.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="an AntExpertConfig field, e.g. --set total_steps=2000000 (repeatable)",
+    )
     a.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     b = sub.add_parser("bench", help="throughput benchmarks")
-    b.add_argument("what", choices=["env", "model", "rl", "hawk", "ant"],
-                   help="benchmarks/bench_<what>.py; other options (e.g. --quick, --threads) are passed to the script")
+    b.add_argument(
+        "what",
+        choices=["env", "model", "rl", "hawk", "ant"],
+        help="benchmarks/bench_<what>.py; other options (e.g. --quick, --threads) are passed to the script",
+    )
     return p
 
 
@@ -106,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "steerability":
             from internal_rl.checks import check_context, steerability_check
 
-            steerability_check(check_context(args.out, args.overrides), args.layers, args.snapshots, args.gains,
-                               args.only, args.greedy)
+            steerability_check(
+                check_context(args.out, args.overrides), args.layers, args.snapshots, args.gains, args.only, args.greedy
+            )
             return 0
         cfg = load_config(args.config, args.overrides)
         out = args.out or f"runs/{Path(args.config).stem}"
@@ -117,8 +167,15 @@ def main(argv: list[str] | None = None) -> int:
             metrics = run_stage(ctx, name)
             if ctx.dist.is_main:
                 print(f"[{name}] " + _summary(metrics))
-    except (ConfigError, StageConfigMismatch, NonFiniteLossError, FileNotFoundError, CheckpointMismatch,
-            CorruptRunFile, RunDirError) as e:
+    except (
+        ConfigError,
+        StageConfigMismatch,
+        NonFiniteLossError,
+        FileNotFoundError,
+        CheckpointMismatch,
+        CorruptRunFile,
+        RunDirError,
+    ) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

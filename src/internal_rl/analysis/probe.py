@@ -37,8 +37,9 @@ def step_labels(b, tasks: Tensor, label: str) -> Tensor:
 
 
 @torch.no_grad()
-def residual_features(model: nn.Module, dataset, max_episodes: int, device: torch.device,
-                      batch_size: int = 256, label: str = "subgoal") -> tuple[Tensor, Tensor]:
+def residual_features(
+    model: nn.Module, dataset, max_episodes: int, device: torch.device, batch_size: int = 256, label: str = "subgoal"
+) -> tuple[Tensor, Tensor]:
     """Residuals of every valid step of the first ``max_episodes`` episodes.
 
     Returns features (N, L+1, D) float32 and labels (N,) int64 (``label``, see :func:`step_labels`), N = number
@@ -58,8 +59,14 @@ def residual_features(model: nn.Module, dataset, max_episodes: int, device: torc
     return torch.cat(feats), torch.cat(labels)
 
 
-def quick_probes(model: nn.Module, dataset, device: torch.device, episodes: int = 512,
-                 labels: tuple[str, ...] = LABELS, steps: int = 300) -> dict[str, list[float]]:
+def quick_probes(
+    model: nn.Module,
+    dataset,
+    device: torch.device,
+    episodes: int = 512,
+    labels: tuple[str, ...] = LABELS,
+    steps: int = 300,
+) -> dict[str, list[float]]:
     """Held-out accuracy by layer of a linear probe for each label (trained on the first half of ``episodes``,
     scored on the second): where the next target forms, against where the last colour entered is readable."""
     out = {}
@@ -69,14 +76,24 @@ def quick_probes(model: nn.Module, dataset, device: torch.device, episodes: int 
         x, y = residual_features(model, dataset, 2 * half, device, label=label)
         x_tr, x_te = standardize(x[:n_train], x[n_train:])
         k = {"subgoal": NUM_SUBGOALS, "target": 8, "last_colour": 9}[label]
-        w, b = train_probes(x_tr, y[:n_train], steps=steps, batch_size=1024, lr=1e-2, weight_decay=0.0, seed=0,
-                            num_classes=k)
+        w, b = train_probes(
+            x_tr, y[:n_train], steps=steps, batch_size=1024, lr=1e-2, weight_decay=0.0, seed=0, num_classes=k
+        )
         out[label] = probe_accuracy(x_te, y[n_train:], w, b)
     return out
 
 
-def train_probes(x: Tensor, y: Tensor, *, steps: int, batch_size: int, lr: float, weight_decay: float,
-                 seed: int, num_classes: int = NUM_SUBGOALS) -> tuple[Tensor, Tensor]:
+def train_probes(
+    x: Tensor,
+    y: Tensor,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    num_classes: int = NUM_SUBGOALS,
+) -> tuple[Tensor, Tensor]:
     """Train one linear probe per layer on cached features x (N, L+1, D), labels y (N,).
 
     Returns weights (L+1, D, K) and biases (L+1, K).
@@ -85,8 +102,9 @@ def train_probes(x: Tensor, y: Tensor, *, steps: int, batch_size: int, lr: float
         return _train_probes(x, y, steps, batch_size, lr, weight_decay, seed, num_classes)
 
 
-def _train_probes(x: Tensor, y: Tensor, steps: int, batch_size: int, lr: float, weight_decay: float, seed: int,
-                  num_classes: int) -> tuple[Tensor, Tensor]:
+def _train_probes(
+    x: Tensor, y: Tensor, steps: int, batch_size: int, lr: float, weight_decay: float, seed: int, num_classes: int
+) -> tuple[Tensor, Tensor]:
     gen = torch.Generator().manual_seed(seed)
     n, layers, width = x.shape
     w = torch.zeros(layers, width, num_classes, requires_grad=True)
@@ -125,8 +143,7 @@ def standardize(train: Tensor, *others: Tensor) -> list[Tensor]:
     return [(t - mu) / sd for t in (train, *others)]
 
 
-def held_out_probe(model: nn.Module, heldout: EpisodeDataset, episodes: int, device: torch.device
-                   ) -> dict[str, float]:
+def held_out_probe(model: nn.Module, heldout: EpisodeDataset, episodes: int, device: torch.device) -> dict[str, float]:
     """A quick probe of the subgoal at every layer during pretraining: trained on the first half of ``episodes``
     held-out episodes, scored on the second (the probe stage does the full-size measurement)."""
     half = episodes // 2

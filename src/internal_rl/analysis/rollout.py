@@ -44,8 +44,7 @@ class ClosedLoopStats:
     # One row per pair-start decision: (index of the asked colour in the task, asked colour, colour entered,
     # previous colour of the task or -1 at the first colour); int64 (n, 4). Lets an analysis ask *where* the wrong
     # decisions go (e.g. to a successor the pretraining tasks allow, see analysis/steerability.py).
-    pair_start_log: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64), compare=False,
-                                       repr=False)
+    pair_start_log: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64), compare=False, repr=False)
 
     @property
     def success(self) -> float:
@@ -57,15 +56,28 @@ class ClosedLoopStats:
         return right / decided if decided else None
 
     def metrics(self, prefix: str = "") -> dict[str, float | None]:
-        return {f"{prefix}success": self.success, f"{prefix}pair_start_accuracy": self._rate(self.pair_start),
-                f"{prefix}within_pair_accuracy": self._rate(self.within_pair),
-                f"{prefix}timeout_rate": self.timeouts / max(self.episodes, 1)}
+        return {
+            f"{prefix}success": self.success,
+            f"{prefix}pair_start_accuracy": self._rate(self.pair_start),
+            f"{prefix}within_pair_accuracy": self._rate(self.within_pair),
+            f"{prefix}timeout_rate": self.timeouts / max(self.episodes, 1),
+        }
 
 
 @torch.no_grad()
-def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episodes: int, world: World, seed: int,
-                      device: torch.device, layer: int | None = None, control: Control | None = None,
-                      batch_size: int = 512, greedy: bool = False) -> ClosedLoopStats:
+def closed_loop_stats(
+    model: nn.Module,
+    tasks: Sequence[Sequence[int]],
+    *,
+    episodes: int,
+    world: World,
+    seed: int,
+    device: torch.device,
+    layer: int | None = None,
+    control: Control | None = None,
+    batch_size: int = 512,
+    greedy: bool = False,
+) -> ClosedLoopStats:
     """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) and score success and decisions.
     Actions are sampled (the paper's evaluation), or the most likely ones with ``greedy``."""
     rng = np.random.default_rng(seed)
@@ -107,9 +119,14 @@ def closed_loop_stats(model: nn.Module, tasks: Sequence[Sequence[int]], *, episo
             if world.done(state).all():
                 break
         successes += int(world.success(state).sum())
-    return ClosedLoopStats(episodes=episodes, successes=successes, pair_start=tuple(map(int, counts[0])),
-                           within_pair=tuple(map(int, counts[1])), timeouts=timeouts,
-                           pair_start_log=np.concatenate(log) if log else np.zeros((0, 4), np.int64))
+    return ClosedLoopStats(
+        episodes=episodes,
+        successes=successes,
+        pair_start=tuple(map(int, counts[0])),
+        within_pair=tuple(map(int, counts[1])),
+        timeouts=timeouts,
+        pair_start_log=np.concatenate(log) if log else np.zeros((0, 4), np.int64),
+    )
 
 
 def closed_loop_success(model: nn.Module, tasks: Sequence[Sequence[int]], **kwargs) -> float:

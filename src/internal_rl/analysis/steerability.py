@@ -34,9 +34,19 @@ from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
 from internal_rl.train.loop import Schedule, adamw, fit
 
 
-def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, width: int, seed: int,
-                   device: torch.device, checkpoint_dir: str | Path, desc: str = "steer", logger=None
-                   ) -> tuple[SubgoalController, list[dict[str, float]]]:
+def fit_controller(
+    base: nn.Module,
+    dataset,
+    *,
+    layer: int,
+    cfg: SteerConfig,
+    width: int,
+    seed: int,
+    device: torch.device,
+    checkpoint_dir: str | Path,
+    desc: str = "steer",
+    logger=None,
+) -> tuple[SubgoalController, list[dict[str, float]]]:
     """Train (or resume) a one-hot subgoal controller at ``layer``; returns it and its evaluation history
     (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
     torch.manual_seed(seed)
@@ -45,14 +55,28 @@ def fit_controller(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, wi
     if layer + span - 1 > base.cfg.depth:
         raise ValueError(f"steer.span: {span} layers from layer {layer} exceed the base model's depth {base.cfg.depth}")
     controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
-    trainer = SteeringTrainer(base, controller, dataset, layer, cfg.batch_size, seed, device, cfg.precision,
-                              start_weight=cfg.start_weight)
-    history = fit(modules={"controller": controller}, optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
-                  schedule=Schedule(steps=cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                    warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,
-                                    checkpoint_every=max(1, cfg.steps // 4), eval_every=max(1, cfg.steps // 4)),
-                  batch_fn=trainer.batch, loss_fn=trainer.loss, eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
-                  checkpoint_dir=Path(checkpoint_dir), desc=desc, logger=logger)
+    trainer = SteeringTrainer(
+        base, controller, dataset, layer, cfg.batch_size, seed, device, cfg.precision, start_weight=cfg.start_weight
+    )
+    history = fit(
+        modules={"controller": controller},
+        optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
+        schedule=Schedule(
+            steps=cfg.steps,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            warmup_steps=cfg.warmup_steps,
+            schedule=cfg.schedule,
+            checkpoint_every=max(1, cfg.steps // 4),
+            eval_every=max(1, cfg.steps // 4),
+        ),
+        batch_fn=trainer.batch,
+        loss_fn=trainer.loss,
+        eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
+        checkpoint_dir=Path(checkpoint_dir),
+        desc=desc,
+        logger=logger,
+    )
     return controller, history
 
 
@@ -109,32 +133,62 @@ def prior_capture(stats: ClosedLoopStats, allowed: set[tuple[int, int]], num_sub
     later = (position > 1) & (log[:, 2] != log[:, 1]) & (log[:, 2] % 2 == 0)
     prev, asked, entered = log[later, 3] // 2, log[later, 1] // 2, log[later, 2] // 2
     to_allowed = [(int(p), int(e)) in allowed for p, e in zip(prev, entered, strict=True)]
-    chance = [np.mean([(int(p), y) in allowed for y in range(num_subgoals) if y != a]) for p, a in zip(prev, asked,
-                                                                                                      strict=True)]
-    return {"pair_start_accuracy_by_pair": by_pair, "wrong_pair_starts": int(later.sum()),
-            "wrong_to_allowed": float(np.mean(to_allowed)) if to_allowed else None,
-            "wrong_to_allowed_chance": float(np.mean(chance)) if chance else None}
+    chance = [
+        np.mean([(int(p), y) in allowed for y in range(num_subgoals) if y != a])
+        for p, a in zip(prev, asked, strict=True)
+    ]
+    return {
+        "pair_start_accuracy_by_pair": by_pair,
+        "wrong_pair_starts": int(later.sum()),
+        "wrong_to_allowed": float(np.mean(to_allowed)) if to_allowed else None,
+        "wrong_to_allowed_chance": float(np.mean(chance)) if chance else None,
+    }
 
 
-def steerability(base: nn.Module, dataset, *, layer: int, cfg: SteerConfig, env: EnvConfig,
-                 pretrain_tasks: Sequence[Sequence[int]], width: int, seed: int, device: torch.device,
-                 checkpoint_dir: str | Path, post_task: Sequence[int] = POST_TASK,
-                 gains: Sequence[float] = (), greedy: bool = False) -> dict:
+def steerability(
+    base: nn.Module,
+    dataset,
+    *,
+    layer: int,
+    cfg: SteerConfig,
+    env: EnvConfig,
+    pretrain_tasks: Sequence[Sequence[int]],
+    width: int,
+    seed: int,
+    device: torch.device,
+    checkpoint_dir: str | Path,
+    post_task: Sequence[int] = POST_TASK,
+    gains: Sequence[float] = (),
+    greedy: bool = False,
+) -> dict:
     """Fit a controller at ``layer`` and score closed-loop decisions, unsteered and steered (oracle switching),
     on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task; ``gains``
     adds post-task evaluations of the same controller at ê = e + gain * U e; ``greedy`` adds steered evaluations
     with the most likely action at every step instead of a sampled one (does the push win the argmax?)."""
-    controller, history = fit_controller(base, dataset, layer=layer, cfg=cfg, width=width, seed=seed,
-                                         device=device, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}")
+    controller, history = fit_controller(
+        base,
+        dataset,
+        layer=layer,
+        cfg=cfg,
+        width=width,
+        seed=seed,
+        device=device,
+        checkpoint_dir=checkpoint_dir,
+        desc=f"steer layer {layer}",
+    )
     ev = dict(episodes=cfg.eval_episodes, world=env.world(), seed=seed + 11, device=device)
     steer = dict(layer=layer, control=oracle(controller))
     post = closed_loop_stats(base, [post_task], **steer, **ev)
-    out = {"layer": layer, "post_task": letters_of(post_task), "train_nll": history[-1]["action_nll"],
-           **closed_loop_stats(base, pretrain_tasks, **ev).metrics("pretrain_unsteered_"),
-           **closed_loop_stats(base, pretrain_tasks, **steer, **ev).metrics("pretrain_steered_"),
-           **closed_loop_stats(base, [post_task], **ev).metrics("post_unsteered_"),
-           **post.metrics("post_steered_"),
-           **{f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()}}
+    out = {
+        "layer": layer,
+        "post_task": letters_of(post_task),
+        "train_nll": history[-1]["action_nll"],
+        **closed_loop_stats(base, pretrain_tasks, **ev).metrics("pretrain_unsteered_"),
+        **closed_loop_stats(base, pretrain_tasks, **steer, **ev).metrics("pretrain_steered_"),
+        **closed_loop_stats(base, [post_task], **ev).metrics("post_unsteered_"),
+        **post.metrics("post_steered_"),
+        **{f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()},
+    }
     if greedy:
         for name, tasks in (("pretrain", pretrain_tasks), ("post", [post_task])):
             stats = closed_loop_stats(base, tasks, **steer, **ev, greedy=True)

@@ -33,8 +33,9 @@ class SubgoalController(nn.Module):
     at zero, so every form starts as the base model.
     """
 
-    def __init__(self, width: int, rank: int = 16, hidden: int = 32, num_subgoals: int = NUM_SUBGOALS,
-                 form: str = "low_rank"):
+    def __init__(
+        self, width: int, rank: int = 16, hidden: int = 32, num_subgoals: int = NUM_SUBGOALS, form: str = "low_rank"
+    ):
         super().__init__()
         if form not in CONTROLLER_FORMS:
             raise ValueError(f"form: one of {', '.join(CONTROLLER_FORMS)}, got {form!r}")
@@ -84,8 +85,16 @@ def push(controller: nn.Module, e: Tensor, subgoal: Tensor, gain: float = 1.0) -
     return steered if gain == 1.0 else e + gain * (steered - e)
 
 
-def steered_upper(base: nn.Module, controller: nn.Module, e: Tensor, subgoal: Tensor, layer: int, cache=None,
-                  gain: float = 1.0, with_obs: bool = False) -> tuple[Tensor, Tensor | None]:
+def steered_upper(
+    base: nn.Module,
+    controller: nn.Module,
+    e: Tensor,
+    subgoal: Tensor,
+    layer: int,
+    cache=None,
+    gain: float = 1.0,
+    with_obs: bool = False,
+) -> tuple[Tensor, Tensor | None]:
     """The base model above ``layer`` with the controller in: e_l (B, T, D) -> the heads' outputs.
 
     One controller: upper(ê_l). A stacked one: ê_l, block l+1, ê_{l+1}, ..., then the blocks above its last layer.
@@ -115,9 +124,19 @@ def subgoal_starts(subgoal: Tensor, steps: int) -> Tensor:
 class SteeringTrainer:
     """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
 
-    def __init__(self, base: nn.Module, controller: nn.Module, dataset, layer: int, batch_size: int,
-                 seed: int, device: torch.device, precision: str = "fp32", start_weight: float = 1.0,
-                 start_steps: int = 3):
+    def __init__(
+        self,
+        base: nn.Module,
+        controller: nn.Module,
+        dataset,
+        layer: int,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        precision: str = "fp32",
+        start_weight: float = 1.0,
+        start_steps: int = 3,
+    ):
         self.base, self.controller, self.dataset = base, controller, dataset
         self.start_weight, self.start_steps = start_weight, start_steps
         self.layer, self.batch_size, self.seed, self.device = layer, batch_size, seed, device
@@ -127,8 +146,7 @@ class SteeringTrainer:
     def batch(self, step: int):
         """Length-bucketed batch of D* for ``step`` (a pure function of seed and step; little padding)."""
         if self._batches is None:
-            self._batches = StepBatches(self.dataset, min(self.batch_size, len(self.dataset)), self.seed,
-                                        self.device)
+            self._batches = StepBatches(self.dataset, min(self.batch_size, len(self.dataset)), self.seed, self.device)
         b = self._batches(step)
         with torch.no_grad(), autocast(self.device, self.precision):
             e = self.base.lower(b.obs_idx[:, :-1], self.layer)  # (B, T, D), no gradient needed below l

@@ -50,8 +50,9 @@ def _coerce(value: Any, tp: Any, name: str) -> Any:
         _require(isinstance(value, int) and not isinstance(value, bool), name, f"expected an integer, got {value!r}")
         return value
     if tp is float:
-        _require(isinstance(value, (int, float)) and not isinstance(value, bool), name,
-                 f"expected a number, got {value!r}")
+        _require(
+            isinstance(value, (int, float)) and not isinstance(value, bool), name, f"expected a number, got {value!r}"
+        )
         _require(math.isfinite(float(value)), name, f"expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
@@ -95,13 +96,18 @@ def _at_added_default(obj: Any, f: dataclasses.Field) -> bool:
 def to_dict(cfg: Any, drop_added_defaults: bool = False) -> dict:
     """Dataclass -> plain dict (tuples become lists) suitable for YAML/JSON; ``drop_added_defaults`` leaves out
     fields added later that are at their default (see :func:`added_later`)."""
+
     def conv(v: Any) -> Any:
         if dataclasses.is_dataclass(v):
-            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)
-                    if not (drop_added_defaults and _at_added_default(v, f))}
+            return {
+                f.name: conv(getattr(v, f.name))
+                for f in dataclasses.fields(v)
+                if not (drop_added_defaults and _at_added_default(v, f))
+            }
         if isinstance(v, tuple):
             return [conv(x) for x in v]
         return v
+
     return conv(cfg)
 
 
@@ -155,8 +161,7 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool =
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (line {mark.line + 1})",
-                                                    mark)
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark)
         seen.add(key)
     return loader.construct_mapping(node, deep)
 
@@ -170,6 +175,7 @@ def dump_yaml(cfg: Any) -> str:
 
 def fingerprint(*parts: Any) -> str:
     """Stable hash of config sections: a stage is redone when the sections it depends on change."""
-    blob = json.dumps([to_dict(p, drop_added_defaults=True) if dataclasses.is_dataclass(p) else p for p in parts],
-                      sort_keys=True)
+    blob = json.dumps(
+        [to_dict(p, drop_added_defaults=True) if dataclasses.is_dataclass(p) else p for p in parts], sort_keys=True
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

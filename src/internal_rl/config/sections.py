@@ -59,19 +59,29 @@ class EnvConfig:
         _positive(self, "size", "num_colors", "max_steps")
         _non_negative(self, "num_walls")
         _require(2 <= self.size <= 8, "size", f"must be in [2, 8] (cell ids are stored as uint8), got {self.size}")
-        _require(self.num_colors >= TASK_COLORS, "num_colors",
-                 f"the tasks of Table A1 and the post task use colours 0..{TASK_COLORS - 1}, so at least "
-                 f"{TASK_COLORS} are needed, got {self.num_colors}")
-        _require(self.max_steps >= MIN_HORIZON, "max_steps",
-                 f"the 12-colour post task needs layouts finishable within T; T >= {MIN_HORIZON} is required "
-                 f"(measured; the paper uses 100), got {self.max_steps}")
-        _require(self.num_colors + self.num_walls + 1 <= self.size**2, "num_colors",
-                 "colours + walls + agent do not fit on the grid")
+        _require(
+            self.num_colors >= TASK_COLORS,
+            "num_colors",
+            f"the tasks of Table A1 and the post task use colours 0..{TASK_COLORS - 1}, so at least "
+            f"{TASK_COLORS} are needed, got {self.num_colors}",
+        )
+        _require(
+            self.max_steps >= MIN_HORIZON,
+            "max_steps",
+            f"the 12-colour post task needs layouts finishable within T; T >= {MIN_HORIZON} is required "
+            f"(measured; the paper uses 100), got {self.max_steps}",
+        )
+        _require(
+            self.num_colors + self.num_walls + 1 <= self.size**2,
+            "num_colors",
+            "colours + walls + agent do not fit on the grid",
+        )
 
     def params(self) -> GridParams:
         """The core's static parameters."""
-        return GridParams(size=self.size, num_colors=self.num_colors, num_walls=self.num_walls,
-                          max_steps=self.max_steps)
+        return GridParams(
+            size=self.size, num_colors=self.num_colors, num_walls=self.num_walls, max_steps=self.max_steps
+        )
 
     def world(self) -> GridWorld:
         """This section as a :class:`~internal_rl.envs.base.World`."""
@@ -123,8 +133,7 @@ class PretrainConfig:
     def __post_init__(self) -> None:
         _positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
         _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
-        _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip",
-                      "snapshot_every")
+        _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
 
 
@@ -239,20 +248,33 @@ class RunConfig:
         for name, layer in (("steer.layer", self.steer.layer), ("discover.layer", self.discover.layer)):
             _require(layer <= self.model.depth, name, f"{layer} exceeds model.depth={self.model.depth}")
         top = self.layer(self.steer.layer) + self.steer.span - 1
-        _require(top <= self.model.depth, "steer.span", f"{self.steer.span} layers from steer.layer="
-                 f"{self.layer(self.steer.layer)} reach layer {top} > model.depth={self.model.depth}")
+        _require(
+            top <= self.model.depth,
+            "steer.span",
+            f"{self.steer.span} layers from steer.layer="
+            f"{self.layer(self.steer.layer)} reach layer {top} > model.depth={self.model.depth}",
+        )
         # Cross-section checks: the model's input and controller shapes must fit the environment and the width.
         m, e = self.model, self.env
-        _require(m.encoder != "vector" and m.action == "categorical", "model.encoder" if m.encoder == "vector"
-                 else "model.action", "the gridworld's observations are one-hot indices and its actions discrete; "
-                 "the vector encoder and the Gaussian action head are for ant-pinpad's data (not a pipeline "
-                 "world yet)")
-        _require(m.grid_size == e.size, "model.grid_size",
-                 f"{m.grid_size} does not match env.size={e.size} (set both; the observation grid is env.size)")
+        _require(
+            m.encoder != "vector" and m.action == "categorical",
+            "model.encoder" if m.encoder == "vector" else "model.action",
+            "the gridworld's observations are one-hot indices and its actions discrete; "
+            "the vector encoder and the Gaussian action head are for ant-pinpad's data (not a pipeline "
+            "world yet)",
+        )
+        _require(
+            m.grid_size == e.size,
+            "model.grid_size",
+            f"{m.grid_size} does not match env.size={e.size} (set both; the observation grid is env.size)",
+        )
         channels = e.num_walls + e.num_colors + 1
-        _require(m.num_channels == channels, "model.num_channels",
-                 f"{m.num_channels} does not match env.num_walls + env.num_colors + 1 = {channels} (one channel per "
-                 "wall, per colour and the agent; set model.num_channels too)")
+        _require(
+            m.num_channels == channels,
+            "model.num_channels",
+            f"{m.num_channels} does not match env.num_walls + env.num_colors + 1 = {channels} (one channel per "
+            "wall, per colour and the agent; set model.num_channels too)",
+        )
         for name, rank in (("steer.rank", self.steer.rank), ("discover.rank", self.discover.rank)):
             _require(rank <= m.width, name, f"{rank} exceeds model.width={m.width} (U = A B^T has rank <= width)")
 

@@ -7,7 +7,17 @@ from internal_rl.data.store import FORMAT_NAME, FORMAT_VERSION, META_FILE, clean
 from internal_rl.data.vector import VectorBatch, VectorEpisodes
 
 __all__ = [
-    "FORMAT_NAME", "FORMAT_VERSION", "META_FILE", "EpisodeBatch", "EpisodeDataset", "LengthBucketSampler",
-    "VectorBatch", "VectorEpisodes", "clean_stale_temps", "generate_dataset", "obs_onehot_torch", "read_meta",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "META_FILE",
+    "EpisodeBatch",
+    "EpisodeDataset",
+    "LengthBucketSampler",
+    "VectorBatch",
+    "VectorEpisodes",
+    "clean_stale_temps",
+    "generate_dataset",
+    "obs_onehot_torch",
+    "read_meta",
     "rollout_expert",
 ]

@@ -16,15 +16,19 @@ class StepBatches:
     ``batch[rank::world_size]`` of the same global batch.
     """
 
-    def __init__(self, dataset: EpisodeDataset, batch_size: int, seed: int, device: torch.device,
-                 dist: DistInfo = DistInfo()):
+    def __init__(
+        self, dataset: EpisodeDataset, batch_size: int, seed: int, device: torch.device, dist: DistInfo = DistInfo()
+    ):
         if not dist.world_size <= batch_size <= len(dataset):
-            raise ValueError(f"batch_size: need world_size ({dist.world_size}) <= batch_size ({batch_size}) <= "
-                             f"episodes in {getattr(dataset, 'path', 'the dataset')} ({len(dataset)})")
+            raise ValueError(
+                f"batch_size: need world_size ({dist.world_size}) <= batch_size ({batch_size}) <= "
+                f"episodes in {getattr(dataset, 'path', 'the dataset')} ({len(dataset)})"
+            )
         self.dataset, self.device, self.dist = dataset, device, dist
         # Every global batch is full (drop_last): a short last batch could leave a rank with no episode at all.
-        self.sampler = LengthBucketSampler(dataset.lengths, batch_size=batch_size, seed=seed, shuffle=True,
-                                           drop_last=True)
+        self.sampler = LengthBucketSampler(
+            dataset.lengths, batch_size=batch_size, seed=seed, shuffle=True, drop_last=True
+        )
         self._epoch, self._batches = -1, []
 
     def __call__(self, step: int) -> EpisodeBatch:

@@ -22,8 +22,9 @@ from internal_rl.envs.tasks import pad_tasks, validate_task
 from internal_rl.worlds import GridWorld
 
 
-def rollout_expert(rng: np.random.Generator, tasks: np.ndarray, world: World, epsilon: float = 0.0
-                   ) -> dict[str, np.ndarray]:
+def rollout_expert(
+    rng: np.random.Generator, tasks: np.ndarray, world: World, epsilon: float = 0.0
+) -> dict[str, np.ndarray]:
     """Run the world's ε-expert on B fresh layouts until every episode ends.
 
     tasks: (B, K) int padded with -1. Returns the per-episode arrays of the on-disk format (without
@@ -37,8 +38,9 @@ def rollout_expert(rng: np.random.Generator, tasks: np.ndarray, world: World, ep
     for k, v in first.items():
         steps[k][:, 0] = v
     discrete = world.spec.action == "discrete"
-    actions = (np.full((B, T), -1, dtype=np.int8) if discrete
-               else np.zeros((B, T, world.spec.num_actions), dtype=np.float32))
+    actions = (
+        np.full((B, T), -1, dtype=np.int8) if discrete else np.zeros((B, T, world.spec.num_actions), dtype=np.float32)
+    )
     labels = {k: np.full((B, T), -1, dtype=np.int8) for k in ("subgoal", "target", "progress")}
     t, rec = 0, first
     while t < T and not world.done(state).all():
@@ -70,9 +72,17 @@ def _quiet() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("INTERNAL_RL_QUIET") == "1"
 
 
-def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequence[int] | str], epsilon: float = 0.0,
-                     seed: int = 0, world: World | None = None, chunk_size: int = 8192, progress: bool = True,
-                     overwrite: bool = False) -> dict[str, Any]:
+def generate_dataset(
+    path: str | Path,
+    num_episodes: int,
+    tasks: Sequence[Sequence[int] | str],
+    epsilon: float = 0.0,
+    seed: int = 0,
+    world: World | None = None,
+    chunk_size: int = 8192,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Write ``num_episodes`` expert episodes to the directory ``path`` and return its meta (plus ``reused``).
 
     Tasks are drawn uniformly from ``tasks`` per episode. The data is a function of (seed, chunk_size, the other
@@ -89,8 +99,14 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
     if not task_list:
         raise ValueError("tasks is empty")
     task_arr, _ = pad_tasks(task_list, num_colors)  # (U, K)
-    config = {"num_episodes": int(num_episodes), "seed": int(seed), "epsilon": float(epsilon),
-              "tasks": task_list, "chunk_size": int(chunk_size), "env": world.describe()}
+    config = {
+        "num_episodes": int(num_episodes),
+        "seed": int(seed),
+        "epsilon": float(epsilon),
+        "tasks": task_list,
+        "chunk_size": int(chunk_size),
+        "env": world.describe(),
+    }
     path = Path(path)
     if path.exists() and not overwrite:
         return {**_reuse(path, config), "reused": True}
@@ -98,8 +114,11 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
     start_time = time.perf_counter()
     rng = np.random.default_rng(seed)
     task_index = rng.integers(len(task_list), size=num_episodes)  # (N,)
-    action = ((np.dtype(np.int8), ()) if world.spec.action == "discrete"
-              else (np.dtype(np.float32), (world.spec.num_actions,)))
+    action = (
+        (np.dtype(np.int8), ())
+        if world.spec.action == "discrete"
+        else (np.dtype(np.float32), (world.spec.num_actions,))
+    )
     specs = array_specs(num_episodes, max_steps, task_arr.shape[1], world.record_specs(), action)
     from tqdm.auto import tqdm
 
@@ -118,11 +137,18 @@ def generate_dataset(path: str | Path, num_episodes: int, tasks: Sequence[Sequen
             bar.update(len(idx))
         bar.close()
         per_task = np.bincount(task_index, weights=success, minlength=len(task_list)) / np.maximum(
-            np.bincount(task_index, minlength=len(task_list)), 1)
-        meta = {**config, "max_task_len": int(task_arr.shape[1]), "expert_success": float(success.mean()),
-                "expert_success_by_task": [float(x) for x in per_task], "mean_length": float(lengths.mean()),
-                "max_length": int(lengths.max()), "wall_time_s": time.perf_counter() - start_time,
-                "created_unix": time.time()}
+            np.bincount(task_index, minlength=len(task_list)), 1
+        )
+        meta = {
+            **config,
+            "max_task_len": int(task_arr.shape[1]),
+            "expert_success": float(success.mean()),
+            "expert_success_by_task": [float(x) for x in per_task],
+            "mean_length": float(lengths.mean()),
+            "max_length": int(lengths.max()),
+            "wall_time_s": time.perf_counter() - start_time,
+            "created_unix": time.time(),
+        }
         writer.commit(meta, overwrite=overwrite)
     return {**meta, "reused": False}
 
@@ -138,7 +164,9 @@ def _reuse(path: Path, config: dict[str, Any]) -> dict[str, Any]:
     wanted = json.loads(json.dumps(config))
     diff = [k for k in config if stored[k] != wanted[k]]
     if diff:
-        raise FileExistsError(f"{path} holds a dataset made with different {diff} "
-                              f"(stored {[stored[k] for k in diff]}, wanted {[wanted[k] for k in diff]}); "
-                              f"pass overwrite=True to replace it ({META_FILE} records the arguments)")
+        raise FileExistsError(
+            f"{path} holds a dataset made with different {diff} "
+            f"(stored {[stored[k] for k in diff]}, wanted {[wanted[k] for k in diff]}); "
+            f"pass overwrite=True to replace it ({META_FILE} records the arguments)"
+        )
     return meta

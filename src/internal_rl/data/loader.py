@@ -50,8 +50,9 @@ def obs_onehot_torch(obs_idx: torch.Tensor, obs_dim: int = 637, dtype: torch.dty
     return out.scatter_(-1, obs_idx, 1)
 
 
-def padded_selection(all_lengths: np.ndarray, indices: Sequence[int] | np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def padded_selection(
+    all_lengths: np.ndarray, indices: Sequence[int] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """(indices (B,), their lengths (B,), Tb = the longest, valid-step mask (B, Tb)) of a batch of episodes, or a
     clear error for an empty batch or an index out of range."""
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -76,17 +77,21 @@ class EpisodeDataset:
         self.meta: dict[str, Any] = read_meta(self.path)
         self.arrays = open_arrays(self.path, self.meta)
         if "agent" not in self.arrays:
-            raise ValueError(f"{self.path}: a {self.meta['env'].get('world', 'vector-observation')} dataset "
-                             "(observations stored); read it with internal_rl.data.VectorEpisodes")
+            raise ValueError(
+                f"{self.path}: a {self.meta['env'].get('world', 'vector-observation')} dataset "
+                "(observations stored); read it with internal_rl.data.VectorEpisodes"
+            )
         env = self.meta["env"]
-        self.params = GridParams(size=env["size"], num_colors=env["num_colors"], num_walls=env["num_walls"],
-                                 max_steps=env["max_steps"])
+        self.params = GridParams(
+            size=env["size"], num_colors=env["num_colors"], num_walls=env["num_walls"], max_steps=env["max_steps"]
+        )
         self.tasks: list[tuple[int, ...]] = [tuple(t) for t in self.meta["tasks"]]
         self.lengths = np.asarray(self.arrays["lengths"], dtype=np.int64)  # (N,) small: loaded in memory
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], tasks: Sequence[Sequence[int]],
-                    params: GridParams) -> EpisodeDataset:
+    def from_arrays(
+        cls, arrays: dict[str, np.ndarray], tasks: Sequence[Sequence[int]], params: GridParams
+    ) -> EpisodeDataset:
         """An in-memory dataset over arrays shaped like the on-disk ones (e.g. from ``rollout_expert``)."""
         ds = cls.__new__(cls)
         ds.path, ds.meta, ds.arrays, ds.params = None, {}, arrays, params
@@ -121,20 +126,31 @@ class EpisodeDataset:
 
         return EpisodeBatch(
             obs_idx=torch.from_numpy(self.obs_indices(idx, Tb + 1)),
-            actions=steps("actions"), mask=torch.from_numpy(mask), subgoal=steps("subgoal"),
-            target=steps("target"), progress=steps("progress"),
+            actions=steps("actions"),
+            mask=torch.from_numpy(mask),
+            subgoal=steps("subgoal"),
+            target=steps("target"),
+            progress=steps("progress"),
             task_index=torch.from_numpy(self.arrays["task_index"][idx].astype(np.int64)),
-            lengths=torch.from_numpy(lengths.copy()))
+            lengths=torch.from_numpy(lengths.copy()),
+        )
 
     def episode(self, i: int) -> dict[str, np.ndarray]:
         """One episode unpadded, as NumPy arrays (for inspection and tests)."""
         n = int(self.lengths[i])
         a = self.arrays
-        return {"colors": np.array(a["colors"][i]), "walls": np.array(a["walls"][i]),
-                "agent": np.array(a["agent"][i, : n + 1]), "actions": np.array(a["actions"][i, :n]),
-                "subgoal": np.array(a["subgoal"][i, :n]), "target": np.array(a["target"][i, :n]),
-                "progress": np.array(a["progress"][i, :n]), "task": self.tasks[int(a["task_index"][i])],
-                "success": bool(a["success"][i]), "length": n}
+        return {
+            "colors": np.array(a["colors"][i]),
+            "walls": np.array(a["walls"][i]),
+            "agent": np.array(a["agent"][i, : n + 1]),
+            "actions": np.array(a["actions"][i, :n]),
+            "subgoal": np.array(a["subgoal"][i, :n]),
+            "target": np.array(a["target"][i, :n]),
+            "progress": np.array(a["progress"][i, :n]),
+            "task": self.tasks[int(a["task_index"][i])],
+            "success": bool(a["success"][i]),
+            "length": n,
+        }
 
 
 class LengthBucketSampler:
@@ -147,8 +163,17 @@ class LengthBucketSampler:
     the same number of batches. Iterating yields int64 index arrays.
     """
 
-    def __init__(self, lengths: Sequence[int] | np.ndarray, batch_size: int, seed: int = 0, shuffle: bool = True,
-                 rank: int = 0, world_size: int = 1, drop_last: bool = False, pool_batches: int = 32):
+    def __init__(
+        self,
+        lengths: Sequence[int] | np.ndarray,
+        batch_size: int,
+        seed: int = 0,
+        shuffle: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+        drop_last: bool = False,
+        pool_batches: int = 32,
+    ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if world_size < 1 or not 0 <= rank < world_size:

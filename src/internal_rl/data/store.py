@@ -50,10 +50,13 @@ FORMAT_VERSION = 1
 META_FILE = "meta.json"
 
 
-def array_specs(num_episodes: int, max_steps: int, max_task_len: int,
-                record: dict[str, tuple[np.dtype, tuple[int, ...]]],
-                action: tuple[np.dtype, tuple[int, ...]] = (np.dtype(np.int8), ())
-                ) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+def array_specs(
+    num_episodes: int,
+    max_steps: int,
+    max_task_len: int,
+    record: dict[str, tuple[np.dtype, tuple[int, ...]]],
+    action: tuple[np.dtype, tuple[int, ...]] = (np.dtype(np.int8), ()),
+) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
     """name -> (dtype, shape) of every array of a dataset: the world's record (``World.record_specs``: per
     episode), the actions (``action``: dtype and per-step shape; int8 scalars for discrete actions, padded -1; float32
     vectors for continuous ones, padded 0) and the common arrays."""
@@ -132,8 +135,7 @@ class DatasetWriter:
         clean_stale_temps(self.path)
         self.tmp.mkdir()
         for name, (dtype, shape) in self.specs.items():
-            self.arrays[name] = np.lib.format.open_memmap(self.tmp / f"{name}.npy", mode="w+", dtype=dtype,
-                                                          shape=shape)
+            self.arrays[name] = np.lib.format.open_memmap(self.tmp / f"{name}.npy", mode="w+", dtype=dtype, shape=shape)
         return self
 
     def write(self, start: int, chunk: dict[str, np.ndarray]) -> None:
@@ -146,8 +148,12 @@ class DatasetWriter:
         for arr in self.arrays.values():
             arr.flush()
         self.arrays.clear()
-        meta = {**meta, "format": FORMAT_NAME, "version": FORMAT_VERSION,
-                "arrays": {k: {"dtype": str(d), "shape": list(s)} for k, (d, s) in self.specs.items()}}
+        meta = {
+            **meta,
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "arrays": {k: {"dtype": str(d), "shape": list(s)} for k, (d, s) in self.specs.items()},
+        }
         tmp_meta = self.tmp / (META_FILE + ".part")
         with open(tmp_meta, "w") as f:
             json.dump(meta, f, indent=1)

@@ -30,9 +30,20 @@ from internal_rl.worlds import GridWorld
 class ExpertStream:
     """``stream(step)`` -> this rank's slice of the global batch of ``step``, freshly generated."""
 
-    def __init__(self, tasks: Sequence[Sequence[int]], params: GridParams, batch_size: int, seed: int,
-                 device: torch.device, dist: DistInfo = DistInfo(), epsilon: float = 0.0,
-                 solvable_only: bool = True, pool_batches: int = 32, prefetch: bool = True, workers: int = 1):
+    def __init__(
+        self,
+        tasks: Sequence[Sequence[int]],
+        params: GridParams,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        dist: DistInfo = DistInfo(),
+        epsilon: float = 0.0,
+        solvable_only: bool = True,
+        pool_batches: int = 32,
+        prefetch: bool = True,
+        workers: int = 1,
+    ):
         if not dist.world_size <= batch_size:
             raise ValueError(f"batch_size: need world_size ({dist.world_size}) <= batch_size ({batch_size})")
         self.task_arr, _ = pad_tasks(list(tasks), params.num_colors)  # (U, K)

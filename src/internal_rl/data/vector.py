@@ -69,10 +69,14 @@ class VectorEpisodes:
         actions = np.where(mask[..., None], self.arrays["actions"][idx, :Tb], 0.0).astype(np.float32)
         return VectorBatch(
             obs=torch.from_numpy(np.array(self.arrays["obs"][idx, : Tb + 1], dtype=np.float32)),
-            actions=torch.from_numpy(actions), mask=torch.from_numpy(mask), subgoal=labels("subgoal"),
-            target=labels("target"), progress=labels("progress"),
+            actions=torch.from_numpy(actions),
+            mask=torch.from_numpy(mask),
+            subgoal=labels("subgoal"),
+            target=labels("target"),
+            progress=labels("progress"),
             task_index=torch.from_numpy(self.arrays["task_index"][idx].astype(np.int64)),
-            lengths=torch.from_numpy(lengths.copy()))
+            lengths=torch.from_numpy(lengths.copy()),
+        )
 
 
 __all__ = ["VectorBatch", "VectorEpisodes"]

@@ -41,8 +41,9 @@ NUM_JOINT_TORQUES = 8
 PROPRIO = 27  # qpos[2:] (13) + qvel (14)
 
 # Table A2: colour sequences; transitions 0->{2,3}, 1->{0,3}, 2->{0,1}, 3->{1,2}; the post task uses none of them.
-ANT_PRETRAIN_TASKS = tuple(tuple(int(c) for c in s) for s in
-                           "032 103 210 321 020 021 031 102 131 132 202 203 213 310 313 320".split())
+ANT_PRETRAIN_TASKS = tuple(
+    tuple(int(c) for c in s) for s in "032 103 210 321 020 021 031 102 131 132 202 203 213 310 313 320".split()
+)
 ANT_POST_TASK = (0, 1, 2, 3)
 INTEGRATORS = ("Euler", "RK4", "implicit", "implicitfast")
 
@@ -69,8 +70,9 @@ class AntParams:
     @property
     def grid(self) -> GridParams:
         """The grid-level world (layouts, shortest paths, the expert's direction hints)."""
-        return GridParams(size=self.size, num_colors=self.num_colors, num_walls=self.num_walls,
-                          max_steps=self.max_steps)
+        return GridParams(
+            size=self.size, num_colors=self.num_colors, num_walls=self.num_walls, max_steps=self.max_steps
+        )
 
     @property
     def obs_dim(self) -> int:
@@ -133,8 +135,15 @@ def physics_model(params: AntParams):
     walls = "".join(
         f'<geom name="boundary_{i}" type="box" pos="{x} {y} 0.5" size="{sx} {sy} 0.5" rgba="0.4 0.4 0.4 1" '
         'conaffinity="1" condim="3"/>'
-        for i, (x, y, sx, sy) in enumerate([(half + 0.1, 0, 0.1, half + 0.2), (-half - 0.1, 0, 0.1, half + 0.2),
-                                            (0, half + 0.1, half + 0.2, 0.1), (0, -half - 0.1, half + 0.2, 0.1)]))
+        for i, (x, y, sx, sy) in enumerate(
+            [
+                (half + 0.1, 0, 0.1, half + 0.2),
+                (-half - 0.1, 0, 0.1, half + 0.2),
+                (0, half + 0.1, half + 0.2, 0.1),
+                (0, -half - 0.1, half + 0.2, 0.1),
+            ]
+        )
+    )
     xml = re.sub(r"</worldbody>", walls + "</worldbody>", ANT_XML.read_text(), count=1)
     xml = re.sub(r'integrator="\w+"', f'integrator="{params.integrator}"', xml, count=1)
     return mujoco.MjModel.from_xml_string(xml)
@@ -170,8 +179,9 @@ def grid_state(state: AntState):
     return replace(grid, agent=state.cell.copy(), progress=np.minimum(state.progress, state.task_len - 1))
 
 
-def reset(rng: np.random.Generator, tasks: Any, params: AntParams = AntParams(), *,
-          solvable_only: bool = True) -> AntState:
+def reset(
+    rng: np.random.Generator, tasks: Any, params: AntParams = AntParams(), *, solvable_only: bool = True
+) -> AntState:
     """B ants on fresh layouts: colours, wall and start cell without overlap (resampled until every next colour
     is reachable at the grid level when ``solvable_only``), torso x, y uniform in the start cell, a uniform yaw,
     joints and velocities uniform within ±init_noise of zero."""
@@ -179,8 +189,9 @@ def reset(rng: np.random.Generator, tasks: Any, params: AntParams = AntParams(),
 
     task, task_len = pad_tasks(list(tasks), params.num_colors)
     B, O, W = len(task), params.num_colors, params.num_walls
-    layout = core.reset(rng, [tuple(int(c) for c in t if c >= 0) for t in task], params.grid,
-                        solvable_only=solvable_only)  # the grid-level layout and start cell
+    layout = core.reset(
+        rng, [tuple(int(c) for c in t if c >= 0) for t in task], params.grid, solvable_only=solvable_only
+    )  # the grid-level layout and start cell
     m = physics_model(params)
     qpos = np.tile(m.qpos0, (B, 1))
     qpos[:, 7:] += rng.uniform(-params.init_noise, params.init_noise, (B, m.nq - 7))
@@ -191,12 +202,24 @@ def reset(rng: np.random.Generator, tasks: Any, params: AntParams = AntParams(),
     physics = np.zeros((B, mujoco.mj_stateSize(m, mujoco.mjtState.mjSTATE_FULLPHYSICS)))
     physics[:, 1 : 1 + m.nq], physics[:, 1 + m.nq : 1 + m.nq + m.nv] = qpos, qvel
     zeros = np.zeros(B, dtype=np.int64)
-    return AntState(params, physics, layout.colors[:, :O].copy(), layout.walls[:, :W].copy(), task, task_len,
-                    zeros.copy(), cell_at(params, qpos[:, :2]), zeros.copy(), np.zeros(B, bool), np.zeros(B, bool))
+    return AntState(
+        params,
+        physics,
+        layout.colors[:, :O].copy(),
+        layout.walls[:, :W].copy(),
+        task,
+        task_len,
+        zeros.copy(),
+        cell_at(params, qpos[:, :2]),
+        zeros.copy(),
+        np.zeros(B, bool),
+        np.zeros(B, bool),
+    )
 
 
-def visit(state: AntState, new_cell: np.ndarray, height: np.ndarray, live: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def visit(
+    state: AntState, new_cell: np.ndarray, height: np.ndarray, live: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pinpad rules after a move: (progress, terminated, reward) for torso cells ``new_cell`` and heights."""
     entered = live & (new_cell != state.cell)  # (B,)
     colour = np.full(state.num_envs, -1)
@@ -233,8 +256,15 @@ def step(state: AntState, actions: Any) -> tuple[AntState, np.ndarray, np.ndarra
     progress, terminated, reward = visit(state, new_cell, xyz[:, 2], live)
     t = state.t + live
     truncated = live & ~terminated & (t >= p.max_steps)
-    nxt = replace(state, physics=physics, progress=progress, cell=new_cell, t=t, terminated=terminated,
-                  truncated=state.truncated | truncated)
+    nxt = replace(
+        state,
+        physics=physics,
+        progress=progress,
+        cell=new_cell,
+        t=t,
+        terminated=terminated,
+        truncated=state.truncated | truncated,
+    )
     return nxt, reward, terminated & live & ~state.terminated, truncated
 
 
@@ -258,8 +288,10 @@ def observe(state: AntState) -> np.ndarray:
 def replace_rows(state: AntState, mask: np.ndarray, fresh: AntState) -> AntState:
     """``state`` with the rows of ``mask`` taken from ``fresh`` (tasks re-padded to a common width); the autoreset
     of the vector env and of the expert's rollouts."""
-    arrays = {k: getattr(state, k).copy() for k in ("physics", "colors", "walls", "progress", "cell", "t",
-                                                    "terminated", "truncated", "task_len")}
+    arrays = {
+        k: getattr(state, k).copy()
+        for k in ("physics", "colors", "walls", "progress", "cell", "t", "terminated", "truncated", "task_len")
+    }
     for k in arrays:
         arrays[k][mask] = getattr(fresh, k)
     task = np.full((state.num_envs, max(state.task.shape[1], fresh.task.shape[1])), -1)
@@ -271,10 +303,26 @@ def replace_rows(state: AntState, mask: np.ndarray, fresh: AntState) -> AntState
 
 def take(state: AntState, rows: Any) -> AntState:
     """The ants selected by ``rows`` (bool mask or indices)."""
-    arrays = {k: getattr(state, k)[rows] for k in ("physics", "colors", "walls", "task", "task_len", "progress",
-                                                    "cell", "t", "terminated", "truncated")}
+    arrays = {
+        k: getattr(state, k)[rows]
+        for k in ("physics", "colors", "walls", "task", "task_len", "progress", "cell", "t", "terminated", "truncated")
+    }
     return AntState(params=state.params, **arrays)
 
 
-__all__ = ["ANT_POST_TASK", "ANT_PRETRAIN_TASKS", "AntParams", "AntState", "cell_at", "cell_centres", "grid_state",
-           "observe", "physics_model", "replace_rows", "reset", "step", "take", "visit"]
+__all__ = [
+    "ANT_POST_TASK",
+    "ANT_PRETRAIN_TASKS",
+    "AntParams",
+    "AntState",
+    "cell_at",
+    "cell_centres",
+    "grid_state",
+    "observe",
+    "physics_model",
+    "replace_rows",
+    "reset",
+    "step",
+    "take",
+    "visit",
+]

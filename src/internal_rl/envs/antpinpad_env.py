@@ -16,8 +16,9 @@ from internal_rl.envs import antpinpad as A
 class AntPinpad(gym.Env):
     metadata = {"render_modes": []}
 
-    def __init__(self, params: A.AntParams = A.AntParams(), task: tuple[int, ...] = A.ANT_POST_TASK,
-                 solvable_only: bool = True):
+    def __init__(
+        self, params: A.AntParams = A.AntParams(), task: tuple[int, ...] = A.ANT_POST_TASK, solvable_only: bool = True
+    ):
         self.params, self.task, self.solvable_only = params, tuple(task), solvable_only
         self.observation_space = spaces.Box(-np.inf, np.inf, (params.obs_dim,), np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (A.NUM_JOINT_TORQUES,), np.float32)
@@ -39,8 +40,12 @@ class AntPinpad(gym.Env):
 
     def _info(self) -> dict:
         s = self._state
-        return {"progress": int(s.progress[0]), "target": int(s.target[0]), "cell": int(s.cell[0]),
-                "success": bool(s.success[0])}
+        return {
+            "progress": int(s.progress[0]),
+            "target": int(s.target[0]),
+            "cell": int(s.cell[0]),
+            "success": bool(s.success[0]),
+        }
 
 
 class AntPinpadVector(VectorEnv):
@@ -49,8 +54,13 @@ class AntPinpadVector(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int = 8, params: A.AntParams = A.AntParams(),
-                 tasks: tuple[tuple[int, ...], ...] = A.ANT_PRETRAIN_TASKS, solvable_only: bool = True):
+    def __init__(
+        self,
+        num_envs: int = 8,
+        params: A.AntParams = A.AntParams(),
+        tasks: tuple[tuple[int, ...], ...] = A.ANT_PRETRAIN_TASKS,
+        solvable_only: bool = True,
+    ):
         self.num_envs, self.params, self.tasks, self.solvable_only = num_envs, params, tasks, solvable_only
         self.single_observation_space = spaces.Box(-np.inf, np.inf, (params.obs_dim,), np.float32)
         self.single_action_space = spaces.Box(-1.0, 1.0, (A.NUM_JOINT_TORQUES,), np.float32)
@@ -78,4 +88,3 @@ class AntPinpadVector(VectorEnv):
             self._state = A.replace_rows(self._state, ended, self._draw(int(ended.sum())))
             reward[ended], terminated[ended], truncated[ended] = 0.0, False, False
         return A.observe(self._state), reward, terminated, truncated, {}
-

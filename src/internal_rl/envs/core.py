@@ -55,8 +55,9 @@ def as_task_array(tasks: Any, num_envs: int | None, params: GridParams) -> tuple
     if isinstance(tasks, np.ndarray) and tasks.ndim == 2:
         arr = _check_task_array(tasks, params.num_colors)
         lens = (arr >= 0).sum(1)
-    elif isinstance(tasks, str) or (isinstance(tasks, Sequence | np.ndarray) and len(tasks) > 0
-                                    and isinstance(tasks[0], int | np.integer)):
+    elif isinstance(tasks, str) or (
+        isinstance(tasks, Sequence | np.ndarray) and len(tasks) > 0 and isinstance(tasks[0], int | np.integer)
+    ):
         if num_envs is None:
             raise ValueError("a single task needs num_envs")
         arr, lens = pad_tasks([tasks], params.num_colors)
@@ -86,8 +87,10 @@ def _check_task_array(tasks: np.ndarray, num_colors: int) -> np.ndarray:
     rep = valid[:, 1:] & (arr[:, 1:] == arr[:, :-1])
     if rep.any():
         b, k = np.argwhere(rep)[0]
-        raise ValueError(f"colour {arr[b, k]} repeats at positions {k} and {k + 1} of task {b}; consecutive "
-                         "repeats are not supported")
+        raise ValueError(
+            f"colour {arr[b, k]} repeats at positions {k} and {k + 1} of task {b}; consecutive "
+            "repeats are not supported"
+        )
     return arr
 
 
@@ -114,8 +117,11 @@ def validate_layout(colors: Any, walls: Any, agent: Any, params: GridParams) -> 
         raise ValueError(f"expected {params.num_colors} colour cells, got {colors.shape[1]}")
     if walls.shape[1] != params.num_walls:
         raise ValueError(f"expected {params.num_walls} wall cells, got {walls.shape[1]}")
-    names = ([f"colour {k}" for k in range(params.num_colors)] + [f"wall {k}" for k in range(params.num_walls)]
-             + ["the agent"])
+    names = (
+        [f"colour {k}" for k in range(params.num_colors)]
+        + [f"wall {k}" for k in range(params.num_walls)]
+        + ["the agent"]
+    )
     cells = np.concatenate([colors, walls, agent[:, None]], axis=1)  # (B, O + W + 1)
 
     def where(b: int) -> str:
@@ -139,6 +145,7 @@ def validate_layout(colors: Any, walls: Any, agent: Any, params: GridParams) -> 
 # Reset
 # --------------------------------------------------------------------------------------------------------------
 
+
 def sample_layouts(rng: np.random.Generator, num_envs: int, params: GridParams) -> tuple[np.ndarray, ...]:
     """Uniform layouts on distinct cells: colours (B, O), walls (B, W), agent (B,)."""
     O, W = params.num_colors, params.num_walls
@@ -146,16 +153,27 @@ def sample_layouts(rng: np.random.Generator, num_envs: int, params: GridParams) 
     return perm[:, :O], perm[:, O : O + W], perm[:, O + W]
 
 
-def _build(params: GridParams, colors: np.ndarray, walls: np.ndarray, agent: np.ndarray, task: np.ndarray,
-           task_len: np.ndarray) -> EnvState:
+def _build(
+    params: GridParams, colors: np.ndarray, walls: np.ndarray, agent: np.ndarray, task: np.ndarray, task_len: np.ndarray
+) -> EnvState:
     B, O, W = agent.shape[0], params.num_colors, params.num_walls
     occ = np.full((B, params.num_cells), EMPTY, dtype=np.int8)  # (B, N)
     rows = np.arange(B)[:, None]
     occ[rows, colors] = np.arange(O, dtype=np.int8)
     occ[rows, walls] = (O + np.arange(W)).astype(np.int8)
     zeros = np.zeros(B, dtype=np.int64)
-    return EnvState(params, agent.astype(np.int64), colors.astype(np.int64), walls.astype(np.int64), occ,
-                    task, task_len, zeros, zeros.copy(), np.zeros(B, dtype=bool))
+    return EnvState(
+        params,
+        agent.astype(np.int64),
+        colors.astype(np.int64),
+        walls.astype(np.int64),
+        occ,
+        task,
+        task_len,
+        zeros,
+        zeros.copy(),
+        np.zeros(B, dtype=bool),
+    )
 
 
 def reset_with_layout(colors: Any, walls: Any, agent: Any, tasks: Any, params: GridParams = GridParams()) -> EnvState:
@@ -165,8 +183,15 @@ def reset_with_layout(colors: Any, walls: Any, agent: Any, tasks: Any, params: G
     return _build(params, colors, walls, agent, task, task_len)
 
 
-def reset(rng: np.random.Generator, tasks: Any, params: GridParams = GridParams(), *, num_envs: int | None = None,
-          solvable_only: bool = True, max_rounds: int = 1000) -> EnvState:
+def reset(
+    rng: np.random.Generator,
+    tasks: Any,
+    params: GridParams = GridParams(),
+    *,
+    num_envs: int | None = None,
+    solvable_only: bool = True,
+    max_rounds: int = 1000,
+) -> EnvState:
     """Start B episodes on uniform random layouts.
 
     ``tasks``: B tasks (sequence or (B, K) array padded with -1), or one task with ``num_envs``. With
@@ -185,8 +210,9 @@ def reset(rng: np.random.Generator, tasks: Any, params: GridParams = GridParams(
         sub = _build(params, *sample_layouts(rng, int(bad.sum()), params), task[bad], task_len[bad])
         ok[bad] = solvable(sub)  # computes (and caches) the distance maps of the new layouts only
         state = replace_envs(state, bad, sub)
-    raise RuntimeError(f"no solvable layout found in {max_rounds} rounds for some task; check the task and "
-                       f"GridParams {params}")
+    raise RuntimeError(
+        f"no solvable layout found in {max_rounds} rounds for some task; check the task and GridParams {params}"
+    )
 
 
 def take(state: EnvState, index: Any) -> EnvState:
@@ -229,6 +255,7 @@ def replace_envs(state: EnvState, mask: np.ndarray, new: EnvState) -> EnvState:
 # --------------------------------------------------------------------------------------------------------------
 # Step
 # --------------------------------------------------------------------------------------------------------------
+
 
 def step(state: EnvState, actions: Any) -> tuple[EnvState, np.ndarray, np.ndarray, np.ndarray]:
     """One action in every environment: returns (state, reward (B,) f32, terminated (B,) bool, truncated (B,) bool).

@@ -39,8 +39,10 @@ class GridParams:
         if self.max_steps < 1:
             raise ValueError(f"GridParams.max_steps must be >= 1, got {self.max_steps}")
         if self.num_colors + self.num_walls + 1 > self.num_cells:
-            raise ValueError(f"GridParams.num_colors: {self.num_colors} colours + {self.num_walls} walls + the "
-                             f"agent do not fit on a {self.size}x{self.size} grid")
+            raise ValueError(
+                f"GridParams.num_colors: {self.num_colors} colours + {self.num_walls} walls + the "
+                f"agent do not fit on a {self.size}x{self.size} grid"
+            )
 
     @property
     def num_cells(self) -> int:  # N
@@ -72,7 +74,6 @@ def move_table(size: int) -> np.ndarray:
     table = np.where(inside, to[..., 0] * size + to[..., 1], np.arange(size * size)[:, None])
     table.setflags(write=False)
     return table
-
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,13 @@ class EnvState:
         return self.progress >= self.task_len
 
 
-
-__all__ = ["ACTION_DELTAS", "ACTION_NAMES", "EMPTY", "NUM_ACTIONS", "UNREACHABLE", "EnvState", "GridParams",
-           "move_table"]
+__all__ = [
+    "ACTION_DELTAS",
+    "ACTION_NAMES",
+    "EMPTY",
+    "NUM_ACTIONS",
+    "UNREACHABLE",
+    "EnvState",
+    "GridParams",
+    "move_table",
+]

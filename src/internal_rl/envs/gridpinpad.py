@@ -95,9 +95,16 @@ class GridPinpad(gym.Env):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(self, task: Sequence[int] | str = PRETRAIN_TASKS[0], size: int = 7, num_colors: int = 8,
-                 num_walls: int = 4, max_steps: int = 100, solvable_only: bool = True,
-                 render_mode: str | None = None):
+    def __init__(
+        self,
+        task: Sequence[int] | str = PRETRAIN_TASKS[0],
+        size: int = 7,
+        num_colors: int = 8,
+        num_walls: int = 4,
+        max_steps: int = 100,
+        solvable_only: bool = True,
+        render_mode: str | None = None,
+    ):
         self.params = GridParams(size=size, num_colors=num_colors, num_walls=num_walls, max_steps=max_steps)
         self.default_task: Task = validate_task(task, num_colors)
         self.solvable_only = bool(solvable_only)
@@ -202,8 +209,16 @@ class GridPinpadVector(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int = 1, task: Any = PRETRAIN_TASKS[0], size: int = 7, num_colors: int = 8,
-                 num_walls: int = 4, max_steps: int = 100, solvable_only: bool = True):
+    def __init__(
+        self,
+        num_envs: int = 1,
+        task: Any = PRETRAIN_TASKS[0],
+        size: int = 7,
+        num_colors: int = 8,
+        num_walls: int = 4,
+        max_steps: int = 100,
+        solvable_only: bool = True,
+    ):
         if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         self.num_envs = int(num_envs)
@@ -242,8 +257,14 @@ class GridPinpadVector(VectorEnv):
         s = self._state
         assert s is not None
         ones = np.ones(self.num_envs, dtype=bool)
-        return {"progress": s.progress.copy(), "success": s.success, "target": s.target,
-                "_progress": ones, "_success": ones, "_target": ones}
+        return {
+            "progress": s.progress.copy(),
+            "success": s.success,
+            "target": s.target,
+            "_progress": ones,
+            "_success": ones,
+            "_target": ones,
+        }
 
     @property
     def core_state(self) -> EnvState:

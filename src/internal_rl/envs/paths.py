@@ -44,8 +44,12 @@ def distance_maps(state: EnvState) -> np.ndarray:
     bit_sets = [np.zeros_like(reached) for _ in range(max(1, (N - 1).bit_length()))]
     g, one = np.uint64(G), np.uint64(1)
     for d in range(1, N):
-        nb = (frontier >> g) | ((frontier << g) & full) | ((frontier & not_left) >> one) \
-            | ((frontier & not_right) << one)  # (B, O) neighbours of the frontier
+        nb = (
+            (frontier >> g)
+            | ((frontier << g) & full)
+            | ((frontier & not_left) >> one)
+            | ((frontier & not_right) << one)
+        )  # (B, O) neighbours of the frontier
         frontier = nb & empty & ~reached
         if not frontier.any():
             break

@@ -10,12 +10,19 @@ from collections.abc import Sequence
 import numpy as np
 
 # Pairs share a hue (abstract subgoals A, B, C, D); the odd colour of a pair is darker.
-PALETTE = np.array([
-    (250, 160, 160), (200, 40, 40),  # A = 0, 1
-    (150, 190, 250), (30, 80, 200),  # B = 2, 3
-    (160, 230, 150), (30, 140, 40),  # C = 4, 5
-    (250, 220, 120), (200, 140, 0),  # D = 6, 7
-], dtype=np.uint8)
+PALETTE = np.array(
+    [
+        (250, 160, 160),
+        (200, 40, 40),  # A = 0, 1
+        (150, 190, 250),
+        (30, 80, 200),  # B = 2, 3
+        (160, 230, 150),
+        (30, 140, 40),  # C = 4, 5
+        (250, 220, 120),
+        (200, 140, 0),  # D = 6, 7
+    ],
+    dtype=np.uint8,
+)
 WALL_RGB = np.array((60, 60, 60), dtype=np.uint8)
 EMPTY_RGB = np.array((245, 245, 245), dtype=np.uint8)
 AGENT_RGB = np.array((0, 0, 0), dtype=np.uint8)
@@ -37,8 +44,7 @@ def render_ansi(colors: Sequence[int], walls: Sequence[int], agent: int, size: i
     return "\n".join("".join(cells[r * size : (r + 1) * size]) for r in range(size)) + "\n"
 
 
-def render_rgb(colors: Sequence[int], walls: Sequence[int], agent: int, size: int = 7,
-               cell_px: int = 16) -> np.ndarray:
+def render_rgb(colors: Sequence[int], walls: Sequence[int], agent: int, size: int = 7, cell_px: int = 16) -> np.ndarray:
     """(size * cell_px, size * cell_px, 3) uint8 picture: grey walls, coloured cells, a black square for the agent."""
     grid = np.tile(EMPTY_RGB, (size * size, 1))  # (N, 3)
     for w in walls:
@@ -49,12 +55,19 @@ def render_rgb(colors: Sequence[int], walls: Sequence[int], agent: int, size: in
     r, c = divmod(int(agent), size)
     q = cell_px // 4
     img[r * cell_px + q : (r + 1) * cell_px - q, c * cell_px + q : (c + 1) * cell_px - q] = AGENT_RGB
-    img[:: cell_px], img[:, ::cell_px] = 200, 200  # grid lines
+    img[::cell_px], img[:, ::cell_px] = 200, 200  # grid lines
     return img
 
 
-def draw_layout(ax, colors: Sequence[int], walls: Sequence[int], agent: int, size: int = 7,
-                path: Sequence[int] | None = None, title: str | None = None) -> None:
+def draw_layout(
+    ax,
+    colors: Sequence[int],
+    walls: Sequence[int],
+    agent: int,
+    size: int = 7,
+    path: Sequence[int] | None = None,
+    title: str | None = None,
+) -> None:
     """Draw a layout on a matplotlib axis: numbered colours, walls 'W k', the agent, and an optional cell path."""
     from matplotlib.patches import Circle, Rectangle
 

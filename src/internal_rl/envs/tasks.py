@@ -19,8 +19,22 @@ Task = tuple[int, ...]
 
 SUBGOAL_LETTERS = "ABCD"
 PRETRAIN_LETTERS: tuple[str, ...] = (
-    "ACA", "ACB", "ADB", "BAC", "BDB", "BDC", "CAC", "CAD",
-    "CBD", "DBA", "DBD", "DCA", "ADC", "BAD", "CBA", "DCB",
+    "ACA",
+    "ACB",
+    "ADB",
+    "BAC",
+    "BDB",
+    "BDC",
+    "CAC",
+    "CAD",
+    "CBD",
+    "DBA",
+    "DBD",
+    "DCA",
+    "ADC",
+    "BAD",
+    "CBA",
+    "DCB",
 )  # Table A1, in the SPEC's order
 POST_LETTERS = "ABCDAB"
 
@@ -30,8 +44,9 @@ def task_from_letters(letters: str) -> Task:
     colours: list[int] = []
     for ch in letters.upper():
         if ch not in SUBGOAL_LETTERS:
-            raise ValueError(f"unknown abstract subgoal {ch!r} in {letters!r}; expected letters from "
-                             f"{SUBGOAL_LETTERS!r}")
+            raise ValueError(
+                f"unknown abstract subgoal {ch!r} in {letters!r}; expected letters from {SUBGOAL_LETTERS!r}"
+            )
         k = SUBGOAL_LETTERS.index(ch)
         colours += [2 * k, 2 * k + 1]
     if not colours:
@@ -47,8 +62,9 @@ def subgoal_of(colour: int | np.ndarray) -> int | np.ndarray:
 def letters_of(task: Sequence[int]) -> str:
     """Inverse of :func:`task_from_letters` for tasks made of whole pairs, e.g. (0, 1, 4, 5) -> "AC"."""
     task = tuple(int(c) for c in task)
-    if len(task) % 2 or any(task[i] != 2 * (task[i] // 2) or task[i + 1] != task[i] + 1
-                            for i in range(0, len(task), 2)):
+    if len(task) % 2 or any(
+        task[i] != 2 * (task[i] // 2) or task[i + 1] != task[i] + 1 for i in range(0, len(task), 2)
+    ):
         raise ValueError(f"task {task} is not a sequence of whole colour pairs")
     return "".join(SUBGOAL_LETTERS[c // 2] for c in task[::2])
 
@@ -112,13 +128,15 @@ def validate_task(task: Iterable[int] | str, num_colors: int = 8) -> Task:
         if not 0 <= c < num_colors:
             raise ValueError(f"unknown colour {c} at position {i} of task {out}: colours are 0..{num_colors - 1}")
         if i and c == out[i - 1]:
-            raise ValueError(f"colour {c} repeats at positions {i - 1} and {i} of task {out}; consecutive "
-                             "repeats are not supported")
+            raise ValueError(
+                f"colour {c} repeats at positions {i - 1} and {i} of task {out}; consecutive repeats are not supported"
+            )
     return out
 
 
-def pad_tasks(tasks: Sequence[Iterable[int] | str], num_colors: int = 8,
-              width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pad_tasks(
+    tasks: Sequence[Iterable[int] | str], num_colors: int = 8, width: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Validated tasks as a (B, Kmax) int64 array padded with -1, and their lengths (B,) int64."""
     valid = [validate_task(t, num_colors) for t in tasks]
     lens = np.array([len(t) for t in valid], dtype=np.int64)

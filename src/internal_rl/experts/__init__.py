@@ -14,6 +14,13 @@ from internal_rl.experts.shortest_path import (
 )
 
 __all__ = [
-    "ShortestPathExpert", "action_distances", "expert_act", "expert_action_probs", "expert_policy",
-    "nonterminating_action_mask", "optimal_action_mask", "safe_action_mask", "sample_actions",
+    "ShortestPathExpert",
+    "action_distances",
+    "expert_act",
+    "expert_action_probs",
+    "expert_policy",
+    "nonterminating_action_mask",
+    "optimal_action_mask",
+    "safe_action_mask",
+    "sample_actions",
 ]

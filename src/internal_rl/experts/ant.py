@@ -89,5 +89,13 @@ def expert_obs_dim(state_or_params) -> int:
     return p.obs_dim + 4 * p.size**2 + 6
 
 
-__all__ = ["cell_hints", "direction_hints", "expert_obs_dim", "expert_observation", "heading", "intrinsic_reward",
-           "path_direction", "to_heading_frame"]
+__all__ = [
+    "cell_hints",
+    "direction_hints",
+    "expert_obs_dim",
+    "expert_observation",
+    "heading",
+    "intrinsic_reward",
+    "path_direction",
+    "to_heading_frame",
+]

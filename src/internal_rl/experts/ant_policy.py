@@ -73,8 +73,7 @@ class AntExpertPolicy(nn.Module):
         return self.critic(obs if normalized else self.norm(obs)).squeeze(-1)
 
     @torch.no_grad()
-    def act(self, obs: np.ndarray, deterministic: bool = False,
-            generator: torch.Generator | None = None) -> np.ndarray:
+    def act(self, obs: np.ndarray, deterministic: bool = False, generator: torch.Generator | None = None) -> np.ndarray:
         """(B, A) float64 actions for raw observations (B, D): the mean, or a sample drawn with ``generator``."""
         d = self.dist(torch.as_tensor(obs))
         if deterministic:
@@ -84,8 +83,15 @@ class AntExpertPolicy(nn.Module):
 
 
 @torch.no_grad()
-def evaluate_expert(policy: AntExpertPolicy, tasks: Any, episodes: int, seed: int, *,
-                    params: A.AntParams = A.AntParams(), deterministic: bool = True) -> dict[str, float]:
+def evaluate_expert(
+    policy: AntExpertPolicy,
+    tasks: Any,
+    episodes: int,
+    seed: int,
+    *,
+    params: A.AntParams = A.AntParams(),
+    deterministic: bool = True,
+) -> dict[str, float]:
     """Run ``episodes`` ants (task i = ``tasks[i % len(tasks)]``) on fresh layouts to the end; the success rate and
     how the others ended (a fall, the wall or a wrong colour, the horizon)."""
     rng = np.random.default_rng(seed)
@@ -98,10 +104,14 @@ def evaluate_expert(policy: AntExpertPolicy, tasks: Any, episodes: int, seed: in
         z = state.physics[:, 3]
         fell |= term & ((z < params.height_range[0]) | (z > params.height_range[1]))
     success = state.success
-    return {"success": float(success.mean()), "fall_rate": float(fell.mean()),
-            "wall_or_wrong_colour_rate": float((state.terminated & ~success & ~fell).mean()),
-            "timeout_rate": float(state.truncated.mean()),
-            "mean_progress": float((state.progress / state.task_len).mean()), "episodes": episodes}
+    return {
+        "success": float(success.mean()),
+        "fall_rate": float(fell.mean()),
+        "wall_or_wrong_colour_rate": float((state.terminated & ~success & ~fell).mean()),
+        "timeout_rate": float(state.truncated.mean()),
+        "mean_progress": float((state.progress / state.task_len).mean()),
+        "episodes": episodes,
+    }
 
 
 def new_policy(params: A.AntParams, hidden: int) -> AntExpertPolicy:

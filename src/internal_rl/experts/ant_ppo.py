@@ -62,8 +62,16 @@ class AntExpertConfig:
     eval_episodes: int = 128
 
     def __post_init__(self) -> None:
-        for name in ("num_envs", "rollout_steps", "total_steps", "epochs", "minibatches", "hidden", "checkpoint_every",
-                     "eval_episodes"):
+        for name in (
+            "num_envs",
+            "rollout_steps",
+            "total_steps",
+            "epochs",
+            "minibatches",
+            "hidden",
+            "checkpoint_every",
+            "eval_episodes",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
         if self.reward_direction not in ("path", "heading"):
@@ -97,8 +105,9 @@ def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
         try:
             kwargs[name] = {"int": int, "float": float, "str": str}[str(types[name])](raw)
         except ValueError:
-            raise ValueError(f"ant_expert.{name}: expected {'an integer' if types[name] == 'int' else 'a number'}, "
-                             f"got {raw!r}") from None
+            raise ValueError(
+                f"ant_expert.{name}: expected {'an integer' if types[name] == 'int' else 'a number'}, got {raw!r}"
+            ) from None
     return AntExpertConfig(**kwargs)
 
 
@@ -132,9 +141,14 @@ class _Run:
         return reward / np.sqrt(self.ret_var + 1e-8)
 
     def save(self) -> dict:
-        return {"rng": self.rng.bit_generator.state, "gen": self.gen.get_state(), "state": self.state,
-                "update": self.update, "ret": (self.ret_acc, self.ret_mean, self.ret_var, self.ret_count),
-                "history": self.history}
+        return {
+            "rng": self.rng.bit_generator.state,
+            "gen": self.gen.get_state(),
+            "state": self.state,
+            "update": self.update,
+            "ret": (self.ret_acc, self.ret_mean, self.ret_var, self.ret_count),
+            "history": self.history,
+        }
 
     def load(self, d: dict) -> None:
         self.rng.bit_generator.state = d["rng"]
@@ -143,8 +157,9 @@ class _Run:
         self.ret_acc, self.ret_mean, self.ret_var, self.ret_count = d["ret"]
 
 
-def gae(reward: np.ndarray, value: np.ndarray, done: np.ndarray, last_value: np.ndarray, gamma: float,
-        lam: float) -> np.ndarray:
+def gae(
+    reward: np.ndarray, value: np.ndarray, done: np.ndarray, last_value: np.ndarray, gamma: float, lam: float
+) -> np.ndarray:
     """Generalised advantage estimates (T, B) of rewards, values and done flags (T, B) and V(o_T) (B,); a done
     step does not bootstrap (a truncated step's bootstrap is already in its reward)."""
     adv = np.zeros_like(reward)
@@ -177,8 +192,12 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         nxt, task_r, term, trunc = A.step(run.state, action.double().numpy())
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
         torque = np.clip(action.double().numpy(), -1.0, 1.0)
-        r = (cfg.task_weight * task_r + cfg.intrinsic_weight * speed[t] + cfg.alive_bonus * ~term
-             - cfg.ctrl_cost * (torque**2).sum(1))
+        r = (
+            cfg.task_weight * task_r
+            + cfg.intrinsic_weight * speed[t]
+            + cfg.alive_bonus * ~term
+            - cfg.ctrl_cost * (torque**2).sum(1)
+        )
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
@@ -200,18 +219,32 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
     with torch.no_grad():
         last_v = policy.value(torch.as_tensor(obs)).numpy()
     adv = gae(rew, val, done_buf, last_v, cfg.gamma, cfg.gae_lambda)
-    batch = {"obs": torch.as_tensor(np.stack(obs_buf)), "action": torch.as_tensor(np.stack(act_buf)),
-             "logp": torch.as_tensor(logp, dtype=torch.float32), "adv": torch.as_tensor(adv, dtype=torch.float32),
-             "ret": torch.as_tensor(adv + val, dtype=torch.float32)}
+    batch = {
+        "obs": torch.as_tensor(np.stack(obs_buf)),
+        "action": torch.as_tensor(np.stack(act_buf)),
+        "logp": torch.as_tensor(logp, dtype=torch.float32),
+        "adv": torch.as_tensor(adv, dtype=torch.float32),
+        "ret": torch.as_tensor(adv + val, dtype=torch.float32),
+    }
     n = max(ended["episodes"], 1)
-    stats = {"episodes_ended": ended["episodes"], "train_success": ended["success"] / n,
-             "train_progress": ended["progress"] / n, "mean_reward": float(rew.mean()),
-             "speed_along_path": float(speed.mean())}
+    stats = {
+        "episodes_ended": ended["episodes"],
+        "train_success": ended["success"] / n,
+        "train_progress": ended["progress"] / n,
+        "mean_reward": float(rew.mean()),
+        "speed_along_path": float(speed.mean()),
+    }
     return batch, stats
 
 
-def ppo_update(policy: AntExpertPolicy, opt: torch.optim.Optimizer, batch: dict[str, torch.Tensor],
-               cfg: AntExpertConfig, gen: torch.Generator, update: int) -> dict[str, float]:
+def ppo_update(
+    policy: AntExpertPolicy,
+    opt: torch.optim.Optimizer,
+    batch: dict[str, torch.Tensor],
+    cfg: AntExpertConfig,
+    gen: torch.Generator,
+    update: int,
+) -> dict[str, float]:
     flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in batch.items()}
     n = flat["adv"].shape[0]
     size = n // cfg.minibatches
@@ -233,13 +266,23 @@ def ppo_update(policy: AntExpertPolicy, opt: torch.optim.Optimizer, batch: dict[
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
             opt.step()
             with torch.no_grad():
-                stats = {"policy_loss": float(pg), "value_loss": float(v_loss), "entropy": float(entropy),
-                         "approx_kl": float(((ratio - 1) - ratio.log()).mean())}
+                stats = {
+                    "policy_loss": float(pg),
+                    "value_loss": float(v_loss),
+                    "entropy": float(entropy),
+                    "approx_kl": float(((ratio - 1) - ratio.log()).mean()),
+                }
     return stats
 
 
-def train_ant_expert(cfg: AntExpertConfig, out: str | Path, *, params: A.AntParams = A.AntParams(),
-                     tasks=A.ANT_PRETRAIN_TASKS, show_progress: bool = True) -> AntExpertPolicy:
+def train_ant_expert(
+    cfg: AntExpertConfig,
+    out: str | Path,
+    *,
+    params: A.AntParams = A.AntParams(),
+    tasks=A.ANT_PRETRAIN_TASKS,
+    show_progress: bool = True,
+) -> AntExpertPolicy:
     """Train (or resume) the expert under ``out`` (checkpoint/, metrics.json); returns the trained policy."""
     out = Path(out)
     torch.manual_seed(cfg.seed)
@@ -263,11 +306,17 @@ def train_ant_expert(cfg: AntExpertConfig, out: str | Path, *, params: A.AntPara
         t1 = time.perf_counter()
         stats |= ppo_update(policy, opt, batch, cfg, run.gen, run.update)
         run.update += 1
-        stats |= {"update": run.update, "env_steps": run.update * cfg.num_envs * cfg.rollout_steps,
-                  "collect_s": t1 - t0, "update_s": time.perf_counter() - t1}
+        stats |= {
+            "update": run.update,
+            "env_steps": run.update * cfg.num_envs * cfg.rollout_steps,
+            "collect_s": t1 - t0,
+            "update_s": time.perf_counter() - t1,
+        }
         if cfg.eval_every and run.update % cfg.eval_every == 0:
-            stats |= {f"eval_{k}": v for k, v in evaluate_expert(policy, tasks, cfg.eval_episodes, cfg.seed + 1,
-                                                                   params=params).items()}
+            stats |= {
+                f"eval_{k}": v
+                for k, v in evaluate_expert(policy, tasks, cfg.eval_episodes, cfg.seed + 1, params=params).items()
+            }
         run.history.append(stats)
         bar.update(1)
         bar.set_postfix(success=f"{stats['train_success']:.2f}", progress=f"{stats['train_progress']:.2f}")
@@ -275,11 +324,15 @@ def train_ant_expert(cfg: AntExpertConfig, out: str | Path, *, params: A.AntPara
             save_checkpoint(out / "checkpoint", {"policy": policy}, {"opt": opt.state_dict(), "run": run.save()}, meta)
             write_json_atomic(out / "history.json", run.history)
     bar.close()
-    write_json_atomic(out / "metrics.json", {
-        "pretrain_tasks": evaluate_expert(policy, tasks, 256, cfg.seed + 2, params=params),
-        "post_task": evaluate_expert(policy, [A.ANT_POST_TASK], 256, cfg.seed + 3, params=params),
-        "env_steps": cfg.updates * cfg.num_envs * cfg.rollout_steps, "wall_time_s_this_process":
-            round(time.perf_counter() - start, 1)})
+    write_json_atomic(
+        out / "metrics.json",
+        {
+            "pretrain_tasks": evaluate_expert(policy, tasks, 256, cfg.seed + 2, params=params),
+            "post_task": evaluate_expert(policy, [A.ANT_POST_TASK], 256, cfg.seed + 3, params=params),
+            "env_steps": cfg.updates * cfg.num_envs * cfg.rollout_steps,
+            "wall_time_s_this_process": round(time.perf_counter() - start, 1),
+        },
+    )
     return policy
 
 

@@ -21,7 +21,22 @@ from internal_rl.metacontroller.modules import (
 )
 
 __all__ = [
-    "SWITCHING_MODES", "DecoderConfig", "Encoder", "HistoryGRU", "HyperDecoder", "MetaTrace", "Metacontroller",
-    "MetacontrollerConfig", "PosteriorStep", "SequenceEmbedder", "SwitchState", "SwitchUnit", "UpperFn",
-    "apply_low_rank", "dense_matrix", "gaussian_kl", "lengths_from_mask", "switch_statistics",
+    "SWITCHING_MODES",
+    "DecoderConfig",
+    "Encoder",
+    "HistoryGRU",
+    "HyperDecoder",
+    "MetaTrace",
+    "Metacontroller",
+    "MetacontrollerConfig",
+    "PosteriorStep",
+    "SequenceEmbedder",
+    "SwitchState",
+    "SwitchUnit",
+    "UpperFn",
+    "apply_low_rank",
+    "dense_matrix",
+    "gaussian_kl",
+    "lengths_from_mask",
+    "switch_statistics",
 ]

@@ -37,9 +37,11 @@ class DecoderConfig:
 def apply_low_rank(e: Tensor, A: Tensor, Bm: Tensor) -> Tensor:
     """ê = e + A (Bmᵀ e): e (..., D), A (..., D, R), Bm (..., D, R) -> (..., D). Leading dims broadcast."""
     if A.shape[-2:] != Bm.shape[-2:] or A.shape[-2] != e.shape[-1]:
-        raise ValueError(f"shapes: e {tuple(e.shape)}, A {tuple(A.shape)} and Bm {tuple(Bm.shape)} must be "
-                         f"(..., D), (..., D, R), (..., D, R)")
-    code = (Bm.transpose(-1, -2) @ e.unsqueeze(-1))  # (..., R, 1) = Bᵀ e
+        raise ValueError(
+            f"shapes: e {tuple(e.shape)}, A {tuple(A.shape)} and Bm {tuple(Bm.shape)} must be "
+            f"(..., D), (..., D, R), (..., D, R)"
+        )
+    code = Bm.transpose(-1, -2) @ e.unsqueeze(-1)  # (..., R, 1) = Bᵀ e
     return e + (A @ code).squeeze(-1)  # (..., D)
 
 

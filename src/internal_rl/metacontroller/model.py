@@ -182,16 +182,19 @@ class Metacontroller(nn.Module):
         params = dist.logits if isinstance(dist, Categorical) else dist.mode()
         if not isinstance(params, Tensor) or params.dim() != 3 or params.shape[:2] != e.shape[:2]:
             got = tuple(params.shape) if isinstance(params, Tensor) else type(params).__name__
-            raise ValueError(f"upper_fn must return action logits (B, T, A) = ({e.shape[0]}, {e.shape[1]}, "
-                             f"A) or their distribution, got {got}")
+            raise ValueError(
+                f"upper_fn must return action logits (B, T, A) = ({e.shape[0]}, {e.shape[1]}, "
+                f"A) or their distribution, got {got}"
+            )
         return dist
 
     def action_log_probs(self, e: Tensor, trace: MetaTrace, upper_fn: UpperFn) -> Tensor:
         """log p(a | ê_{1:t}) of every discrete action a at every step: (B, T, A)."""
         return F.log_softmax(self.action_dist(e, trace, upper_fn).logits, dim=-1)
 
-    def forward(self, e: Tensor, mask: Tensor, actions: Tensor, upper_fn: UpperFn,
-                noise: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
+    def forward(
+        self, e: Tensor, mask: Tensor, actions: Tensor, upper_fn: UpperFn, noise: Tensor | None = None
+    ) -> tuple[Tensor, dict[str, float]]:
         """Negative ELBO of Eq. 3 on a batch of sequences.
 
         e (B, T, D) residuals at layer l; mask (B, T) prefix mask; actions (B, T) long or (B, T, A) float
@@ -201,8 +204,10 @@ class Metacontroller(nn.Module):
         weighted by β (SPEC §5).
         """
         if actions.shape[:2] != mask.shape or actions.dim() > 3:
-            raise ValueError(f"actions: expected {tuple(mask.shape)} (discrete) or {tuple(mask.shape)} + (A,) "
-                             f"(continuous), got {tuple(actions.shape)}")
+            raise ValueError(
+                f"actions: expected {tuple(mask.shape)} (discrete) or {tuple(mask.shape)} + (A,) "
+                f"(continuous), got {tuple(actions.shape)}"
+            )
         trace = self.encode(e, mask, noise)
         dist = self.action_dist(e, trace, upper_fn)  # over (B, T)
         pad = mask.reshape(*mask.shape, *([1] * (actions.dim() - mask.dim())))
@@ -217,8 +222,11 @@ class Metacontroller(nn.Module):
 
         with torch.no_grad():
             stats = switch_statistics(trace.beta, mask)
-            acc = {} if not dist.discrete else \
-                {"action_accuracy": (((dist.mode() == safe_actions).to(e.dtype) * m).sum() / n_valid).item()}
+            acc = (
+                {}
+                if not dist.discrete
+                else {"action_accuracy": (((dist.mode() == safe_actions).to(e.dtype) * m).sum() / n_valid).item()}
+            )
         loss_dict = {"loss": loss.item(), "nll": nll.item(), "kl": kl.item(), **acc, **stats}
         return loss, loss_dict
 
@@ -226,15 +234,18 @@ class Metacontroller(nn.Module):
     # Step path (internal RL, Alg. 1-2): explicit recurrent state, causal parts only
     # ------------------------------------------------------------------------------------------------------
 
-    def init_state(self, batch: int, device: torch.device | str | None = None,
-                   dtype: torch.dtype | None = None) -> SwitchState:
+    def init_state(
+        self, batch: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> SwitchState:
         """Fresh state for ``batch`` episodes: h_0 = 0, z_0 = 0, and the next step is a forced switch."""
         ref = next(self.decoder.parameters())
         device = ref.device if device is None else device
         dtype = ref.dtype if dtype is None else dtype
-        return SwitchState(h=torch.zeros(batch, self.cfg.history_dim, device=device, dtype=dtype),
-                           z=torch.zeros(batch, self.cfg.latent_dim, device=device, dtype=dtype),
-                           t=torch.zeros(batch, dtype=torch.long, device=device))
+        return SwitchState(
+            h=torch.zeros(batch, self.cfg.history_dim, device=device, dtype=dtype),
+            z=torch.zeros(batch, self.cfg.latent_dim, device=device, dtype=dtype),
+            t=torch.zeros(batch, dtype=torch.long, device=device),
+        )
 
     @staticmethod
     def reset_state(state: SwitchState, done: Tensor) -> SwitchState:
@@ -297,5 +308,4 @@ def switch_statistics(beta: Tensor, mask: Tensor, threshold: float = 0.5) -> dic
     }
 
 
-__all__ = ["Metacontroller", "MetaTrace", "PosteriorStep", "SwitchState", "UpperFn", "gaussian_kl",
-           "switch_statistics"]
+__all__ = ["Metacontroller", "MetaTrace", "PosteriorStep", "SwitchState", "UpperFn", "gaussian_kl", "switch_statistics"]

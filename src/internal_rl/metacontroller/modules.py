@@ -49,16 +49,25 @@ class MetacontrollerArch:
     normalize_input: bool = added_later(True)  # LayerNorm on e before the read networks (never on the controlled path)
 
     def __post_init__(self) -> None:
-        for name in ("latent_dim", "history_dim", "embed_dim", "embedder_hidden", "encoder_hidden",
-                     "switch_hidden", "decoder_hidden", "rank"):
+        for name in (
+            "latent_dim",
+            "history_dim",
+            "embed_dim",
+            "embedder_hidden",
+            "encoder_hidden",
+            "switch_hidden",
+            "decoder_hidden",
+            "rank",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name}: must be a positive integer, got {value!r}")
         if not self.alpha >= 0.0:  # also rejects NaN
             raise ValueError(f"alpha: must be >= 0, got {self.alpha!r}")
         if not abs(self.switch_bias_init) < 10.0:
-            raise ValueError(f"switch_bias_init: must be in (-10, 10) so β starts inside (0, 1), "
-                             f"got {self.switch_bias_init!r}")
+            raise ValueError(
+                f"switch_bias_init: must be in (-10, 10) so β starts inside (0, 1), got {self.switch_bias_init!r}"
+            )
 
     def arch(self) -> dict:
         """The architecture fields alone (of this or of any subclass, e.g. the discover section)."""
@@ -87,8 +96,7 @@ class MetacontrollerConfig(MetacontrollerArch):
     @property
     def decoder(self) -> DecoderConfig:
         """The hypernetwork's configuration (shared with supervised steering and internal RL)."""
-        return DecoderConfig(latent_dim=self.latent_dim, hidden=self.decoder_hidden, rank=self.rank,
-                             width=self.width)
+        return DecoderConfig(latent_dim=self.latent_dim, hidden=self.decoder_hidden, rank=self.rank, width=self.width)
 
 
 def lengths_from_mask(mask: Tensor) -> Tensor:
@@ -165,8 +173,9 @@ class Encoder(nn.Module):
 
     def __init__(self, cfg: MetacontrollerConfig) -> None:
         super().__init__()
-        self.net = _mlp(cfg.width + cfg.history_dim + cfg.embed_dim, cfg.encoder_hidden, 2 * cfg.latent_dim,
-                        out_std=0.01)
+        self.net = _mlp(
+            cfg.width + cfg.history_dim + cfg.embed_dim, cfg.encoder_hidden, 2 * cfg.latent_dim, out_std=0.01
+        )
 
     def forward(self, x: Tensor, h_prev: Tensor, s: Tensor) -> tuple[Tensor, Tensor]:
         """x (…, D), h_prev (…, H), s (…, S) -> μ (…, Z), log σ (…, Z)."""

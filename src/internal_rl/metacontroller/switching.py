@@ -31,8 +31,7 @@ def _as_numpy(x: object) -> np.ndarray:
 
 def _check(beta: np.ndarray, labels: np.ndarray, lengths: np.ndarray) -> None:
     if beta.ndim != 2 or labels.shape != beta.shape:
-        raise ValueError(f"beta (N, T) and subgoal_labels (N, T) must match, got {beta.shape} and "
-                         f"{labels.shape}")
+        raise ValueError(f"beta (N, T) and subgoal_labels (N, T) must match, got {beta.shape} and {labels.shape}")
     if lengths.shape != (beta.shape[0],):
         raise ValueError(f"lengths: expected ({beta.shape[0]},), got {lengths.shape}")
     if lengths.size and (lengths.min() < 1 or lengths.max() > beta.shape[1]):
@@ -52,8 +51,12 @@ def boundary_times(label_row: np.ndarray, length: int) -> np.ndarray:
 
 def match_events(switches: np.ndarray, boundaries: np.ndarray, tolerance: int = 1) -> int:
     """Size of the greedy one-to-one matching of switches to boundaries at most ``tolerance`` steps apart."""
-    pairs = [(abs(int(s) - int(b)), int(b), int(s)) for b in boundaries for s in switches
-             if abs(int(s) - int(b)) <= tolerance]
+    pairs = [
+        (abs(int(s) - int(b)), int(b), int(s))
+        for b in boundaries
+        for s in switches
+        if abs(int(s) - int(b)) <= tolerance
+    ]
     pairs.sort()  # closest first; ties: earlier boundary, then earlier switch
     used_b: set[int] = set()
     used_s: set[int] = set()
@@ -64,8 +67,9 @@ def match_events(switches: np.ndarray, boundaries: np.ndarray, tolerance: int = 
     return len(used_b)
 
 
-def switch_alignment(beta: object, subgoal_labels: object, lengths: object, threshold: float = 0.5,
-                     tolerance: int = 1) -> dict[str, float]:
+def switch_alignment(
+    beta: object, subgoal_labels: object, lengths: object, threshold: float = 0.5, tolerance: int = 1
+) -> dict[str, float]:
     """Switch alignment score of SPEC §5.
 
     beta (N, T) gate values; subgoal_labels (N, T) abstract subgoal id per step; lengths (N,) valid steps.
@@ -105,8 +109,9 @@ def switch_alignment(beta: object, subgoal_labels: object, lengths: object, thre
     }
 
 
-def plot_beta_traces(beta: object, subgoal_labels: object, lengths: object, path: str | Path, n: int = 4,
-                     threshold: float = 0.5) -> Path:
+def plot_beta_traces(
+    beta: object, subgoal_labels: object, lengths: object, path: str | Path, n: int = 4, threshold: float = 0.5
+) -> Path:
     """Save a figure of β_t for the first ``n`` episodes, true subgoal boundaries as dashed vertical lines.
 
     Time on the x axis is 1-based as in the SPEC. Returns the path written (PNG, or any format matplotlib

@@ -21,8 +21,18 @@ from internal_rl.models.actions import ActionDist
 class DiscoveryTrainer:
     """Batches (with their ε noise) and the Eq. 3 loss for :func:`internal_rl.train.loop.fit`."""
 
-    def __init__(self, base: nn.Module, mc: Metacontroller, dataset: EpisodeDataset, *, layer: int,
-                 batch_size: int, seed: int, device: torch.device, cotrain: bool = False):
+    def __init__(
+        self,
+        base: nn.Module,
+        mc: Metacontroller,
+        dataset: EpisodeDataset,
+        *,
+        layer: int,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        cotrain: bool = False,
+    ):
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
         self.batches = StepBatches(dataset, batch_size, seed, device)
 
@@ -48,9 +58,17 @@ class DiscoveryTrainer:
 
 
 @torch.no_grad()
-def evaluate_discovery(base: nn.Module, mc: Metacontroller, dataset: EpisodeDataset, *, layer: int,
-                       episodes: int, device: torch.device, max_steps: int = 100,
-                       batch_size: int = 256) -> tuple[dict, dict]:
+def evaluate_discovery(
+    base: nn.Module,
+    mc: Metacontroller,
+    dataset: EpisodeDataset,
+    *,
+    layer: int,
+    episodes: int,
+    device: torch.device,
+    max_steps: int = 100,
+    batch_size: int = 256,
+) -> tuple[dict, dict]:
     """Held-out NLL, KL and switch alignment at the posterior mean (ε = 0).
 
     Returns (metrics, traces) with traces = {beta (N, T), subgoal (N, T), lengths (N,)} as NumPy arrays.
@@ -73,7 +91,5 @@ def evaluate_discovery(base: nn.Module, mc: Metacontroller, dataset: EpisodeData
         labels.append(np.pad(b.subgoal.cpu().numpy(), ((0, 0), (0, pad))))
         lengths.append(b.lengths.cpu().numpy())
     beta, subgoal, lens = np.concatenate(betas), np.concatenate(labels), np.concatenate(lengths)
-    metrics = {"action_nll": sums[0] / sums[2], "kl": sums[1] / sums[2],
-               **switch_alignment(beta, subgoal, lens)}
+    metrics = {"action_nll": sums[0] / sums[2], "kl": sums[1] / sums[2], **switch_alignment(beta, subgoal, lens)}
     return metrics, {"beta": beta, "subgoal": subgoal, "lengths": lens}
-

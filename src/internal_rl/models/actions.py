@@ -36,7 +36,7 @@ class ActionDist(Protocol):
 
     @property
     def noise(self) -> str:
-        """"uniform" (one u per step) or "normal" (one ε per action dimension)."""
+        """ "uniform" (one u per step) or "normal" (one ε per action dimension)."""
 
     @property
     def discrete(self) -> bool:

@@ -52,22 +52,25 @@ class Backbone(Protocol):
     def action_dist(self, params: Tensor) -> ActionDist:
         """The action distribution of the head's output ``params`` (B, T, P): log_prob / nll / sample / mode."""
 
-    def new_cache(self, batch_size: int, max_len: int, device: torch.device | str | None = None,
-                  dtype: torch.dtype | None = None) -> State:
+    def new_cache(
+        self, batch_size: int, max_len: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> State:
         """An empty state for ``batch_size`` sequences of up to ``max_len`` steps."""
 
     def lower(self, obs_idx: Tensor, layer: int, cache: State | None = None) -> Tensor:
         """Embedding and blocks 1..layer: (B, T, N) -> e_layer (B, T, D)."""
 
-    def upper(self, e: Tensor, layer: int, cache: State | None = None,
-              with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
+    def upper(
+        self, e: Tensor, layer: int, cache: State | None = None, with_obs: bool = True
+    ) -> tuple[Tensor, Tensor | None]:
         """Blocks layer+1..L and the heads: e_layer (B, T, D) -> (action logits (B, T, A), obs logits | None)."""
 
     def between(self, e: Tensor, start: int, stop: int, cache: State | None = None) -> Tensor:
         """Blocks start+1..stop: e_start (B, T, D) -> e_stop (B, T, D) (a controller at several layers)."""
 
-    def forward(self, obs_idx: Tensor, cache: State | None = None, return_residuals: bool = False,
-                with_obs: bool = True) -> TransformerOutput:
+    def forward(
+        self, obs_idx: Tensor, cache: State | None = None, return_residuals: bool = False, with_obs: bool = True
+    ) -> TransformerOutput:
         """Full pass (the new steps only when a state is given); residuals e_0..e_L when asked."""
 
     def step(self, obs_idx: Tensor, cache: State, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
@@ -79,8 +82,8 @@ def build_base_model(cfg: TransformerConfig) -> Backbone:
     return Hawk(cfg) if cfg.kind == "hawk" else Transformer(cfg)
 
 
-
-def _conformance(t: Transformer, h: Hawk, kv: KVCache, hs: HawkState, c: Categorical, g: Gaussian
-                 ) -> tuple[Backbone, Backbone, State, State, ActionDist, ActionDist]:
+def _conformance(
+    t: Transformer, h: Hawk, kv: KVCache, hs: HawkState, c: Categorical, g: Gaussian
+) -> tuple[Backbone, Backbone, State, State, ActionDist, ActionDist]:
     """Never called: the type checker (scripts/test.sh) verifies that each implementation meets its protocol."""
     return t, h, kv, hs, c, g

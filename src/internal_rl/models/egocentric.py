@@ -46,5 +46,6 @@ class EgocentricEncoder(nn.Module):
         lead = obs_idx.shape[:-1]
         flat = obs_idx.reshape(-1, obs_idx.shape[-1])  # (B*T, N)
         e = F.embedding_bag(flat, self.absolute, mode="sum") + F.embedding_bag(
-            self.relative_indices(flat), self.relative, mode="sum")  # (B*T, D)
+            self.relative_indices(flat), self.relative, mode="sum"
+        )  # (B*T, D)
         return (e + self.bias).view(*lead, -1)  # (B, T, D)

@@ -198,10 +198,17 @@ class Hawk(ResidualStreamModel):
                 module.reset_parameters()
         init_encoder(self.encoder, self.cfg)
 
-    def new_cache(self, batch_size: int, max_len: int = 0, device: torch.device | str | None = None,
-                  dtype: torch.dtype | None = None) -> HawkState:
+    def new_cache(
+        self,
+        batch_size: int,
+        max_len: int = 0,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> HawkState:
         """Zero state for ``batch_size`` sequences (``max_len`` is accepted for the transformer's signature)."""
         kw = {"device": device or self.device, "dtype": torch.float32 if dtype is None else dtype}
         r = self.cfg.lru_width or self.cfg.width
-        return HawkState([torch.zeros(batch_size, r, **kw) for _ in self.blocks],
-                         [torch.zeros(batch_size, self.cfg.conv_width - 1, r, **kw) for _ in self.blocks])
+        return HawkState(
+            [torch.zeros(batch_size, r, **kw) for _ in self.blocks],
+            [torch.zeros(batch_size, self.cfg.conv_width - 1, r, **kw) for _ in self.blocks],
+        )

@@ -54,10 +54,21 @@ def batch_losses(model: nn.Module, batch: EpisodeBatch | VectorBatch, with_obs: 
 class Pretrainer:
     """Builds batches and the Eq. 5 loss for :func:`internal_rl.train.loop.fit`."""
 
-    def __init__(self, model: nn.Module, train: EpisodeDataset | Callable[[int], EpisodeBatch],
-                 heldout: EpisodeDataset, *, batch_size: int, obs_weight: float, eval_episodes: int, seed: int,
-                 device: torch.device, dist: DistInfo = DistInfo(), precision: str = "fp32",
-                 probe: Callable[[nn.Module], dict[str, float]] | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        train: EpisodeDataset | Callable[[int], EpisodeBatch],
+        heldout: EpisodeDataset,
+        *,
+        batch_size: int,
+        obs_weight: float,
+        eval_episodes: int,
+        seed: int,
+        device: torch.device,
+        dist: DistInfo = DistInfo(),
+        precision: str = "fp32",
+        probe: Callable[[nn.Module], dict[str, float]] | None = None,
+    ):
         """``train``: a dataset (length-bucketed batches of it) or a batch source ``step -> batch`` such as
         :class:`~internal_rl.data.stream.ExpertStream`; ``probe``: extra held-out measurements at each evaluation."""
         self.model, self.heldout, self.precision, self.probe = model, heldout, precision, probe
@@ -71,8 +82,12 @@ class Pretrainer:
         # Normalise by the global number of valid steps; DDP averages gradients over ranks, hence * world.
         count = all_reduce_mean(s.count.float(), self.dist) * self.dist.world_size
         loss = (s.action_nll + self.obs_weight * s.obs_nll) / count * self.dist.world_size
-        logs = {"action_nll": float(s.action_nll.detach() / s.count), "obs_nll": float(s.obs_nll.detach() / s.count),
-                "action_accuracy": float(s.correct / s.count), "loss": float(loss.detach()) / self.dist.world_size}
+        logs = {
+            "action_nll": float(s.action_nll.detach() / s.count),
+            "obs_nll": float(s.obs_nll.detach() / s.count),
+            "action_accuracy": float(s.correct / s.count),
+            "loss": float(loss.detach()) / self.dist.world_size,
+        }
         return loss, logs
 
     @torch.no_grad()

@@ -54,8 +54,7 @@ class ResidualStreamModel(nn.Module):
             x = self.blocks[i](x, cache, i)
         return x
 
-    def upper(self, e: Tensor, layer: int, cache: Any = None,
-              with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
+    def upper(self, e: Tensor, layer: int, cache: Any = None, with_obs: bool = True) -> tuple[Tensor, Tensor | None]:
         """Blocks layer+1..L, final norm, heads: e_layer (B, T, D) -> (action logits, obs logits | None)."""
         return self.heads(self.between(e, layer, self.cfg.depth, cache), with_obs)
 
@@ -67,8 +66,9 @@ class ResidualStreamModel(nn.Module):
             e = self.blocks[i](e, cache, i)
         return e
 
-    def forward(self, obs_idx: Tensor, cache: Any = None, return_residuals: bool = False,
-                with_obs: bool = True) -> TransformerOutput:
+    def forward(
+        self, obs_idx: Tensor, cache: Any = None, return_residuals: bool = False, with_obs: bool = True
+    ) -> TransformerOutput:
         """Full pass over (B, T, N) observations (the new ones only when a cache is given)."""
         x = self.embed(obs_idx)
         residuals = [x] if return_residuals else None

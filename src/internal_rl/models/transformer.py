@@ -68,8 +68,17 @@ class TransformerConfig:
     obs_size: int = added_later(0)  # vector observations (encoder "vector", e.g. ant-pinpad's 41 floats)
 
     def __post_init__(self) -> None:
-        for name in ("depth", "width", "heads", "mlp", "max_distance", "conv_channels", "grid_size",
-                     "num_channels", "num_actions"):
+        for name in (
+            "depth",
+            "width",
+            "heads",
+            "mlp",
+            "max_distance",
+            "conv_channels",
+            "grid_size",
+            "num_channels",
+            "num_actions",
+        ):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be a positive int, got {getattr(self, name)!r}")
         if self.width % self.heads:
@@ -77,15 +86,18 @@ class TransformerConfig:
         if not isinstance(self.num_buckets, int) or self.num_buckets < 2:
             raise ValueError(f"num_buckets: must be an int >= 2, got {self.num_buckets!r}")
         if self.max_distance <= self.num_buckets // 2:
-            raise ValueError(f"max_distance: must exceed num_buckets // 2 = {self.num_buckets // 2}, "
-                             f"got {self.max_distance}")
+            raise ValueError(
+                f"max_distance: must exceed num_buckets // 2 = {self.num_buckets // 2}, got {self.max_distance}"
+            )
         if not self.init_scale > 0:
             raise ValueError(f"init_scale: must be > 0, got {self.init_scale!r}")
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder: must be one of {ENCODERS}, got {self.encoder!r}")
         if (self.encoder == "vector") != (self.obs_size > 0):
-            raise ValueError(f"obs_size: > 0 exactly when encoder is 'vector' (float observations of that size), "
-                             f"got obs_size={self.obs_size} with encoder={self.encoder!r}")
+            raise ValueError(
+                f"obs_size: > 0 exactly when encoder is 'vector' (float observations of that size), "
+                f"got obs_size={self.obs_size} with encoder={self.encoder!r}"
+            )
         if self.action not in ACTION_KINDS:
             raise ValueError(f"action: must be one of {ACTION_KINDS}, got {self.action!r}")
         if self.kind not in KINDS:
@@ -95,8 +107,10 @@ class TransformerConfig:
         if not isinstance(self.conv_width, int) or self.conv_width < 1:
             raise ValueError(f"conv_width: must be a positive int, got {self.conv_width!r}")
         if self.kind == "hawk" and (self.lru_width or self.width) % self.heads:
-            raise ValueError(f"lru_width: {self.lru_width or self.width} is not divisible by heads={self.heads} "
-                             "(the RG-LRU gates are block-diagonal over heads)")
+            raise ValueError(
+                f"lru_width: {self.lru_width or self.width} is not divisible by heads={self.heads} "
+                "(the RG-LRU gates are block-diagonal over heads)"
+            )
 
     @property
     def obs_dim(self) -> int:
@@ -189,6 +203,7 @@ class KVCache:
 # Observation encoders: (B, T, N) indices -> (B, T, D) = e_0
 # ------------------------------------------------------------------------------------------------------------
 
+
 class EmbeddingSumEncoder(nn.Module):
     """The paper's linear map W o + b of the one-hot o, computed as the sum of the N rows of Wᵀ o selects."""
 
@@ -238,6 +253,7 @@ class ConvEncoder(nn.Module):
 # ------------------------------------------------------------------------------------------------------------
 # Blocks
 # ------------------------------------------------------------------------------------------------------------
+
 
 class CausalSelfAttention(nn.Module):
     """Multi-head causal attention with a T5 relative-position bias owned by this layer.
@@ -306,6 +322,7 @@ class Block(nn.Module):
 # Model
 # ------------------------------------------------------------------------------------------------------------
 
+
 def _variance_scaling_(weight: Tensor, scale: float) -> None:
     """Truncated normal (±2 std) with Var = scale / fan_in, fan_in = weight[0].numel() (Linear, Conv2d)."""
     std = math.sqrt(scale / weight[0].numel()) / 0.87962566103423978  # std of N(0,1) truncated to [-2, 2]
@@ -326,8 +343,13 @@ class VectorEncoder(nn.Module):
 def make_encoder(cfg: TransformerConfig) -> nn.Module:
     """The observation encoder named by ``cfg.encoder``: (B, T, N) indices (or (B, T, obs_size) floats for
     ``vector``) -> e_0 (B, T, D)."""
-    encoders = {"linear": EmbeddingSumEncoder, "dense": DenseEncoder, "conv": ConvEncoder,
-                "egocentric": EgocentricEncoder, "vector": VectorEncoder}
+    encoders = {
+        "linear": EmbeddingSumEncoder,
+        "dense": DenseEncoder,
+        "conv": ConvEncoder,
+        "egocentric": EgocentricEncoder,
+        "vector": VectorEncoder,
+    }
     return encoders[cfg.encoder](cfg)
 
 
@@ -384,10 +406,10 @@ class Transformer(ResidualStreamModel):
                 _variance_scaling_(module.weight.T, self.cfg.init_scale)  # fan_in = O, as the dense map
                 nn.init.zeros_(module.bias)
 
-    def new_cache(self, batch_size: int, max_len: int, device: torch.device | str | None = None,
-                  dtype: torch.dtype | None = None) -> KVCache:
+    def new_cache(
+        self, batch_size: int, max_len: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> KVCache:
         """Empty cache for ``batch_size`` sequences of up to ``max_len`` steps (default: model dtype)."""
         shape = (batch_size, self.cfg.heads, max_len, self.cfg.head_dim)  # (B, H, max_len, K)
         kw = {"device": device or self.device, "dtype": dtype or self.dtype}
-        return KVCache([torch.zeros(shape, **kw) for _ in self.blocks],
-                       [torch.zeros(shape, **kw) for _ in self.blocks])
+        return KVCache([torch.zeros(shape, **kw) for _ in self.blocks], [torch.zeros(shape, **kw) for _ in self.blocks])

@@ -49,16 +49,19 @@ def load_backbone(cfg: RunConfig, directory: str | Path, device: torch.device) -
     """(frozen base model in eval mode on ``device``, checkpoint meta) from a checkpoint directory."""
     stored = read_meta(directory).get("model")
     if stored is not None and stored.get("kind", "transformer") != cfg.model.kind:
-        raise CheckpointMismatch(f"base-model checkpoint {directory} holds a {stored.get('kind', 'transformer')} "
-                                 f"model, but this run's model.kind is {cfg.model.kind}")
+        raise CheckpointMismatch(
+            f"base-model checkpoint {directory} holds a {stored.get('kind', 'transformer')} "
+            f"model, but this run's model.kind is {cfg.model.kind}"
+        )
     model = build_model(cfg)
     try:
         _, meta = load_checkpoint(directory, {"model": model})
     except RuntimeError as e:  # strict load_state_dict: missing / unexpected keys, other shapes
         if "state_dict" not in str(e):
             raise
-        raise CheckpointMismatch(f"base-model checkpoint {directory} does not fit this run's model section "
-                                 f"({str(e).splitlines()[0]})") from None
+        raise CheckpointMismatch(
+            f"base-model checkpoint {directory} does not fit this run's model section ({str(e).splitlines()[0]})"
+        ) from None
     model.to(device)
     freeze(model)
     return model, meta
@@ -74,15 +77,18 @@ def load_base_into(ctx: Context, model: nn.Module) -> None:
     load_checkpoint(ctx.path("pretrain", "checkpoint"), {"model": model})
 
 
-def metacontroller_config(cfg: RunConfig, switching: str = "learned", alpha: float | None = None
-                          ) -> MetacontrollerConfig:
+def metacontroller_config(
+    cfg: RunConfig, switching: str = "learned", alpha: float | None = None
+) -> MetacontrollerConfig:
     """The metacontroller of the run's ``discover`` section over its base model's width."""
-    return MetacontrollerConfig.over(cfg.discover, cfg.model.width, switching,
-                                     **({} if alpha is None else {"alpha": alpha}))
+    return MetacontrollerConfig.over(
+        cfg.discover, cfg.model.width, switching, **({} if alpha is None else {"alpha": alpha})
+    )
 
 
-def load_metacontroller(ctx: Context, name: str, switching: str = "learned", cotrained: bool = False
-                        ) -> tuple[nn.Module, Metacontroller]:
+def load_metacontroller(
+    ctx: Context, name: str, switching: str = "learned", cotrained: bool = False
+) -> tuple[nn.Module, Metacontroller]:
     """(base, metacontroller) of ``discover/<name>``, frozen; refuses a checkpoint made for another base model."""
     cfg = ctx.cfg
     layer = cfg.layer(cfg.discover.layer)
@@ -92,17 +98,21 @@ def load_metacontroller(ctx: Context, name: str, switching: str = "learned", cot
         raise CheckpointMismatch(
             f"metacontroller checkpoint {directory} was trained for a base model of width {meta.get('width')} at "
             f"layer {meta.get('layer')}, but this run's base model has width {cfg.model.width} and controls "
-            f"layer {layer}")
+            f"layer {layer}"
+        )
     want = metacontroller_config(cfg, switching)
     saved = meta.get("metacontroller")  # checkpoints from before it was recorded carry width and layer only
     if saved is not None:
-        differ = [k for k, v in dataclasses.asdict(want).items()
-                  if k not in ("alpha", "switching") and saved.get(k) != v]  # the loss weight may differ
+        differ = [
+            k for k, v in dataclasses.asdict(want).items() if k not in ("alpha", "switching") and saved.get(k) != v
+        ]  # the loss weight may differ
         if differ:
             raise CheckpointMismatch(
-                f"metacontroller checkpoint {directory} was trained with " + ", ".join(
-                    f"discover.{k}={saved.get(k)!r}" for k in differ) + " but this run's config has " + ", ".join(
-                    f"discover.{k}={getattr(want, k)!r}" for k in differ))
+                f"metacontroller checkpoint {directory} was trained with "
+                + ", ".join(f"discover.{k}={saved.get(k)!r}" for k in differ)
+                + " but this run's config has "
+                + ", ".join(f"discover.{k}={getattr(want, k)!r}" for k in differ)
+            )
     mc = Metacontroller(want).to(ctx.device)
     base = build_model(cfg).to(ctx.device) if cotrained else load_base_model(ctx)
     load_checkpoint(directory, {"metacontroller": mc, **({"base": base} if cotrained else {})})

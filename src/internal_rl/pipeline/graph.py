@@ -28,15 +28,18 @@ class Stage:
     help: str  # what the stage does (the command line's help text)
 
 
-STAGES: dict[str, Stage] = {s.name: s for s in (
-    Stage("data", (), "expert datasets D (pretraining), a held-out set and D* (metacontroller)"),
-    Stage("pretrain", ("data",), "the base model by next-action (+ next-observation) prediction, Eq. 5"),
-    Stage("probe", ("pretrain",), "linear probes of the abstract subgoal at every layer"),
-    Stage("steer", ("pretrain",), "supervised subgoal controllers, scored on the post task with oracle switching"),
-    Stage("discover", ("pretrain",), "metacontrollers (ELBO, Eq. 3), the beta = 1 and co-trained ablations"),
-    Stage("rl", ("discover",), "internal RL and its baselines on the post task (PPO, Eq. 10)"),
-    Stage("report", ("probe", "steer", "discover", "rl"), "the markdown report beside the paper's numbers"),
-)}
+STAGES: dict[str, Stage] = {
+    s.name: s
+    for s in (
+        Stage("data", (), "expert datasets D (pretraining), a held-out set and D* (metacontroller)"),
+        Stage("pretrain", ("data",), "the base model by next-action (+ next-observation) prediction, Eq. 5"),
+        Stage("probe", ("pretrain",), "linear probes of the abstract subgoal at every layer"),
+        Stage("steer", ("pretrain",), "supervised subgoal controllers, scored on the post task with oracle switching"),
+        Stage("discover", ("pretrain",), "metacontrollers (ELBO, Eq. 3), the beta = 1 and co-trained ablations"),
+        Stage("rl", ("discover",), "internal RL and its baselines on the post task (PPO, Eq. 10)"),
+        Stage("report", ("probe", "steer", "discover", "rl"), "the markdown report beside the paper's numbers"),
+    )
+}
 ORDER = list(STAGES)  # pipeline order: every stage after its dependencies
 DEPENDS = {name: list(s.depends) for name, s in STAGES.items()}
 
@@ -50,6 +53,7 @@ def upstream(name: str) -> list[str]:
             if d not in seen:
                 seen.add(d)
                 visit(d)
+
     visit(name)
     return [n for n in ORDER if n in seen]
 
@@ -89,8 +93,9 @@ def run_stage(ctx: Context, name: str) -> dict:
     seed_everything(ctx.cfg.seed)
     t0 = time.perf_counter()
     metrics = importlib.import_module(f"internal_rl.pipeline.stages.{name}").run(ctx)
-    metrics.update(wall_time_s=metrics.get("wall_time_s", time.perf_counter() - t0), seed=ctx.cfg.seed,
-                   device=str(ctx.device))
+    metrics.update(
+        wall_time_s=metrics.get("wall_time_s", time.perf_counter() - t0), seed=ctx.cfg.seed, device=str(ctx.device)
+    )
     if ctx.dist.is_main:
         stage.finish(metrics)
     if ctx.dist.enabled:

@@ -47,8 +47,11 @@ def config_differences(stored: dict, current: dict, optional: frozenset[str] = f
     """Dotted fields whose values differ, as ``field (stored X, now Y)``; execution-only fields are ignored, and so
     are ``optional`` fields (added later, at their default) that the stored config does not have."""
     a, b = _flatten(stored), _flatten(current)
-    keys = [k for k in sorted(set(a) | set(b)) if k not in EXECUTION_FIELDS and a.get(k) != b.get(k)
-            and not (k in optional and k not in a)]
+    keys = [
+        k
+        for k in sorted(set(a) | set(b))
+        if k not in EXECUTION_FIELDS and a.get(k) != b.get(k) and not (k in optional and k not in a)
+    ]
     return [f"{k} (stored {a.get(k)!r}, now {b.get(k)!r})" for k in keys]
 
 
@@ -116,7 +119,8 @@ class RunDir:
                 shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more" if len(diff) > 5 else "")
                 raise StageConfigMismatch(
                     f"{self.path} holds a run with a different configuration: {shown}; choose another --out or "
-                    "pass --force to redo the stages whose configuration changed")
+                    "pass --force to redo the stages whose configuration changed"
+                )
         write_text_atomic(config_path, text)
 
     def stage(self, name: str, fingerprint: str) -> Stage:

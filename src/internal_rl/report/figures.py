@@ -20,8 +20,9 @@ def _save(fig, path: str | Path) -> Path:
     return path
 
 
-def plot_probe(curves: dict[str, list[float]], chance: float, path: str | Path,
-               paper: list[float] | None = None) -> Path:
+def plot_probe(
+    curves: dict[str, list[float]], chance: float, path: str | Path, paper: list[float] | None = None
+) -> Path:
     """Probe accuracy by layer (Fig. A1 style) with chance marked."""
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     for name, acc in curves.items():
@@ -34,8 +35,14 @@ def plot_probe(curves: dict[str, list[float]], chance: float, path: str | Path,
     return _save(fig, path)
 
 
-def plot_layer_curve(values: dict[int, float], path: str | Path, ylabel: str, title: str,
-                     reference: float | None = None, reference_label: str = "") -> Path:
+def plot_layer_curve(
+    values: dict[int, float],
+    path: str | Path,
+    ylabel: str,
+    title: str,
+    reference: float | None = None,
+    reference_label: str = "",
+) -> Path:
     """A metric against the controlled layer (Fig. 4 style)."""
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     layers = sorted(values)
@@ -47,8 +54,9 @@ def plot_layer_curve(values: dict[int, float], path: str | Path, ylabel: str, ti
     return _save(fig, path)
 
 
-def plot_learning_curves(curves: dict[str, list[dict]], x: str, ys: list[str], path: str | Path,
-                         title: str = "") -> Path:
+def plot_learning_curves(
+    curves: dict[str, list[dict]], x: str, ys: list[str], path: str | Path, title: str = ""
+) -> Path:
     """Several runs' histories (lists of dicts) against ``x``, one panel per metric in ``ys``."""
     fig, axes = plt.subplots(1, len(ys), figsize=(4.2 * len(ys), 3.2), squeeze=False)
     for ax, y in zip(axes[0], ys, strict=True):

@@ -32,8 +32,10 @@ class StageMetrics(dict):
         self.stage = stage
 
     def __missing__(self, key: str):
-        raise KeyError(f"the report reads {key!r} from {self.stage}/metrics.json, which has no such key "
-                       f"(has: {', '.join(sorted(self))})")
+        raise KeyError(
+            f"the report reads {key!r} from {self.stage}/metrics.json, which has no such key "
+            f"(has: {', '.join(sorted(self))})"
+        )
 
     def __getitem__(self, key: str):
         value = super().__getitem__(key)
@@ -68,49 +70,89 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     rows = [("stage", "metric", "this run", "paper")]
     if m["data"]:
         es = m["data"]["expert_success"]
-        rows.append(("data", f"expert success ({' / '.join(es)})", " / ".join(_f(v) for v in es.values()),
-                     PAPER["expert_success"]))
+        rows.append(
+            (
+                "data",
+                f"expert success ({' / '.join(es)})",
+                " / ".join(_f(v) for v in es.values()),
+                PAPER["expert_success"],
+            )
+        )
     if m["pretrain"]:
         p = m["pretrain"]
-        rows += [("pretrain", "held-out action accuracy", _f(p["action_accuracy"]), PAPER["action_accuracy"]),
-                 ("pretrain", "held-out action NLL", _f(p["action_nll"]), "—"),
-                 ("pretrain", "closed-loop success, pretraining tasks", _f(p["pretrain_task_success"]),
-                  "latent-task bound 1/16 ≈ 0.06"),
-                 ("pretrain", "decisions right: first / second colour of a pair",
-                  _decisions(p, "pretrain_task_"),
-                  "Bayes ≈ 0.32 (1/4 at the first pair, 1/2 later) / 1.0")]
+        rows += [
+            ("pretrain", "held-out action accuracy", _f(p["action_accuracy"]), PAPER["action_accuracy"]),
+            ("pretrain", "held-out action NLL", _f(p["action_nll"]), "—"),
+            (
+                "pretrain",
+                "closed-loop success, pretraining tasks",
+                _f(p["pretrain_task_success"]),
+                "latent-task bound 1/16 ≈ 0.06",
+            ),
+            (
+                "pretrain",
+                "decisions right: first / second colour of a pair",
+                _decisions(p, "pretrain_task_"),
+                "Bayes ≈ 0.32 (1/4 at the first pair, 1/2 later) / 1.0",
+            ),
+        ]
     if m["probe"]:
         p = m["probe"]
         acc = ", ".join(f"{a:.2f}" for a in p["accuracy_by_layer"])
-        rows += [("probe", "accuracy by layer 0..L", acc, PAPER["probe_mid"]),
-                 ("probe", "chance", _f(p["chance"], 2), "0.25")]
+        rows += [
+            ("probe", "accuracy by layer 0..L", acc, PAPER["probe_mid"]),
+            ("probe", "chance", _f(p["chance"], 2), "0.25"),
+        ]
     if m["steer"]:
         s = m["steer"]
-        rows += [("steer", f"post-task success at layer {s['layer']}", _f(s["post_task_success"]), PAPER["steer"]),
-                 ("steer", "post-task success, unsteered", _f(s["post_task_success_unsteered"]),
-                  PAPER["unsteered"]),
-                 ("steer", "post task, decisions right when steered: first / second colour of a pair",
-                  _decisions(s, "post_task_"),
-                  "≈ 0.95 each (implied by 0.5-0.7 success over 12 colours)"),
-                 ("steer", "pretraining tasks, success when steered",
-                  _f(s["pretrain_tasks_success"]), "—")]
+        rows += [
+            ("steer", f"post-task success at layer {s['layer']}", _f(s["post_task_success"]), PAPER["steer"]),
+            ("steer", "post-task success, unsteered", _f(s["post_task_success_unsteered"]), PAPER["unsteered"]),
+            (
+                "steer",
+                "post task, decisions right when steered: first / second colour of a pair",
+                _decisions(s, "post_task_"),
+                "≈ 0.95 each (implied by 0.5-0.7 success over 12 colours)",
+            ),
+            ("steer", "pretraining tasks, success when steered", _f(s["pretrain_tasks_success"]), "—"),
+        ]
     if m["discover"]:
         d = m["discover"]
-        rows += [("discover", "switch F1 / precision / recall (median over seeds)",
-                  f"{_f(d['switch_f1'])} / {_f(d['switch_precision'])} / {_f(d['switch_recall'])}",
-                  PAPER["switch"]),
-                 ("discover", "switches vs subgoals per episode",
-                  f"{_f(d['switches_per_episode'], 2)} vs {_f(d['subgoals_per_episode'], 2)}", "equal"),
-                 ("discover", "fraction of β in [0.1, 0.9]", _f(d["fraction_beta_mid"]), "≈ 0 (quasi-binary)"),
-                 ("discover", "co-trained: switches per episode",
-                  _f(d["cotrained"]["switches_per_episode"], 2), PAPER["cotrained"])]
+        rows += [
+            (
+                "discover",
+                "switch F1 / precision / recall (median over seeds)",
+                f"{_f(d['switch_f1'])} / {_f(d['switch_precision'])} / {_f(d['switch_recall'])}",
+                PAPER["switch"],
+            ),
+            (
+                "discover",
+                "switches vs subgoals per episode",
+                f"{_f(d['switches_per_episode'], 2)} vs {_f(d['subgoals_per_episode'], 2)}",
+                "equal",
+            ),
+            ("discover", "fraction of β in [0.1, 0.9]", _f(d["fraction_beta_mid"]), "≈ 0 (quasi-binary)"),
+            (
+                "discover",
+                "co-trained: switches per episode",
+                _f(d["cotrained"]["switches_per_episode"], 2),
+                PAPER["cotrained"],
+            ),
+        ]
     if m["rl"]:
         for method, r in m["rl"]["methods"].items():
             paper = PAPER["internal_rl"] if method == "internal_rl" else PAPER["baselines"]
-            rows.append(("rl", f"{method}: success (median over seeds) after {r['episodes']} episodes",
-                         _f(r["success_rate"]), paper))
-    table = "\n".join("| " + " | ".join(r) + " |" + ("\n|---|---|---|---|" if i == 0 else "")
-                      for i, r in enumerate(rows))
+            rows.append(
+                (
+                    "rl",
+                    f"{method}: success (median over seeds) after {r['episodes']} episodes",
+                    _f(r["success_rate"]),
+                    paper,
+                )
+            )
+    table = "\n".join(
+        "| " + " | ".join(r) + " |" + ("\n|---|---|---|---|" if i == 0 else "") for i, r in enumerate(rows)
+    )
     wall = {s: round(v["wall_time_s"], 1) for s, v in m.items() if v}
     wall_text = ", ".join(f"{s} {t:.0f} s" for s, t in wall.items()) or "none yet"
     cpu = platform.processor()
@@ -119,7 +161,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     text = f"""# internal-rl reproduction report: `{run.name}`
 
 Kobayashi et al. (2025), *Emergent temporal abstractions in autoregressive models enable hierarchical
-reinforcement learning*, reproduced with the configuration in `{run / 'config.yaml'}`.
+reinforcement learning*, reproduced with the configuration in `{run / "config.yaml"}`.
 
 ## Numbers beside the paper
 
@@ -127,7 +169,7 @@ reinforcement learning*, reproduced with the configuration in `{run / 'config.ya
 
 ## Figures
 
-{chr(10).join(f'![{f}]({f})' for f in figures) or 'none yet'}
+{chr(10).join(f"![{f}]({f})" for f in figures) or "none yet"}
 
 ## Compute
 

@@ -59,10 +59,10 @@ SWITCH_THRESHOLD = 0.5  # binarised switching: a new code when β ≥ 0.5 (SPEC 
 _LAYOUT_STREAM, _NOISE_STREAM = 0, 1  # independent random streams derived from one seed
 
 
-
 # ==============================================================================================================
 # Episodes: layouts and pre-drawn noise
 # ==============================================================================================================
+
 
 @dataclass(frozen=True)
 class EpisodeNoise:
@@ -114,6 +114,7 @@ def sample_categorical(logits: Tensor, u: Tensor) -> Tensor:
 # The internal environment (Alg. 1-2)
 # ==============================================================================================================
 
+
 class InternalStep(NamedTuple):
     """What :meth:`InternalEnv.step` returns (rows = environments)."""
 
@@ -138,12 +139,21 @@ class InternalEnv:
     never change rows otherwise and every row still advances one position per raw step.
     """
 
-    def __init__(self, base: nn.Module, metacontroller: Metacontroller, layer: int, world: GridWorld | None = None,
-                 *, device: torch.device | str | None = None, threshold: float = SWITCH_THRESHOLD,
-                 compact: float = 0.5) -> None:
+    def __init__(
+        self,
+        base: nn.Module,
+        metacontroller: Metacontroller,
+        layer: int,
+        world: GridWorld | None = None,
+        *,
+        device: torch.device | str | None = None,
+        threshold: float = SWITCH_THRESHOLD,
+        compact: float = 0.5,
+    ) -> None:
         if metacontroller.cfg.width != base.cfg.width:
-            raise ValueError(f"metacontroller: width {metacontroller.cfg.width} does not match the base model's "
-                             f"{base.cfg.width}")
+            raise ValueError(
+                f"metacontroller: width {metacontroller.cfg.width} does not match the base model's {base.cfg.width}"
+            )
         if not 0.0 <= compact < 1.0:
             raise ValueError(f"compact: must be in [0, 1), got {compact!r}")
         self.base, self.mc, self.layer, self.world = base, metacontroller, layer, world or GridWorld()
@@ -170,16 +180,25 @@ class InternalEnv:
 
     # ----------------------------------------------------------------------------------------------- Alg. 2
     @torch.no_grad()
-    def reset(self, tasks: Any, seed: int, *, num_envs: int | None = None, start: Any = None,
-              noise: EpisodeNoise | None = None) -> tuple[Tensor, Tensor]:
+    def reset(
+        self,
+        tasks: Any,
+        seed: int,
+        *,
+        num_envs: int | None = None,
+        start: Any = None,
+        noise: EpisodeNoise | None = None,
+    ) -> tuple[Tensor, Tensor]:
         """Start B episodes (layouts and noise from ``seed``); returns (e_1 (B, D), needs_action (B,) all True)."""
         self.state = start_episodes(self.world, tasks, seed, num_envs=num_envs, start=start)
         self.initial_state = self.state
         B, T, Z = self.num_envs, self.horizon, self.latent_dim
         self.noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T, Z)
         if self.noise.action_u.shape != (B, T) or self.noise.z_eps.shape != (B, T, Z):
-            raise ValueError(f"noise: expected action_u ({B}, {T}) and z_eps ({B}, {T}, {Z}), got "
-                             f"{tuple(self.noise.action_u.shape)} and {tuple(self.noise.z_eps.shape)}")
+            raise ValueError(
+                f"noise: expected action_u ({B}, {T}) and z_eps ({B}, {T}, {Z}), got "
+                f"{tuple(self.noise.action_u.shape)} and {tuple(self.noise.z_eps.shape)}"
+            )
         dtype = self.base.dtype
         self.active = np.arange(B)  # environment of each model-side row
         self.row_of = np.arange(B)  # row of each environment (-1 once dropped)
@@ -261,9 +280,13 @@ class InternalEnv:
                 break
         self.needs_action = torch.from_numpy(switch)
         dev = self.device
-        return InternalStep(e=self._full_e(), reward=torch.from_numpy(reward).float().to(dev),
-                            done=torch.from_numpy(self.state.done.copy()).to(dev),
-                            needs_action=self.needs_action.to(dev), completed=torch.from_numpy(completed).to(dev))
+        return InternalStep(
+            e=self._full_e(),
+            reward=torch.from_numpy(reward).float().to(dev),
+            done=torch.from_numpy(self.state.done.copy()).to(dev),
+            needs_action=self.needs_action.to(dev),
+            completed=torch.from_numpy(completed).to(dev),
+        )
 
     # ---------------------------------------------------------------------------------------------- helpers
     def _obs(self) -> Tensor:
@@ -299,6 +322,7 @@ class InternalEnv:
 # Rollouts
 # ==============================================================================================================
 
+
 @dataclass
 class Rollout:
     """N internal-RL episodes, padded over abstract steps K (one named record, PureJaxRL-style)."""
@@ -322,8 +346,7 @@ class Rollout:
     def select(self, index: Tensor) -> Rollout:
         """The episodes ``index`` (for minibatches), padding trimmed to their longest one."""
         k = max(1, int(self.num_abstract[index.to(self.num_abstract.device)].max()))
-        return Rollout(**{f.name: _rows(getattr(self, f.name), index, k, f.name in _K_FIELDS)
-                          for f in fields(self)})
+        return Rollout(**{f.name: _rows(getattr(self, f.name), index, k, f.name in _K_FIELDS) for f in fields(self)})
 
 
 _K_FIELDS = ("e", "z", "logp", "mask", "abstract_reward")
@@ -335,8 +358,15 @@ def _rows(x: Tensor, index: Tensor, k: int, trim: bool) -> Tensor:
 
 
 @torch.no_grad()
-def rollout(policy: RecurrentGaussianPolicy, env: InternalEnv, tasks: Any, num_envs: int | None = None,
-            seed: int = 0, *, start: Any = None) -> Rollout:
+def rollout(
+    policy: RecurrentGaussianPolicy,
+    env: InternalEnv,
+    tasks: Any,
+    num_envs: int | None = None,
+    seed: int = 0,
+    *,
+    start: Any = None,
+) -> Rollout:
     """Run whole episodes of the internal environment with the policy (Alg. 3's data collection).
 
     The policy's recurrent state advances only for the environments that switch; its ε for abstract step k of
@@ -370,13 +400,27 @@ def rollout(policy: RecurrentGaussianPolicy, env: InternalEnv, tasks: Any, num_e
     mask = torch.arange(K)[None, :] < k[:, None]  # (B, K)
     state = env.state
     return Rollout(
-        e=rec_e[:, :K], z=rec_z[:, :K], logp=rec_logp[:, :K], mask=mask.to(dev),
+        e=rec_e[:, :K],
+        z=rec_z[:, :K],
+        logp=rec_logp[:, :K],
+        mask=mask.to(dev),
         abstract_reward=torch.from_numpy(env.abstract_rewards[:, :K]).to(dev, dtype),
         returns=torch.from_numpy(env.abstract_rewards.sum(1)).float().to(dev),
-        success=torch.from_numpy(state.success.copy()).to(dev), lengths=torch.from_numpy(state.t.copy()).to(dev),
-        num_abstract=k.to(dev), raw_actions=torch.from_numpy(env.raw_actions.copy()).to(dev),
-        switched=torch.from_numpy(env.switched.copy()).to(dev))
+        success=torch.from_numpy(state.success.copy()).to(dev),
+        lengths=torch.from_numpy(state.t.copy()).to(dev),
+        num_abstract=k.to(dev),
+        raw_actions=torch.from_numpy(env.raw_actions.copy()).to(dev),
+        switched=torch.from_numpy(env.switched.copy()).to(dev),
+    )
 
 
-__all__ = ["SWITCH_THRESHOLD", "EpisodeNoise", "InternalEnv", "InternalStep", "Rollout", "rollout",
-           "sample_categorical", "start_episodes"]
+__all__ = [
+    "SWITCH_THRESHOLD",
+    "EpisodeNoise",
+    "InternalEnv",
+    "InternalStep",
+    "Rollout",
+    "rollout",
+    "sample_categorical",
+    "start_episodes",
+]

@@ -47,8 +47,9 @@ class RecurrentGaussianPolicy(nn.Module):
     def step(self, e: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """One recurrent step: e (B, D), state (B, H) -> mean μ (B, Z), new state (B, H)."""
         if e.dim() != 2 or e.shape[-1] != self.width or state.shape != (e.shape[0], self.hidden):
-            raise ValueError(f"e, state: expected (B, {self.width}), (B, {self.hidden}), got {tuple(e.shape)}, "
-                             f"{tuple(state.shape)}")
+            raise ValueError(
+                f"e, state: expected (B, {self.width}), (B, {self.hidden}), got {tuple(e.shape)}, {tuple(state.shape)}"
+            )
         state = self.cell(torch.relu(self.inp(self.norm(e))), state)
         return self.mean(state), state
 
@@ -57,8 +58,9 @@ class RecurrentGaussianPolicy(nn.Module):
         log_std = self.log_std
         return (-0.5 * ((z - mean) * torch.exp(-log_std)) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
 
-    def act(self, e: Tensor, state: Tensor, generator: torch.Generator | None = None,
-            noise: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    def act(
+        self, e: Tensor, state: Tensor, generator: torch.Generator | None = None, noise: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """Sample z = μ + σ ε: returns (z (B, Z), log π(z) (B,), new state (B, H)).
 
         ε (B, Z) is ``noise`` when given (rollouts pass per-episode pre-drawn normals, so that an episode's
@@ -80,8 +82,10 @@ class RecurrentGaussianPolicy(nn.Module):
         """
         B, K = mask.shape
         if e_seq.shape != (B, K, self.width) or z_seq.shape != (B, K, self.latent_dim):
-            raise ValueError(f"e_seq, z_seq, mask: expected (B, K, {self.width}), (B, K, {self.latent_dim}), "
-                             f"(B, K); got {tuple(e_seq.shape)}, {tuple(z_seq.shape)}, {tuple(mask.shape)}")
+            raise ValueError(
+                f"e_seq, z_seq, mask: expected (B, K, {self.width}), (B, K, {self.latent_dim}), "
+                f"(B, K); got {tuple(e_seq.shape)}, {tuple(z_seq.shape)}, {tuple(mask.shape)}"
+            )
         lengths = mask.sum(1)  # (B,) valid steps form a prefix
         order = torch.argsort(lengths, descending=True, stable=True)  # longest first
         counts = (lengths[order][None, :] > torch.arange(K, device=mask.device)[:, None]).sum(1).tolist()  # (K,)
@@ -99,5 +103,6 @@ class RecurrentGaussianPolicy(nn.Module):
         logp_sorted = torch.stack(steps, 1) if steps else x.new_zeros(B, 0)  # (B, K') with K' <= K
         logp_sorted = F.pad(logp_sorted, (0, K - logp_sorted.shape[1]))  # (B, K)
         return logp_sorted[torch.argsort(order)]  # back to the caller's order; 0 at padding
+
 
 __all__ = ["RecurrentGaussianPolicy"]

@@ -35,8 +35,9 @@ def trajectory_advantages(returns: Tensor, eps: float = ADVANTAGE_EPS) -> Tensor
     return (returns - returns.mean()) / (returns.std(unbiased=False) + eps)
 
 
-def ppo_clip_loss(new_logp: Tensor, old_logp: Tensor, adv: Tensor,
-                  clip: float = 0.2) -> tuple[Tensor, dict[str, float]]:
+def ppo_clip_loss(
+    new_logp: Tensor, old_logp: Tensor, adv: Tensor, clip: float = 0.2
+) -> tuple[Tensor, dict[str, float]]:
     """Eq. 10 PPO-clip loss over M policy steps.
 
     new_logp (M,) log π_θ(x_m) with gradients; old_logp (M,) log-probs recorded at rollout time; adv (M,) the
@@ -45,8 +46,10 @@ def ppo_clip_loss(new_logp: Tensor, old_logp: Tensor, adv: Tensor,
     clip_fraction is the fraction of steps with |ρ − 1| > clip.
     """
     if new_logp.dim() != 1 or new_logp.shape != old_logp.shape or new_logp.shape != adv.shape:
-        raise ValueError(f"new_logp, old_logp, adv: expected three (M,) tensors (Eq. 10), got "
-                         f"{tuple(new_logp.shape)}, {tuple(old_logp.shape)}, {tuple(adv.shape)}")
+        raise ValueError(
+            f"new_logp, old_logp, adv: expected three (M,) tensors (Eq. 10), got "
+            f"{tuple(new_logp.shape)}, {tuple(old_logp.shape)}, {tuple(adv.shape)}"
+        )
     if new_logp.numel() == 0:
         raise ValueError("ppo_clip_loss: no policy steps (M = 0)")
     if not clip > 0:

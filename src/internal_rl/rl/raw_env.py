@@ -48,10 +48,18 @@ class RawRollout:
 
 
 @torch.no_grad()
-def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: int = 0, *,
-                world: GridWorld | None = None, start: Any = None,
-                device: torch.device | str | None = None, noise: EpisodeNoise | None = None,
-                compact: float = 0.5) -> RawRollout:
+def rollout_raw(
+    base: nn.Module,
+    tasks: Any,
+    num_envs: int | None = None,
+    seed: int = 0,
+    *,
+    world: GridWorld | None = None,
+    start: Any = None,
+    device: torch.device | str | None = None,
+    noise: EpisodeNoise | None = None,
+    compact: float = 0.5,
+) -> RawRollout:
     """Sample whole episodes from the (unsteered) base model with a KV cache.
 
     As in :class:`~internal_rl.rl.internal_env.InternalEnv`, the model runs only on the ``active`` rows: when at
@@ -88,18 +96,25 @@ def rollout_raw(base: nn.Module, tasks: Any, num_envs: int | None = None, seed: 
             cache = select_rows(cache, keep)
             active = active[still]
     dtype = base.dtype
-    return RawRollout(obs_idx=torch.stack(obs, 1).to(device), actions=torch.stack(actions, 1).to(device),
-                      logp=torch.stack(logps, 1).to(device, dtype), mask=torch.stack(masks, 1).to(device),
-                      returns=returns.to(device), success=torch.from_numpy(state.success.copy()).to(device),
-                      lengths=torch.from_numpy(state.t.copy()).to(device))
+    return RawRollout(
+        obs_idx=torch.stack(obs, 1).to(device),
+        actions=torch.stack(actions, 1).to(device),
+        logp=torch.stack(logps, 1).to(device, dtype),
+        mask=torch.stack(masks, 1).to(device),
+        returns=returns.to(device),
+        success=torch.from_numpy(state.success.copy()).to(device),
+        lengths=torch.from_numpy(state.t.copy()).to(device),
+    )
 
 
 def raw_log_prob(base: nn.Module, obs_idx: Tensor, actions: Tensor, mask: Tensor) -> Tensor:
     """log p_θ(a_t | o_{1:t}) by one full causal forward (with gradients): (B, T, N), (B, T), (B, T) -> (B, T),
     0 at padded steps."""
     if actions.shape != mask.shape or obs_idx.shape[:2] != mask.shape:
-        raise ValueError(f"obs_idx, actions, mask: expected (B, T, N), (B, T), (B, T); got {tuple(obs_idx.shape)}, "
-                         f"{tuple(actions.shape)}, {tuple(mask.shape)}")
+        raise ValueError(
+            f"obs_idx, actions, mask: expected (B, T, N), (B, T), (B, T); got {tuple(obs_idx.shape)}, "
+            f"{tuple(actions.shape)}, {tuple(mask.shape)}"
+        )
     logits = base(obs_idx, with_obs=False).action_logits  # (B, T, A)
     logp = base.action_dist(logits).log_prob(actions)  # (B, T)
     return logp * mask.to(logp.dtype)

@@ -34,9 +34,17 @@ class SingleRollout:
 
 
 @torch.no_grad()
-def reference_rollout_single(base: nn.Module, metacontroller: Metacontroller, policy: RecurrentGaussianPolicy, *,
-                             layer: int, world: World, state: Any, noise: EpisodeNoise,
-                             threshold: float = SWITCH_THRESHOLD) -> SingleRollout:
+def reference_rollout_single(
+    base: nn.Module,
+    metacontroller: Metacontroller,
+    policy: RecurrentGaussianPolicy,
+    *,
+    layer: int,
+    world: World,
+    state: Any,
+    noise: EpisodeNoise,
+    threshold: float = SWITCH_THRESHOLD,
+) -> SingleRollout:
     """Alg. 1-3 for ONE environment of ``world`` with a plain loop over raw steps: every step re-runs the base model
     on the whole prefix (no KV cache) and recomputes U = f_hyp(z). ``state`` and ``noise`` hold one environment
     (e.g. ``world.select(env.initial_state, [i])`` and ``env.noise.take([i])``)."""

@@ -99,8 +99,15 @@ def derive_seed(*keys: int) -> int:
 # One PPO update (Eq. 10)
 # ==============================================================================================================
 
-def ppo_update(batch: Any, new_log_prob: Callable[[Any], Tensor], optimizer: torch.optim.Optimizer,
-               parameters: list[nn.Parameter], args: PPOArgs, generator: torch.Generator) -> dict[str, float]:
+
+def ppo_update(
+    batch: Any,
+    new_log_prob: Callable[[Any], Tensor],
+    optimizer: torch.optim.Optimizer,
+    parameters: list[nn.Parameter],
+    args: PPOArgs,
+    generator: torch.Generator,
+) -> dict[str, float]:
     """``epochs`` x ``minibatches`` PPO-clip steps on one batch of trajectories.
 
     ``batch`` is a rollout record with ``returns`` (N,), ``logp`` and ``mask`` (N, K) and ``select(idx)``;
@@ -120,8 +127,11 @@ def ppo_update(batch: Any, new_log_prob: Callable[[Any], Tensor], optimizer: tor
             check_finite(loss, "PPO loss", len(log))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            grad_norm = (float(nn.utils.clip_grad_norm_(parameters, args.max_grad_norm))
-                         if args.max_grad_norm > 0 else float("nan"))
+            grad_norm = (
+                float(nn.utils.clip_grad_norm_(parameters, args.max_grad_norm))
+                if args.max_grad_norm > 0
+                else float("nan")
+            )
             optimizer.step()
             log.append({"loss": float(loss.detach()), "grad_norm": grad_norm, **info})
     return {k: float(np.mean([d[k] for d in log])) for k in log[0]}
@@ -130,6 +140,7 @@ def ppo_update(batch: Any, new_log_prob: Callable[[Any], Tensor], optimizer: tor
 # ==============================================================================================================
 # The shared loop
 # ==============================================================================================================
+
 
 @dataclass
 class _Method:
@@ -165,37 +176,55 @@ def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuat
         return wall_before + time.perf_counter() - t0
 
     if not history:  # the untrained policy, before any update
-        history.append({"update": 0, "episodes": 0, "success_rate": _evaluate(method, args, seed),
-                        "wall_time_s": elapsed()})
+        history.append(
+            {"update": 0, "episodes": 0, "success_rate": _evaluate(method, args, seed), "wall_time_s": elapsed()}
+        )
     bar = progress_bar(total=args.updates, initial=start_update, desc=desc or "", enabled=desc is not None)
     for update in range(start_update, args.updates):
         # ---- collect a batch of fresh episodes with the current (stochastic) policy
         batch = method.collect(derive_seed(seed, _TRAIN, update), args.batch_size)
         # ---- learn: PPO-clip on trajectory advantages (Eq. 10)
-        stats = ppo_update(batch, method.new_log_prob, optimizer, method.parameters, args,
-                           torch.Generator().manual_seed(derive_seed(seed, _PERM, update)))
+        stats = ppo_update(
+            batch,
+            method.new_log_prob,
+            optimizer,
+            method.parameters,
+            args,
+            torch.Generator().manual_seed(derive_seed(seed, _PERM, update)),
+        )
         done = update + 1
         train_success = float(batch.success.float().mean())
         bar.update(1)
         bar.set_postfix(success=f"{train_success:.2f}", kl=f"{stats['approx_kl']:.3g}")
         if done % args.eval_every == 0 or done == args.updates:
-            history.append({"update": done, "episodes": done * args.batch_size,
-                            "success_rate": _evaluate(method, args, seed), "train_success": train_success,
-                            "train_return": float(batch.returns.float().mean()),
-                            "policy_steps_per_episode": float(getattr(batch, method.steps_field).float().mean()),
-                            "wall_time_s": elapsed(), **stats})
+            history.append(
+                {
+                    "update": done,
+                    "episodes": done * args.batch_size,
+                    "success_rate": _evaluate(method, args, seed),
+                    "train_success": train_success,
+                    "train_return": float(batch.returns.float().mean()),
+                    "policy_steps_per_episode": float(getattr(batch, method.steps_field).float().mean()),
+                    "wall_time_s": elapsed(),
+                    **stats,
+                }
+            )
         if cont.on_update is not None:
             cont.on_update(done, method.modules, optimizer, history)
     bar.close()
-    return {"curve": {"episodes": [h["episodes"] for h in history],
-                      "success_rate": [h["success_rate"] for h in history]},
-            "success_rate": history[-1]["success_rate"], "episodes": history[-1]["episodes"],
-            "wall_time_s": elapsed(), "history": history}
+    return {
+        "curve": {"episodes": [h["episodes"] for h in history], "success_rate": [h["success_rate"] for h in history]},
+        "success_rate": history[-1]["success_rate"],
+        "episodes": history[-1]["episodes"],
+        "wall_time_s": elapsed(),
+        "history": history,
+    }
 
 
 # ==============================================================================================================
 # Internal RL and the raw-action baseline
 # ==============================================================================================================
+
 
 def make_policy(width: int, latent_dim: int, hidden: int, seed: int) -> RecurrentGaussianPolicy:
     """A fresh policy whose initial weights depend only on ``seed`` (the global RNG is left untouched)."""
@@ -204,9 +233,17 @@ def make_policy(width: int, latent_dim: int, hidden: int, seed: int) -> Recurren
         return RecurrentGaussianPolicy(width, latent_dim, hidden)
 
 
-def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: PPOArgs, *, layer: int,
-                      episodes: Episodes = Episodes(), seed: int = 0, cont: Continuation | None = None,
-                      progress: str | None = None) -> dict:
+def train_internal_rl(
+    base: nn.Module,
+    metacontroller: Metacontroller,
+    args: PPOArgs,
+    *,
+    layer: int,
+    episodes: Episodes = Episodes(),
+    seed: int = 0,
+    cont: Continuation | None = None,
+    progress: str | None = None,
+) -> dict:
     """Internal RL (Alg. 1-3): train a policy over codes z; base model, switching unit and decoder stay frozen.
 
     ``args``: :class:`PPOArgs` (the run config's ``rl`` section is one). ``cont.policy``: pass one (and its
@@ -220,26 +257,49 @@ def train_internal_rl(base: nn.Module, metacontroller: Metacontroller, args: PPO
     policy = policy.to(base.device, base.dtype)
     env = InternalEnv(base, metacontroller, layer, episodes.world, device=base.device)
     method = _Method(
-        modules={"policy": policy}, parameters=list(policy.parameters()),
+        modules={"policy": policy},
+        parameters=list(policy.parameters()),
         collect=lambda s, n: rollout(policy, env, episodes.task, n, s, start=episodes.start),
-        new_log_prob=lambda mb: policy.log_prob(mb.e, mb.z, mb.mask), steps_field="num_abstract")
+        new_log_prob=lambda mb: policy.log_prob(mb.e, mb.z, mb.mask),
+        steps_field="num_abstract",
+    )
     return _train(method, args, args.lr, seed, cont, progress)
 
 
-def train_raw_action_rl(base: nn.Module, args: PPOArgs, *, episodes: Episodes = Episodes(), seed: int = 0,
-                        lr: float | None = None, cont: Continuation | None = None,
-                        progress: str | None = None) -> dict:
+def train_raw_action_rl(
+    base: nn.Module,
+    args: PPOArgs,
+    *,
+    episodes: Episodes = Episodes(),
+    seed: int = 0,
+    lr: float | None = None,
+    cont: Continuation | None = None,
+    progress: str | None = None,
+) -> dict:
     """Raw-action RL (SPEC §6.1.1): finetune the whole base model **in place** with the same PPO, episode budget
     and evaluation, at learning rate ``lr`` (default ``args.lr``; the pipeline passes ``rl.raw_lr``)."""
     for p in base.parameters():
         p.requires_grad_(True)
     method = _Method(
-        modules={"model": base}, parameters=list(base.parameters()),
-        collect=lambda s, n: rollout_raw(base, episodes.task, n, s, world=episodes.world, start=episodes.start,
-                                         device=base.device),
-        new_log_prob=lambda mb: raw_log_prob(base, mb.obs_idx, mb.actions, mb.mask), steps_field="lengths")
+        modules={"model": base},
+        parameters=list(base.parameters()),
+        collect=lambda s, n: rollout_raw(
+            base, episodes.task, n, s, world=episodes.world, start=episodes.start, device=base.device
+        ),
+        new_log_prob=lambda mb: raw_log_prob(base, mb.obs_idx, mb.actions, mb.mask),
+        steps_field="lengths",
+    )
     return _train(method, args, args.lr if lr is None else lr, seed, cont or Continuation(), progress)
 
 
-__all__ = ["Continuation", "Episodes", "OnUpdate", "PPOArgs", "derive_seed", "make_policy", "ppo_update",
-           "train_internal_rl", "train_raw_action_rl"]
+__all__ = [
+    "Continuation",
+    "Episodes",
+    "OnUpdate",
+    "PPOArgs",
+    "derive_seed",
+    "make_policy",
+    "ppo_update",
+    "train_internal_rl",
+    "train_raw_action_rl",
+]

@@ -9,6 +9,15 @@ from internal_rl.train.logging import Logger, progress
 from internal_rl.train.seeding import seed_everything
 
 __all__ = [
-    "CorruptRunFile", "DistInfo", "Logger", "NonFiniteLossError", "check_finite", "init_distributed",
-    "load_checkpoint", "progress", "save_checkpoint", "seed_everything", "write_json_atomic",
+    "CorruptRunFile",
+    "DistInfo",
+    "Logger",
+    "NonFiniteLossError",
+    "check_finite",
+    "init_distributed",
+    "load_checkpoint",
+    "progress",
+    "save_checkpoint",
+    "seed_everything",
+    "write_json_atomic",
 ]

@@ -36,7 +36,7 @@ def clean_stale_temps(path: str | Path) -> list[Path]:
     for p in path.parent.iterdir():
         if not p.name.startswith(prefix):
             continue
-        pid_str = p.name[len(prefix):].split("-", 1)[0]
+        pid_str = p.name[len(prefix) :].split("-", 1)[0]
         if pid_str.isdigit() and _pid_alive(int(pid_str)) and int(pid_str) != os.getpid():
             continue  # another live writer
         shutil.rmtree(p, ignore_errors=True)

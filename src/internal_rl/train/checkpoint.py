@@ -36,8 +36,10 @@ def corrupt(path: str | Path, why: str) -> CorruptRunFile:
     """The error for an unreadable run file: which file, why, and how to recover."""
     path = Path(path)
     stage = next((p for p in path.parents if (p / "stage.json").exists()), path.parent)
-    return CorruptRunFile(f"{path} is unreadable ({why}); delete {stage} to redo that stage (or restore the file "
-                          "from a backup), then re-run the same command")
+    return CorruptRunFile(
+        f"{path} is unreadable ({why}); delete {stage} to redo that stage (or restore the file "
+        "from a backup), then re-run the same command"
+    )
 
 
 def sha256(path: str | Path) -> str:
@@ -72,8 +74,9 @@ def _verify(directory: Path, names: list[str]) -> None:
 _LEGACY_TEMP = re.compile(r"[a-z0-9_]{8}\.tmp")
 
 
-def save_checkpoint(directory: str | Path, modules: dict[str, nn.Module], state: dict[str, Any],
-                    meta: dict | None = None) -> None:
+def save_checkpoint(
+    directory: str | Path, modules: dict[str, nn.Module], state: dict[str, Any], meta: dict | None = None
+) -> None:
     """Write ``modules`` (weights) and ``state`` (anything torch.save accepts) atomically to ``directory``."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -109,14 +112,15 @@ def clean_stale_checkpoint_temps(directory: str | Path) -> list[Path]:
     prefix = f".{directory.name}."
     if directory.parent.is_dir():
         for p in directory.parent.iterdir():
-            if p.name.startswith(prefix) and _LEGACY_TEMP.fullmatch(p.name[len(prefix):]) and p.is_dir():
+            if p.name.startswith(prefix) and _LEGACY_TEMP.fullmatch(p.name[len(prefix) :]) and p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(p)
     return removed
 
 
-def load_checkpoint(directory: str | Path, modules: dict[str, nn.Module] | None = None,
-                    map_location: str | torch.device = "cpu") -> tuple[dict[str, Any], dict]:
+def load_checkpoint(
+    directory: str | Path, modules: dict[str, nn.Module] | None = None, map_location: str | torch.device = "cpu"
+) -> tuple[dict[str, Any], dict]:
     """Load weights into ``modules`` (strict) and return (training state, meta), after verifying checksums."""
     directory = Path(directory)
     if not (directory / "meta.json").exists():

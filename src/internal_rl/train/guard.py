@@ -22,7 +22,8 @@ def check_finite(value: torch.Tensor | float, what: str, step: int) -> float:
     if not math.isfinite(v):
         raise NonFiniteLossError(
             f"{what} is {v} at step {step}; training stopped without writing a checkpoint "
-            "(lower the learning rate or check the data); the last good checkpoint is kept")
+            "(lower the learning rate or check the data); the last good checkpoint is kept"
+        )
     return v
 
 
@@ -33,4 +34,5 @@ def check_modules_finite(modules: dict[str, torch.nn.Module], step: int) -> None
             if not torch.isfinite(p).all():
                 raise NonFiniteLossError(
                     f"parameter {name}.{pname} is not finite after step {step}; training stopped without writing a "
-                    "checkpoint (lower the learning rate); the last good checkpoint is kept")
+                    "checkpoint (lower the learning rate); the last good checkpoint is kept"
+                )

@@ -19,8 +19,15 @@ def quiet_default() -> bool:
 
 def progress(iterable=None, total: int | None = None, desc: str = "", initial: int = 0, enabled: bool = True):
     """A tqdm bar, silent under ``CI=true``, ``INTERNAL_RL_QUIET=1``, without a terminal, or on non-zero ranks."""
-    return tqdm(iterable, total=total, desc=desc, initial=initial, dynamic_ncols=True, leave=False,
-                disable=not enabled or quiet_default())
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        initial=initial,
+        dynamic_ncols=True,
+        leave=False,
+        disable=not enabled or quiet_default(),
+    )
 
 
 class Logger:

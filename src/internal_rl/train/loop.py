@@ -108,9 +108,12 @@ def fit(
 
     def checkpoint(step: int) -> None:
         if dist.is_main:
-            save_checkpoint(checkpoint_dir, modules,
-                            {"optimizer": optimizer.state_dict(), "rng": rng_state(), "step": step,
-                             "history": history}, meta={**(meta or {}), "step": step})
+            save_checkpoint(
+                checkpoint_dir,
+                modules,
+                {"optimizer": optimizer.state_dict(), "rng": rng_state(), "step": step, "history": history},
+                meta={**(meta or {}), "step": step},
+            )
         barrier(dist)
 
     t0 = time.perf_counter()
@@ -132,8 +135,9 @@ def fit(
         bar.update(1)
         if logger is not None and (done % 50 == 0 or done == schedule.steps):
             logger.scalars(done, {**logs, "lr": schedule.lr_at(step)}, prefix="train/")
-        if eval_fn is not None and ((schedule.eval_every and done % schedule.eval_every == 0)
-                                    or done == schedule.steps):
+        if eval_fn is not None and (
+            (schedule.eval_every and done % schedule.eval_every == 0) or done == schedule.steps
+        ):
             for m in modules.values():
                 m.eval()
             with torch.no_grad():
@@ -148,8 +152,9 @@ def fit(
         if saving:
             checkpoint(done)
         if schedule.snapshot_every and done % schedule.snapshot_every == 0 and dist.is_main:
-            save_checkpoint(snapshot_dir(checkpoint_dir, done), modules, {"step": done},
-                            meta={**(meta or {}), "step": done})
+            save_checkpoint(
+                snapshot_dir(checkpoint_dir, done), modules, {"step": done}, meta={**(meta or {}), "step": done}
+            )
     bar.close()
     for m in modules.values():
         m.eval()

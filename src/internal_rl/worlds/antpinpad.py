@@ -25,13 +25,21 @@ class AntWorld:
     """World over :mod:`internal_rl.envs.antpinpad`; ``expert`` is a trained :class:`AntExpertPolicy` (or None:
     everything but :meth:`expert` works)."""
 
-    def __init__(self, expert: AntExpertPolicy | None = None, params: A.AntParams = A.AntParams(),
-                 solvable_only: bool = True):
+    def __init__(
+        self, expert: AntExpertPolicy | None = None, params: A.AntParams = A.AntParams(), solvable_only: bool = True
+    ):
         self.policy, self.params, self.solvable_only = expert, params, solvable_only
-        self.spec = WorldSpec(name="ant-pinpad", observation="vector", observation_shape=(params.obs_dim,),
-                              observation_size=params.obs_dim, action="continuous",
-                              num_actions=A.NUM_JOINT_TORQUES, horizon=params.max_steps,
-                              num_colors=params.num_colors, num_subgoals=params.num_colors)
+        self.spec = WorldSpec(
+            name="ant-pinpad",
+            observation="vector",
+            observation_shape=(params.obs_dim,),
+            observation_size=params.obs_dim,
+            action="continuous",
+            num_actions=A.NUM_JOINT_TORQUES,
+            horizon=params.max_steps,
+            num_colors=params.num_colors,
+            num_subgoals=params.num_colors,
+        )
 
     def reset(self, rng: np.random.Generator, tasks: Sequence[Sequence[int]]) -> A.AntState:
         return A.reset(rng, tasks, self.params, solvable_only=self.solvable_only)
@@ -44,8 +52,12 @@ class AntWorld:
 
     def labels(self, state: A.AntState) -> dict[str, np.ndarray]:
         target = state.target.astype(np.int64)
-        return {"target": target, "subgoal": target.copy(), "within": np.where(target >= 0, 0, -1),
-                "progress": state.progress.astype(np.int64)}
+        return {
+            "target": target,
+            "subgoal": target.copy(),
+            "within": np.where(target >= 0, 0, -1),
+            "progress": state.progress.astype(np.int64),
+        }
 
     def done(self, state: A.AntState) -> np.ndarray:
         return state.done
@@ -66,8 +78,11 @@ class AntWorld:
     def record_specs(self) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
         """The layout and every observation (41 float32 values per step)."""
         u8, p = np.dtype(np.uint8), self.params
-        return {"colors": (u8, (p.num_colors,)), "walls": (u8, (p.num_walls,)),
-                "obs": (np.dtype(np.float32), (p.max_steps + 1, p.obs_dim))}
+        return {
+            "colors": (u8, (p.num_colors,)),
+            "walls": (u8, (p.num_walls,)),
+            "obs": (np.dtype(np.float32), (p.max_steps + 1, p.obs_dim)),
+        }
 
     def episode_record(self, state: A.AntState) -> dict[str, np.ndarray]:
         return {"colors": state.colors.astype(np.uint8), "walls": state.walls.astype(np.uint8)}
@@ -80,8 +95,10 @@ class AntWorld:
         """(B, 8) torques: the policy's mean + epsilon x its std x N(0, 1) noise drawn from ``rng``, clipped to the
         torque range [-1, 1] (what the ant executes, hence what the datasets record)."""
         if self.policy is None:
-            raise RuntimeError("AntWorld has no expert policy: train one (experts/ant_ppo.py train_ant_expert) "
-                               "and pass it as AntWorld(expert=...)")
+            raise RuntimeError(
+                "AntWorld has no expert policy: train one (experts/ant_ppo.py train_ant_expert) "
+                "and pass it as AntWorld(expert=...)"
+            )
         dist = self.policy.dist(torch.as_tensor(expert_observation(state)))
         noise = rng.standard_normal(dist.mean.shape)
         return np.clip(dist.mean.double().numpy() + epsilon * dist.stddev.double().numpy() * noise, -1.0, 1.0)

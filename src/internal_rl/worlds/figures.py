@@ -45,8 +45,15 @@ def save_layout_figure(path: str | Path, seed: int = 0, letters: str = "ACA") ->
         state, *_ = world.step(state, world.expert(state, rng))
         cells.append(int(state.agent[0]))
     fig, ax = plt.subplots(figsize=(4.2, 4.4))
-    draw_layout(ax, start.colors[0], start.walls[0], int(start.agent[0]), start.params.size, path=cells,
-                title=f"task {letters} = {'-'.join(map(str, task))}; expert path, {len(cells) - 1} steps")
+    draw_layout(
+        ax,
+        start.colors[0],
+        start.walls[0],
+        int(start.agent[0]),
+        start.params.size,
+        path=cells,
+        title=f"task {letters} = {'-'.join(map(str, task))}; expert path, {len(cells) - 1} steps",
+    )
     return _save(fig, path, dpi=120)
 
 
@@ -76,8 +83,14 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
             ax.add_patch(plt.Rectangle(centres[cell] - p.cell / 2, p.cell, p.cell, color="0.3"))
         ax.plot(xy[b, :, 0], xy[b, :, 1], "k-", lw=1)
         ax.plot(*xy[b, 0], "ko")
-        ax.set(xlim=(-half, half), ylim=(-half, half), aspect="equal", xticks=[], yticks=[],
-               title=f"ant {b}: {int(state.t[b])} steps" + (" (ended)" if state.done[b] else ""))
+        ax.set(
+            xlim=(-half, half),
+            ylim=(-half, half),
+            aspect="equal",
+            xticks=[],
+            yticks=[],
+            title=f"ant {b}: {int(state.t[b])} steps" + (" (ended)" if state.done[b] else ""),
+        )
     return _save(fig, path, dpi=100)
 
 

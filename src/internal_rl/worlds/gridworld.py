@@ -22,10 +22,17 @@ class GridWorld:
 
     def __init__(self, params: GridParams = GridParams(), solvable_only: bool = True):
         self.params, self.solvable_only = params, solvable_only
-        self.spec = WorldSpec(name="gridworld-pinpad", observation="indices",
-                              observation_shape=(params.num_ones,), observation_size=params.obs_dim,
-                              action="discrete", num_actions=core.NUM_ACTIONS, horizon=params.max_steps,
-                              num_colors=params.num_colors, num_subgoals=params.num_colors // PAIR)
+        self.spec = WorldSpec(
+            name="gridworld-pinpad",
+            observation="indices",
+            observation_shape=(params.num_ones,),
+            observation_size=params.obs_dim,
+            action="discrete",
+            num_actions=core.NUM_ACTIONS,
+            horizon=params.max_steps,
+            num_colors=params.num_colors,
+            num_subgoals=params.num_colors // PAIR,
+        )
 
     def reset(self, rng: np.random.Generator, tasks: Sequence[Sequence[int]]) -> EnvState:
         return core.reset(rng, tasks, self.params, solvable_only=self.solvable_only)
@@ -39,9 +46,12 @@ class GridWorld:
     def labels(self, state: EnvState) -> dict[str, np.ndarray]:
         target = state.target.astype(np.int64)
         live = target >= 0
-        return {"target": target, "subgoal": np.where(live, target // PAIR, -1),
-                "within": np.where(live, target % PAIR, -1),
-                "progress": state.progress.astype(np.int64)}
+        return {
+            "target": target,
+            "subgoal": np.where(live, target // PAIR, -1),
+            "within": np.where(live, target % PAIR, -1),
+            "progress": state.progress.astype(np.int64),
+        }
 
     def done(self, state: EnvState) -> np.ndarray:
         return state.done
@@ -61,8 +71,13 @@ class GridWorld:
 
     def describe(self) -> dict[str, Any]:
         p = self.params
-        return {"size": p.size, "num_colors": p.num_colors, "num_walls": p.num_walls, "max_steps": p.max_steps,
-                "solvable_only": bool(self.solvable_only)}
+        return {
+            "size": p.size,
+            "num_colors": p.num_colors,
+            "num_walls": p.num_walls,
+            "max_steps": p.max_steps,
+            "solvable_only": bool(self.solvable_only),
+        }
 
     def record_specs(self) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
         """The compact record: the layout and the agent's cell per observation (13 ones of 637 rebuilt from it)."""

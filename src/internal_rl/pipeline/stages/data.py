@@ -23,13 +23,21 @@ def run(ctx: Context) -> dict:
     if cfg.data.stream:  # pretraining generates its own episodes (data/stream.py)
         del specs["train"]
     for name, (n, eps, offset) in specs.items():
-        stats = generate_dataset(ctx.path("data", name), num_episodes=n, tasks=tasks, epsilon=eps,
-                                 seed=cfg.seed * 1000 + offset, world=env.world(), chunk_size=cfg.data.chunk_size)
+        stats = generate_dataset(
+            ctx.path("data", name),
+            num_episodes=n,
+            tasks=tasks,
+            epsilon=eps,
+            seed=cfg.seed * 1000 + offset,
+            world=env.world(),
+            chunk_size=cfg.data.chunk_size,
+        )
         metrics["expert_success"][name] = stats["expert_success"]
         metrics["episodes"][name] = n
         metrics["mean_length"][name] = stats["mean_length"]
     # The expert on the held-out post-training task (never in the data; SPEC §1.4 requires success 1.0).
-    post = rollout_expert(np.random.default_rng(cfg.seed + 3), as_task_array(POST_TASK, 1024, env.params())[0],
-                          env.world())
+    post = rollout_expert(
+        np.random.default_rng(cfg.seed + 3), as_task_array(POST_TASK, 1024, env.params())[0], env.world()
+    )
     metrics["expert_success"]["post_task"] = float(post["success"].mean())
     return metrics

@@ -18,37 +18,82 @@ from internal_rl.report.figures import plot_rate_distortion
 from internal_rl.train import Logger
 from internal_rl.train.loop import Schedule, adamw, fit
 
-SUMMARY = {"switch_f1": "f1", "switch_precision": "precision", "switch_recall": "recall",  # metric: evaluation key
-           "switches_per_episode": "switches_per_episode", "subgoals_per_episode": "subgoals_per_episode",
-           "action_nll": "action_nll", "kl": "kl", "fraction_beta_mid": "fraction_beta_mid"}
+SUMMARY = {
+    "switch_f1": "f1",
+    "switch_precision": "precision",
+    "switch_recall": "recall",  # metric: evaluation key
+    "switches_per_episode": "switches_per_episode",
+    "subgoals_per_episode": "subgoals_per_episode",
+    "action_nll": "action_nll",
+    "kl": "kl",
+    "fraction_beta_mid": "fraction_beta_mid",
+}
 
 
-def train_metacontroller(ctx: Context, name: str, *, seed: int, switching: str = "learned",
-                         alpha: float | None = None, steps: int | None = None, cotrain: bool = False
-                         ) -> tuple[nn.Module, Metacontroller, dict, dict]:
+def train_metacontroller(
+    ctx: Context,
+    name: str,
+    *,
+    seed: int,
+    switching: str = "learned",
+    alpha: float | None = None,
+    steps: int | None = None,
+    cotrain: bool = False,
+) -> tuple[nn.Module, Metacontroller, dict, dict]:
     """Train (or resume) one metacontroller under ``discover/<name>``; returns (base, mc, eval metrics, traces)."""
     cfg, dc = ctx.cfg, ctx.cfg.discover
     layer = cfg.layer(dc.layer)
     torch.manual_seed(seed)
     base = build_model(cfg).to(ctx.device) if cotrain else load_base_model(ctx)  # co-trained: from scratch (Fig. 7)
     mc = Metacontroller(metacontroller_config(cfg, switching, alpha)).to(ctx.device)
-    trainer = DiscoveryTrainer(base, mc, load_dataset(ctx, "meta"), layer=layer, batch_size=dc.batch_size,
-                               seed=seed, device=ctx.device, cotrain=cotrain)
+    trainer = DiscoveryTrainer(
+        base,
+        mc,
+        load_dataset(ctx, "meta"),
+        layer=layer,
+        batch_size=dc.batch_size,
+        seed=seed,
+        device=ctx.device,
+        cotrain=cotrain,
+    )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
     steps = steps or dc.steps
     logger = Logger(ctx.path("discover", name, "tb"))
-    fit(modules=modules, optimizer=adamw(list(modules.values()), dc.lr, dc.weight_decay),
-        schedule=Schedule(steps=steps, lr=dc.lr, weight_decay=dc.weight_decay, warmup_steps=min(100, steps // 10),
-                          grad_clip=1.0, checkpoint_every=dc.checkpoint_every),
-        batch_fn=trainer.batch, loss_fn=trainer.loss, checkpoint_dir=ctx.path("discover", name, "checkpoint"),
-        logger=logger, desc=f"discover {name}",
-        meta={"width": cfg.model.width, "layer": layer, "switching": switching, "cotrain": cotrain,
-              "metacontroller": dataclasses.asdict(mc.cfg)})
+    fit(
+        modules=modules,
+        optimizer=adamw(list(modules.values()), dc.lr, dc.weight_decay),
+        schedule=Schedule(
+            steps=steps,
+            lr=dc.lr,
+            weight_decay=dc.weight_decay,
+            warmup_steps=min(100, steps // 10),
+            grad_clip=1.0,
+            checkpoint_every=dc.checkpoint_every,
+        ),
+        batch_fn=trainer.batch,
+        loss_fn=trainer.loss,
+        checkpoint_dir=ctx.path("discover", name, "checkpoint"),
+        logger=logger,
+        desc=f"discover {name}",
+        meta={
+            "width": cfg.model.width,
+            "layer": layer,
+            "switching": switching,
+            "cotrain": cotrain,
+            "metacontroller": dataclasses.asdict(mc.cfg),
+        },
+    )
     logger.close()
     freeze(base)
-    metrics, traces = evaluate_discovery(base, mc, load_dataset(ctx, "eval"), layer=layer,
-                                         episodes=cfg.pretrain.eval_episodes, device=ctx.device,
-                                         max_steps=cfg.env.max_steps)
+    metrics, traces = evaluate_discovery(
+        base,
+        mc,
+        load_dataset(ctx, "eval"),
+        layer=layer,
+        episodes=cfg.pretrain.eval_episodes,
+        device=ctx.device,
+        max_steps=cfg.env.max_steps,
+    )
     return base, mc, metrics, traces
 
 
@@ -61,20 +106,31 @@ def run(ctx: Context) -> dict:
         _, _, m, traces = train_metacontroller(ctx, f"seed{k}", seed=cfg.seed * 100 + k)
         per_seed.append(m)
         if k == 0:
-            plot_beta_traces(traces["beta"], traces["subgoal"], traces["lengths"],
-                             ctx.path("discover", "beta_traces.png"), n=4)
+            plot_beta_traces(
+                traces["beta"], traces["subgoal"], traces["lengths"], ctx.path("discover", "beta_traces.png"), n=4
+            )
     _, _, always, _ = train_metacontroller(ctx, "always", seed=cfg.seed * 100, switching="always")
-    _, _, cotrained, traces = train_metacontroller(ctx, "cotrained", seed=cfg.seed * 100, cotrain=True,
-                                                   steps=dc.cotrain_steps or cfg.pretrain.steps)
-    plot_beta_traces(traces["beta"], traces["subgoal"], traces["lengths"],
-                     ctx.path("discover", "beta_traces_cotrained.png"), n=4)
+    _, _, cotrained, traces = train_metacontroller(
+        ctx, "cotrained", seed=cfg.seed * 100, cotrain=True, steps=dc.cotrain_steps or cfg.pretrain.steps
+    )
+    plot_beta_traces(
+        traces["beta"], traces["subgoal"], traces["lengths"], ctx.path("discover", "beta_traces_cotrained.png"), n=4
+    )
     sweep = []
     if dc.sweep_steps:
         for alpha in dc.alpha_sweep:
-            _, _, m, _ = train_metacontroller(ctx, f"alpha{alpha:g}", seed=cfg.seed * 100, alpha=alpha,
-                                              steps=dc.sweep_steps)
+            _, _, m, _ = train_metacontroller(
+                ctx, f"alpha{alpha:g}", seed=cfg.seed * 100, alpha=alpha, steps=dc.sweep_steps
+            )
             sweep.append({"alpha": alpha, "action_nll": m["action_nll"], "kl": m["kl"], "switch_f1": m["f1"]})
         plot_rate_distortion(sweep, ctx.path("discover", "rate_distortion.png"))
     median = {out: float(np.median([m[key] for m in per_seed])) for out, key in SUMMARY.items()}
-    return {**median, "alpha": dc.alpha, "per_seed": per_seed, "no_temporal_abstraction": always,
-            "cotrained": cotrained, "rate_distortion": sweep, "layer": cfg.layer(dc.layer)}
+    return {
+        **median,
+        "alpha": dc.alpha,
+        "per_seed": per_seed,
+        "no_temporal_abstraction": always,
+        "cotrained": cotrained,
+        "rate_distortion": sweep,
+        "layer": cfg.layer(dc.layer),
+    }

@@ -36,8 +36,7 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         modules = {"model": model}
     else:
         name_of, switching = METACONTROLLER_OF[method]
-        base, mc = load_metacontroller(ctx, name_of(k, cfg.discover.seeds), switching,
-                                       cotrained=method == "cotrained")
+        base, mc = load_metacontroller(ctx, name_of(k, cfg.discover.seeds), switching, cotrained=method == "cotrained")
         policy = make_policy(cfg.model.width, cfg.discover.latent_dim, rc.policy_hidden, seed).to(ctx.device)
         modules = {"policy": policy}
     start, history, opt_state = 0, None, None
@@ -49,8 +48,13 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         if u % rc.eval_every == 0 or u == rc.updates:
             save_checkpoint(ckpt, mods, {"optimizer": opt.state_dict(), "update": u, "history": hist})
 
-    cont = Continuation(policy=None if method == "raw_action_rl" else policy, optimizer_state=opt_state,
-                        start_update=start, history=history, on_update=on_update)
+    cont = Continuation(
+        policy=None if method == "raw_action_rl" else policy,
+        optimizer_state=opt_state,
+        start_update=start,
+        history=history,
+        on_update=on_update,
+    )
     common = dict(episodes=Episodes(POST_TASK, cfg.env.world()), seed=seed, cont=cont, progress=f"rl {method} {k}")
     if method == "raw_action_rl":
         return train_raw_action_rl(model, rc, lr=rc.raw_lr, **common)
@@ -71,8 +75,14 @@ def run(ctx: Context) -> dict:
     logger.close()
     plot_success_curves(curves, ctx.path("rl", "success_curves.png"))
     plot_success_curves(curves, ctx.path("rl", "success_curves_log.png"), log_x=True)
-    summary = {m: {"success_rate": float(np.median([r["success_rate"] for r in runs])),
-                   "success_rate_per_seed": [r["success_rate"] for r in runs],
-                   "episodes": runs[0]["episodes"], "curves": [r["curve"] for r in runs],
-                   "wall_time_s": sum(r["wall_time_s"] for r in runs)} for m, runs in results.items()}
+    summary = {
+        m: {
+            "success_rate": float(np.median([r["success_rate"] for r in runs])),
+            "success_rate_per_seed": [r["success_rate"] for r in runs],
+            "episodes": runs[0]["episodes"],
+            "curves": [r["curve"] for r in runs],
+            "wall_time_s": sum(r["wall_time_s"] for r in runs),
+        }
+        for m, runs in results.items()
+    }
     return {"methods": summary, **{m: v["success_rate"] for m, v in summary.items()}}

@@ -27,23 +27,42 @@ def run(ctx: Context) -> dict:
         if len(layers) > 1:
             logger.close()
             logger = Logger(ctx.path("steer", "tb", f"layer{layer}"))
-        controller, history = fit_controller(base, dataset, layer=layer, cfg=sc, width=cfg.model.width,
-                                             seed=cfg.seed + layer, device=ctx.device,
-                                             checkpoint_dir=ctx.path("steer", f"layer{layer}"),
-                                             desc=f"steer layer {layer}", logger=logger)
+        controller, history = fit_controller(
+            base,
+            dataset,
+            layer=layer,
+            cfg=sc,
+            width=cfg.model.width,
+            seed=cfg.seed + layer,
+            device=ctx.device,
+            checkpoint_dir=ctx.path("steer", f"layer{layer}"),
+            desc=f"steer layer {layer}",
+            logger=logger,
+        )
         nll_by_layer[layer] = history[-1]["action_nll"]
         post = closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle(controller), **evaluate)
         by_layer[layer] = post.success
         if layer == main_layer:  # decision accuracies say which part of the task steering fails at
-            pre = closed_loop_stats(base, pretraining_tasks(cfg.data.task_set), layer=layer,
-                                    control=oracle(controller), **evaluate)
+            pre = closed_loop_stats(
+                base, pretraining_tasks(cfg.data.task_set), layer=layer, control=oracle(controller), **evaluate
+            )
             main = {**post.metrics("post_task_"), **pre.metrics("pretrain_tasks_")}
     logger.close()
     unsteered = closed_loop_stats(base, [POST_TASK], **evaluate)
     if len(by_layer) > 1:
-        plot_layer_curve(by_layer, ctx.path("steer", "success_by_layer.png"), "post-task success",
-                         "Steering with oracle switching", reference=unsteered.success, reference_label="unsteered")
-    return {**main, "post_task_success_unsteered": unsteered.success,
-            "post_task_pair_start_accuracy_unsteered": unsteered.metrics()["pair_start_accuracy"],
-            "layer": main_layer, "success_by_layer": {str(k): v for k, v in by_layer.items()},
-            "train_nll_by_layer": {str(k): v for k, v in nll_by_layer.items()}}
+        plot_layer_curve(
+            by_layer,
+            ctx.path("steer", "success_by_layer.png"),
+            "post-task success",
+            "Steering with oracle switching",
+            reference=unsteered.success,
+            reference_label="unsteered",
+        )
+    return {
+        **main,
+        "post_task_success_unsteered": unsteered.success,
+        "post_task_pair_start_accuracy_unsteered": unsteered.metrics()["pair_start_accuracy"],
+        "layer": main_layer,
+        "success_by_layer": {str(k): v for k, v in by_layer.items()},
+        "train_nll_by_layer": {str(k): v for k, v in nll_by_layer.items()},
+    }
