@@ -205,7 +205,7 @@ def test_raw_rollout_log_prob_recomputation_and_shared_episodes():
 
 
 def test_a_start_state_is_repeated_and_must_carry_the_task():
-    from internal_rl.rl.internal_env import start_episodes
+    from internal_rl.rl.episodes import start_episodes
 
     one = WORLD.reset(np.random.default_rng(0), [TASK])
     state = start_episodes(WORLD, TASK, seed=5, num_envs=3, start=one)

@@ -323,7 +323,7 @@ def test_reset_state_restarts_only_finished_rows():
 def test_with_real_transformer_cached_rollout_equals_parallel_path():
     """Alg. 1 ingredients on the real base model: lower (cached) -> β, z -> ê = e + U e -> upper (cached)
     gives the parallel path's β, z and action log-probs; training leaves the frozen base model untouched."""
-    from internal_rl.models.transformer import Transformer, TransformerConfig
+    from internal_rl.models import Transformer, TransformerConfig
 
     torch.manual_seed(0)
     tf = Transformer(TransformerConfig(depth=2, width=D, heads=2, mlp=16, num_buckets=8, max_distance=16))

@@ -19,8 +19,8 @@ from internal_rl.data import EpisodeDataset, generate_dataset, obs_onehot_torch
 from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.models import observation_nll as model_observation_nll
+from internal_rl.models.encoders import next_observation_nll
 from internal_rl.models.pretrain import Pretrainer, batch_losses
-from internal_rl.models.transformer import next_observation_nll
 from internal_rl.train import DistInfo
 from internal_rl.train.loop import Schedule, adamw, fit
 

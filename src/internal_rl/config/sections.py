@@ -10,7 +10,7 @@ from typing import Any
 from internal_rl.envs.grid import GridParams
 from internal_rl.envs.tasks import TASK_SETS
 from internal_rl.metacontroller.modules import MetacontrollerArch
-from internal_rl.models.transformer import TransformerConfig as ModelConfig  # the base model's own config
+from internal_rl.models.config import TransformerConfig as ModelConfig  # the base model's own config
 from internal_rl.rl.train import PPOArgs  # the rl section is one
 from internal_rl.train.fields import added_later
 from internal_rl.worlds import GridWorld

@@ -15,9 +15,10 @@ import torch
 from torch import Tensor
 
 from internal_rl.models.actions import ActionDist, Categorical, Gaussian
+from internal_rl.models.config import TransformerConfig
 from internal_rl.models.hawk import Hawk, HawkState
 from internal_rl.models.residual import TransformerOutput
-from internal_rl.models.transformer import KVCache, Transformer, TransformerConfig
+from internal_rl.models.transformer import KVCache, Transformer
 
 
 @runtime_checkable

@@ -30,8 +30,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from internal_rl.models.actions import action_head
+from internal_rl.models.config import TransformerConfig
+from internal_rl.models.encoders import make_encoder, obs_head, variance_scaling_
 from internal_rl.models.residual import ResidualStreamModel
-from internal_rl.models.transformer import MLP, TransformerConfig, _variance_scaling_, make_encoder, obs_head
+from internal_rl.models.transformer import MLP
 
 
 class HawkState:
@@ -182,11 +184,11 @@ class Hawk(ResidualStreamModel):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        from internal_rl.models.transformer import init_encoder
+        from internal_rl.models.encoders import init_encoder
 
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Conv1d)):
-                _variance_scaling_(module.weight, self.cfg.init_scale)
+                variance_scaling_(module.weight, self.cfg.init_scale)
                 nn.init.zeros_(module.bias)
             elif isinstance(module, BlockDiagonalLinear):
                 std = math.sqrt(self.cfg.init_scale / module.per_head) / 0.87962566103423978

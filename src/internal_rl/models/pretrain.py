@@ -18,7 +18,7 @@ from torch import nn
 
 from internal_rl.data import EpisodeBatch, EpisodeDataset, VectorBatch
 from internal_rl.data.batches import StepBatches
-from internal_rl.models.transformer import next_observation_nll
+from internal_rl.models.encoders import next_observation_nll
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
 from internal_rl.train.precision import autocast
 

@@ -29,123 +29,16 @@ over the past).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from internal_rl.models.actions import GaussianHead, action_head
+from internal_rl.models.actions import action_head
+from internal_rl.models.config import TransformerConfig
 from internal_rl.models.egocentric import EgocentricEncoder
+from internal_rl.models.encoders import EmbeddingSumEncoder, make_encoder, obs_head, variance_scaling_
 from internal_rl.models.residual import ResidualStreamModel
-from internal_rl.train.fields import added_later
-
-ENCODERS = ("linear", "dense", "conv", "egocentric", "vector")
-ACTION_KINDS = ("categorical", "gaussian")  # action heads (models/actions.py)
-KINDS = ("transformer", "hawk")  # base-model families (models/transformer.py, models/hawk.py)
-
-
-@dataclass(frozen=True)
-class TransformerConfig:
-    """Base-model architecture; defaults are the paper's gridworld model (SPEC §2)."""
-
-    depth: int = 6  # L, number of blocks
-    width: int = 256  # D = n_e, residual width
-    heads: int = 4  # H attention heads (head dim K = width / heads)
-    mlp: int = 512  # hidden size of the ReLU MLP
-    num_buckets: int = 32  # T5 relative-position buckets (half exact, half log-spaced)
-    max_distance: int = 128  # distance from which all pairs share the last bucket
-    init_scale: float = 0.1  # variance-scaling factor: Var(W) = init_scale / fan_in
-    encoder: str = "linear"  # linear (paper; embedding sum) | dense (literal 637->D) | conv | egocentric (spatial)
-    conv_channels: int = 32  # channels of both 3x3 convolutions of the conv encoder
-    grid_size: int = 7  # G, observation grid side
-    num_channels: int = 13  # C, one-hot channels per cell (walls, colours, agent)
-    num_actions: int = 4  # A, size of the action head
-    kind: str = added_later("transformer")  # transformer | hawk (recurrent, models/hawk.py)
-    lru_width: int = added_later(0)  # hawk: RG-LRU width R (0 = width)
-    conv_width: int = added_later(4)  # hawk: temporal convolution width K
-    action: str = added_later("categorical")  # categorical | gaussian (models/actions.py)
-    obs_size: int = added_later(0)  # vector observations (encoder "vector", e.g. ant-pinpad's 41 floats)
-
-    def __post_init__(self) -> None:
-        for name in (
-            "depth",
-            "width",
-            "heads",
-            "mlp",
-            "max_distance",
-            "conv_channels",
-            "grid_size",
-            "num_channels",
-            "num_actions",
-        ):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be a positive int, got {getattr(self, name)!r}")
-        if self.width % self.heads:
-            raise ValueError(f"width: {self.width} is not divisible by heads={self.heads}")
-        if not isinstance(self.num_buckets, int) or self.num_buckets < 2:
-            raise ValueError(f"num_buckets: must be an int >= 2, got {self.num_buckets!r}")
-        if self.max_distance <= self.num_buckets // 2:
-            raise ValueError(
-                f"max_distance: must exceed num_buckets // 2 = {self.num_buckets // 2}, got {self.max_distance}"
-            )
-        if not self.init_scale > 0:
-            raise ValueError(f"init_scale: must be > 0, got {self.init_scale!r}")
-        if self.encoder not in ENCODERS:
-            raise ValueError(f"encoder: must be one of {ENCODERS}, got {self.encoder!r}")
-        if (self.encoder == "vector") != (self.obs_size > 0):
-            raise ValueError(
-                f"obs_size: > 0 exactly when encoder is 'vector' (float observations of that size), "
-                f"got obs_size={self.obs_size} with encoder={self.encoder!r}"
-            )
-        if self.action not in ACTION_KINDS:
-            raise ValueError(f"action: must be one of {ACTION_KINDS}, got {self.action!r}")
-        if self.kind not in KINDS:
-            raise ValueError(f"kind: must be one of {KINDS}, got {self.kind!r}")
-        if not isinstance(self.lru_width, int) or self.lru_width < 0:
-            raise ValueError(f"lru_width: must be an int >= 0 (0 = width), got {self.lru_width!r}")
-        if not isinstance(self.conv_width, int) or self.conv_width < 1:
-            raise ValueError(f"conv_width: must be a positive int, got {self.conv_width!r}")
-        if self.kind == "hawk" and (self.lru_width or self.width) % self.heads:
-            raise ValueError(
-                f"lru_width: {self.lru_width or self.width} is not divisible by heads={self.heads} "
-                "(the RG-LRU gates are block-diagonal over heads)"
-            )
-
-    @property
-    def obs_dim(self) -> int:
-        """O = G * G * C, size of the flat one-hot observation; ``obs_size`` for vector observations."""
-        return self.obs_size if self.encoder == "vector" else self.grid_size * self.grid_size * self.num_channels
-
-    @property
-    def head_dim(self) -> int:
-        return self.width // self.heads
-
-
-def observation_nll(obs_logits: Tensor, next_obs_idx: Tensor) -> Tensor:
-    """-log p(o_{t+1} | o_{1:t}), independent Bernoullis summed over the O units: (..., O), (..., N) -> (...).
-
-    Equals ``binary_cross_entropy_with_logits(obs_logits, one_hot).sum(-1)`` without building the one-hot:
-    Σ_j softplus(x_j) - Σ_{j: o_j = 1} x_j (the N indices of an observation are distinct).
-    """
-    if obs_logits.dtype in (torch.bfloat16, torch.float16):  # a sum over 637 units: never in half precision
-        obs_logits = obs_logits.float()
-    return F.softplus(obs_logits).sum(-1) - obs_logits.gather(-1, next_obs_idx).sum(-1)
-
-
-def next_observation_nll(cfg: TransformerConfig, obs_out: Tensor, next_obs: Tensor) -> Tensor:
-    """-log p(o_{t+1} | o_{1:t}) (...): Bernoullis over the one-hot units (index observations), or a Gaussian with a
-    learned diagonal covariance (vector observations; the obs head is a :class:`~internal_rl.models.actions.
-    GaussianHead`)."""
-    if cfg.encoder == "vector":
-        return GaussianHead.dist(obs_out.float()).nll(next_obs.float())
-    return observation_nll(obs_out, next_obs)
-
-
-def one_hot_observation(obs_idx: Tensor, obs_dim: int, dtype: torch.dtype = torch.float32) -> Tensor:
-    """(..., N) flat indices -> (..., O) 0/1 observation."""
-    out = torch.zeros(*obs_idx.shape[:-1], obs_dim, dtype=dtype, device=obs_idx.device)
-    return out.scatter_(-1, obs_idx, 1.0)
 
 
 def relative_position_bucket(distance: Tensor, num_buckets: int, max_distance: int) -> Tensor:
@@ -201,57 +94,6 @@ class KVCache:
 
 # ------------------------------------------------------------------------------------------------------------
 # Observation encoders: (B, T, N) indices -> (B, T, D) = e_0
-# ------------------------------------------------------------------------------------------------------------
-
-
-class EmbeddingSumEncoder(nn.Module):
-    """The paper's linear map W o + b of the one-hot o, computed as the sum of the N rows of Wᵀ o selects."""
-
-    def __init__(self, cfg: TransformerConfig):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(cfg.obs_dim, cfg.width))  # (O, D) = Wᵀ of the dense map
-        self.bias = nn.Parameter(torch.zeros(cfg.width))
-
-    def forward(self, obs_idx: Tensor) -> Tensor:
-        flat = obs_idx.reshape(-1, obs_idx.shape[-1])  # (B*T, N)
-        e = F.embedding_bag(flat, self.weight, mode="sum")  # (B*T, D)
-        return e.view(*obs_idx.shape[:-1], -1) + self.bias
-
-
-class DenseEncoder(nn.Module):
-    """Reference implementation of the same linear map: materialise the one-hot and multiply."""
-
-    def __init__(self, cfg: TransformerConfig):
-        super().__init__()
-        self.obs_dim = cfg.obs_dim
-        self.linear = nn.Linear(cfg.obs_dim, cfg.width)
-
-    def forward(self, obs_idx: Tensor) -> Tensor:
-        return self.linear(one_hot_observation(obs_idx, self.obs_dim, self.linear.weight.dtype))
-
-
-class ConvEncoder(nn.Module):
-    """Spatial encoder: one-hot grid (C, G, G) -> 2 x (3x3 conv, ReLU) -> flatten -> linear to D."""
-
-    def __init__(self, cfg: TransformerConfig):
-        super().__init__()
-        self.cfg = cfg
-        ch = cfg.conv_channels
-        self.conv1 = nn.Conv2d(cfg.num_channels, ch, 3, padding=1)
-        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
-        self.out = nn.Linear(ch * cfg.grid_size**2, cfg.width)
-
-    def forward(self, obs_idx: Tensor) -> Tensor:
-        G, C = self.cfg.grid_size, self.cfg.num_channels
-        flat = obs_idx.reshape(-1, obs_idx.shape[-1])  # (B*T, N)
-        grid = one_hot_observation(flat, self.cfg.obs_dim, self.out.weight.dtype)  # (B*T, O)
-        grid = grid.view(-1, G, G, C).permute(0, 3, 1, 2)  # (B*T, C, G, G)
-        h = F.relu(self.conv2(F.relu(self.conv1(grid))))  # (B*T, ch, G, G)
-        return self.out(h.flatten(1)).view(*obs_idx.shape[:-1], -1)  # (B, T, D)
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Blocks
 # ------------------------------------------------------------------------------------------------------------
 
 
@@ -323,58 +165,6 @@ class Block(nn.Module):
 # ------------------------------------------------------------------------------------------------------------
 
 
-def _variance_scaling_(weight: Tensor, scale: float) -> None:
-    """Truncated normal (±2 std) with Var = scale / fan_in, fan_in = weight[0].numel() (Linear, Conv2d)."""
-    std = math.sqrt(scale / weight[0].numel()) / 0.87962566103423978  # std of N(0,1) truncated to [-2, 2]
-    nn.init.trunc_normal_(weight, std=std, a=-2 * std, b=2 * std)
-
-
-class VectorEncoder(nn.Module):
-    """Float observations (B, T, obs_size) -> e_0 (B, T, D) by one linear map (worlds with vector observations)."""
-
-    def __init__(self, cfg: TransformerConfig):
-        super().__init__()
-        self.proj = nn.Linear(cfg.obs_size, cfg.width)
-
-    def forward(self, obs: Tensor) -> Tensor:
-        return self.proj(obs.to(self.proj.weight.dtype))
-
-
-def make_encoder(cfg: TransformerConfig) -> nn.Module:
-    """The observation encoder named by ``cfg.encoder``: (B, T, N) indices (or (B, T, obs_size) floats for
-    ``vector``) -> e_0 (B, T, D)."""
-    encoders = {
-        "linear": EmbeddingSumEncoder,
-        "dense": DenseEncoder,
-        "conv": ConvEncoder,
-        "egocentric": EgocentricEncoder,
-        "vector": VectorEncoder,
-    }
-    return encoders[cfg.encoder](cfg)
-
-
-def obs_head(cfg: TransformerConfig) -> nn.Module:
-    """The next-observation head: O Bernoulli logits, or a Gaussian's [mean, log std] for vector observations."""
-    return GaussianHead(cfg.width, cfg.obs_size) if cfg.encoder == "vector" else nn.Linear(cfg.width, cfg.obs_dim)
-
-
-def init_encoder(encoder: nn.Module, cfg: TransformerConfig) -> None:
-    """Initialise an encoder's own tables (fan_in = O, as the dense map they replace); Linear/Conv2d layers
-    inside it are initialised by the model's loop over modules."""
-    if isinstance(encoder, EgocentricEncoder):
-        _variance_scaling_(encoder.absolute.T, cfg.init_scale)
-        std = math.sqrt(cfg.init_scale / cfg.obs_dim) / 0.87962566103423978
-        nn.init.trunc_normal_(encoder.relative, std=std, a=-2 * std, b=2 * std)
-    elif isinstance(encoder, EmbeddingSumEncoder):
-        _variance_scaling_(encoder.weight.T, cfg.init_scale)
-        nn.init.zeros_(encoder.bias)
-    elif isinstance(encoder, (DenseEncoder, ConvEncoder)):
-        for m in encoder.modules():
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                _variance_scaling_(m.weight, 2.0 if isinstance(m, nn.Conv2d) else cfg.init_scale)
-                nn.init.zeros_(m.bias)
-
-
 class Transformer(ResidualStreamModel):
     """Causal transformer over observations; see the module docstring for the residual split and the cache."""
 
@@ -392,18 +182,18 @@ class Transformer(ResidualStreamModel):
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Conv2d)):
                 scale = 2.0 if isinstance(module, nn.Conv2d) else self.cfg.init_scale
-                _variance_scaling_(module.weight, scale)
+                variance_scaling_(module.weight, scale)
                 nn.init.zeros_(module.bias)
             elif isinstance(module, nn.LayerNorm):
                 module.reset_parameters()
             elif isinstance(module, nn.Embedding):  # relative-position bias tables
                 nn.init.zeros_(module.weight)
             elif isinstance(module, EgocentricEncoder):  # both tables: fan_in = O, as the dense map
-                _variance_scaling_(module.absolute.T, self.cfg.init_scale)
+                variance_scaling_(module.absolute.T, self.cfg.init_scale)
                 std = math.sqrt(self.cfg.init_scale / self.cfg.obs_dim) / 0.87962566103423978
                 nn.init.trunc_normal_(module.relative, std=std, a=-2 * std, b=2 * std)
             elif isinstance(module, EmbeddingSumEncoder):
-                _variance_scaling_(module.weight.T, self.cfg.init_scale)  # fan_in = O, as the dense map
+                variance_scaling_(module.weight.T, self.cfg.init_scale)  # fan_in = O, as the dense map
                 nn.init.zeros_(module.bias)
 
     def new_cache(

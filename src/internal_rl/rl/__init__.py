@@ -2,6 +2,7 @@
 
 | module | what |
 |---|---|
+| ``episodes``     | episode starts and pre-drawn per-episode noise (:class:`EpisodeNoise`) |
 | ``internal_env`` | :class:`InternalEnv` (Alg. 1-2), :func:`rollout` |
 | ``reference``    | :func:`reference_rollout_single`: one environment, step by step, no KV cache |
 | ``policy``       | :class:`RecurrentGaussianPolicy` π(z given e at switch steps) |
@@ -10,16 +11,8 @@
 | ``train``        | :func:`train_internal_rl`, :func:`train_raw_action_rl` (same PPO, budget, evaluation) |
 """
 
-from internal_rl.rl.internal_env import (
-    SWITCH_THRESHOLD,
-    EpisodeNoise,
-    InternalEnv,
-    InternalStep,
-    Rollout,
-    rollout,
-    sample_categorical,
-    start_episodes,
-)
+from internal_rl.rl.episodes import EpisodeNoise, sample_categorical, start_episodes
+from internal_rl.rl.internal_env import SWITCH_THRESHOLD, InternalEnv, InternalStep, Rollout, rollout
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.rl.ppo import ppo_clip_loss, trajectory_advantages
 from internal_rl.rl.raw_env import RawRollout, raw_log_prob, rollout_raw

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from internal_rl.rl.cache import select_rows
-from internal_rl.rl.internal_env import EpisodeNoise, start_episodes
+from internal_rl.rl.episodes import EpisodeNoise, start_episodes
 from internal_rl.worlds import GridWorld
 
 

@@ -14,7 +14,8 @@ from torch import Tensor, nn
 
 from internal_rl.envs.base import World
 from internal_rl.metacontroller import Metacontroller
-from internal_rl.rl.internal_env import SWITCH_THRESHOLD, EpisodeNoise
+from internal_rl.rl.episodes import EpisodeNoise
+from internal_rl.rl.internal_env import SWITCH_THRESHOLD
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 
 
