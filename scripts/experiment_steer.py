@@ -16,7 +16,7 @@ import torch
 
 from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.analysis.steering import SteeringTrainer, SubgoalController
-from internal_rl.config import load_config
+from internal_rl.config import SteerConfig, load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
 from internal_rl.pipeline.artifacts import build_model
@@ -34,7 +34,7 @@ def main(run: str, kw: dict[str, str]) -> None:
     lr, n = float(kw.get("lr", 3e-3)), int(kw.get("N", 512))
     torch.manual_seed(0)
     ctrl = SubgoalController(cfg.model.width, rank=int(kw.get("rank", 16)), hidden=int(kw.get("hidden", 32)))
-    trainer = SteeringTrainer(base, ctrl, EpisodeDataset(f"{run}/data/meta"), layer, bs, 0, torch.device("cpu"))
+    trainer = SteeringTrainer(base, ctrl, EpisodeDataset(f"{run}/data/meta"), layer, SteerConfig(batch_size=bs), 0)
     t0 = time.time()
     hist = fit(
         modules={"controller": ctrl},

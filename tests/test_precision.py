@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from internal_rl.config import ConfigError, load_config
+from internal_rl.config import ConfigError, SteerConfig, load_config
 from internal_rl.data import EpisodeDataset, generate_dataset
 from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Transformer
@@ -81,7 +81,7 @@ def test_bf16_steering_loss_matches_fp32(data):
         torch.manual_seed(1)
         ctrl = SubgoalController(CFG.model.width, rank=4, hidden=8)
         torch.nn.init.normal_(ctrl.decoder.out_b.weight, std=0.05)  # a non-identity controller
-        trainer = SteeringTrainer(base, ctrl, data, 2, 16, 0, torch.device("cpu"), precision)
+        trainer = SteeringTrainer(base, ctrl, data, 2, SteerConfig(batch_size=16, precision=precision), 0)
         loss, _ = trainer.loss(trainer.batch(0))
         loss.backward()
         out[precision] = (float(loss.detach()), ctrl.decoder.out_b.weight.grad.flatten())
@@ -103,8 +103,8 @@ def test_start_weight_is_a_weighted_mean_of_the_step_losses(data):
     torch.manual_seed(0)
     base = Transformer(CFG.model).eval().requires_grad_(False)
     ctrl = SubgoalController(CFG.model.width, rank=4, hidden=8)
-    plain = SteeringTrainer(base, ctrl, data, 2, 16, 0, torch.device("cpu"))
-    weighted = SteeringTrainer(base, ctrl, data, 2, 16, 0, torch.device("cpu"), start_weight=5.0)
+    plain = SteeringTrainer(base, ctrl, data, 2, SteerConfig(batch_size=16), 0)
+    weighted = SteeringTrainer(base, ctrl, data, 2, SteerConfig(batch_size=16, start_weight=5.0), 0)
     batch = plain.batch(0)
     (l1, logs1), (l5, logs5) = plain.loss(batch), weighted.loss(batch)
     b, e = batch

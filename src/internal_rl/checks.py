@@ -78,7 +78,7 @@ def steerability_check(
 ) -> list[dict]:
     """Steerability of each backbone checkpoint (or of those named in ``only``, e.g. ``step8000``, ``final``) at
     each layer; returns the results (also written as JSON)."""
-    from internal_rl.analysis.steerability import steerability
+    from internal_rl.analysis.steerability import Diagnostics, steerability
     from internal_rl.envs import pretraining_tasks
     from internal_rl.pipeline.artifacts import load_backbone, load_dataset
 
@@ -121,14 +121,11 @@ def steerability_check(
                     load_dataset(ctx, "meta"),
                     layer=layer,
                     cfg=cfg.steer,
-                    env=cfg.env,
+                    world=cfg.env.world(),
                     pretrain_tasks=pretraining_tasks(cfg.data.task_set),
-                    width=cfg.model.width,
                     seed=cfg.seed + layer,
-                    device=ctx.device,
                     checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller",
-                    gains=gains or (),
-                    greedy=greedy,
+                    extra=Diagnostics(tuple(gains or ()), greedy),
                 )
                 r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r, "steer": to_dict(cfg.steer)}
                 tmp = path.with_suffix(".tmp")

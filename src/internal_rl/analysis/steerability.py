@@ -14,6 +14,7 @@ means the controller only chooses among the successors the backbone learnt, inst
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,9 @@ from internal_rl.analysis.steering import (
     push,
     steered_upper,
 )
-from internal_rl.config import EnvConfig, SteerConfig
+from internal_rl.config import SteerConfig
 from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
+from internal_rl.envs.base import World
 from internal_rl.train.loop import Schedule, adamw, fit
 
 
@@ -40,24 +42,21 @@ def fit_controller(
     *,
     layer: int,
     cfg: SteerConfig,
-    width: int,
     seed: int,
-    device: torch.device,
     checkpoint_dir: str | Path,
     desc: str = "steer",
     logger=None,
 ) -> tuple[SubgoalController, list[dict[str, float]]]:
-    """Train (or resume) a one-hot subgoal controller at ``layer``; returns it and its evaluation history
-    (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
+    """Train (or resume) a one-hot subgoal controller at ``layer`` of ``base`` (on its device); returns it and its
+    evaluation history (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
     torch.manual_seed(seed)
+    width, device = base.cfg.width, base.device
     kw = dict(rank=cfg.rank, hidden=cfg.hidden, form=cfg.form)
     span = cfg.span
     if layer + span - 1 > base.cfg.depth:
         raise ValueError(f"steer.span: {span} layers from layer {layer} exceed the base model's depth {base.cfg.depth}")
     controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
-    trainer = SteeringTrainer(
-        base, controller, dataset, layer, cfg.batch_size, seed, device, cfg.precision, start_weight=cfg.start_weight
-    )
+    trainer = SteeringTrainer(base, controller, dataset, layer, cfg, seed)
     history = fit(
         modules={"controller": controller},
         optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
@@ -145,38 +144,35 @@ def prior_capture(stats: ClosedLoopStats, allowed: set[tuple[int, int]], num_sub
     }
 
 
+@dataclass(frozen=True)
+class Diagnostics:
+    """Extra evaluations of a steerability check: the post task at ê = e + gain U e for each of ``gains`` (the
+    controller reused), and ``greedy``: steered and unsteered with the most likely action at every step."""
+
+    gains: Sequence[float] = ()
+    greedy: bool = False
+
+
 def steerability(
     base: nn.Module,
     dataset,
     *,
     layer: int,
     cfg: SteerConfig,
-    env: EnvConfig,
+    world: World,
     pretrain_tasks: Sequence[Sequence[int]],
-    width: int,
     seed: int,
-    device: torch.device,
     checkpoint_dir: str | Path,
-    post_task: Sequence[int] = POST_TASK,
-    gains: Sequence[float] = (),
-    greedy: bool = False,
+    extra: Diagnostics = Diagnostics(),
 ) -> dict:
     """Fit a controller at ``layer`` and score closed-loop decisions, unsteered and steered (oracle switching),
-    on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task; ``gains``
-    adds post-task evaluations of the same controller at ê = e + gain * U e; ``greedy`` adds steered evaluations
-    with the most likely action at every step instead of a sampled one (does the push win the argmax?)."""
+    on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task, and the
+    ``extra`` evaluations (does a larger push, or the argmax action, win?)."""
+    post_task, device = POST_TASK, base.device
     controller, history = fit_controller(
-        base,
-        dataset,
-        layer=layer,
-        cfg=cfg,
-        width=width,
-        seed=seed,
-        device=device,
-        checkpoint_dir=checkpoint_dir,
-        desc=f"steer layer {layer}",
+        base, dataset, layer=layer, cfg=cfg, seed=seed, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}"
     )
-    ev = dict(episodes=cfg.eval_episodes, world=env.world(), seed=seed + 11, device=device)
+    ev = dict(episodes=cfg.eval_episodes, world=world, seed=seed + 11, device=device)
     steer = dict(layer=layer, control=oracle(controller))
     post = closed_loop_stats(base, [post_task], **steer, **ev)
     out = {
@@ -189,12 +185,12 @@ def steerability(
         **post.metrics("post_steered_"),
         **{f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()},
     }
-    if greedy:
+    if extra.greedy:
         for name, tasks in (("pretrain", pretrain_tasks), ("post", [post_task])):
             stats = closed_loop_stats(base, tasks, **steer, **ev, greedy=True)
             out.update(stats.metrics(f"{name}_steered_greedy_"))
             out.update(closed_loop_stats(base, tasks, **ev, greedy=True).metrics(f"{name}_unsteered_greedy_"))
-    for gain in gains:
+    for gain in extra.gains:
         stats = closed_loop_stats(base, [post_task], layer=layer, control=oracle(controller, gain), **ev)
         out.update(stats.metrics(f"post_steered_gain{gain:g}_"))
     out["probe_by_layer"] = quick_probes(base, dataset, device)  # where the target forms vs the last colour

@@ -12,12 +12,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from internal_rl.config.sections import STEER_FORMS
+from internal_rl.config.sections import STEER_FORMS, SteerConfig
 from internal_rl.data.batches import StepBatches
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
 from internal_rl.train.precision import autocast
 
 NUM_SUBGOALS = 4
+START_STEPS = 3  # the "first steps" of a subgoal that steer.start_weight weights
 
 
 CONTROLLER_FORMS = STEER_FORMS  # the config's list of forms
@@ -124,23 +125,13 @@ def subgoal_starts(subgoal: Tensor, steps: int) -> Tensor:
 class SteeringTrainer:
     """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
 
-    def __init__(
-        self,
-        base: nn.Module,
-        controller: nn.Module,
-        dataset,
-        layer: int,
-        batch_size: int,
-        seed: int,
-        device: torch.device,
-        precision: str = "fp32",
-        start_weight: float = 1.0,
-        start_steps: int = 3,
-    ):
+    def __init__(self, base: nn.Module, controller: nn.Module, dataset, layer: int, cfg: SteerConfig, seed: int):
+        """Batches of ``cfg.batch_size`` episodes of ``dataset`` (D*) on the base model's device, the loss in
+        ``cfg.precision``, each subgoal's first ``START_STEPS`` steps weighted ``cfg.start_weight``."""
         self.base, self.controller, self.dataset = base, controller, dataset
-        self.start_weight, self.start_steps = start_weight, start_steps
-        self.layer, self.batch_size, self.seed, self.device = layer, batch_size, seed, device
-        self.precision = precision
+        self.start_weight, self.start_steps = cfg.start_weight, START_STEPS
+        self.layer, self.batch_size, self.seed, self.device = layer, cfg.batch_size, seed, base.device
+        self.precision = cfg.precision
         self._batches = None  # StepBatches over the dataset, made on first use
 
     def batch(self, step: int):
