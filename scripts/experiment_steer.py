@@ -47,9 +47,7 @@ def main(run: str, kw: dict[str, str]) -> None:
             checkpoint_every=10**9,
             eval_every=max(1, steps // 4),
         ),
-        batch_fn=trainer.batch,
-        loss_fn=trainer.loss,
-        eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
+        objective=trainer,
         checkpoint_dir=Path(tempfile.mkdtemp()),
         desc="steer",
     )

@@ -24,7 +24,7 @@ from internal_rl.train import (
     write_json_atomic,
 )
 from internal_rl.train.checkpoint import has_checkpoint, read_meta
-from internal_rl.train.loop import Schedule, adamw, fit
+from internal_rl.train.loop import Functions, Schedule, adamw, fit
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -331,9 +331,7 @@ def _fit(model, directory, steps, batch_fn=None, loss_scale=None, eval_every=3, 
         modules={"model": model},
         optimizer=opt,
         schedule=sched,
-        batch_fn=batch_fn or (lambda s: (s, *batch_of(s))),
-        loss_fn=loss_fn,
-        eval_fn=eval_fn,
+        objective=Functions(batch_fn or (lambda s: (s, *batch_of(s))), loss_fn, eval_fn),
         checkpoint_dir=directory,
         desc="test",
         meta={"kind": "tiny"},
@@ -453,8 +451,7 @@ def test_fit_applies_the_schedule(tmp_path):
         modules={"m": model},
         optimizer=opt,
         schedule=sched,
-        batch_fn=lambda s: torch.ones(1, 2),
-        loss_fn=loss_fn,
+        objective=Functions(lambda s: torch.ones(1, 2), loss_fn),
         checkpoint_dir=tmp_path / "c",
     )
     assert seen == pytest.approx([sched.lr_at(i) for i in range(6)])

@@ -27,13 +27,12 @@ def run(ctx: Context) -> dict:
     if cfg.data.stream:
         train = ExpertStream(
             tasks,
-            cfg.env.params(),
+            cfg.env.world(),
             pc.batch_size,
             cfg.seed * 1000,
             ctx.device,
             ctx.dist,
             cfg.data.epsilon,
-            cfg.env.solvable_only,
             workers=cfg.data.stream_workers,
         )
     else:
@@ -41,17 +40,7 @@ def run(ctx: Context) -> dict:
     heldout = load_dataset(ctx, "eval")
     probe = partial(held_out_probe, heldout=heldout, episodes=min(pc.eval_episodes, len(heldout)), device=ctx.device)
     trainer = Pretrainer(
-        trainer_model,
-        train,
-        heldout,
-        batch_size=pc.batch_size,
-        obs_weight=pc.obs_weight,
-        eval_episodes=pc.eval_episodes,
-        seed=cfg.seed,
-        device=ctx.device,
-        dist=ctx.dist,
-        precision=pc.precision,
-        probe=probe,
+        trainer_model, train, heldout, pc, seed=cfg.seed, device=ctx.device, dist=ctx.dist, probe=probe
     )
     sched = Schedule(
         steps=pc.steps,
@@ -70,9 +59,7 @@ def run(ctx: Context) -> dict:
         modules={"model": model},
         optimizer=adamw([model], pc.lr, pc.weight_decay),
         schedule=sched,
-        batch_fn=trainer.batch,
-        loss_fn=trainer.loss,
-        eval_fn=trainer.evaluate,
+        objective=trainer,
         checkpoint_dir=ctx.path("pretrain", "checkpoint"),
         logger=logger,
         dist=ctx.dist,
