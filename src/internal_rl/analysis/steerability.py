@@ -170,7 +170,7 @@ def steerability(
     controller, history = fit_controller(
         base, dataset, layer=layer, cfg=cfg, seed=seed, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}"
     )
-    ev = dict(episodes=cfg.eval_episodes, world=world, seed=seed + 11, device=device)
+    ev = dict(episodes=cfg.eval_episodes, world=world, seed=seed + 11)
     steer = dict(layer=layer, control=oracle(controller))
     post = closed_loop_stats(base, [post_task], **steer, **ev)
     out = {
