@@ -486,3 +486,15 @@ def test_step_batches_are_full_global_batches_split_across_ranks(tmp_path):
         StepBatches(ds, 66, seed=1, device=cpu)
     with pytest.raises(ValueError, match="batch_size"):
         StepBatches(ds, 1, seed=1, device=cpu, dist=DistInfo(rank=1, world_size=2))
+
+
+def test_check_recorded_refuses_other_settings_by_field(tmp_path):
+    from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded
+
+    check_recorded(tmp_path / "none", "rl", {"width": 8}, "rl")  # no checkpoint: nothing to refuse
+    save_checkpoint(tmp_path / "old", {"m": nn.Linear(2, 2)}, {"step": 1})  # made before anything was recorded
+    check_recorded(tmp_path / "old", "rl", {"width": 8}, "rl")
+    save_checkpoint(tmp_path / "c", {"m": nn.Linear(2, 2)}, {"step": 1}, meta={"rl": {"width": 8, "hidden": 4}})
+    check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 4}, "rl")
+    with pytest.raises(CheckpointMismatch, match=r"rl.hidden=4 but this run has rl.hidden=16"):
+        check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 16}, "rl")

@@ -33,6 +33,7 @@ from internal_rl.analysis.steering import (
 from internal_rl.config import SteerConfig
 from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
 from internal_rl.envs.base import World
+from internal_rl.train.checkpoint import check_recorded
 from internal_rl.train.loop import Schedule, adamw, fit
 
 
@@ -56,6 +57,8 @@ def fit_controller(
     if layer + span - 1 > base.cfg.depth:
         raise ValueError(f"steer.span: {span} layers from layer {layer} exceed the base model's depth {base.cfg.depth}")
     controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
+    recorded = {"layer": layer, "width": width, "span": span, **kw}  # what the controller's weights are
+    check_recorded(checkpoint_dir, "controller", recorded, "steer")
     trainer = SteeringTrainer(base, controller, dataset, layer, cfg, seed)
     history = fit(
         modules={"controller": controller},
@@ -73,6 +76,7 @@ def fit_controller(
         checkpoint_dir=Path(checkpoint_dir),
         desc=desc,
         logger=logger,
+        meta={"controller": recorded},
     )
     return controller, history
 
