@@ -21,11 +21,11 @@ import torch
 from internal_rl.analysis.probe import held_out_probe
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
-from internal_rl.models.pretrain import Pretrainer
+from internal_rl.models.pretrain import PretrainArgs, Pretrainer
 from internal_rl.pipeline.artifacts import build_model
 from internal_rl.train import load_checkpoint
 from internal_rl.train.checkpoint import save_checkpoint
-from internal_rl.train.loop import Schedule, adamw, fit
+from internal_rl.train.loop import Functions, Schedule, adamw, fit
 
 
 def snapshot(src: str, out: Path, model: torch.nn.Module, step: int) -> None:
@@ -50,13 +50,15 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
         model,
         EpisodeDataset(f"{src}/data/train"),
         heldout,
-        batch_size=cfg.pretrain.batch_size,
-        obs_weight=cfg.pretrain.obs_weight,
-        eval_episodes=512,
+        PretrainArgs(
+            batch_size=cfg.pretrain.batch_size,
+            obs_weight=cfg.pretrain.obs_weight,
+            eval_episodes=512,
+            precision=kw.get("precision", "fp32"),
+        ),
         seed=1,
         device=cpu,
         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu),
-        precision=kw.get("precision", "fp32"),
     )
     t0, calls = time.time(), [0]
 
@@ -85,9 +87,7 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
             checkpoint_every=10**9,
             eval_every=1000,
         ),
-        batch_fn=trainer.batch,
-        loss_fn=loss,
-        eval_fn=evaluate,
+        objective=Functions(trainer.batch, loss, evaluate),
         checkpoint_dir=Path(f"/tmp/exp/ck_{name}"),
         desc=name,
     )

@@ -18,8 +18,8 @@ from internal_rl.analysis.probe import held_out_probe
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.models import Transformer
-from internal_rl.models.pretrain import Pretrainer
-from internal_rl.train.loop import Schedule, adamw, fit
+from internal_rl.models.pretrain import PretrainArgs, Pretrainer
+from internal_rl.train.loop import Functions, Schedule, adamw, fit
 
 
 def main(name: str, kw: dict[str, str]) -> None:
@@ -43,9 +43,7 @@ def main(name: str, kw: dict[str, str]) -> None:
         model,
         EpisodeDataset("runs/exp/data/train"),
         heldout,
-        batch_size=bs,
-        obs_weight=obs_weight,
-        eval_episodes=512,
+        PretrainArgs(batch_size=bs, obs_weight=obs_weight, eval_episodes=512),
         seed=0,
         device=cpu,
         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=cpu),
@@ -71,9 +69,7 @@ def main(name: str, kw: dict[str, str]) -> None:
             checkpoint_every=10**9,
             eval_every=every,
         ),
-        batch_fn=trainer.batch,
-        loss_fn=trainer.loss,
-        eval_fn=evaluate,
+        objective=Functions(trainer.batch, trainer.loss, evaluate),
         checkpoint_dir=f"/tmp/exp/ck_{name}",
         desc=name,
     )

@@ -18,9 +18,9 @@ from torch.nn.parallel import DistributedDataParallel
 
 from internal_rl.data import EpisodeDataset
 from internal_rl.models import Transformer, TransformerConfig
-from internal_rl.models.pretrain import Pretrainer
+from internal_rl.models.pretrain import PretrainArgs, Pretrainer
 from internal_rl.train import DistInfo, init_distributed
-from internal_rl.train.loop import Schedule, adamw, fit
+from internal_rl.train.loop import Functions, Schedule, adamw, fit
 
 MODEL = TransformerConfig(depth=2, width=32, heads=2, mlp=64, encoder="egocentric")
 
@@ -36,9 +36,7 @@ def run(data: Path, out: Path, steps: int, batch_size: int, dist: DistInfo) -> N
         wrapped,
         dataset,
         dataset,
-        batch_size=batch_size,
-        obs_weight=0.01,
-        eval_episodes=8,
+        PretrainArgs(batch_size=batch_size, obs_weight=0.01, eval_episodes=8),
         seed=3,
         device=torch.device("cpu"),
         dist=dist,
@@ -58,8 +56,7 @@ def run(data: Path, out: Path, steps: int, batch_size: int, dist: DistInfo) -> N
         modules={"model": model},
         optimizer=adamw([model], sched.lr, sched.weight_decay),
         schedule=sched,
-        batch_fn=trainer.batch,
-        loss_fn=loss_fn,
+        objective=Functions(trainer.batch, loss_fn),
         checkpoint_dir=out / "checkpoint",
         dist=dist,
         desc="ddp",

@@ -299,3 +299,13 @@ def test_a_hawk_backbone_learns_ant_episodes(tmp_path):
         opt.step()
     last = (float(action.detach()), float(obs.detach()))
     assert last[0] < first[0] - 1.0 and last[1] < first[1] - 10.0, (first, last)
+
+
+def test_the_layout_figure_draws_random_and_expert_trajectories(tmp_path):
+    from internal_rl.worlds import AntWorld
+    from internal_rl.worlds.figures import save_ant_figure
+
+    random_png = save_ant_figure(tmp_path / "random.png", ants=2, steps=5)
+    expert_png = save_ant_figure(tmp_path / "expert.png", ants=2, steps=5, expert=AntWorld(new_policy(P, 8)))
+    for png in (random_png, expert_png):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000

@@ -15,6 +15,8 @@ from internal_rl.models.actions import Categorical
 class ControlledOnly(torch.nn.Module):
     """A stand-in base model whose action logits are whatever the control hook writes at the split layer."""
 
+    device = torch.device("cpu")
+
     def new_cache(self, batch, max_steps, device):
         return None
 
@@ -49,7 +51,6 @@ def run(control, tasks, episodes=64):
         episodes=episodes,
         world=EnvConfig().world(),
         seed=0,
-        device=torch.device("cpu"),
         layer=1,
         control=control,
         batch_size=32,
@@ -91,7 +92,6 @@ def test_greedy_takes_the_most_likely_action():
         episodes=64,
         world=EnvConfig().world(),
         seed=0,
-        device=torch.device("cpu"),
         layer=1,
         control=noisy_expert,
         batch_size=32,

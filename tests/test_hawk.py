@@ -102,13 +102,15 @@ def test_bf16_autocast_agrees_with_fp32():
 
 def test_a_tiny_hawk_learns_a_fixed_layout_set(tmp_path):
     from internal_rl.data import EpisodeDataset, generate_dataset
-    from internal_rl.models.pretrain import Pretrainer
+    from internal_rl.models.pretrain import PretrainArgs, Pretrainer
 
     generate_dataset(tmp_path / "d", num_episodes=32, tasks=PRETRAIN_TASKS[:2], seed=0, progress=False)
     ds = EpisodeDataset(tmp_path / "d")
     torch.manual_seed(0)
     m = build_base_model(TransformerConfig(kind="hawk", depth=2, width=32, heads=4, mlp=64, encoder="egocentric"))
-    trainer = Pretrainer(m, ds, ds, batch_size=32, obs_weight=0.0, eval_episodes=32, seed=0, device=torch.device("cpu"))
+    trainer = Pretrainer(
+        m, ds, ds, PretrainArgs(batch_size=32, obs_weight=0.0, eval_episodes=32), seed=0, device=torch.device("cpu")
+    )
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     first = None
     for step in range(150):

@@ -8,7 +8,7 @@ from internal_rl.config import ConfigError, SteerConfig, load_config
 from internal_rl.data import EpisodeDataset, generate_dataset
 from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Transformer
-from internal_rl.models.pretrain import Pretrainer
+from internal_rl.models.pretrain import PretrainArgs, Pretrainer
 from internal_rl.train.precision import autocast
 
 CFG = load_config(
@@ -30,12 +30,9 @@ def loss_and_grads(precision, data):
         model,
         data,
         data,
-        batch_size=32,
-        obs_weight=0.01,
-        eval_episodes=8,
+        PretrainArgs(batch_size=32, obs_weight=0.01, eval_episodes=8, precision=precision),
         seed=0,
         device=torch.device("cpu"),
-        precision=precision,
     )
     loss, logs = trainer.loss(trainer.batch(0))
     loss.backward()

@@ -20,7 +20,7 @@ from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.models import observation_nll as model_observation_nll
 from internal_rl.models.encoders import next_observation_nll
-from internal_rl.models.pretrain import Pretrainer, batch_losses
+from internal_rl.models.pretrain import PretrainArgs, Pretrainer, batch_losses
 from internal_rl.train import DistInfo
 from internal_rl.train.loop import Schedule, adamw, fit
 
@@ -87,13 +87,15 @@ def test_pretrain_loss_is_eq5_on_each_unpadded_episode(data):
     assert int(s.count) == count and int(s.correct) == correct
     assert float(s.action_nll) == pytest.approx(ce_sum, rel=1e-10)
     assert float(s.obs_nll) == pytest.approx(bce_sum, rel=1e-10)
-    trainer = Pretrainer(model, ds, ds, batch_size=8, obs_weight=lam, eval_episodes=8, seed=0, device=CPU)
+    trainer = Pretrainer(model, ds, ds, PretrainArgs(batch_size=8, obs_weight=lam, eval_episodes=8), seed=0, device=CPU)
     loss, logs = trainer.loss(batch)
     assert float(loss) == pytest.approx((ce_sum + lam * bce_sum) / count, rel=1e-10)
     assert logs["action_nll"] == pytest.approx(ce_sum / count, rel=1e-10)
     assert logs["action_accuracy"] == pytest.approx(correct / count)
     # λ = 0 drops the observation term
-    loss0, _ = Pretrainer(model, ds, ds, batch_size=8, obs_weight=0.0, eval_episodes=8, seed=0, device=CPU).loss(batch)
+    loss0, _ = Pretrainer(
+        model, ds, ds, PretrainArgs(batch_size=8, obs_weight=0.0, eval_episodes=8), seed=0, device=CPU
+    ).loss(batch)
     assert float(loss0) == pytest.approx(ce_sum / count, rel=1e-10)
 
 
@@ -115,9 +117,7 @@ def test_small_transformer_learns_beyond_markov_level(data, tmp_path):
         model,
         EpisodeDataset(data["train"]),
         heldout,
-        batch_size=32,
-        obs_weight=0.01,
-        eval_episodes=512,
+        PretrainArgs(batch_size=32, obs_weight=0.01, eval_episodes=512),
         seed=0,
         device=CPU,
         probe=partial(held_out_probe, heldout=heldout, episodes=512, device=CPU),
@@ -136,9 +136,7 @@ def test_small_transformer_learns_beyond_markov_level(data, tmp_path):
         modules={"model": model},
         optimizer=adamw([model], sched.lr, sched.weight_decay),
         schedule=sched,
-        batch_fn=trainer.batch,
-        loss_fn=trainer.loss,
-        eval_fn=trainer.evaluate,
+        objective=trainer,
         checkpoint_dir=tmp_path / "ckpt",
         desc="learn",
     )

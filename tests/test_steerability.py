@@ -223,3 +223,27 @@ def test_stacked_controller_acts_after_each_block_and_steps_equal_the_full_pass(
     with pytest.raises(ValueError, match="span"):
         StackedController(16, 1)
     assert isinstance(SubgoalController(16), torch.nn.Module)
+
+
+def test_a_controller_checkpoint_made_with_other_settings_is_refused(tmp_path):
+    """Controller checkpoints record their shape settings; resuming one with another rank is refused by field."""
+    import torch
+
+    from internal_rl.analysis.steerability import fit_controller
+    from internal_rl.config import SteerConfig
+    from internal_rl.data import EpisodeDataset, generate_dataset
+    from internal_rl.models import Transformer, TransformerConfig
+    from internal_rl.train.checkpoint import CheckpointMismatch
+
+    generate_dataset(tmp_path / "d", num_episodes=16, tasks=PRETRAIN_TASKS, seed=0, progress=False)
+    torch.manual_seed(0)
+    base = Transformer(TransformerConfig(depth=2, width=16, heads=2, mlp=32, encoder="egocentric")).eval()
+    base.requires_grad_(False)
+    data, ckpt = EpisodeDataset(tmp_path / "d"), tmp_path / "controller"
+    cfg = SteerConfig(steps=2, batch_size=4, rank=4, hidden=8)
+    fit_controller(base, data, layer=1, cfg=cfg, seed=0, checkpoint_dir=ckpt)
+    fit_controller(base, data, layer=1, cfg=cfg, seed=0, checkpoint_dir=ckpt)  # the same settings: resumes
+    with pytest.raises(CheckpointMismatch, match=r"steer.rank=4 but this run has steer.rank=8"):
+        fit_controller(
+            base, data, layer=1, cfg=SteerConfig(steps=2, batch_size=4, rank=8, hidden=8), seed=0, checkpoint_dir=ckpt
+        )

@@ -5,19 +5,20 @@ import torch
 
 from internal_rl.cli import main
 from internal_rl.data.stream import ExpertStream
-from internal_rl.envs import PRETRAIN_TASKS, GridParams
+from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.train.distributed import DistInfo
+from internal_rl.worlds import GridWorld
 
 CPU = torch.device("cpu")
 
 
 def stream(**kw):
-    args = dict(tasks=PRETRAIN_TASKS, params=GridParams(), batch_size=8, seed=3, device=CPU, pool_batches=4)
+    args = dict(tasks=PRETRAIN_TASKS, world=GridWorld(), batch_size=8, seed=3, device=CPU, pool_batches=4)
     return ExpertStream(**{**args, **kw})
 
 
 def test_batches_depend_only_on_seed_and_step():
-    a, b = stream(), stream(prefetch=False)
+    a, b = stream(), stream(workers=0)
     for step in (5, 0, 9, 5):  # any order, with and without the prefetching thread
         x, y = a(step), b(step)
         assert torch.equal(x.obs_idx, y.obs_idx) and torch.equal(x.actions, y.actions)
@@ -26,7 +27,7 @@ def test_batches_depend_only_on_seed_and_step():
 
 
 def test_episodes_are_unique_expert_episodes_with_labels():
-    s = stream(prefetch=False)
+    s = stream(workers=0)
     batches = [s(k) for k in range(12)]  # three pools
     layouts = {tuple(b.obs_idx[i, 0, :-1].tolist()) for b in batches for i in range(len(b))}
     assert len(layouts) == 12 * 8  # no episode repeats
@@ -40,8 +41,8 @@ def test_episodes_are_unique_expert_episodes_with_labels():
 
 
 def test_ranks_take_disjoint_slices_of_the_same_global_batch():
-    full = stream(prefetch=False)(2)
-    parts = [stream(prefetch=False, dist=DistInfo(rank=r, world_size=2, local_rank=r))(2) for r in range(2)]
+    full = stream(workers=0)(2)
+    parts = [stream(workers=0, dist=DistInfo(rank=r, world_size=2, local_rank=r))(2) for r in range(2)]
     assert sorted(parts[0].lengths.tolist() + parts[1].lengths.tolist()) == sorted(full.lengths.tolist())
     assert len(parts[0]) == len(parts[1]) == 4
 
@@ -57,7 +58,7 @@ def test_pretraining_on_a_stream_writes_no_training_set(tmp_path):
 
 
 def test_worker_processes_give_the_same_batches():
-    a, b = stream(workers=2), stream(prefetch=False)
+    a, b = stream(workers=2), stream(workers=0)
     for step in range(0, 16, 3):
         assert torch.equal(a(step).actions, b(step).actions)
     a.close()

@@ -24,7 +24,7 @@ from internal_rl.train import (
     write_json_atomic,
 )
 from internal_rl.train.checkpoint import has_checkpoint, read_meta
-from internal_rl.train.loop import Schedule, adamw, fit
+from internal_rl.train.loop import Functions, Schedule, adamw, fit
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -331,9 +331,7 @@ def _fit(model, directory, steps, batch_fn=None, loss_scale=None, eval_every=3, 
         modules={"model": model},
         optimizer=opt,
         schedule=sched,
-        batch_fn=batch_fn or (lambda s: (s, *batch_of(s))),
-        loss_fn=loss_fn,
-        eval_fn=eval_fn,
+        objective=Functions(batch_fn or (lambda s: (s, *batch_of(s))), loss_fn, eval_fn),
         checkpoint_dir=directory,
         desc="test",
         meta={"kind": "tiny"},
@@ -453,8 +451,7 @@ def test_fit_applies_the_schedule(tmp_path):
         modules={"m": model},
         optimizer=opt,
         schedule=sched,
-        batch_fn=lambda s: torch.ones(1, 2),
-        loss_fn=loss_fn,
+        objective=Functions(lambda s: torch.ones(1, 2), loss_fn),
         checkpoint_dir=tmp_path / "c",
     )
     assert seen == pytest.approx([sched.lr_at(i) for i in range(6)])
@@ -489,3 +486,15 @@ def test_step_batches_are_full_global_batches_split_across_ranks(tmp_path):
         StepBatches(ds, 66, seed=1, device=cpu)
     with pytest.raises(ValueError, match="batch_size"):
         StepBatches(ds, 1, seed=1, device=cpu, dist=DistInfo(rank=1, world_size=2))
+
+
+def test_check_recorded_refuses_other_settings_by_field(tmp_path):
+    from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded
+
+    check_recorded(tmp_path / "none", "rl", {"width": 8}, "rl")  # no checkpoint: nothing to refuse
+    save_checkpoint(tmp_path / "old", {"m": nn.Linear(2, 2)}, {"step": 1})  # made before anything was recorded
+    check_recorded(tmp_path / "old", "rl", {"width": 8}, "rl")
+    save_checkpoint(tmp_path / "c", {"m": nn.Linear(2, 2)}, {"step": 1}, meta={"rl": {"width": 8, "hidden": 4}})
+    check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 4}, "rl")
+    with pytest.raises(CheckpointMismatch, match=r"rl.hidden=4 but this run has rl.hidden=16"):
+        check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 16}, "rl")

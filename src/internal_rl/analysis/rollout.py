@@ -72,14 +72,14 @@ def closed_loop_stats(
     episodes: int,
     world: World,
     seed: int,
-    device: torch.device,
     layer: int | None = None,
     control: Control | None = None,
     batch_size: int = 512,
     greedy: bool = False,
 ) -> ClosedLoopStats:
-    """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) and score success and decisions.
-    Actions are sampled (the paper's evaluation), or the most likely ones with ``greedy``."""
+    """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) on the model's device and score success
+    and decisions. Actions are sampled (the paper's evaluation), or the most likely ones with ``greedy``."""
+    device = model.device
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     counts = np.zeros((2, 2), np.int64)  # [first|later colour of a subgoal, right|decided]

@@ -33,6 +33,7 @@ from internal_rl.analysis.steering import (
 from internal_rl.config import SteerConfig
 from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
 from internal_rl.envs.base import World
+from internal_rl.train.checkpoint import check_recorded
 from internal_rl.train.loop import Schedule, adamw, fit
 
 
@@ -56,6 +57,8 @@ def fit_controller(
     if layer + span - 1 > base.cfg.depth:
         raise ValueError(f"steer.span: {span} layers from layer {layer} exceed the base model's depth {base.cfg.depth}")
     controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
+    recorded = {"layer": layer, "width": width, "span": span, **kw}  # what the controller's weights are
+    check_recorded(checkpoint_dir, "controller", recorded, "steer")
     trainer = SteeringTrainer(base, controller, dataset, layer, cfg, seed)
     history = fit(
         modules={"controller": controller},
@@ -69,12 +72,11 @@ def fit_controller(
             checkpoint_every=max(1, cfg.steps // 4),
             eval_every=max(1, cfg.steps // 4),
         ),
-        batch_fn=trainer.batch,
-        loss_fn=trainer.loss,
-        eval_fn=lambda: trainer.loss(trainer.batch(10**9))[1],
+        objective=trainer,
         checkpoint_dir=Path(checkpoint_dir),
         desc=desc,
         logger=logger,
+        meta={"controller": recorded},
     )
     return controller, history
 
@@ -172,7 +174,7 @@ def steerability(
     controller, history = fit_controller(
         base, dataset, layer=layer, cfg=cfg, seed=seed, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}"
     )
-    ev = dict(episodes=cfg.eval_episodes, world=world, seed=seed + 11, device=device)
+    ev = dict(episodes=cfg.eval_episodes, world=world, seed=seed + 11)
     steer = dict(layer=layer, control=oracle(controller))
     post = closed_loop_stats(base, [post_task], **steer, **ev)
     out = {

@@ -143,6 +143,10 @@ class SteeringTrainer:
             e = self.base.lower(b.obs_idx[:, :-1], self.layer)  # (B, T, D), no gradient needed below l
         return b, e
 
+    def evaluate(self) -> dict[str, float]:
+        """The controller's NLL and accuracy on a batch no training step draws (step 10⁹)."""
+        return self.loss(self.batch(10**9))[1]
+
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, e = batch
         with autocast(self.device, self.precision):

@@ -10,7 +10,8 @@ from typing import Any
 from internal_rl.envs.grid import GridParams
 from internal_rl.envs.tasks import TASK_SETS
 from internal_rl.metacontroller.modules import MetacontrollerArch
-from internal_rl.models.config import TransformerConfig as ModelConfig  # the base model's own config
+from internal_rl.models.config import TransformerConfig as ModelConfig
+from internal_rl.models.pretrain import PretrainArgs  # the base model's own config
 from internal_rl.rl.train import PPOArgs  # the rl section is one
 from internal_rl.train.fields import added_later
 from internal_rl.worlds import GridWorld
@@ -112,22 +113,19 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class PretrainConfig:
-    """Next-action (+ next-observation) pretraining, Eq. 5."""
+class PretrainConfig(PretrainArgs):
+    """Next-action (+ next-observation) pretraining, Eq. 5: the loss's settings (models/pretrain.py
+    ``PretrainArgs``: batch_size, obs_weight, eval_episodes, precision) plus the optimiser's schedule."""
 
     steps: int = 256_000  # optimiser steps
-    batch_size: int = 1_024  # episodes per step (global, over all ranks)
     lr: float = 3e-4  # AdamW peak learning rate
     weight_decay: float = 0.03
     warmup_steps: int = 1_000  # linear warm-up
     schedule: str = "cosine"  # cosine | constant (after warm-up)
     min_lr_ratio: float = 0.1  # cosine floor as a fraction of lr
-    obs_weight: float = 0.01  # lambda of Eq. 5 (BCE summed over the 637 units)
     grad_clip: float = 1.0  # global grad-norm clip (0 = off)
     eval_every: int = 1_000  # steps between held-out evaluations
     checkpoint_every: int = 1_000  # steps between checkpoints
-    eval_episodes: int = 1_024  # held-out episodes per evaluation
-    precision: str = "fp32"  # fp32 | bf16 (autocast of the forward pass; parameters and optimiser stay fp32)
     snapshot_every: int = 0  # keep the weights every N steps in pretrain/snapshots/ (steerability curves; 0 = off)
 
     def __post_init__(self) -> None:

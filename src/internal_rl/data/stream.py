@@ -21,7 +21,6 @@ import torch
 
 from internal_rl.data.generate import rollout_expert
 from internal_rl.data.loader import EpisodeBatch, EpisodeDataset
-from internal_rl.envs.core import GridParams
 from internal_rl.envs.tasks import pad_tasks
 from internal_rl.train.distributed import DistInfo
 from internal_rl.worlds import GridWorld
@@ -33,27 +32,27 @@ class ExpertStream:
     def __init__(
         self,
         tasks: Sequence[Sequence[int]],
-        params: GridParams,
+        world: GridWorld,
         batch_size: int,
         seed: int,
         device: torch.device,
         dist: DistInfo = DistInfo(),
         epsilon: float = 0.0,
-        solvable_only: bool = True,
         pool_batches: int = 32,
-        prefetch: bool = True,
         workers: int = 1,
     ):
+        """Episodes of ``world``'s ε-expert; ``workers`` pools generated ahead of training (1: one background
+        thread, more: processes, 0: none, each pool generated when first needed)."""
         if not dist.world_size <= batch_size:
             raise ValueError(f"batch_size: need world_size ({dist.world_size}) <= batch_size ({batch_size})")
-        self.task_arr, _ = pad_tasks(list(tasks), params.num_colors)  # (U, K)
+        self.task_arr, _ = pad_tasks(list(tasks), world.spec.num_colors)  # (U, K)
         self.tasks = [tuple(int(c) for c in t if c >= 0) for t in self.task_arr]
-        self.params, self.batch_size, self.seed, self.device, self.dist = params, batch_size, seed, device, dist
-        self.epsilon, self.solvable_only, self.pool_batches = epsilon, solvable_only, pool_batches
+        self.world, self.batch_size, self.seed, self.device, self.dist = world, batch_size, seed, device, dist
+        self.epsilon, self.pool_batches = epsilon, pool_batches
         self._pool_index, self._pool = -1, None
-        self.workers = max(1, workers) if prefetch else 0
+        self.workers = max(0, workers)
         self._executor: Executor | None = None
-        if prefetch:
+        if self.workers:
             self._executor = ProcessPoolExecutor(workers) if workers > 1 else ThreadPoolExecutor(max_workers=1)
         self._ahead: dict[int, Future] = {}  # pool index -> pending generation
         self.lengths_seen: list[float] = []  # mean episode length of each generated pool
@@ -63,9 +62,9 @@ class ExpertStream:
         rng = np.random.default_rng([self.seed, 7_919, p])
         n = self.batch_size * self.pool_batches
         task_index = rng.integers(len(self.task_arr), size=n)
-        ep = rollout_expert(rng, self.task_arr[task_index], GridWorld(self.params, self.solvable_only), self.epsilon)
+        ep = rollout_expert(rng, self.task_arr[task_index], self.world, self.epsilon)
         ep["task_index"] = task_index.astype(np.int16)
-        episodes = EpisodeDataset.from_arrays(ep, self.tasks, self.params)
+        episodes = EpisodeDataset.from_arrays(ep, self.tasks, self.world.params)
         order = np.argsort(episodes.lengths, kind="stable")
         batches = [order[b : b + self.batch_size] for b in range(0, n, self.batch_size)]
         return episodes, [batches[i] for i in rng.permutation(len(batches))]

@@ -51,6 +51,17 @@ def batch_losses(model: nn.Module, batch: EpisodeBatch | VectorBatch, with_obs: 
     return StepLosses(action_nll, obs_nll, correct, mask.sum())
 
 
+@dataclass(frozen=True)
+class PretrainArgs:
+    """The Eq. 5 loss, its batches and its evaluation; the run config's ``pretrain`` section is one, with the
+    optimiser's schedule (config/sections.py ``PretrainConfig``)."""
+
+    batch_size: int = 1_024  # episodes per step (global, over all ranks)
+    obs_weight: float = 0.01  # lambda of Eq. 5 (BCE summed over the 637 units; a Gaussian NLL for vectors)
+    eval_episodes: int = 1_024  # held-out episodes per evaluation
+    precision: str = "fp32"  # fp32 | bf16 (autocast of the forward pass; parameters and optimiser stay fp32)
+
+
 class Pretrainer:
     """Builds batches and the Eq. 5 loss for :func:`internal_rl.train.loop.fit`."""
 
@@ -59,22 +70,21 @@ class Pretrainer:
         model: nn.Module,
         train: EpisodeDataset | Callable[[int], EpisodeBatch],
         heldout: EpisodeDataset,
+        args: PretrainArgs,
         *,
-        batch_size: int,
-        obs_weight: float,
-        eval_episodes: int,
         seed: int,
         device: torch.device,
         dist: DistInfo = DistInfo(),
-        precision: str = "fp32",
         probe: Callable[[nn.Module], dict[str, float]] | None = None,
     ):
         """``train``: a dataset (length-bucketed batches of it) or a batch source ``step -> batch`` such as
         :class:`~internal_rl.data.stream.ExpertStream`; ``probe``: extra held-out measurements at each evaluation."""
-        self.model, self.heldout, self.precision, self.probe = model, heldout, precision, probe
-        self.obs_weight, self.device, self.dist = obs_weight, device, dist
-        self.batch = StepBatches(train, batch_size, seed, device, dist) if isinstance(train, EpisodeDataset) else train
-        self.eval_indices = torch.arange(min(eval_episodes, len(heldout))).numpy()
+        self.model, self.heldout, self.precision, self.probe = model, heldout, args.precision, probe
+        self.obs_weight, self.device, self.dist = args.obs_weight, device, dist
+        self.batch = (
+            StepBatches(train, args.batch_size, seed, device, dist) if isinstance(train, EpisodeDataset) else train
+        )
+        self.eval_indices = torch.arange(min(args.eval_episodes, len(heldout))).numpy()
 
     def loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
         with autocast(self.device, self.precision):  # bf16 forward; the losses are computed in fp32 by autocast

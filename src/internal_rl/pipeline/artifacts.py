@@ -22,11 +22,7 @@ from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import build_base_model
 from internal_rl.pipeline.context import Context
 from internal_rl.train import load_checkpoint
-from internal_rl.train.checkpoint import read_meta
-
-
-class CheckpointMismatch(ValueError):
-    """A checkpoint (base model or metacontroller) does not fit the run it is used with."""
+from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded, read_meta
 
 
 def load_dataset(ctx: Context, name: str) -> EpisodeDataset:
@@ -101,18 +97,8 @@ def load_metacontroller(
             f"layer {layer}"
         )
     want = metacontroller_config(cfg, switching)
-    saved = meta.get("metacontroller")  # checkpoints from before it was recorded carry width and layer only
-    if saved is not None:
-        differ = [
-            k for k, v in dataclasses.asdict(want).items() if k not in ("alpha", "switching") and saved.get(k) != v
-        ]  # the loss weight may differ
-        if differ:
-            raise CheckpointMismatch(
-                f"metacontroller checkpoint {directory} was trained with "
-                + ", ".join(f"discover.{k}={saved.get(k)!r}" for k in differ)
-                + " but this run's config has "
-                + ", ".join(f"discover.{k}={getattr(want, k)!r}" for k in differ)
-            )
+    arch = {k: v for k, v in dataclasses.asdict(want).items() if k not in ("alpha", "switching")}  # α may differ
+    check_recorded(directory, "metacontroller", arch, "discover")
     mc = Metacontroller(want).to(ctx.device)
     base = build_model(cfg).to(ctx.device) if cotrained else load_base_model(ctx)
     load_checkpoint(directory, {"metacontroller": mc, **({"base": base} if cotrained else {})})

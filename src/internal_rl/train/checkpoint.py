@@ -147,6 +147,29 @@ def load_checkpoint(
     return state, read_json(directory / "meta.json")
 
 
+class CheckpointMismatch(ValueError):
+    """A checkpoint does not fit the run it is used with (its recorded config differs)."""
+
+
+def check_recorded(directory: str | Path, key: str, want: dict, prefix: str) -> None:
+    """Refuse (CheckpointMismatch, one line naming every differing field as ``prefix.field``) a checkpoint whose
+    metadata records ``key`` with other values than ``want``; a checkpoint that records nothing passes."""
+    if not has_checkpoint(directory):
+        return
+    saved = read_meta(directory).get(key)
+    if saved is None:
+        return
+    differ = [k for k, v in want.items() if saved.get(k) != v]
+    if differ:
+        raise CheckpointMismatch(
+            f"checkpoint {directory} was made with "
+            + ", ".join(f"{prefix}.{k}={saved.get(k)!r}" for k in differ)
+            + " but this run has "
+            + ", ".join(f"{prefix}.{k}={want[k]!r}" for k in differ)
+            + " (use another output directory, or --force to redo the stage)"
+        )
+
+
 def has_checkpoint(directory: str | Path) -> bool:
     directory = Path(directory)
     return (directory / "meta.json").exists() or (directory.with_name(directory.name + ".old") / "meta.json").exists()

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -81,21 +81,40 @@ def adamw(modules: list[nn.Module], lr: float, weight_decay: float) -> torch.opt
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95))
 
 
+class Objective(Protocol):
+    """What :func:`fit` trains on: ``batch(step)`` (a pure function of the step, so a resumed run sees the same
+    batches), ``loss(batch) -> (loss, logs)``, and optionally ``evaluate() -> metrics`` (held-out measurements at
+    every ``schedule.eval_every`` steps; the trainers of each stage implement it)."""
+
+    def batch(self, step: int) -> Any: ...
+
+    def loss(self, batch: Any) -> tuple[torch.Tensor, dict[str, float]]: ...
+
+
+@dataclass
+class Functions:
+    """An :class:`Objective` made of plain functions (scripts and tests that wrap a trainer's loss)."""
+
+    batch: Callable[[int], Any]
+    loss: Callable[[Any], tuple[torch.Tensor, dict[str, float]]]
+    evaluate: Callable[[], dict[str, float]] | None = None
+
+
 def fit(
     *,
     modules: dict[str, nn.Module],
     optimizer: torch.optim.Optimizer,
     schedule: Schedule,
-    batch_fn: Callable[[int], Any],
-    loss_fn: Callable[[Any], tuple[torch.Tensor, dict[str, float]]],
+    objective: Objective,
     checkpoint_dir: Path,
-    eval_fn: Callable[[], dict[str, float]] | None = None,
     logger: Logger | None = None,
     dist: DistInfo = DistInfo(),
     desc: str = "train",
     meta: dict | None = None,
 ) -> list[dict[str, float]]:
-    """Run (or resume) ``schedule.steps`` optimiser steps; returns the evaluation history."""
+    """Run (or resume) ``schedule.steps`` optimiser steps on ``objective``; returns the evaluation history."""
+    batch_fn, loss_fn = objective.batch, objective.loss
+    eval_fn: Callable[[], dict[str, float]] | None = getattr(objective, "evaluate", None)
     start, history = 0, []
     if has_checkpoint(checkpoint_dir):
         state, _ = load_checkpoint(checkpoint_dir, modules)

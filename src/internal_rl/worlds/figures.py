@@ -57,8 +57,9 @@ def save_layout_figure(path: str | Path, seed: int = 0, letters: str = "ACA") ->
     return _save(fig, path, dpi=120)
 
 
-def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int = 200) -> Path:
-    """Top-down ant-pinpad layouts with torso trajectories under random torques (matplotlib, any machine)."""
+def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int = 200, expert=None) -> Path:
+    """Top-down ant-pinpad layouts with torso trajectories (matplotlib, any machine): under random torques on the
+    post task, or, with ``expert`` (an AntWorld with its policy), its mean actions on pretraining tasks."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -67,10 +68,12 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
     from internal_rl.envs import antpinpad as A
 
     rng = np.random.default_rng(seed)
-    state = A.reset(rng, [A.ANT_POST_TASK] * ants)
+    tasks = [A.ANT_POST_TASK] * ants if expert is None else [A.ANT_PRETRAIN_TASKS[i % 16] for i in range(ants)]
+    state = A.reset(rng, tasks)
     p, track = state.params, [state.qpos[:, :2].copy()]
     for _ in range(steps):
-        state, *_ = A.step(state, rng.uniform(-1, 1, (ants, A.NUM_JOINT_TORQUES)))
+        act = rng.uniform(-1, 1, (ants, A.NUM_JOINT_TORQUES)) if expert is None else expert.expert(state, rng, 0.0)
+        state, *_ = A.step(state, act)
         track.append(state.qpos[:, :2].copy())
     xy = np.stack(track, 1)  # (ants, steps + 1, 2)
     half, centres = p.size * p.cell / 2, A.cell_centres(p)
@@ -89,7 +92,8 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
             aspect="equal",
             xticks=[],
             yticks=[],
-            title=f"ant {b}: {int(state.t[b])} steps" + (" (ended)" if state.done[b] else ""),
+            title=f"task {''.join(map(str, tasks[b]))}: {int(state.progress[b])} visited, {int(state.t[b])} steps"
+            + (" (ended)" if state.done[b] else ""),
         )
     return _save(fig, path, dpi=100)
 

@@ -17,7 +17,7 @@ from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_success_curves
 from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
 from internal_rl.train import Logger
-from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, save_checkpoint
 
 METACONTROLLER_OF = {  # internal-RL method: (discover/<name> as a function of the seed index, switching)
     "internal_rl": (lambda k, seeds: f"seed{k % seeds}", "learned"),
@@ -40,13 +40,22 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         policy = make_policy(cfg.model.width, cfg.discover.latent_dim, rc.policy_hidden, seed).to(ctx.device)
         modules = {"policy": policy}
     start, history, opt_state = 0, None, None
+    recorded = {
+        "method": method,
+        "width": cfg.model.width,
+        "latent_dim": cfg.discover.latent_dim,
+        "policy_hidden": rc.policy_hidden,
+        "layer": cfg.layer(cfg.discover.layer),
+    }  # what the weights are
+    check_recorded(ckpt, "rl", recorded, "rl")
     if has_checkpoint(ckpt):  # resume an interrupted run exactly
         st, _ = load_checkpoint(ckpt, modules, map_location=ctx.device)
         start, history, opt_state = st["update"], st["history"], st["optimizer"]
 
     def on_update(u, mods, opt, hist):
         if u % rc.eval_every == 0 or u == rc.updates:
-            save_checkpoint(ckpt, mods, {"optimizer": opt.state_dict(), "update": u, "history": hist})
+            state = {"optimizer": opt.state_dict(), "update": u, "history": hist}
+            save_checkpoint(ckpt, mods, state, meta={"rl": recorded})
 
     cont = Continuation(
         policy=None if method == "raw_action_rl" else policy,

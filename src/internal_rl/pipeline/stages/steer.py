@@ -20,7 +20,7 @@ def run(ctx: Context) -> dict:
     dataset = load_dataset(ctx, "meta")
     main_layer = cfg.layer(sc.layer)
     layers = sorted(set(range(cfg.model.depth + 2 - sc.span)) | {main_layer}) if sc.sweep_layers else [main_layer]
-    evaluate = dict(episodes=sc.eval_episodes, world=cfg.env.world(), seed=cfg.seed + 11, device=ctx.device)
+    evaluate = dict(episodes=sc.eval_episodes, world=cfg.env.world(), seed=cfg.seed + 11)
     by_layer, nll_by_layer, main = {}, {}, {}
     logger = Logger(ctx.path("steer", "tb"))
     for layer in layers:
