@@ -20,28 +20,34 @@ from internal_rl.envs.observations import agent_obs_index, layout_obs_indices
 
 
 @dataclass
-class EpisodeBatch:
-    """A padded batch of episodes (steps t >= lengths are padding: ``mask`` False, values 0)."""
+class PaddedBatch:
+    """What every batch of episodes holds besides its observations (steps t >= lengths are padding: ``mask``
+    False, values 0). ``observations`` is the model's input."""
 
-    obs_idx: torch.Tensor  # (B, Tb + 1, M) int64 flat indices of the ones of o_1..o_{Tb+1}
-    actions: torch.Tensor  # (B, Tb) int64 a_t, 0 at padding
+    actions: torch.Tensor  # (B, Tb) int64 a_t (VectorBatch: (B, Tb, A) float32)
     mask: torch.Tensor  # (B, Tb) bool valid steps
-    subgoal: torch.Tensor  # (B, Tb) int64 abstract subgoal pursued at t (next colour before a_t, // 2)
+    subgoal: torch.Tensor  # (B, Tb) int64 abstract subgoal pursued at t
     target: torch.Tensor  # (B, Tb) int64 next task colour before a_t
     progress: torch.Tensor  # (B, Tb) int64 task colours visited before a_t
     task_index: torch.Tensor  # (B,) int64 index into the dataset's task list
     lengths: torch.Tensor  # (B,) int64 number of actions
 
-    @property
-    def observations(self) -> torch.Tensor:
-        """The model's input: observation indices (VectorBatch: the float observations)."""
-        return self.obs_idx
-
-    def to(self, device: torch.device | str) -> EpisodeBatch:
-        return EpisodeBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+    def to(self, device: torch.device | str):
+        return type(self)(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
     def __len__(self) -> int:
         return int(self.actions.shape[0])
+
+
+@dataclass
+class EpisodeBatch(PaddedBatch):
+    """A padded batch of gridworld episodes; the gridworld's subgoal is the next colour // 2."""
+
+    obs_idx: torch.Tensor  # (B, Tb + 1, M) int64 flat indices of the ones of o_1..o_{Tb+1}
+
+    @property
+    def observations(self) -> torch.Tensor:
+        return self.obs_idx
 
 
 def obs_onehot_torch(obs_idx: torch.Tensor, obs_dim: int = 637, dtype: torch.dtype = torch.float32) -> torch.Tensor:

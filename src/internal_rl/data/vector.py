@@ -9,39 +9,26 @@ Shapes: B episodes, Tb = longest episode of the batch, D observation size, A act
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from internal_rl.data.loader import padded_selection
+from internal_rl.data.loader import PaddedBatch, padded_selection
 from internal_rl.data.store import open_arrays, read_meta
 
 
 @dataclass
-class VectorBatch:
-    """A padded batch of episodes (steps t >= lengths are padding: ``mask`` False, values 0)."""
+class VectorBatch(PaddedBatch):
+    """A padded batch of episodes with float observations and continuous actions (B, Tb, A) float32."""
 
     obs: torch.Tensor  # (B, Tb + 1, D) float32 o_1..o_{Tb+1}
-    actions: torch.Tensor  # (B, Tb, A) float32 a_t
-    mask: torch.Tensor  # (B, Tb) bool valid steps
-    subgoal: torch.Tensor  # (B, Tb) int64 abstract subgoal pursued at t
-    target: torch.Tensor  # (B, Tb) int64 next task colour before a_t
-    progress: torch.Tensor  # (B, Tb) int64 task colours visited before a_t
-    task_index: torch.Tensor  # (B,) int64 index into the dataset's task list
-    lengths: torch.Tensor  # (B,) int64 number of actions
 
     @property
     def observations(self) -> torch.Tensor:
         return self.obs
-
-    def to(self, device: torch.device | str) -> VectorBatch:
-        return VectorBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
-
-    def __len__(self) -> int:
-        return int(self.actions.shape[0])
 
 
 class VectorEpisodes:
