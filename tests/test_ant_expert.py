@@ -252,6 +252,15 @@ def test_cli_trains_and_refuses_a_bad_field(tmp_path, capsys, monkeypatch):
 
     m = json.loads((tmp_path / "x" / "metrics.json").read_text())
     assert m["env_steps"] == 32 and set(m["pretrain_tasks"]) >= {"success", "fall_rate"}
+    # the trained expert writes D and D* (the same run resumes as complete, then the datasets follow)
+    from internal_rl.data import VectorEpisodes
+    from internal_rl.experts.ant_ppo import load_expert
+
+    policy, params = load_expert(tmp_path / "x")
+    assert params == A.AntParams() and sum(p.numel() for p in policy.parameters()) > 0
+    assert main(["ant-expert", "--out", str(tmp_path / "x"), "--quiet", "--datasets", "3", *sets]) == 0
+    d, d_star = VectorEpisodes(tmp_path / "x" / "D"), VectorEpisodes(tmp_path / "x" / "D_star")
+    assert len(d) == len(d_star) == 3 and d.meta["epsilon"] == 1.0 and d_star.meta["epsilon"] == 0.0
 
 
 def test_a_hawk_backbone_learns_ant_episodes(tmp_path):

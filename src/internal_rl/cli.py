@@ -111,6 +111,13 @@ def _parser() -> argparse.ArgumentParser:
         help="an AntExpertConfig field, e.g. --set total_steps=2000000 (repeatable)",
     )
     a.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    a.add_argument(
+        "--datasets",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then write N-episode datasets D (sampled actions) and D* (mean actions) to OUT/D, OUT/D_star",
+    )
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     b = sub.add_parser("bench", help="throughput benchmarks")
     b.add_argument(
@@ -197,6 +204,14 @@ def _ant_expert(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     train_ant_expert(cfg, args.out, show_progress=not args.quiet)
     print(f"[ant-expert] {Path(args.out) / 'metrics.json'}")
+    if args.datasets:
+        from internal_rl.experts.ant_ppo import write_datasets
+
+        for name, meta in write_datasets(args.out, args.datasets, cfg.seed).items():
+            print(
+                f"[ant-expert] {Path(args.out) / name}: {args.datasets} episodes, expert success "
+                f"{meta['expert_success']:.3f}"
+            )
     return 0
 
 

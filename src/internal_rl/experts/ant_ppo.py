@@ -336,4 +336,48 @@ def train_ant_expert(
     return policy
 
 
-__all__ = ["AntExpertConfig", "collect", "config_from_overrides", "gae", "ppo_update", "train_ant_expert"]
+def load_expert(out: str | Path) -> tuple[AntExpertPolicy, A.AntParams]:
+    """The trained expert of ``train_ant_expert(cfg, out)`` (its checkpoint, verified) and its AntParams."""
+    from internal_rl.train.checkpoint import read_meta
+
+    meta = read_meta(Path(out) / "checkpoint")
+    p = meta["params"]
+    params = A.AntParams(**{**p, "height_range": tuple(p["height_range"])})
+    policy = new_policy(params, meta["config"]["hidden"])
+    load_checkpoint(Path(out) / "checkpoint", {"policy": policy})
+    return policy.eval(), params
+
+
+def write_datasets(out: str | Path, episodes: int, seed: int = 0) -> dict[str, dict]:
+    """D (sampled actions) and D* (the mean action, App. C.4.4) of the expert under ``out``, on the pretraining
+    tasks, as ``out/D`` and ``out/D_star`` (the project's dataset format; read with ``data.VectorEpisodes``)."""
+    from internal_rl.data import generate_dataset
+    from internal_rl.worlds import AntWorld
+
+    policy, params = load_expert(out)
+    world = AntWorld(policy, params)
+    return {
+        name: generate_dataset(
+            Path(out) / name,
+            episodes,
+            A.ANT_PRETRAIN_TASKS,
+            epsilon=eps,
+            seed=seed + k,
+            world=world,
+            chunk_size=256,
+            progress=False,
+        )
+        for k, (name, eps) in enumerate((("D", 1.0), ("D_star", 0.0)))
+    }
+
+
+__all__ = [
+    "AntExpertConfig",
+    "collect",
+    "config_from_overrides",
+    "gae",
+    "load_expert",
+    "write_datasets",
+    "ppo_update",
+    "train_ant_expert",
+]
