@@ -60,6 +60,7 @@ def sb3(updates: int) -> float | None:
 
     from internal_rl.envs import antpinpad as A
     from internal_rl.experts.ant import expert_obs_dim, expert_observation, intrinsic_reward, path_direction
+    from internal_rl.experts.ant_ppo import AntExpertConfig, expert_reward
 
     class AntVec(VecEnv):
         """The batched ant core as an SB3 VecEnv with the expert's observation and reward (autoreset)."""
@@ -84,8 +85,7 @@ def sb3(updates: int) -> float | None:
         def step_wait(self):
             direction = path_direction(self.state)
             nxt, r, term, trunc = A.step(self.state, self.actions)
-            a = np.clip(self.actions, -1, 1)
-            reward = 10 * r + intrinsic_reward(nxt, direction) + 1.0 * ~term - 0.5 * (a**2).sum(1)
+            reward = expert_reward(AntExpertConfig(), r, intrinsic_reward(nxt, direction), term, self.actions)
             done = term | trunc
             infos = [{} for _ in range(self.num_envs)]
             if done.any():

@@ -52,7 +52,11 @@ def direction_hints(state: AntState) -> np.ndarray:
 
 def path_direction(state: AntState) -> np.ndarray:
     """(B, 2) unit vector (world x, y) of the torso cell's hinted moves, averaged; zero where there is none."""
-    v = direction_hints(state).astype(np.float64) @ MOVE_XY  # (B, 2)
+    return _unit(direction_hints(state).astype(np.float64) @ MOVE_XY)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    """(B, 2) rows of ``v`` scaled to length 1; zero rows stay zero."""
     norm = np.linalg.norm(v, axis=1, keepdims=True)
     return np.where(norm > 0, v / np.maximum(norm, 1e-12), 0.0)
 
@@ -70,7 +74,8 @@ def heading(state: AntState) -> np.ndarray:
 
 def to_heading_frame(state: AntState, v: np.ndarray) -> np.ndarray:
     """(B, 2) world x, y vectors ``v`` rotated into the torso's heading frame (x forward, y left)."""
-    c, s = np.cos(heading(state)), np.sin(heading(state))
+    yaw = heading(state)
+    c, s = np.cos(yaw), np.sin(yaw)
     return np.stack([c * v[:, 0] + s * v[:, 1], -s * v[:, 0] + c * v[:, 1]], 1)
 
 
@@ -79,8 +84,7 @@ def expert_observation(state: AntState) -> np.ndarray:
     direction in the heading frame."""
     hints = cell_hints(state)  # (B, N, 4)
     here = hints[np.arange(state.num_envs), state.cell]
-    local = to_heading_frame(state, here.astype(np.float64) @ MOVE_XY)
-    local /= np.maximum(np.linalg.norm(local, axis=1, keepdims=True), 1e-12)
+    local = _unit(to_heading_frame(state, here.astype(np.float64) @ MOVE_XY))
     return np.concatenate([observe(state), hints.reshape(state.num_envs, -1), here, local], 1).astype(np.float32)
 
 

@@ -18,6 +18,14 @@ from internal_rl.envs import antpinpad as A
 from internal_rl.experts.ant import expert_obs_dim, expert_observation
 
 
+def merge_moments(mean, var, count, batch_mean, batch_var, n):
+    """(mean, var, count) of a running population and a batch of ``n`` (parallel-merge formula; arrays, tensors or
+    floats alike). The observation normaliser and the expert's reward scaling (ant_ppo.py) both use it."""
+    total = count + n
+    delta = batch_mean - mean
+    return mean + delta * n / total, (var * count + batch_var * n + delta**2 * count * n / total) / total, total
+
+
 class RunningNorm(nn.Module):
     """Running mean / variance of the inputs (parallel-merge formula), applied as (x - mean) / std, clipped to ±clip
     (Gymnasium's NormalizeObservation). Its statistics are buffers, saved with the module."""
@@ -32,12 +40,8 @@ class RunningNorm(nn.Module):
     @torch.no_grad()
     def update(self, x: Tensor) -> None:  # x (B, D)
         x = x.to(torch.float64)
-        n, mean, var = x.shape[0], x.mean(0), x.var(0, unbiased=False)
-        total = self.count + n
-        delta = mean - self.mean
-        self.var.copy_((self.var * self.count + var * n + delta**2 * self.count * n / total) / total)
-        self.mean.add_(delta * n / total)
-        self.count.copy_(total)
+        mean, var, count = merge_moments(self.mean, self.var, self.count, x.mean(0), x.var(0, unbiased=False), len(x))
+        self.mean.copy_(mean), self.var.copy_(var), self.count.copy_(count)
 
     def forward(self, x: Tensor) -> Tensor:
         z = (x - self.mean.to(x.dtype)) / torch.sqrt(self.var.to(x.dtype) + 1e-8)
@@ -118,4 +122,4 @@ def new_policy(params: A.AntParams, hidden: int) -> AntExpertPolicy:
     return AntExpertPolicy(expert_obs_dim(params), hidden)
 
 
-__all__ = ["AntExpertPolicy", "RunningNorm", "evaluate_expert", "new_policy"]
+__all__ = ["AntExpertPolicy", "RunningNorm", "merge_moments", "evaluate_expert", "new_policy"]

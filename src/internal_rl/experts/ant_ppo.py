@@ -30,7 +30,7 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward, path_direction
-from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, new_policy
+from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
 from internal_rl.train.checkpoint import has_checkpoint
 
@@ -84,6 +84,20 @@ class AntExpertConfig:
         return max(1, self.total_steps // (self.num_envs * self.rollout_steps))
 
 
+def expert_reward(
+    cfg: AntExpertConfig, task_reward: np.ndarray, speed: np.ndarray, terminated: np.ndarray, torques: np.ndarray
+) -> np.ndarray:
+    """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path, the alive
+    bonus and the control cost of the torques as executed (clipped to [-1, 1])."""
+    torque = np.clip(torques, -1.0, 1.0)
+    return (
+        cfg.task_weight * task_reward
+        + cfg.intrinsic_weight * speed
+        + cfg.alive_bonus * ~terminated
+        - cfg.ctrl_cost * (torque**2).sum(1)
+    )
+
+
 def forward_axis(state: A.AntState) -> np.ndarray:
     """(B, 2) the torso's forward axis in world x, y."""
     yaw = heading(state)
@@ -131,12 +145,9 @@ class _Run:
     def scale_rewards(self, reward: np.ndarray, done: np.ndarray) -> np.ndarray:
         """NormalizeReward: divide by the running std of the discounted return."""
         self.ret_acc = self.ret_acc * self.cfg.gamma + reward
-        n, mean, var = len(reward), self.ret_acc.mean(), self.ret_acc.var()
-        total = self.ret_count + n
-        delta = mean - self.ret_mean
-        self.ret_var = (self.ret_var * self.ret_count + var * n + delta**2 * self.ret_count * n / total) / total
-        self.ret_mean += delta * n / total
-        self.ret_count = total
+        self.ret_mean, self.ret_var, self.ret_count = merge_moments(
+            self.ret_mean, self.ret_var, self.ret_count, self.ret_acc.mean(), self.ret_acc.var(), len(reward)
+        )
         self.ret_acc[done] = 0.0
         return reward / np.sqrt(self.ret_var + 1e-8)
 
@@ -189,15 +200,10 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=run.gen)
             logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
         direction = path_direction(run.state) if cfg.reward_direction == "path" else forward_axis(run.state)
-        nxt, task_r, term, trunc = A.step(run.state, action.double().numpy())
+        torques = action.double().numpy()
+        nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
-        torque = np.clip(action.double().numpy(), -1.0, 1.0)
-        r = (
-            cfg.task_weight * task_r
-            + cfg.intrinsic_weight * speed[t]
-            + cfg.alive_bonus * ~term
-            - cfg.ctrl_cost * (torque**2).sum(1)
-        )
+        r = expert_reward(cfg, task_r, speed[t], term, torques)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
