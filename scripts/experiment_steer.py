@@ -56,7 +56,7 @@ def main(run: str, kw: dict[str, str]) -> None:
     def oracle(e, state):  # the controller of the subgoal the environment's progress says is next
         return ctrl(e, torch.from_numpy(np.maximum(state.target, 0) // 2)[:, None])
 
-    ev = dict(episodes=n, world=cfg.env.world(), seed=11)
+    ev = dict(episodes=n, world=cfg.world(), seed=11)
     out = {
         **closed_loop_stats(base, PRETRAIN_TASKS, **ev).metrics("pre_plain_"),
         **closed_loop_stats(base, PRETRAIN_TASKS, layer=layer, control=oracle, **ev).metrics("pre_steer_"),

@@ -173,6 +173,22 @@ def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch):
         train_ant_expert(_tiny(lr=1e-3), tmp_path / "b", show_progress=False)
 
 
+def test_the_curriculum_plays_lenient_for_lenient_steps_then_the_pinpad_rules():
+    from internal_rl.envs import antpinpad as A
+    from internal_rl.experts.ant_ppo import _Run
+
+    cfg = _tiny(lenient_steps=2 * 4 * 8)  # two updates of 4 ants x 8 steps
+    run = _Run(cfg, A.AntParams(), [(0, 2)])
+    seen = []
+    for update in range(4):
+        run.update = update
+        seen.append(run.rules().strict)
+    assert seen == [False, False, True, True]
+    assert _Run(_tiny(), A.AntParams(), [(0, 2)]).rules().strict  # no curriculum: the pinpad from the start
+    with pytest.raises(ValueError, match="lenient_steps"):
+        _tiny(lenient_steps=-1)
+
+
 def test_evaluation_accounts_for_every_episode():
     policy = new_policy(A.AntParams(max_steps=20), 16)
     m = evaluate_expert(policy, A.ANT_PRETRAIN_TASKS, 8, seed=0, params=A.AntParams(max_steps=20))

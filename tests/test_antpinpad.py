@@ -81,6 +81,21 @@ def test_visit_rules():
     assert (progress == 0).all() and not terminated.any()
 
 
+def test_the_lenient_floor_of_the_expert_curriculum_only_ends_on_falls_and_completion():
+    s = A.reset(np.random.default_rng(1), [(0, 1)] * 4, replace(P, strict=False))
+    live = np.ones(4, bool)
+    new_cell = s.cell.copy()
+    new_cell[0], new_cell[1], new_cell[2] = s.colors[0, 0], s.colors[1, 2], s.walls[2, 0]
+    progress, terminated, reward = A.visit(s, new_cell, np.array([0.6, 0.6, 0.6, 0.1]), live)
+    assert progress.tolist() == [1, 0, 0, 0]  # the target still advances
+    assert terminated.tolist() == [False, False, False, True] and (reward == 0).all()  # only the fall ends
+    s2 = replace(s, progress=np.array([1, 0, 0, 0]), cell=new_cell)
+    done_cell = new_cell.copy()
+    done_cell[0] = s.colors[0, 1]
+    _, terminated, reward = A.visit(s2, done_cell, np.full(4, 0.6), live)
+    assert terminated[0] and reward[0] == 1.0
+
+
 def test_walking_into_a_cell_visits_it_and_ended_ants_freeze():
     """Physics end to end: a torso launched across a cell boundary enters the neighbour cell; the step that
     enters a wrong colour terminates it, and the ant is frozen afterwards."""

@@ -49,7 +49,7 @@ def run(control, tasks, episodes=64):
         ControlledOnly(),
         tasks,
         episodes=episodes,
-        world=EnvConfig().world(),
+        world=EnvConfig().gridworld(),
         seed=0,
         layer=1,
         control=control,
@@ -90,7 +90,7 @@ def test_greedy_takes_the_most_likely_action():
 
     kw = dict(
         episodes=64,
-        world=EnvConfig().world(),
+        world=EnvConfig().gridworld(),
         seed=0,
         layer=1,
         control=noisy_expert,

@@ -131,7 +131,7 @@ def test_gymnasium_view_passes_check_env(case):
 
 
 def test_the_env_section_gives_the_world_and_the_model_shapes():
-    world = EnvConfig(size=6).world()
+    world = EnvConfig(size=6).gridworld()
     assert world.spec.observation_size == 6 * 6 * 13 and world.spec.horizon == 100
     assert world.spec.num_actions == 4 and world.spec.num_subgoals == 4
 

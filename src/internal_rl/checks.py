@@ -121,7 +121,7 @@ def steerability_check(
                     load_dataset(ctx, "meta"),
                     layer=layer,
                     cfg=cfg.steer,
-                    world=cfg.env.world(),
+                    world=cfg.world(),
                     pretrain_tasks=pretraining_tasks(cfg.data.task_set),
                     seed=cfg.seed + layer,
                     checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller",

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from internal_rl.data import EpisodeDataset
+from internal_rl.data import Dataset
 from internal_rl.train.guard import check_finite
 
 NUM_SUBGOALS = 4
@@ -52,7 +52,7 @@ def residual_features(
     n = min(max_episodes, len(dataset))
     for start in range(0, n, batch_size):
         b = dataset.batch(np.arange(start, min(n, start + batch_size))).to(device)
-        out = model(b.obs_idx[:, :-1], return_residuals=True, with_obs=False)
+        out = model(b.observations[:, :-1], return_residuals=True, with_obs=False)
         res = torch.stack(out.residuals, dim=2)  # (B, T, L+1, D)
         feats.append(res[b.mask].float().cpu())
         labels.append(step_labels(b, tasks.to(device) if tasks is not None else None, label)[b.mask].cpu())
@@ -143,7 +143,7 @@ def standardize(train: Tensor, *others: Tensor) -> list[Tensor]:
     return [(t - mu) / sd for t in (train, *others)]
 
 
-def held_out_probe(model: nn.Module, heldout: EpisodeDataset, episodes: int, device: torch.device) -> dict[str, float]:
+def held_out_probe(model: nn.Module, heldout: Dataset, episodes: int, device: torch.device) -> dict[str, float]:
     """A quick probe of the subgoal at every layer during pretraining: trained on the first half of ``episodes``
     held-out episodes, scored on the second (the probe stage does the full-size measurement)."""
     half = episodes // 2

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from internal_rl.config.sections import STEER_FORMS, SteerConfig
 from internal_rl.data.batches import StepBatches
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
+from internal_rl.models.actions import mode_hits
 from internal_rl.train.precision import autocast
 
 NUM_SUBGOALS = 4
@@ -140,7 +141,7 @@ class SteeringTrainer:
             self._batches = StepBatches(self.dataset, min(self.batch_size, len(self.dataset)), self.seed, self.device)
         b = self._batches(step)
         with torch.no_grad(), autocast(self.device, self.precision):
-            e = self.base.lower(b.obs_idx[:, :-1], self.layer)  # (B, T, D), no gradient needed below l
+            e = self.base.lower(b.observations[:, :-1], self.layer)  # (B, T, D), no gradient needed below l
         return b, e
 
     def evaluate(self) -> dict[str, float]:
@@ -158,5 +159,5 @@ class SteeringTrainer:
         if self.start_weight != 1.0:  # weight the first steps of every subgoal (research option, E10)
             w = b.mask * torch.where(subgoal_starts(b.subgoal, self.start_steps), self.start_weight, 1.0)
             loss = (nll * w).sum() / w.sum()
-        acc = ((dist.mode() == b.actions) & b.mask).sum() / b.mask.sum()
+        acc = (mode_hits(dist, b.actions) & b.mask).sum() / b.mask.sum()
         return loss, {"action_nll": float(mean_nll.detach()), "action_accuracy": float(acc)}

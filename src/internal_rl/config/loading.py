@@ -90,7 +90,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def _at_added_default(obj: Any, f: dataclasses.Field) -> bool:
-    return bool(f.metadata.get(ADDED_LATER)) and getattr(obj, f.name) == f.default
+    if not f.metadata.get(ADDED_LATER):
+        return False
+    default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+    return getattr(obj, f.name) == default
 
 
 def to_dict(cfg: Any, drop_added_defaults: bool = False) -> dict:

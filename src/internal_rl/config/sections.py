@@ -4,18 +4,22 @@ checks of :class:`RunConfig`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+from internal_rl.envs.antpinpad import ANT_POST_TASK, ANT_PRETRAIN_TASKS, NUM_JOINT_TORQUES, AntParams
+from internal_rl.envs.base import World
 from internal_rl.envs.grid import GridParams
-from internal_rl.envs.tasks import TASK_SETS
+from internal_rl.envs.tasks import POST_TASK, TASK_SETS, pretraining_tasks
+from internal_rl.experts.ant_ppo import AntExpertConfig  # the ant expert's own config (its PPO)
 from internal_rl.metacontroller.modules import MetacontrollerArch
 from internal_rl.models.config import TransformerConfig as ModelConfig
 from internal_rl.models.pretrain import PretrainArgs  # the base model's own config
 from internal_rl.rl.train import PPOArgs  # the rl section is one
-from internal_rl.train.fields import added_later
-from internal_rl.worlds import GridWorld
+from internal_rl.train.fields import added_later, added_later_section
+from internal_rl.worlds import AntWorld, GridWorld
 
+WORLDS = ("gridworld", "ant")  # env.world: gridworld-pinpad (the env section) | ant-pinpad (the ant section)
 PRECISIONS = ("fp32", "bf16")
 STEER_FORMS = ("low_rank", "additive", "affine", "mlp")  # steering controllers (analysis/steering.py)
 TASK_COLORS = 8  # colours used by the tasks (Table A1 and the post task)
@@ -48,8 +52,10 @@ def _non_negative(obj: Any, *names: str) -> None:
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """Gridworld-pinpad (SPEC §1, App. A.1)."""
+    """The world, and gridworld-pinpad's settings (SPEC §1, App. A.1); with ``world: ant`` the ``ant`` section
+    holds the world's settings instead."""
 
+    world: str = added_later("gridworld")  # gridworld | ant
     size: int = 7  # grid side G
     num_colors: int = 8  # O coloured cells
     num_walls: int = 4  # W wall cells
@@ -57,6 +63,7 @@ class EnvConfig:
     solvable_only: bool = True  # resample layouts until the task is solvable (SPEC §1.1 decision)
 
     def __post_init__(self) -> None:
+        _require(self.world in WORLDS, "world", f"one of {', '.join(WORLDS)}, got {self.world!r}")
         _positive(self, "size", "num_colors", "max_steps")
         _non_negative(self, "num_walls")
         _require(2 <= self.size <= 8, "size", f"must be in [2, 8] (cell ids are stored as uint8), got {self.size}")
@@ -84,9 +91,31 @@ class EnvConfig:
             size=self.size, num_colors=self.num_colors, num_walls=self.num_walls, max_steps=self.max_steps
         )
 
-    def world(self) -> GridWorld:
+    def gridworld(self) -> GridWorld:
         """This section as a :class:`~internal_rl.envs.base.World`."""
         return GridWorld(self.params(), self.solvable_only)
+
+
+@dataclass(frozen=True)
+class AntConfig(AntParams):
+    """Ant-pinpad (SPEC §7, App. A.2), the world when ``env.world`` is ant: the environment's parameters
+    (envs/antpinpad.py ``AntParams``, defined there once) and where the expert comes from."""
+
+    expert: str = ""  # an `internal-rl ant-expert --out DIR` directory; "" = the data stage trains the expert of the
+    #                   ant_expert section in data/expert (resumable)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require(
+            self.strict,
+            "strict",
+            "must be true: the lenient floor (wrong colours and the wall do not terminate) is only the expert's "
+            "training curriculum (ant_expert.lenient_steps)",
+        )
+
+    def params(self) -> AntParams:
+        """The environment's parameters alone."""
+        return AntParams(**{f.name: getattr(self, f.name) for f in fields(AntParams)})
 
 
 @dataclass(frozen=True)
@@ -239,6 +268,8 @@ class RunConfig:
     steer: SteerConfig = field(default_factory=SteerConfig)
     discover: DiscoverConfig = field(default_factory=DiscoverConfig)
     rl: RLConfig = field(default_factory=RLConfig)
+    ant: AntConfig = added_later_section(AntConfig)  # the world when env.world is ant
+    ant_expert: AntExpertConfig = added_later_section(AntExpertConfig)  # its expert, when ant.expert is ""
 
     def __post_init__(self) -> None:
         _require(self.device in ("auto", "cpu", "cuda"), "device", f"auto, cpu or cuda, got {self.device!r}")
@@ -252,14 +283,22 @@ class RunConfig:
             f"{self.steer.span} layers from steer.layer="
             f"{self.layer(self.steer.layer)} reach layer {top} > model.depth={self.model.depth}",
         )
-        # Cross-section checks: the model's input and controller shapes must fit the environment and the width.
+        # Cross-section checks: the model's input and controller shapes must fit the world and the width.
+        if self.is_ant:
+            self._check_ant()
+        else:
+            self._check_gridworld()
+        m = self.model
+        for name, rank in (("steer.rank", self.steer.rank), ("discover.rank", self.discover.rank)):
+            _require(rank <= m.width, name, f"{rank} exceeds model.width={m.width} (U = A B^T has rank <= width)")
+
+    def _check_gridworld(self) -> None:
         m, e = self.model, self.env
         _require(
             m.encoder != "vector" and m.action == "categorical",
             "model.encoder" if m.encoder == "vector" else "model.action",
             "the gridworld's observations are one-hot indices and its actions discrete; "
-            "the vector encoder and the Gaussian action head are for ant-pinpad's data (not a pipeline "
-            "world yet)",
+            "the vector encoder and the Gaussian action head are for ant-pinpad (env.world: ant)",
         )
         _require(
             m.grid_size == e.size,
@@ -273,8 +312,47 @@ class RunConfig:
             f"{m.num_channels} does not match env.num_walls + env.num_colors + 1 = {channels} (one channel per "
             "wall, per colour and the agent; set model.num_channels too)",
         )
-        for name, rank in (("steer.rank", self.steer.rank), ("discover.rank", self.discover.rank)):
-            _require(rank <= m.width, name, f"{rank} exceeds model.width={m.width} (U = A B^T has rank <= width)")
+
+    def _check_ant(self) -> None:
+        m, dim = self.model, self.ant.obs_dim
+        _require(
+            m.encoder == "vector" and m.obs_size == dim,
+            "model.encoder" if m.encoder != "vector" else "model.obs_size",
+            f"ant-pinpad's observations are {dim} floats: set model.encoder: vector and model.obs_size: {dim}",
+        )
+        _require(
+            m.action == "gaussian" and m.num_actions == NUM_JOINT_TORQUES,
+            "model.action" if m.action != "gaussian" else "model.num_actions",
+            f"ant-pinpad's actions are {NUM_JOINT_TORQUES} joint torques: set model.action: gaussian and "
+            f"model.num_actions: {NUM_JOINT_TORQUES}",
+        )
+        _require(not self.data.stream, "data.stream", "not available on ant-pinpad (its expert is a policy network)")
+        _require(
+            self.data.task_set == "table_a1",
+            "data.task_set",
+            f"ant-pinpad pretrains on its paper's tasks (Table A2; the default table_a1), got {self.data.task_set!r}",
+        )
+
+    @property
+    def is_ant(self) -> bool:
+        return self.env.world == "ant"
+
+    def world(self, expert: Any = None) -> World:
+        """The run's world; ``expert`` is ant-pinpad's trained policy (needed only to generate data)."""
+        return AntWorld(expert, self.ant.params()) if self.is_ant else self.env.gridworld()
+
+    def pretrain_tasks(self) -> list[tuple[int, ...]]:
+        """The pretraining tasks: Table A2 on ant-pinpad, ``data.task_set`` on the gridworld."""
+        return list(ANT_PRETRAIN_TASKS) if self.is_ant else pretraining_tasks(self.data.task_set)
+
+    def post_task(self) -> tuple[int, ...]:
+        """The held-out post-training task (colours)."""
+        return ANT_POST_TASK if self.is_ant else POST_TASK
+
+    @property
+    def horizon(self) -> int:
+        """T of the run's world."""
+        return self.ant.max_steps if self.is_ant else self.env.max_steps
 
     def layer(self, configured: int) -> int:
         """Resolve a configured controlled layer (-1 = L/2)."""

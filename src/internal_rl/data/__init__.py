@@ -4,13 +4,14 @@ reads the datasets of worlds with float observations (ant-pinpad)."""
 from internal_rl.data.generate import generate_dataset, rollout_expert
 from internal_rl.data.loader import EpisodeBatch, EpisodeDataset, LengthBucketSampler, obs_onehot_torch
 from internal_rl.data.store import FORMAT_NAME, FORMAT_VERSION, META_FILE, clean_stale_temps, read_meta
-from internal_rl.data.vector import VectorBatch, VectorEpisodes
+from internal_rl.data.vector import Dataset, VectorBatch, VectorEpisodes
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "META_FILE",
     "EpisodeBatch",
+    "Dataset",
     "EpisodeDataset",
     "LengthBucketSampler",
     "VectorBatch",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from internal_rl.data import EpisodeBatch, EpisodeDataset, LengthBucketSampler
+from internal_rl.data import Dataset, EpisodeBatch, LengthBucketSampler
 from internal_rl.train.distributed import DistInfo
 
 
@@ -16,9 +16,7 @@ class StepBatches:
     ``batch[rank::world_size]`` of the same global batch.
     """
 
-    def __init__(
-        self, dataset: EpisodeDataset, batch_size: int, seed: int, device: torch.device, dist: DistInfo = DistInfo()
-    ):
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device, dist: DistInfo = DistInfo()):
         if not dist.world_size <= batch_size <= len(dataset):
             raise ValueError(
                 f"batch_size: need world_size ({dist.world_size}) <= batch_size ({batch_size}) <= "

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from internal_rl.data.loader import PaddedBatch, padded_selection
+from internal_rl.data.loader import EpisodeDataset, PaddedBatch, padded_selection
 from internal_rl.data.store import open_arrays, read_meta
 
 
@@ -66,4 +66,6 @@ class VectorEpisodes:
         )
 
 
-__all__ = ["VectorBatch", "VectorEpisodes"]
+Dataset = EpisodeDataset | VectorEpisodes  # what a stage reads from data/<name> (pipeline/artifacts.py)
+
+__all__ = ["Dataset", "VectorBatch", "VectorEpisodes"]

@@ -59,6 +59,7 @@ class AntParams:
     height_range: tuple[float, float] = (0.2, 1.0)  # torso height outside it terminates
     init_noise: float = 0.1  # joint angles and velocities uniform within ±init_noise of zero
     integrator: str = "implicitfast"  # MuJoCo integrator (decision; Gymnasium's ant.xml says RK4)
+    strict: bool = True  # False: wrong colours and the wall cell do not terminate (the expert's curriculum only)
 
     def __post_init__(self) -> None:
         _ = self.grid  # validates size, colours and walls
@@ -233,6 +234,8 @@ def visit(
     fell = live & ((height < lo) | (height > hi))
     progress = state.progress + right
     completed = right & (progress >= state.task_len)
+    if not state.params.strict:  # the curriculum's lenient floor: only falls and completion end an episode
+        wrong, into_wall = np.zeros_like(wrong), np.zeros_like(into_wall)
     terminated = state.terminated | wrong | into_wall | fell | completed
     reward = (completed & ~(into_wall | fell)).astype(np.float64)
     return progress, terminated, reward

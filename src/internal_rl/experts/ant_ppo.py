@@ -56,6 +56,8 @@ class AntExpertConfig:
     ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
     reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,
     #                                 a check of the learner on the problem it is known to solve)
+    lenient_steps: int = 0  # curriculum: ants reset before this many env steps play on a lenient floor where
+    #                         wrong colours and the wall cell do not terminate (only falls do, as in Gymnasium's Ant)
     seed: int = 0
     checkpoint_every: int = 10  # updates
     eval_every: int = 50  # updates; 0 = only at the end
@@ -74,6 +76,8 @@ class AntExpertConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
+        if self.lenient_steps < 0:
+            raise ValueError(f"ant_expert.lenient_steps: must be >= 0, got {self.lenient_steps!r}")
         if self.reward_direction not in ("path", "heading"):
             raise ValueError(f"ant_expert.reward_direction: path or heading, got {self.reward_direction!r}")
         if (self.num_envs * self.rollout_steps) % self.minibatches:
@@ -142,6 +146,12 @@ class _Run:
         picks = self.rng.integers(len(self.tasks), size=n)
         return A.reset(self.rng, [self.tasks[i] for i in picks], self.params)
 
+    def rules(self) -> A.AntParams:
+        """The floor the ants play on this update: lenient (wrong colours and the wall do not terminate) during
+        the curriculum's first ``lenient_steps`` env steps, then the pinpad's own rules."""
+        lenient = self.update * self.cfg.num_envs * self.cfg.rollout_steps < self.cfg.lenient_steps
+        return dataclasses.replace(self.params, strict=False) if lenient else self.params
+
     def scale_rewards(self, reward: np.ndarray, done: np.ndarray) -> np.ndarray:
         """NormalizeReward: divide by the running std of the discounted return."""
         self.ret_acc = self.ret_acc * self.cfg.gamma + reward
@@ -188,6 +198,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
     """One rollout of B ants x ``rollout_steps``; ended ants are reset in place. Returns the tensors (T, B, ...)
     and the episode statistics of the episodes that ended during it."""
     cfg, T, B = run.cfg, run.cfg.rollout_steps, run.cfg.num_envs
+    run.state = dataclasses.replace(run.state, params=run.rules())
     obs_buf, act_buf = [], []
     rew, done_buf, val, logp, speed = (np.zeros((T, B)) for _ in range(5))
     ended = {"episodes": 0, "success": 0, "progress": 0.0}

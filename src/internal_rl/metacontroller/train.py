@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from internal_rl.data import EpisodeDataset
+from internal_rl.data import Dataset
 from internal_rl.data.batches import StepBatches
 from internal_rl.metacontroller.model import Metacontroller
 from internal_rl.metacontroller.switching import switch_alignment
@@ -25,7 +25,7 @@ class DiscoveryTrainer:
         self,
         base: nn.Module,
         mc: Metacontroller,
-        dataset: EpisodeDataset,
+        dataset: Dataset,
         *,
         layer: int,
         batch_size: int,
@@ -53,7 +53,7 @@ class DiscoveryTrainer:
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, noise = batch
-        e = self.residuals(b.obs_idx[:, :-1])
+        e = self.residuals(b.observations[:, :-1])
         return self.mc(e, b.mask, b.actions, self.upper_fn, noise)
 
 
@@ -61,7 +61,7 @@ class DiscoveryTrainer:
 def evaluate_discovery(
     base: nn.Module,
     mc: Metacontroller,
-    dataset: EpisodeDataset,
+    dataset: Dataset,
     *,
     layer: int,
     episodes: int,
@@ -80,9 +80,9 @@ def evaluate_discovery(
     sums = np.zeros(3)
     for start in range(0, n, batch_size):
         b = dataset.batch(np.arange(start, min(n, start + batch_size))).to(device)
-        e = base.lower(b.obs_idx[:, :-1], layer)
+        e = base.lower(b.observations[:, :-1], layer)
         noise = torch.zeros(*b.mask.shape, mc.cfg.latent_dim, device=device)
-        _, logs = mc(e, b.mask, b.actions, lambda x: base.upper(x, layer, with_obs=False)[0], noise)
+        _, logs = mc(e, b.mask, b.actions, lambda x: base.action_dist(base.upper(x, layer, with_obs=False)[0]), noise)
         count = float(b.mask.sum())
         sums += np.array([logs["nll"] * count, logs["kl"] * count, count])
         trace = mc.encode(e, b.mask, noise)

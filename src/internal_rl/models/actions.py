@@ -166,4 +166,11 @@ def action_head(kind: str, width: int, num_actions: int) -> nn.Module:
     raise ValueError(f"model.action: categorical or gaussian, got {kind!r}")
 
 
-__all__ = ["ActionDist", "Categorical", "CategoricalHead", "Gaussian", "GaussianHead", "action_head"]
+def mode_hits(dist: ActionDist, actions: Tensor) -> Tensor:
+    """(B, T) bool: the most likely action is the data's (discrete actions); all False for continuous actions,
+    where "accuracy" has no meaning (their reports use the NLL)."""
+    mode = dist.mode()
+    return mode == actions if dist.discrete else torch.zeros(actions.shape[:2], dtype=torch.bool, device=mode.device)
+
+
+__all__ = ["ActionDist", "Categorical", "CategoricalHead", "Gaussian", "GaussianHead", "action_head", "mode_hits"]

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from internal_rl.data import EpisodeBatch, EpisodeDataset, VectorBatch
+from internal_rl.data import Dataset, EpisodeBatch, EpisodeDataset, VectorBatch, VectorEpisodes
 from internal_rl.data.batches import StepBatches
+from internal_rl.models.actions import mode_hits
 from internal_rl.models.encoders import next_observation_nll
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
 from internal_rl.train.precision import autocast
@@ -42,9 +43,7 @@ def batch_losses(model: nn.Module, batch: EpisodeBatch | VectorBatch, with_obs: 
     dist = inner.action_dist(out.action_logits)  # over (B, T)
     nll = dist.nll(batch.actions)  # (B, T), fp32 under bf16 autocast too
     action_nll = (nll * mask).sum()
-    mode = dist.mode()
-    hit = mode == batch.actions if mode.shape == mask.shape else torch.zeros_like(mask)  # continuous: no accuracy
-    correct = (hit & mask).sum()
+    correct = (mode_hits(dist, batch.actions) & mask).sum()
     obs_nll = action_nll.new_zeros(())
     if with_obs:
         obs_nll = (next_observation_nll(inner.cfg, out.obs_logits, obs[:, 1:]) * mask).sum()
@@ -68,8 +67,8 @@ class Pretrainer:
     def __init__(
         self,
         model: nn.Module,
-        train: EpisodeDataset | Callable[[int], EpisodeBatch],
-        heldout: EpisodeDataset,
+        train: Dataset | Callable[[int], EpisodeBatch],
+        heldout: Dataset,
         args: PretrainArgs,
         *,
         seed: int,
@@ -82,7 +81,9 @@ class Pretrainer:
         self.model, self.heldout, self.precision, self.probe = model, heldout, args.precision, probe
         self.obs_weight, self.device, self.dist = args.obs_weight, device, dist
         self.batch = (
-            StepBatches(train, args.batch_size, seed, device, dist) if isinstance(train, EpisodeDataset) else train
+            StepBatches(train, args.batch_size, seed, device, dist)
+            if isinstance(train, EpisodeDataset | VectorEpisodes)
+            else train
         )
         self.eval_indices = torch.arange(min(args.eval_episodes, len(heldout))).numpy()
 

@@ -1,6 +1,7 @@
 """What stages hand each other through the run directory: datasets, the base model, metacontrollers.
 
-    data/<name>/                 EpisodeDataset (train, eval, meta)            load_dataset
+    data/<name>/                 the datasets (train, eval, meta)              load_dataset
+    data/expert/                 ant-pinpad: the expert trained by the data stage (when ant.expert is "")
     pretrain/checkpoint/         the base model (its model section in meta)    load_backbone, load_base_model
     discover/<name>/checkpoint/  a metacontroller (+ base when co-trained)     load_metacontroller
 
@@ -11,13 +12,15 @@ A checkpoint that does not fit the run (another model kind, width or layer) is r
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from internal_rl.config import RunConfig
-from internal_rl.data import EpisodeDataset
+from internal_rl.data import Dataset, EpisodeDataset, VectorEpisodes
+from internal_rl.data.store import read_meta as read_dataset_meta
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import build_base_model
 from internal_rl.pipeline.context import Context
@@ -25,8 +28,16 @@ from internal_rl.train import load_checkpoint
 from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded, read_meta
 
 
-def load_dataset(ctx: Context, name: str) -> EpisodeDataset:
-    return EpisodeDataset(ctx.path("data", name))
+def load_dataset(ctx: Context, name: str) -> Dataset:
+    """``data/<name>`` of this run, refused (one line naming the file) when another world or setting made it."""
+    path = ctx.path("data", name)
+    made = read_dataset_meta(path).get("env", {})
+    want = json.loads(json.dumps(ctx.cfg.world().describe()))  # as stored (tuples become lists)
+    if made != want:
+        diff = sorted(k for k in set(made) | set(want) if made.get(k) != want.get(k))
+        shown = ", ".join(f"{k}: {made.get(k)!r} there, {want.get(k)!r} here" for k in diff[:3])
+        raise CheckpointMismatch(f"dataset {path} was made for another world or setting ({shown}); use a new --out")
+    return VectorEpisodes(path) if ctx.cfg.is_ant else EpisodeDataset(path)
 
 
 def build_model(cfg: RunConfig) -> nn.Module:

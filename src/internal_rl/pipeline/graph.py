@@ -60,7 +60,7 @@ def upstream(name: str) -> list[str]:
 
 def sections(cfg: RunConfig) -> dict[str, tuple]:
     """The config sections each stage depends on (its fingerprint), in pipeline order."""
-    data = (cfg.seed, cfg.env, cfg.data)
+    data = (cfg.seed, cfg.env, cfg.data, *((cfg.ant, cfg.ant_expert) if cfg.is_ant else ()))
     pre = (*data, cfg.model, cfg.pretrain)
     disc = (*pre, cfg.discover)
     return {

@@ -20,6 +20,24 @@ PAPER = {
     "cotrained": "collapses to a single switch at t = 1 (Fig. 7)",
     "internal_rl": "high success within 1e6 episodes (Fig. 8)",
     "baselines": "≈ 0 (raw-action RL, no temporal abstraction, co-training; Fig. 8)",
+    "closed_loop": "latent-task bound 1/16 ≈ 0.06",
+    "decisions": "Bayes ≈ 0.32 (1/4 at the first pair, 1/2 later) / 1.0",
+    "steered_decisions": "≈ 0.95 each (implied by 0.5-0.7 success over 12 colours)",
+    "unsteered_decisions": "—",
+}
+
+# Ant-pinpad (App. A.2, B.3.2, C.1.1, Fig. 8) where its numbers differ from the gridworld's.
+PAPER_ANT = {
+    **PAPER,
+    "expert_success": "0.8 on the pretraining tasks, 0.7 on the post task (C.1.1)",
+    "action_accuracy": "— (continuous actions: see the NLL)",
+    "probe_mid": "— (not reported for ant-pinpad)",
+    "steer": "— (reported as goal-reaching: next rows)",
+    "internal_rl": "high success, normalised by the expert's (Fig. 8)",
+    "closed_loop": "—",
+    "decisions": "— (each colour is a subgoal: no second colour)",
+    "steered_decisions": "goal-reaching 0.36 with an injected code (0.24 on the unseen 0 → 1 transition), B.3.2",
+    "unsteered_decisions": "0.23 (0.10 on 0 → 1), B.3.2",
 }
 
 
@@ -51,9 +69,11 @@ def _f(x, nd: int = 3) -> str:
     return "n/a" if x is None else (f"{x:.{nd}f}" if isinstance(x, float) else str(x))
 
 
-def _decisions(metrics: dict, prefix: str) -> str:
-    """'pair-start / within-pair' decision accuracies of a closed-loop evaluation (analysis.rollout)."""
-    return " / ".join(_f(metrics[f"{prefix}{k}_accuracy"]) for k in ("pair_start", "within_pair"))
+def _decisions(metrics: dict, prefix: str, ant: bool = False) -> str:
+    """'pair-start / within-pair' decision accuracies of a closed-loop evaluation (analysis.rollout); on
+    ant-pinpad, where each colour is a subgoal, the first alone."""
+    kinds = ("pair_start",) if ant else ("pair_start", "within_pair")
+    return " / ".join(_f(metrics[f"{prefix}{k}_accuracy"]) for k in kinds)
 
 
 def build_report(run: str | Path, out: str | Path | None = None) -> Path:
@@ -67,6 +87,9 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
         for png in sorted((run / stage).glob("*.png")) if (run / stage).exists() else []:
             shutil.copy(png, out / f"{stage}_{png.name}")
             figures.append(f"{stage}_{png.name}")
+    ant = bool(m["data"]) and dict.get(m["data"], "world") == "ant-pinpad"
+    paper = PAPER_ANT if ant else PAPER
+    decided = "the next colour" if ant else "first / second colour of a pair"
     rows = [("stage", "metric", "this run", "paper")]
     if m["data"]:
         es = m["data"]["expert_success"]
@@ -75,44 +98,50 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                 "data",
                 f"expert success ({' / '.join(es)})",
                 " / ".join(_f(v) for v in es.values()),
-                PAPER["expert_success"],
+                paper["expert_success"],
             )
         )
     if m["pretrain"]:
         p = m["pretrain"]
         rows += [
-            ("pretrain", "held-out action accuracy", _f(p["action_accuracy"]), PAPER["action_accuracy"]),
+            ("pretrain", "held-out action accuracy", _f(p["action_accuracy"]), paper["action_accuracy"]),
             ("pretrain", "held-out action NLL", _f(p["action_nll"]), "—"),
             (
                 "pretrain",
                 "closed-loop success, pretraining tasks",
                 _f(p["pretrain_task_success"]),
-                "latent-task bound 1/16 ≈ 0.06",
+                paper["closed_loop"],
             ),
             (
                 "pretrain",
-                "decisions right: first / second colour of a pair",
-                _decisions(p, "pretrain_task_"),
-                "Bayes ≈ 0.32 (1/4 at the first pair, 1/2 later) / 1.0",
+                f"decisions right: {decided}",
+                _decisions(p, "pretrain_task_", ant),
+                paper["decisions"],
             ),
         ]
     if m["probe"]:
         p = m["probe"]
         acc = ", ".join(f"{a:.2f}" for a in p["accuracy_by_layer"])
         rows += [
-            ("probe", "accuracy by layer 0..L", acc, PAPER["probe_mid"]),
+            ("probe", "accuracy by layer 0..L", acc, paper["probe_mid"]),
             ("probe", "chance", _f(p["chance"], 2), "0.25"),
         ]
     if m["steer"]:
         s = m["steer"]
         rows += [
-            ("steer", f"post-task success at layer {s['layer']}", _f(s["post_task_success"]), PAPER["steer"]),
-            ("steer", "post-task success, unsteered", _f(s["post_task_success_unsteered"]), PAPER["unsteered"]),
+            ("steer", f"post-task success at layer {s['layer']}", _f(s["post_task_success"]), paper["steer"]),
+            ("steer", "post-task success, unsteered", _f(s["post_task_success_unsteered"]), paper["unsteered"]),
             (
                 "steer",
-                "post task, decisions right when steered: first / second colour of a pair",
-                _decisions(s, "post_task_"),
-                "≈ 0.95 each (implied by 0.5-0.7 success over 12 colours)",
+                f"post task, decisions right when steered: {decided}",
+                _decisions(s, "post_task_", ant),
+                paper["steered_decisions"],
+            ),
+            (
+                "steer",
+                "post task, " + ("next colour" if ant else "first colour of a pair") + " right, unsteered",
+                _f(s["post_task_pair_start_accuracy_unsteered"]),
+                paper["unsteered_decisions"],
             ),
             ("steer", "pretraining tasks, success when steered", _f(s["pretrain_tasks_success"]), "—"),
         ]
@@ -123,7 +152,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                 "discover",
                 "switch F1 / precision / recall (median over seeds)",
                 f"{_f(d['switch_f1'])} / {_f(d['switch_precision'])} / {_f(d['switch_recall'])}",
-                PAPER["switch"],
+                paper["switch"],
             ),
             (
                 "discover",
@@ -136,18 +165,21 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                 "discover",
                 "co-trained: switches per episode",
                 _f(d["cotrained"]["switches_per_episode"], 2),
-                PAPER["cotrained"],
+                paper["cotrained"],
             ),
         ]
     if m["rl"]:
+        expert = m["data"]["expert_success"]["post_task"] if ant else None
         for method, r in m["rl"]["methods"].items():
-            paper = PAPER["internal_rl"] if method == "internal_rl" else PAPER["baselines"]
+            rate = _f(r["success_rate"])
+            if expert:  # Fig. 8 normalises ant-pinpad's success by the expert's
+                rate += f" ({r['success_rate'] / expert:.2f} of the expert's {expert:.2f})"
             rows.append(
                 (
                     "rl",
                     f"{method}: success (median over seeds) after {r['episodes']} episodes",
-                    _f(r["success_rate"]),
-                    paper,
+                    rate,
+                    paper["internal_rl"] if method == "internal_rl" else paper["baselines"],
                 )
             )
     table = "\n".join(

@@ -25,18 +25,28 @@ _LAYOUT_STREAM, _NOISE_STREAM = 0, 1  # independent random streams derived from 
 class EpisodeNoise:
     """Pre-drawn randomness of B episodes (float64, CPU); row i depends only on (seed, first_env + i)."""
 
-    action_u: Tensor  # (B, T) uniforms in [0, 1): raw action at raw step t by inverse-CDF sampling
+    action_u: Tensor  # (B, T) uniforms in [0, 1): raw action at raw step t by inverse-CDF sampling (discrete
+    #                   actions); (B, T, A) standard normals for continuous actions (models/actions.py Gaussian)
     z_eps: Tensor  # (B, T, Z) standard normals: the policy's ε at abstract step k (K ≤ T)
 
     @staticmethod
-    def draw(seed: int, num_envs: int, horizon: int, latent_dim: int = 1, first_env: int = 0) -> EpisodeNoise:
-        u = np.empty((num_envs, horizon))
+    def draw(
+        seed: int, num_envs: int, horizon: int, latent_dim: int = 1, first_env: int = 0, action_dims: int = 0
+    ) -> EpisodeNoise:
+        """``action_dims`` 0: one uniform per raw step (discrete actions); A > 0: A standard normals."""
+        u = np.empty((num_envs, horizon, *((action_dims,) if action_dims else ())))
         eps = np.empty((num_envs, horizon, latent_dim))
         for i in range(num_envs):  # one generator per episode: independent of the batch composition
             rng = np.random.default_rng([seed, _NOISE_STREAM, first_env + i])
-            u[i] = rng.random(horizon)
+            u[i] = rng.standard_normal((horizon, action_dims)) if action_dims else rng.random(horizon)
             eps[i] = rng.standard_normal((horizon, latent_dim))
         return EpisodeNoise(torch.from_numpy(u), torch.from_numpy(eps))
+
+    @staticmethod
+    def for_world(seed: int, num_envs: int, world: World, latent_dim: int = 1, first_env: int = 0) -> EpisodeNoise:
+        """:meth:`draw` with the world's horizon and the noise its actions need."""
+        dims = 0 if world.spec.action == "discrete" else world.spec.num_actions
+        return EpisodeNoise.draw(seed, num_envs, world.spec.horizon, latent_dim, first_env, dims)
 
     def take(self, index: Any) -> EpisodeNoise:
         """The noise of the episodes selected by ``index`` (int, slice, mask or indices)."""
@@ -58,6 +68,15 @@ def start_episodes(world: World, tasks: Any, seed: int, *, num_envs: int | None 
     return world.select(start, np.zeros(len(task_arr), dtype=np.int64))
 
 
+def no_actions(world: World, num_envs: int, horizon: int | None = None) -> np.ndarray:
+    """Actions of ``num_envs`` environments (and ``horizon`` steps) before any is chosen: -1 for discrete
+    actions (int64), 0 for continuous ones (float64, (..., A))."""
+    lead = (num_envs,) if horizon is None else (num_envs, horizon)
+    if world.spec.action == "discrete":
+        return np.full(lead, -1, dtype=np.int64)
+    return np.zeros((*lead, world.spec.num_actions))
+
+
 def sample_categorical(logits: Tensor, u: Tensor) -> Tensor:
     """Inverse-CDF sampling with given uniforms: logits (B, A), u (B,) -> actions (B,) long (CPU).
 
@@ -67,4 +86,4 @@ def sample_categorical(logits: Tensor, u: Tensor) -> Tensor:
     return Categorical(logits).sample_from(u)
 
 
-__all__ = ["EpisodeNoise", "sample_categorical", "start_episodes"]
+__all__ = ["EpisodeNoise", "no_actions", "sample_categorical", "start_episodes"]

@@ -50,7 +50,7 @@ from torch import Tensor, nn
 from internal_rl.envs import EnvState
 from internal_rl.metacontroller import Metacontroller, SwitchState, apply_low_rank
 from internal_rl.rl.cache import select_rows
-from internal_rl.rl.episodes import EpisodeNoise, sample_categorical, start_episodes
+from internal_rl.rl.episodes import EpisodeNoise, no_actions, sample_categorical, start_episodes
 from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.worlds import GridWorld
 
@@ -76,7 +76,8 @@ class InternalEnv:
     """B gridworlds + frozen base model + frozen switching unit and decoder, stepped in abstract steps.
 
     Records, per environment, for analysis and tests (numpy/CPU, index t = raw step from 0):
-    ``raw_actions`` (B, T) int (-1 after the end), ``switched`` (B, T) bool (a new code was given before raw
+    ``raw_actions`` (B, T) int (-1 after the end; continuous actions: (B, T, A) floats, 0 after the end),
+    ``switched`` (B, T) bool (a new code was given before raw
     step t), ``beta`` (B, T) β_t (NaN after the end), ``codes`` (B, T, Z) the code in force at raw step t,
     ``abstract_rewards`` (B, T) reward of abstract step k, ``num_abstract`` (B,) abstract steps started.
 
@@ -140,10 +141,10 @@ class InternalEnv:
         self.state = start_episodes(self.world, tasks, seed, num_envs=num_envs, start=start)
         self.initial_state = self.state
         B, T, Z = self.num_envs, self.horizon, self.latent_dim
-        self.noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T, Z)
-        if self.noise.action_u.shape != (B, T) or self.noise.z_eps.shape != (B, T, Z):
+        self.noise = noise if noise is not None else EpisodeNoise.for_world(seed, B, self.world, Z)
+        if self.noise.action_u.shape[:2] != (B, T) or self.noise.z_eps.shape != (B, T, Z):
             raise ValueError(
-                f"noise: expected action_u ({B}, {T}) and z_eps ({B}, {T}, {Z}), got "
+                f"noise: expected action_u ({B}, {T}, ...) and z_eps ({B}, {T}, {Z}), got "
                 f"{tuple(self.noise.action_u.shape)} and {tuple(self.noise.z_eps.shape)}"
             )
         dtype = self.base.dtype
@@ -160,7 +161,7 @@ class InternalEnv:
         self.t = 0  # raw steps taken (shared by the lockstep batch)
         self.num_abstract = np.zeros(B, dtype=np.int64)
         self._pending = np.zeros(B)  # reward of each environment's current abstract step
-        self.raw_actions = np.full((B, T), -1, dtype=np.int64)
+        self.raw_actions = no_actions(self.world, B, T)
         self.switched = np.zeros((B, T), dtype=bool)
         self.beta = torch.full((B, T), float("nan"), dtype=torch.float64)
         self.codes = torch.zeros(B, T, Z, dtype=dtype)
@@ -201,7 +202,7 @@ class InternalEnv:
             self.codes[act[live], t] = self.z_held[live_t.to(self.device)].to("cpu", self.codes.dtype)
             e_hat = apply_low_rank(self.e, self.A, self.Bm)  # (b, D)  ê = e + A (Bᵀ e)
             logits, _ = self.base.upper(e_hat[:, None], self.layer, self.cache, with_obs=False)  # (b, 1, A)
-            actions = np.zeros(B, dtype=np.int64)  # ended episodes are frozen by the core: their action is moot
+            actions = np.maximum(no_actions(self.world, B), 0)  # ended episodes are frozen: their action is moot
             dist = self.base.action_dist(logits[:, 0])
             actions[act[live]] = dist.sample_from(self.noise.action_u[act, t]).numpy()[live]
             self.raw_actions[act[live], t] = actions[act[live]]
@@ -283,7 +284,7 @@ class Rollout:
     success: Tensor  # (N,) bool task completed
     lengths: Tensor  # (N,) raw steps of the episode
     num_abstract: Tensor  # (N,) abstract steps of the episode (= mask.sum(1))
-    raw_actions: Tensor  # (N, T) long, -1 after the episode ended
+    raw_actions: Tensor  # (N, T) long, -1 after the episode ended ((N, T, A) float for continuous actions)
     switched: Tensor  # (N, T) bool: the policy gave a new code before raw step t
 
     @property

@@ -69,7 +69,7 @@ def rollout_raw(
     world = world or GridWorld()
     state = start_episodes(world, tasks, seed, num_envs=num_envs, start=start)
     B, T = state.num_envs, world.spec.horizon
-    noise = noise if noise is not None else EpisodeNoise.draw(seed, B, T)
+    noise = noise if noise is not None else EpisodeNoise.for_world(seed, B, world)
     cache = base.new_cache(B, T, device)
     active = np.arange(B)  # environment of each model-side row
     obs, actions, logps, masks = [], [], [], []
@@ -81,7 +81,8 @@ def rollout_raw(
         full = torch.zeros(B, logits.shape[-1], dtype=torch.float64)  # ended rows: uniform, masked out
         full[torch.from_numpy(active)] = logits[:, 0].to("cpu", torch.float64)
         dist = base.action_dist(full)
-        a = dist.sample_from(noise.action_u[:, t]) * live  # (B,); 0 for ended episodes
+        a = dist.sample_from(noise.action_u[:, t])  # (B,) or (B, A)
+        a = a * live.reshape(-1, *([1] * (a.dim() - 1)))  # 0 for ended episodes
         obs.append(o)
         actions.append(a)
         logps.append(dist.log_prob(a) * live)
@@ -108,11 +109,11 @@ def rollout_raw(
 
 
 def raw_log_prob(base: nn.Module, obs_idx: Tensor, actions: Tensor, mask: Tensor) -> Tensor:
-    """log p_θ(a_t | o_{1:t}) by one full causal forward (with gradients): (B, T, N), (B, T), (B, T) -> (B, T),
-    0 at padded steps."""
-    if actions.shape != mask.shape or obs_idx.shape[:2] != mask.shape:
+    """log p_θ(a_t | o_{1:t}) by one full causal forward (with gradients): observations (B, T, N), actions (B, T)
+    (or (B, T, A) continuous), mask (B, T) -> (B, T), 0 at padded steps."""
+    if actions.shape[:2] != mask.shape or obs_idx.shape[:2] != mask.shape:
         raise ValueError(
-            f"obs_idx, actions, mask: expected (B, T, N), (B, T), (B, T); got {tuple(obs_idx.shape)}, "
+            f"obs_idx, actions, mask: expected (B, T, N), (B, T) or (B, T, A), (B, T); got {tuple(obs_idx.shape)}, "
             f"{tuple(actions.shape)}, {tuple(mask.shape)}"
         )
     logits = base(obs_idx, with_obs=False).action_logits  # (B, T, A)

@@ -16,4 +16,9 @@ def added_later(default: Any) -> Any:
     return field(default=default, metadata={ADDED_LATER: True})
 
 
-__all__ = ["ADDED_LATER", "added_later"]
+def added_later_section(cls: type) -> Any:
+    """``field(default_factory=cls)`` marked as added later: a config section that did not exist before."""
+    return field(default_factory=cls, metadata={ADDED_LATER: True})
+
+
+__all__ = ["ADDED_LATER", "added_later", "added_later_section"]

@@ -1,25 +1,51 @@
-"""Stage ``data``: D (pretraining), a held-out set and D* (metacontroller, ε = 0), SPEC §1.5."""
+"""Stage ``data``: D (pretraining), a held-out set and D* (metacontroller, ε = 0), SPEC §1.5.
+
+On ant-pinpad the expert is a policy network (SPEC §7): the one named by ``ant.expert``, or else the one this
+stage trains first with the ``ant_expert`` section (``data/expert``, resumable); ``data.epsilon`` then scales its
+Gaussian noise (1 = sampled actions, the paper's D).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from internal_rl.config import ConfigError
 from internal_rl.data import generate_dataset, rollout_expert
-from internal_rl.envs import POST_TASK, as_task_array, pretraining_tasks
+from internal_rl.envs.tasks import pad_tasks
 from internal_rl.pipeline.context import Context
 
 
+def ant_expert(ctx: Context):
+    """The run's trained ant expert policy: ``ant.expert`` (checked against the ant section) or trained here."""
+    from internal_rl.experts.ant_ppo import load_expert, train_ant_expert
+
+    cfg = ctx.cfg
+    if not cfg.ant.expert:
+        out = ctx.path("data", "expert")
+        train_ant_expert(cfg.ant_expert, out, params=cfg.ant.params())
+        return load_expert(out)[0]
+    if not (Path(cfg.ant.expert) / "checkpoint").is_dir():
+        raise ConfigError(f"ant.expert: {cfg.ant.expert} holds no expert (train one: internal-rl ant-expert --out DIR)")
+    policy, params = load_expert(cfg.ant.expert)
+    if params != cfg.ant.params():
+        raise ConfigError(f"ant.expert: {cfg.ant.expert} was trained on other ant settings ({params})")
+    return policy
+
+
 def run(ctx: Context) -> dict:
-    cfg, env = ctx.cfg, ctx.cfg.env
+    cfg = ctx.cfg
     if not ctx.dist.is_main:
         return {}
+    world = cfg.world(ant_expert(ctx) if cfg.is_ant else None)
     specs = {  # name: (episodes, epsilon, seed offset)
         "train": (cfg.data.train_episodes, cfg.data.epsilon, 0),
         "eval": (cfg.data.eval_episodes, cfg.data.epsilon, 1),
         "meta": (cfg.data.meta_episodes, 0.0, 2),
     }
-    metrics: dict = {"expert_success": {}, "episodes": {}, "mean_length": {}}
-    tasks = pretraining_tasks(cfg.data.task_set)
+    metrics: dict = {"world": world.spec.name, "expert_success": {}, "episodes": {}, "mean_length": {}}
+    tasks = cfg.pretrain_tasks()
     if cfg.data.stream:  # pretraining generates its own episodes (data/stream.py)
         del specs["train"]
     for name, (n, eps, offset) in specs.items():
@@ -29,15 +55,15 @@ def run(ctx: Context) -> dict:
             tasks=tasks,
             epsilon=eps,
             seed=cfg.seed * 1000 + offset,
-            world=env.world(),
+            world=world,
             chunk_size=cfg.data.chunk_size,
         )
         metrics["expert_success"][name] = stats["expert_success"]
         metrics["episodes"][name] = n
         metrics["mean_length"][name] = stats["mean_length"]
-    # The expert on the held-out post-training task (never in the data; SPEC §1.4 requires success 1.0).
-    post = rollout_expert(
-        np.random.default_rng(cfg.seed + 3), as_task_array(POST_TASK, 1024, env.params())[0], env.world()
-    )
+    # The expert on the held-out post-training task (never in the data; SPEC §1.4: 1.0 on the gridworld).
+    episodes = 256 if cfg.is_ant else 1024
+    post_tasks = pad_tasks([cfg.post_task()] * episodes, world.spec.num_colors)[0]
+    post = rollout_expert(np.random.default_rng(cfg.seed + 3), post_tasks, world)
     metrics["expert_success"]["post_task"] = float(post["success"].mean())
     return metrics

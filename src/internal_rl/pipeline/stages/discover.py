@@ -91,7 +91,7 @@ def train_metacontroller(
         layer=layer,
         episodes=cfg.pretrain.eval_episodes,
         device=ctx.device,
-        max_steps=cfg.env.max_steps,
+        max_steps=cfg.horizon,
     )
     return base, mc, metrics, traces
 

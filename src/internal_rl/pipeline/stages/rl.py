@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from internal_rl.envs import POST_TASK
 from internal_rl.pipeline.artifacts import build_model, load_base_into, load_metacontroller
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_success_curves
@@ -64,7 +63,7 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         history=history,
         on_update=on_update,
     )
-    common = dict(episodes=Episodes(POST_TASK, cfg.env.world()), seed=seed, cont=cont, progress=f"rl {method} {k}")
+    common = dict(episodes=Episodes(cfg.post_task(), cfg.world()), seed=seed, cont=cont, progress=f"rl {method} {k}")
     if method == "raw_action_rl":
         return train_raw_action_rl(model, rc, lr=rc.raw_lr, **common)
     return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), **common)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.analysis.steerability import fit_controller, oracle
-from internal_rl.envs import POST_TASK, pretraining_tasks
 from internal_rl.pipeline.artifacts import load_base_model, load_dataset
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_layer_curve
@@ -20,7 +19,8 @@ def run(ctx: Context) -> dict:
     dataset = load_dataset(ctx, "meta")
     main_layer = cfg.layer(sc.layer)
     layers = sorted(set(range(cfg.model.depth + 2 - sc.span)) | {main_layer}) if sc.sweep_layers else [main_layer]
-    evaluate = dict(episodes=sc.eval_episodes, world=cfg.env.world(), seed=cfg.seed + 11)
+    post_task = cfg.post_task()
+    evaluate = dict(episodes=sc.eval_episodes, world=cfg.world(), seed=cfg.seed + 11)
     by_layer, nll_by_layer, main = {}, {}, {}
     logger = Logger(ctx.path("steer", "tb"))
     for layer in layers:
@@ -38,15 +38,13 @@ def run(ctx: Context) -> dict:
             logger=logger,
         )
         nll_by_layer[layer] = history[-1]["action_nll"]
-        post = closed_loop_stats(base, [POST_TASK], layer=layer, control=oracle(controller), **evaluate)
+        post = closed_loop_stats(base, [post_task], layer=layer, control=oracle(controller), **evaluate)
         by_layer[layer] = post.success
         if layer == main_layer:  # decision accuracies say which part of the task steering fails at
-            pre = closed_loop_stats(
-                base, pretraining_tasks(cfg.data.task_set), layer=layer, control=oracle(controller), **evaluate
-            )
+            pre = closed_loop_stats(base, cfg.pretrain_tasks(), layer=layer, control=oracle(controller), **evaluate)
             main = {**post.metrics("post_task_"), **pre.metrics("pretrain_tasks_")}
     logger.close()
-    unsteered = closed_loop_stats(base, [POST_TASK], **evaluate)
+    unsteered = closed_loop_stats(base, [post_task], **evaluate)
     if len(by_layer) > 1:
         plot_layer_curve(
             by_layer,
