@@ -42,7 +42,8 @@ class AntExpertConfig:
     total_steps: int = 10_000_000  # ant actions over the whole run
     epochs: int = 10
     minibatches: int = 32  # of 128 samples: CleanRL's ratio of gradient steps to samples
-    lr: float = 3e-4  # annealed linearly to 0
+    lr: float = 3e-4
+    lr_schedule: str = "linear"  # linear: annealed to 0 (CleanRL) | constant (the paper, Table A3)
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip: float = 0.2
@@ -78,6 +79,8 @@ class AntExpertConfig:
                 raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
         if self.lenient_steps < 0:
             raise ValueError(f"ant_expert.lenient_steps: must be >= 0, got {self.lenient_steps!r}")
+        if self.lr_schedule not in ("linear", "constant"):
+            raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
         if self.reward_direction not in ("path", "heading"):
             raise ValueError(f"ant_expert.reward_direction: path or heading, got {self.reward_direction!r}")
         if (self.num_envs * self.rollout_steps) % self.minibatches:
@@ -292,6 +295,15 @@ def ppo_update(
     return stats
 
 
+def _with_defaults(saved: dict) -> dict:
+    """A checkpoint's recorded settings, with the fields added since it was written at their defaults (which
+    reproduce the behaviour from before they existed)."""
+    defaults = json.loads(
+        json.dumps({"config": dataclasses.asdict(AntExpertConfig()), "params": dataclasses.asdict(A.AntParams())})
+    )
+    return {k: {**defaults[k], **saved.get(k, {})} for k in defaults}
+
+
 def train_ant_expert(
     cfg: AntExpertConfig,
     out: str | Path,
@@ -309,15 +321,15 @@ def train_ant_expert(
     meta = json.loads(json.dumps({"config": dataclasses.asdict(cfg), "params": dataclasses.asdict(params)}))
     if has_checkpoint(out / "checkpoint"):
         state, saved = load_checkpoint(out / "checkpoint", {"policy": policy})
-        if saved != meta:
+        if _with_defaults(saved) != meta:
             raise ValueError(f"{out / 'checkpoint'}: made with another ant_expert config or AntParams; use a new --out")
         opt.load_state_dict(state["opt"])
         run.load(state["run"])
     bar = progress(total=cfg.updates, initial=run.update, desc="ant expert", enabled=show_progress)
     start = time.perf_counter()
     while run.update < cfg.updates:
-        for group in opt.param_groups:  # linear annealing, CleanRL
-            group["lr"] = cfg.lr * (1.0 - run.update / cfg.updates)
+        for group in opt.param_groups:  # linear annealing (CleanRL) or constant
+            group["lr"] = cfg.lr * (1.0 - run.update / cfg.updates if cfg.lr_schedule == "linear" else 1.0)
         t0 = time.perf_counter()
         batch, stats = collect(run, policy)
         t1 = time.perf_counter()
