@@ -50,26 +50,23 @@ def ours(updates: int) -> float:
         return updates * ENVS * STEPS / (time.perf_counter() - t0)
 
 
-def sb3(updates: int) -> float | None:
-    try:
-        from stable_baselines3 import PPO
-        from stable_baselines3.common.vec_env import VecEnv, VecNormalize
-    except ImportError:
-        return None
+def sb3_vec_env(n: int, direction: str = "path"):
+    """The batched ant core as an SB3 VecEnv with the expert's observation and reward (autoreset); ``direction``
+    is the intrinsic reward's (experts/ant_ppo.py ``reward_direction``). ``env.speeds`` collects the mean speed
+    along it per step."""
     from gymnasium import spaces
+    from stable_baselines3.common.vec_env import VecEnv
 
     from internal_rl.envs import antpinpad as A
     from internal_rl.experts.ant import expert_obs_dim, expert_observation, intrinsic_reward, path_direction
-    from internal_rl.experts.ant_ppo import AntExpertConfig, expert_reward
+    from internal_rl.experts.ant_ppo import AntExpertConfig, expert_reward, forward_axis
 
     class AntVec(VecEnv):
-        """The batched ant core as an SB3 VecEnv with the expert's observation and reward (autoreset)."""
-
         def __init__(self, n: int):
             p = A.AntParams()
             box = spaces.Box(-np.inf, np.inf, (expert_obs_dim(p),), np.float32)
             super().__init__(n, box, spaces.Box(-1.0, 1.0, (A.NUM_JOINT_TORQUES,), np.float32))
-            self.rng, self.params = np.random.default_rng(0), p
+            self.rng, self.params, self.speeds = np.random.default_rng(0), p, []
 
         def _fresh(self, n):
             tasks = [A.ANT_PRETRAIN_TASKS[i] for i in self.rng.integers(16, size=n)]
@@ -83,9 +80,11 @@ def sb3(updates: int) -> float | None:
             self.actions = actions
 
         def step_wait(self):
-            direction = path_direction(self.state)
+            d = path_direction(self.state) if direction == "path" else forward_axis(self.state)
             nxt, r, term, trunc = A.step(self.state, self.actions)
-            reward = expert_reward(AntExpertConfig(), r, intrinsic_reward(nxt, direction), term, self.actions)
+            speed = intrinsic_reward(nxt, d)
+            self.speeds.append(float(speed.mean()))
+            reward = expert_reward(AntExpertConfig(), r, speed, term, self.actions)
             done = term | trunc
             infos = [{} for _ in range(self.num_envs)]
             if done.any():
@@ -111,10 +110,17 @@ def sb3(updates: int) -> float | None:
         def env_is_wrapped(self, wrapper_class, indices=None):
             return [False] * self.num_envs
 
-    env = VecNormalize(AntVec(ENVS), gamma=0.99)
-    model = PPO(
+    return AntVec(n)
+
+
+def sb3_ppo(env):
+    """SB3's PPO at the settings of ours (module docstring) on ``env``, observations and rewards normalised."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    return PPO(
         "MlpPolicy",
-        env,
+        VecNormalize(env, gamma=0.99),
         n_steps=STEPS,
         batch_size=MINIBATCH,
         n_epochs=EPOCHS,
@@ -130,6 +136,14 @@ def sb3(updates: int) -> float | None:
         verbose=0,
         seed=0,
     )
+
+
+def sb3(updates: int) -> float | None:
+    try:
+        import stable_baselines3  # noqa: F401
+    except ImportError:
+        return None
+    model = sb3_ppo(sb3_vec_env(ENVS))
     t0 = time.perf_counter()
     model.learn(total_timesteps=updates * ENVS * STEPS)
     return updates * ENVS * STEPS / (time.perf_counter() - t0)

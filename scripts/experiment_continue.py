@@ -3,9 +3,9 @@
 Usage: .venv/bin/python scripts/experiment_continue.py SRC_RUN NAME [steps=12000] [lr=1e-3] [save=4000] [threads=1]
        [precision=fp32|bf16]
 Loads SRC_RUN/pretrain/checkpoint, trains `steps` more AdamW steps (200 warm-up, cosine; same data, batch and loss
-as the pretrain stage), prints `NAME {json}` every 1000 steps, and every `save` steps writes a run directory
-runs/NAME_<step> holding the snapshot as its pretrain stage, so the CLI's later stages (steer, discover, rl) and
-scripts/experiment_steer.py can run on it.
+as the pretrain stage: a stream of fresh episodes, seed 1, when the run streams), prints `NAME {json}` every 1000
+steps, and every `save` steps writes a run directory runs/NAME_<step> holding the snapshot as its pretrain stage, so
+the CLI's later stages (steer, discover, rl) and scripts/experiment_steer.py can run on it.
 """
 
 import json
@@ -21,6 +21,7 @@ import torch
 from internal_rl.analysis.probe import held_out_probe
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
+from internal_rl.data.stream import ExpertStream
 from internal_rl.models.pretrain import PretrainArgs, Pretrainer
 from internal_rl.pipeline.artifacts import build_model
 from internal_rl.train import load_checkpoint
@@ -46,9 +47,13 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
     load_checkpoint(f"{src}/pretrain/checkpoint", {"model": model})
     torch.manual_seed(1)
     heldout, cpu = EpisodeDataset(f"{src}/data/eval"), torch.device("cpu")
+    if cfg.data.stream:  # fresh episodes from another seed than the original run's (no episode repeats)
+        train = ExpertStream(cfg.pretrain_tasks(), cfg.world(), cfg.pretrain.batch_size, 10**6, cpu, workers=0)
+    else:
+        train = EpisodeDataset(f"{src}/data/train")
     trainer = Pretrainer(
         model,
-        EpisodeDataset(f"{src}/data/train"),
+        train,
         heldout,
         PretrainArgs(
             batch_size=cfg.pretrain.batch_size,
