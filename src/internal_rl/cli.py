@@ -205,14 +205,37 @@ def _ant_expert(args: argparse.Namespace) -> int:
     train_ant_expert(cfg, args.out, show_progress=not args.quiet)
     print(f"[ant-expert] {Path(args.out) / 'metrics.json'}")
     if args.datasets:
-        from internal_rl.experts.ant_ppo import write_datasets
-
-        for name, meta in write_datasets(args.out, args.datasets, cfg.seed).items():
+        for name, meta in write_ant_datasets(args.out, args.datasets, cfg.seed).items():
             print(
                 f"[ant-expert] {Path(args.out) / name}: {args.datasets} episodes, expert success "
                 f"{meta['expert_success']:.3f}"
             )
     return 0
+
+
+def write_ant_datasets(out: str | Path, episodes: int, seed: int = 0) -> dict[str, dict]:
+    """D (sampled actions) and D* (the mean action, App. C.4.4) of the expert under ``out``, on the pretraining
+    tasks, as ``out/D`` and ``out/D_star`` (the project's dataset format; read with ``data.VectorEpisodes``)."""
+    from internal_rl.data import generate_dataset
+    from internal_rl.envs import antpinpad as A
+    from internal_rl.experts.ant_ppo import load_expert
+    from internal_rl.worlds import AntWorld
+
+    policy, params = load_expert(out)
+    world = AntWorld(policy, params)
+    return {
+        name: generate_dataset(
+            Path(out) / name,
+            episodes,
+            A.ANT_PRETRAIN_TASKS,
+            epsilon=eps,
+            seed=seed + k,
+            world=world,
+            chunk_size=256,
+            progress=False,
+        )
+        for k, (name, eps) in enumerate((("D", 1.0), ("D_star", 0.0)))
+    }
 
 
 def _summary(metrics: dict) -> str:

@@ -377,36 +377,12 @@ def load_expert(out: str | Path) -> tuple[AntExpertPolicy, A.AntParams]:
     return policy.eval(), params
 
 
-def write_datasets(out: str | Path, episodes: int, seed: int = 0) -> dict[str, dict]:
-    """D (sampled actions) and D* (the mean action, App. C.4.4) of the expert under ``out``, on the pretraining
-    tasks, as ``out/D`` and ``out/D_star`` (the project's dataset format; read with ``data.VectorEpisodes``)."""
-    from internal_rl.data import generate_dataset
-    from internal_rl.worlds import AntWorld
-
-    policy, params = load_expert(out)
-    world = AntWorld(policy, params)
-    return {
-        name: generate_dataset(
-            Path(out) / name,
-            episodes,
-            A.ANT_PRETRAIN_TASKS,
-            epsilon=eps,
-            seed=seed + k,
-            world=world,
-            chunk_size=256,
-            progress=False,
-        )
-        for k, (name, eps) in enumerate((("D", 1.0), ("D_star", 0.0)))
-    }
-
-
 __all__ = [
     "AntExpertConfig",
     "collect",
     "config_from_overrides",
     "gae",
     "load_expert",
-    "write_datasets",
     "ppo_update",
     "train_ant_expert",
 ]
