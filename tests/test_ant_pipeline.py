@@ -58,6 +58,8 @@ def test_every_stage_runs_on_ant_pinpad(ant_run):
     }
     report = (ant_run / "report" / "report.md").read_text()
     assert "0.8 on the pretraining tasks" in report and "B.3.2" in report  # ant-pinpad's paper numbers
+    for figure in ("data_expert_trajectories.png", "discover_beta_traces.png", "rl_success_curves.png"):
+        assert (ant_run / "report" / figure).exists() and f"]({figure})" in report, figure
     assert "of the expert's" in report or metrics(ant_run, "data")["expert_success"]["post_task"] == 0.0
 
 

@@ -83,7 +83,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     m = {s: _load(run, s) for s in ("data", "pretrain", "probe", "steer", "discover", "rl")}
     figures = []
-    for stage in ("probe", "steer", "discover", "rl"):
+    for stage in ("data", "probe", "steer", "discover", "rl"):
         for png in sorted((run / stage).glob("*.png")) if (run / stage).exists() else []:
             shutil.copy(png, out / f"{stage}_{png.name}")
             figures.append(f"{stage}_{png.name}")

@@ -69,9 +69,9 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
 
     rng = np.random.default_rng(seed)
     tasks = [A.ANT_POST_TASK] * ants if expert is None else [A.ANT_PRETRAIN_TASKS[i % 16] for i in range(ants)]
-    state = A.reset(rng, tasks)
+    state = A.reset(rng, tasks, A.AntParams() if expert is None else expert.params)
     p, track = state.params, [state.qpos[:, :2].copy()]
-    for _ in range(steps):
+    for _ in range(min(steps, p.max_steps)):
         act = rng.uniform(-1, 1, (ants, A.NUM_JOINT_TORQUES)) if expert is None else expert.expert(state, rng, 0.0)
         state, *_ = A.step(state, act)
         track.append(state.qpos[:, :2].copy())

@@ -66,4 +66,8 @@ def run(ctx: Context) -> dict:
     post_tasks = pad_tasks([cfg.post_task()] * episodes, world.spec.num_colors)[0]
     post = rollout_expert(np.random.default_rng(cfg.seed + 3), post_tasks, world)
     metrics["expert_success"]["post_task"] = float(post["success"].mean())
+    if cfg.is_ant:  # what the expert does, for the report
+        from internal_rl.worlds.figures import save_ant_figure
+
+        save_ant_figure(ctx.path("data", "expert_trajectories.png"), cfg.seed, steps=cfg.horizon, expert=world)
     return metrics
