@@ -34,6 +34,20 @@ def test_parallel_scan_equals_the_step_loop():
         torch.testing.assert_close(linear_scan(a, b), linear_scan_loop(a, b), rtol=1e-12, atol=1e-12)
 
 
+def test_parallel_scan_has_the_step_loop_gradients():
+    """The GPU path trains too: its backward pass equals the loop's (an in-place scan once failed here)."""
+    torch.manual_seed(0)
+    inputs = [torch.rand(3, 37, 5), torch.randn(3, 37, 5), torch.randn(3, 5)]  # a, b, h0
+    weight = torch.randn(3, 37, 5, dtype=torch.float64)
+    grads = []
+    for scan in (linear_scan, linear_scan_loop):
+        a, b, h0 = (x.double().requires_grad_() for x in inputs)
+        (scan(a, b, h0) * weight).sum().backward()
+        grads.append((a.grad, b.grad, h0.grad))
+    for g_scan, g_loop in zip(*grads, strict=True):
+        torch.testing.assert_close(g_scan, g_loop, rtol=1e-10, atol=1e-12)
+
+
 @torch.no_grad()
 def test_cached_steps_equal_the_full_forward(model):
     obs = episodes()

@@ -62,14 +62,12 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
     vectorised steps. The right choice where each kernel launch costs (GPU); on a CPU the step loop below is
     faster (benchmarks/bench_hawk.py: 2.7 ms against 23 ms at B 64, T 100, R 256, one thread).
     """
-    a, b = a.clone(), b.clone()
     if h0 is not None:
-        b[:, 0] += a[:, 0] * h0
+        b = torch.cat([b[:, :1] + a[:, :1] * h0[:, None], b[:, 1:]], 1)
     T, d = a.shape[1], 1
-    while d < T:
-        carry, decay = a[:, d:] * b[:, :-d], a[:, d:] * a[:, :-d]  # computed before the overlapping writes
-        b[:, d:] += carry
-        a[:, d:] = decay
+    while d < T:  # out of place: autograd keeps every level (an in-place update here broke the backward pass)
+        b = torch.cat([b[:, :d], b[:, d:] + a[:, d:] * b[:, :-d]], 1)
+        a = torch.cat([a[:, :d], a[:, d:] * a[:, :-d]], 1)
         d *= 2
     return b
 
