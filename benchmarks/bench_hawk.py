@@ -3,7 +3,7 @@
   train    fwd + bwd + AdamW, batch 64 episodes of expert-like lengths (mean ~31, bucketed), fp32 and bf16
            autocast: valid tokens/s
   decode   incremental steps of 256 sequences (KV cache / recurrent state): tokens/s, fp32 and bf16
-  scan     the RG-LRU recurrence over T = 100: associative scan against the step loop
+  scan     the RG-LRU recurrence over T = 100: associative scan against the step loop, forward and forward + backward
 
 Paper sizes: transformer depth 6, width 256, 4 heads, MLP 512; Hawk depth 8, width 256, LRU width 256, 8 heads,
 MLP 512 (Table A15). ``--quick`` uses fewer repetitions.
@@ -88,7 +88,13 @@ def bench_scan(reps: int) -> dict[str, float]:
         for _ in range(reps):
             fn(a, b)
         out[f"{name}_ms"] = 1000 * (time.perf_counter() - t0) / reps
+        ga, gb = a.clone().requires_grad_(), b.clone().requires_grad_()
+        t0 = time.perf_counter()
+        for _ in range(max(1, reps // 5)):  # forward + backward: what training pays (models/hawk.py's choice)
+            fn(ga, gb).sum().backward()
+        out[f"{name}_train_ms"] = 1000 * (time.perf_counter() - t0) / max(1, reps // 5)
     out["scan_speedup"] = out["loop_ms"] / out["scan_ms"]
+    out["scan_train_speedup"] = out["loop_train_ms"] / out["scan_train_ms"]
     return out
 
 
