@@ -1,7 +1,7 @@
 """Continue pretraining a run's backbone (docs/experiments.md E6).
 
 Usage: .venv/bin/python scripts/experiment_continue.py SRC_RUN NAME [steps=12000] [lr=1e-3] [save=4000] [threads=1]
-       [precision=fp32|bf16]
+       [precision=fp32|bf16] [stream_seed=1000000]
 Loads SRC_RUN/pretrain/checkpoint, trains `steps` more AdamW steps (200 warm-up, cosine; same data, batch and loss
 as the pretrain stage: a stream of fresh episodes, seed 1, when the run streams), prints `NAME {json}` every 1000
 steps, and every `save` steps writes a run directory runs/NAME_<step> holding the snapshot as its pretrain stage, so
@@ -48,7 +48,8 @@ def main(src: str, name: str, kw: dict[str, str]) -> None:
     torch.manual_seed(1)
     heldout, cpu = EpisodeDataset(f"{src}/data/eval"), torch.device("cpu")
     if cfg.data.stream:  # fresh episodes from another seed than the original run's (no episode repeats)
-        train = ExpertStream(cfg.pretrain_tasks(), cfg.world(), cfg.pretrain.batch_size, 10**6, cpu, workers=0)
+        seed = int(kw.get("stream_seed", 10**6))  # a new seed for each continuation of a continuation
+        train = ExpertStream(cfg.pretrain_tasks(), cfg.world(), cfg.pretrain.batch_size, seed, cpu, workers=0)
     else:
         train = EpisodeDataset(f"{src}/data/train")
     trainer = Pretrainer(
