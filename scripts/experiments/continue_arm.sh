@@ -12,3 +12,11 @@ done
 # the next 12k steps on episodes of another seed
 $PY scripts/experiment_continue.py runs/cpu2c_12000 cpu2cc steps=12000 lr=3e-4 save=6000 precision=bf16 \
   stream_seed=2000000 | tee runs/cpu2cc.log
+for snap in runs/cpu2cc_6000 runs/cpu2cc_12000; do
+  .venv/bin/internal-rl steerability --out "$snap" --layer 1 --set steer.form=mlp --set steer.rank=128 --quiet
+  .venv/bin/internal-rl steerability --out "$snap" --layer 1 --quiet
+done
+# 6k more steps (42k in all) on episodes of a third seed
+$PY scripts/experiment_continue.py runs/cpu2cc_12000 cpu2ccc steps=6000 lr=2e-4 save=6000 precision=bf16 \
+  stream_seed=3000000 | tee runs/cpu2ccc.log
+.venv/bin/internal-rl steerability --out runs/cpu2ccc_6000 --layer 1 --set steer.form=mlp --set steer.rank=128 --quiet
