@@ -20,7 +20,9 @@ done
 $PY scripts/experiment_continue.py runs/cpu2cc_12000 cpu2ccc steps=6000 lr=2e-4 save=6000 precision=bf16 \
   stream_seed=3000000 | tee runs/cpu2ccc.log
 .venv/bin/internal-rl steerability --out runs/cpu2ccc_6000 --layer 1 --set steer.form=mlp --set steer.rank=128 --quiet
+.venv/bin/internal-rl steerability --out runs/cpu2ccc_6000 --layer 1 --quiet
 # 6k more (48k in all) on episodes of a fourth seed
 $PY scripts/experiment_continue.py runs/cpu2ccc_6000 cpu2cccc steps=6000 lr=2e-4 save=6000 precision=bf16 \
   stream_seed=4000000 | tee runs/cpu2cccc.log
 .venv/bin/internal-rl steerability --out runs/cpu2cccc_6000 --layer 1 --set steer.form=mlp --set steer.rank=128 --quiet
+.venv/bin/internal-rl steerability --out runs/cpu2cccc_6000 --layer 1 --quiet
