@@ -23,9 +23,7 @@ def ant_expert(ctx: Context):
 
     cfg = ctx.cfg
     if not cfg.ant.expert:
-        out = ctx.path("data", "expert")
-        train_ant_expert(cfg.ant_expert, out, params=cfg.ant.params())
-        return load_expert(out)[0]
+        return train_ant_expert(cfg.ant_expert, ctx.path("data", "expert"), params=cfg.ant.params()).eval()
     if not (Path(cfg.ant.expert) / "checkpoint").is_dir():
         raise ConfigError(f"ant.expert: {cfg.ant.expert} holds no expert (train one: internal-rl ant-expert --out DIR)")
     policy, params = load_expert(cfg.ant.expert)
