@@ -470,3 +470,23 @@ def test_elbo_with_a_gaussian_action_head():
     loss.backward()
     assert m.encoder.net[0].weight.grad.abs().sum() > 0
     assert trace.beta.shape == (B, T)
+
+
+def test_kl_weight_override_and_warm_up():
+    from internal_rl.metacontroller.train import kl_weight
+
+    m = make_model()
+    with torch.no_grad():  # a posterior far from the prior, so the KL term is sizeable
+        nn.init.normal_(m.encoder.net[2].weight, std=0.5)
+    upper = frozen_upper()
+    e, mask, actions, noise = batch()
+    loss, logs = m(e, mask, actions, upper, noise)  # α = cfg.alpha = 0.3
+    free, logs0 = m(e, mask, actions, upper, noise, alpha=0.0)
+    heavy, _ = m(e, mask, actions, upper, noise, alpha=1.0)
+    assert logs["kl"] > 0.1
+    assert free.item() == pytest.approx(logs0["nll"], abs=1e-6)
+    assert heavy.item() == pytest.approx(logs["nll"] + logs["kl"], abs=1e-5)
+    assert loss.item() == pytest.approx(logs["nll"] + 0.3 * logs["kl"], abs=1e-5)
+
+    assert [kl_weight(0.2, s, 4) for s in range(6)] == pytest.approx([0.05, 0.1, 0.15, 0.2, 0.2, 0.2])
+    assert kl_weight(0.2, 0, 0) == 0.2  # no warm-up: the paper's constant α

@@ -193,13 +193,19 @@ class Metacontroller(nn.Module):
         return F.log_softmax(self.action_dist(e, trace, upper_fn).logits, dim=-1)
 
     def forward(
-        self, e: Tensor, mask: Tensor, actions: Tensor, upper_fn: UpperFn, noise: Tensor | None = None
+        self,
+        e: Tensor,
+        mask: Tensor,
+        actions: Tensor,
+        upper_fn: UpperFn,
+        noise: Tensor | None = None,
+        alpha: float | None = None,
     ) -> tuple[Tensor, dict[str, float]]:
         """Negative ELBO of Eq. 3 on a batch of sequences.
 
         e (B, T, D) residuals at layer l; mask (B, T) prefix mask; actions (B, T) long or (B, T, A) float
         (padding may hold any value); upper_fn maps ê to the action distribution (or logits); noise (B, T, Z)
-        or None.
+        or None; alpha the KL weight of this step (None: ``cfg.alpha``; a KL warm-up passes a smaller one).
         Returns (loss, loss_dict) with loss = nll + α kl, each a mean over valid steps; the KL is *not*
         weighted by β (SPEC §5).
         """
@@ -218,7 +224,7 @@ class Metacontroller(nn.Module):
         n_valid = m.sum()
         nll = (nll_t * m).sum() / n_valid
         kl = (kl_t * m).sum() / n_valid
-        loss = nll + self.cfg.alpha * kl
+        loss = nll + (self.cfg.alpha if alpha is None else alpha) * kl
 
         with torch.no_grad():
             stats = switch_statistics(trace.beta, mask)

@@ -18,6 +18,15 @@ from internal_rl.metacontroller.switching import switch_alignment
 from internal_rl.models.actions import ActionDist
 
 
+def kl_weight(alpha: float, step: int, warmup_steps: int) -> float:
+    """The KL weight of step ``step`` (0-based): α · (step + 1) / warmup_steps during a warm-up, then α.
+
+    A KL warm-up is the standard remedy for posterior collapse in VAEs (Bowman et al., 2016): the decoder learns
+    to use the code before the rate term can push the posterior onto the prior. The paper uses a constant α.
+    """
+    return alpha if step >= warmup_steps else alpha * (step + 1) / warmup_steps
+
+
 class DiscoveryTrainer:
     """Batches (with their ε noise) and the Eq. 3 loss for :func:`internal_rl.train.loop.fit`."""
 
@@ -32,9 +41,14 @@ class DiscoveryTrainer:
         seed: int,
         device: torch.device,
         cotrain: bool = False,
+        kl_warmup_steps: int = 0,
     ):
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
+        self.kl_warmup_steps = kl_warmup_steps
         self.batches = StepBatches(dataset, batch_size, seed, device)
+
+    def alpha_at(self, step: int) -> float:
+        return kl_weight(self.mc.cfg.alpha, step, self.kl_warmup_steps)
 
     def upper_fn(self, x: Tensor) -> ActionDist:
         return self.base.action_dist(self.base.upper(x, self.layer, with_obs=False)[0])  # over (B, T)
@@ -49,12 +63,13 @@ class DiscoveryTrainer:
         b = self.batches(step)
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         noise = torch.randn(*b.mask.shape, self.mc.cfg.latent_dim, generator=g).to(b.mask.device)  # (B, T, Z)
-        return b, noise
+        return b, noise, self.alpha_at(step)
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
-        b, noise = batch
+        b, noise, alpha = batch
         e = self.residuals(b.observations[:, :-1])
-        return self.mc(e, b.mask, b.actions, self.upper_fn, noise)
+        loss, logs = self.mc(e, b.mask, b.actions, self.upper_fn, noise, alpha=alpha)
+        return loss, {**logs, "alpha": alpha}
 
 
 @torch.no_grad()

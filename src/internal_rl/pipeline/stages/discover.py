@@ -55,6 +55,7 @@ def train_metacontroller(
         seed=seed,
         device=ctx.device,
         cotrain=cotrain,
+        kl_warmup_steps=dc.kl_warmup_steps,
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
     steps = steps or dc.steps
