@@ -1,0 +1,111 @@
+"""Learner check (E19): the ant expert's PPO (its policy, GAE, update and reward normaliser from experts/) on
+Gymnasium's own ``Ant-v5``, with its own reward (forward velocity + healthy bonus − control and contact costs) and
+its own termination. If this learner reaches Ant-v5's usual forward speeds, the expert's failure to walk on the
+pinpad floor (E12-E18) lies in the pinpad env or its reward; if it does not, in the learner or its settings.
+
+    .venv/bin/python scripts/experiments/ppo_ant_v5.py STEPS OUT.json [num_envs=64] [rollout_steps=64] [hidden=128]
+
+Writes one row per update to OUT.json: env steps, mean x velocity (m/s) over the rollout, mean return of the
+episodes that ended, policy entropy, wall seconds.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from internal_rl.experts.ant_policy import AntExpertPolicy, merge_moments  # noqa: E402
+from internal_rl.experts.ant_ppo import AntExpertConfig, gae, ppo_update  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def main(steps: int, out: str, kw: dict[str, str]) -> None:
+    cfg = AntExpertConfig(
+        num_envs=int(kw.get("num_envs", 64)),
+        rollout_steps=int(kw.get("rollout_steps", 64)),
+        hidden=int(kw.get("hidden", 128)),
+        total_steps=steps,
+    )
+    B, T = cfg.num_envs, cfg.rollout_steps
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    envs = [gym.make("Ant-v5") for _ in range(B)]
+    obs = np.stack([e.reset(seed=i)[0] for i, e in enumerate(envs)]).astype(np.float32)
+    policy = AntExpertPolicy(obs.shape[1], cfg.hidden, 8)
+    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
+    ret_acc, ret_mean, ret_var, ret_count = np.zeros(B), 0.0, 1.0, 1e-4
+    ep_ret, finished, rows, t0 = np.zeros(B), [], [], time.perf_counter()
+    for update in range(cfg.updates):
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * (1.0 - update / cfg.updates)
+        obs_buf, act_buf = [], []
+        rew, done_buf, val, logp, xvel = (np.zeros((T, B)) for _ in range(5))
+        for t in range(T):
+            policy.norm.update(torch.as_tensor(obs))
+            with torch.no_grad():
+                o = policy.norm(torch.as_tensor(obs))
+                dist = policy.dist(o, normalized=True)
+                action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=gen)
+                logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
+            nxt, r, term, trunc = np.zeros_like(obs), np.zeros(B), np.zeros(B, bool), np.zeros(B, bool)
+            for i, env in enumerate(envs):
+                nxt[i], r[i], term[i], trunc[i], info = env.step(np.clip(action[i].numpy(), -1, 1))
+                xvel[t, i] = info["x_velocity"]
+            ep_ret += r
+            done = term | trunc
+            ret_acc = ret_acc * cfg.gamma + r  # NormalizeReward, as the expert's _Run.scale_rewards
+            ret_mean, ret_var, ret_count = merge_moments(ret_mean, ret_var, ret_count, ret_acc.mean(), ret_acc.var(), B)
+            ret_acc[done] = 0.0
+            r_scaled = r / np.sqrt(ret_var + 1e-8)
+            if trunc.any():  # bootstrap from the critic at the time limit
+                with torch.no_grad():
+                    r_scaled[trunc] += cfg.gamma * policy.value(torch.as_tensor(nxt[trunc])).numpy()
+            for i in np.flatnonzero(done):
+                finished.append(ep_ret[i])
+                ep_ret[i] = 0.0
+                nxt[i] = envs[i].reset()[0]
+            obs_buf.append(o.numpy())
+            act_buf.append(action.numpy())
+            rew[t], done_buf[t] = r_scaled, done
+            obs = nxt
+        with torch.no_grad():
+            last_v = policy.value(torch.as_tensor(obs)).numpy()
+        adv = gae(rew, val, done_buf, last_v, cfg.gamma, cfg.gae_lambda)
+        batch = {
+            "obs": torch.as_tensor(np.stack(obs_buf)),
+            "action": torch.as_tensor(np.stack(act_buf)),
+            "logp": torch.as_tensor(logp, dtype=torch.float32),
+            "adv": torch.as_tensor(adv, dtype=torch.float32),
+            "ret": torch.as_tensor(adv + val, dtype=torch.float32),
+        }
+        stats = ppo_update(policy, opt, batch, cfg, gen, update)
+        rows.append(
+            {
+                "env_steps": (update + 1) * B * T,
+                "x_velocity": float(xvel.mean()),
+                "episode_return": float(np.mean(finished)) if finished else None,
+                "episodes": len(finished),
+                "entropy": stats["entropy"],
+                "wall_s": round(time.perf_counter() - t0, 1),
+            }
+        )
+        finished = []
+        if update % 10 == 0 or update == cfg.updates - 1:
+            Path(out).write_text(json.dumps(rows))
+            print(json.dumps(rows[-1]), flush=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:]))
