@@ -490,3 +490,5 @@ def test_kl_weight_override_and_warm_up():
 
     assert [kl_weight(0.2, s, 4) for s in range(6)] == pytest.approx([0.05, 0.1, 0.15, 0.2, 0.2, 0.2])
     assert kl_weight(0.2, 0, 0) == 0.2  # no warm-up: the paper's constant α
+    assert [kl_weight(0.2, s, 2, free_steps=3) for s in range(6)] == pytest.approx([0, 0, 0, 0.1, 0.2, 0.2])
+    assert [kl_weight(0.2, s, 0, free_steps=2) for s in range(4)] == pytest.approx([0, 0, 0.2, 0.2])

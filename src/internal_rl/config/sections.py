@@ -223,12 +223,13 @@ class DiscoverConfig(MetacontrollerArch):
     weight_decay: float = 0.03
     checkpoint_every: int = 1_000
     cotrain_steps: int = 0  # co-training ablation: steps of joint training from scratch (0 = pretrain.steps)
-    kl_warmup_steps: int = added_later(0)  # α rises linearly from 0 over these steps (0 = the paper's constant α)
+    kl_free_steps: int = added_later(0)  # steps at α = 0 before the warm-up (0 = none; the paper: none)
+    kl_warmup_steps: int = added_later(0)  # then α rises linearly from 0 over these steps (0 = the paper's constant α)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
-        _non_negative(self, "weight_decay", "sweep_steps", "cotrain_steps", "kl_warmup_steps")
+        _non_negative(self, "weight_decay", "sweep_steps", "cotrain_steps", "kl_free_steps", "kl_warmup_steps")
         _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
         _require(all(a >= 0 for a in self.alpha_sweep), "alpha_sweep", "values must be >= 0")
 

@@ -18,13 +18,19 @@ from internal_rl.metacontroller.switching import switch_alignment
 from internal_rl.models.actions import ActionDist
 
 
-def kl_weight(alpha: float, step: int, warmup_steps: int) -> float:
-    """The KL weight of step ``step`` (0-based): α · (step + 1) / warmup_steps during a warm-up, then α.
+def kl_weight(alpha: float, step: int, warmup_steps: int, free_steps: int = 0) -> float:
+    """The KL weight of step ``step`` (0-based): 0 for the first ``free_steps``, then α · k / warmup_steps at the
+    k-th step of a linear warm-up (k = 1 .. warmup_steps), then α.
 
     A KL warm-up is the standard remedy for posterior collapse in VAEs (Bowman et al., 2016): the decoder learns
-    to use the code before the rate term can push the posterior onto the prior. The paper uses a constant α.
+    to use the code before the rate term can push the posterior onto the prior. Here even α ≈ 1e-3 collapses the
+    posterior within ~100 steps while the decoder's U is still ≈ 0 (docs/experiments.md E19), hence the steps at
+    exactly α = 0 first. The paper uses a constant α (both 0: the default).
     """
-    return alpha if step >= warmup_steps else alpha * (step + 1) / warmup_steps
+    k = step - free_steps + 1
+    if k <= 0:
+        return 0.0
+    return alpha if k >= warmup_steps else alpha * k / warmup_steps
 
 
 class DiscoveryTrainer:
@@ -42,13 +48,14 @@ class DiscoveryTrainer:
         device: torch.device,
         cotrain: bool = False,
         kl_warmup_steps: int = 0,
+        kl_free_steps: int = 0,
     ):
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
-        self.kl_warmup_steps = kl_warmup_steps
+        self.kl_warmup_steps, self.kl_free_steps = kl_warmup_steps, kl_free_steps
         self.batches = StepBatches(dataset, batch_size, seed, device)
 
     def alpha_at(self, step: int) -> float:
-        return kl_weight(self.mc.cfg.alpha, step, self.kl_warmup_steps)
+        return kl_weight(self.mc.cfg.alpha, step, self.kl_warmup_steps, self.kl_free_steps)
 
     def upper_fn(self, x: Tensor) -> ActionDist:
         return self.base.action_dist(self.base.upper(x, self.layer, with_obs=False)[0])  # over (B, T)

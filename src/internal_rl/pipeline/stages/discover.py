@@ -56,6 +56,7 @@ def train_metacontroller(
         device=ctx.device,
         cotrain=cotrain,
         kl_warmup_steps=dc.kl_warmup_steps,
+        kl_free_steps=dc.kl_free_steps,
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
     steps = steps or dc.steps
