@@ -4,6 +4,7 @@ its own termination. If this learner reaches Ant-v5's usual forward speeds, the 
 pinpad floor (E12-E18) lies in the pinpad env or its reward; if it does not, in the learner or its settings.
 
     .venv/bin/python scripts/experiments/ppo_ant_v5.py STEPS OUT.json [num_envs=64] [rollout_steps=64] [hidden=128]
+        [integrator=implicitfast]   (Ant-v5's model file says RK4; the pinpad floor integrates with implicitfast)
 
 Writes one row per update to OUT.json: env steps, mean x velocity (m/s) over the rollout, mean return of the
 episodes that ended, policy entropy, wall seconds.
@@ -22,6 +23,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gymnasium as gym  # noqa: E402
+import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -42,6 +44,9 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
     envs = [gym.make("Ant-v5") for _ in range(B)]
+    if "integrator" in kw:  # the pinpad floor's integrator (envs/antpinpad.py AntParams.integrator)
+        for env in envs:
+            env.unwrapped.model.opt.integrator = getattr(mujoco.mjtIntegrator, f"mjINT_{kw['integrator'].upper()}")
     obs = np.stack([e.reset(seed=i)[0] for i, e in enumerate(envs)]).astype(np.float32)
     policy = AntExpertPolicy(obs.shape[1], cfg.hidden, 8)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
