@@ -5,6 +5,8 @@ pinpad floor (E12-E18) lies in the pinpad env or its reward; if it does not, in 
 
     .venv/bin/python scripts/experiments/ppo_ant_v5.py STEPS OUT.json [num_envs=64] [rollout_steps=64] [hidden=128]
         [integrator=implicitfast]   (Ant-v5's model file says RK4; the pinpad floor integrates with implicitfast)
+        [world=pinpad]              (the pinpad floor's batched core instead, lenient, with Ant-v5's reward terms
+                                     along the torso's heading and the pinpad observation: everything else equal)
 
 Writes one row per update to OUT.json: env steps, mean x velocity (m/s) over the rollout, mean return of the
 episodes that ended, policy entropy, wall seconds.
@@ -27,10 +29,65 @@ import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from internal_rl.envs import antpinpad as A  # noqa: E402
+from internal_rl.experts.ant import heading  # noqa: E402
 from internal_rl.experts.ant_policy import AntExpertPolicy, merge_moments  # noqa: E402
 from internal_rl.experts.ant_ppo import AntExpertConfig, gae, ppo_update  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+class GymAnts:
+    """B Gymnasium Ant-v5 envs stepped in a loop; reward and termination are Ant-v5's own."""
+
+    def __init__(self, B: int, integrator: str | None):
+        self.envs = [gym.make("Ant-v5") for _ in range(B)]
+        if integrator:  # e.g. the pinpad floor's (envs/antpinpad.py AntParams.integrator)
+            for env in self.envs:
+                env.unwrapped.model.opt.integrator = getattr(mujoco.mjtIntegrator, f"mjINT_{integrator.upper()}")
+
+    def reset(self) -> np.ndarray:
+        return np.stack([e.reset(seed=i)[0] for i, e in enumerate(self.envs)]).astype(np.float32)
+
+    def step(self, action: np.ndarray):
+        """-> next obs (before any reset), reward, terminated, truncated, forward speed (m/s), all (B,)-leading."""
+        out = [e.step(a) for e, a in zip(self.envs, action, strict=True)]
+        obs = np.stack([o[0] for o in out]).astype(np.float32)
+        speed = np.array([o[4]["x_velocity"] for o in out])
+        return obs, np.array([o[1] for o in out]), np.array([o[2] for o in out]), np.array([o[3] for o in out]), speed
+
+    def reset_rows(self, rows: np.ndarray) -> np.ndarray:
+        return np.stack([self.envs[i].reset()[0] for i in rows]).astype(np.float32)
+
+
+class PinpadAnts:
+    """The pinpad floor's batched core on its lenient rules (only falls terminate), T = 500, with Ant-v5's reward
+    terms: the torso's velocity along its own heading + 1 while healthy − 0.5 |a|² (the expert's antf2 arm)."""
+
+    def __init__(self, B: int, integrator: str | None):
+        self.params = A.AntParams(strict=False, **({"integrator": integrator} if integrator else {}))
+        self.rng, self.B = np.random.default_rng(0), B
+
+    def _fresh(self, n: int) -> A.AntState:
+        return A.reset(self.rng, [A.ANT_PRETRAIN_TASKS[0]] * n, self.params)
+
+    def reset(self) -> np.ndarray:
+        self.state = self._fresh(self.B)
+        return A.observe(self.state)
+
+    def step(self, action: np.ndarray):
+        yaw = heading(self.state)
+        nxt, _, term, trunc = A.step(self.state, action)
+        speed = (nxt.qvel[:, :2] * np.stack([np.cos(yaw), np.sin(yaw)], 1)).sum(1)
+        reward = speed + 1.0 * ~term - 0.5 * (np.clip(action, -1, 1) ** 2).sum(1)
+        self.state = nxt
+        return A.observe(nxt), reward, term, trunc, speed
+
+    def reset_rows(self, rows: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.B, bool)
+        mask[rows] = True
+        self.state = A.replace_rows(self.state, mask, self._fresh(len(rows)))
+        return A.observe(self.state)[rows]
 
 
 def main(steps: int, out: str, kw: dict[str, str]) -> None:
@@ -43,11 +100,8 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
     B, T = cfg.num_envs, cfg.rollout_steps
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    envs = [gym.make("Ant-v5") for _ in range(B)]
-    if "integrator" in kw:  # the pinpad floor's integrator (envs/antpinpad.py AntParams.integrator)
-        for env in envs:
-            env.unwrapped.model.opt.integrator = getattr(mujoco.mjtIntegrator, f"mjINT_{kw['integrator'].upper()}")
-    obs = np.stack([e.reset(seed=i)[0] for i, e in enumerate(envs)]).astype(np.float32)
+    world = (PinpadAnts if kw.get("world") == "pinpad" else GymAnts)(B, kw.get("integrator"))
+    obs = world.reset()
     policy = AntExpertPolicy(obs.shape[1], cfg.hidden, 8)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
     ret_acc, ret_mean, ret_var, ret_count = np.zeros(B), 0.0, 1.0, 1e-4
@@ -64,10 +118,7 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
                 dist = policy.dist(o, normalized=True)
                 action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=gen)
                 logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
-            nxt, r, term, trunc = np.zeros_like(obs), np.zeros(B), np.zeros(B, bool), np.zeros(B, bool)
-            for i, env in enumerate(envs):
-                nxt[i], r[i], term[i], trunc[i], info = env.step(np.clip(action[i].numpy(), -1, 1))
-                xvel[t, i] = info["x_velocity"]
+            nxt, r, term, trunc, xvel[t] = world.step(np.clip(action.double().numpy(), -1, 1))
             ep_ret += r
             done = term | trunc
             ret_acc = ret_acc * cfg.gamma + r  # NormalizeReward, as the expert's _Run.scale_rewards
@@ -77,10 +128,12 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
             if trunc.any():  # bootstrap from the critic at the time limit
                 with torch.no_grad():
                     r_scaled[trunc] += cfg.gamma * policy.value(torch.as_tensor(nxt[trunc])).numpy()
-            for i in np.flatnonzero(done):
-                finished.append(ep_ret[i])
-                ep_ret[i] = 0.0
-                nxt[i] = envs[i].reset()[0]
+            if done.any():
+                ended = np.flatnonzero(done)
+                finished.extend(ep_ret[ended])
+                ep_ret[ended] = 0.0
+                nxt = nxt.copy()
+                nxt[ended] = world.reset_rows(ended)
             obs_buf.append(o.numpy())
             act_buf.append(action.numpy())
             rew[t], done_buf[t] = r_scaled, done
