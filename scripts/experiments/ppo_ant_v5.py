@@ -7,6 +7,10 @@ pinpad floor (E12-E18) lies in the pinpad env or its reward; if it does not, in 
         [integrator=implicitfast]   (Ant-v5's model file says RK4; the pinpad floor integrates with implicitfast)
         [world=pinpad]              (the pinpad floor's batched core instead, lenient, with Ant-v5's reward terms
                                      along the torso's heading and the pinpad observation: everything else equal)
+        [obs=raw]                   (with world=pinpad: observe qpos[2:] and qvel unscaled, as Ant-v5 without
+                                     contact forces, instead of the pinpad observation)
+        [yaw=0]                     (with world=pinpad: every ant starts facing +x, as in Ant-v5, instead of a
+                                     uniform yaw)
 
 Writes one row per update to OUT.json: env steps, mean x velocity (m/s) over the rollout, mean return of the
 episodes that ended, policy entropy, wall seconds.
@@ -64,16 +68,23 @@ class PinpadAnts:
     """The pinpad floor's batched core on its lenient rules (only falls terminate), T = 500, with Ant-v5's reward
     terms: the torso's velocity along its own heading + 1 while healthy − 0.5 |a|² (the expert's antf2 arm)."""
 
-    def __init__(self, B: int, integrator: str | None):
+    def __init__(self, B: int, integrator: str | None, obs: str = "pinpad", fixed_yaw: bool = False):
         self.params = A.AntParams(strict=False, **({"integrator": integrator} if integrator else {}))
-        self.rng, self.B = np.random.default_rng(0), B
+        self.rng, self.B, self.raw, self.fixed_yaw = np.random.default_rng(0), B, obs == "raw", fixed_yaw
+
+    def observe(self) -> np.ndarray:
+        s = self.state
+        return np.concatenate([s.qpos[:, 2:], s.qvel], 1).astype(np.float32) if self.raw else A.observe(s)
 
     def _fresh(self, n: int) -> A.AntState:
-        return A.reset(self.rng, [A.ANT_PRETRAIN_TASKS[0]] * n, self.params)
+        state = A.reset(self.rng, [A.ANT_PRETRAIN_TASKS[0]] * n, self.params)
+        if self.fixed_yaw:  # physics = (time, qpos, qvel, ...): the torso quaternion is qpos[3:7]
+            state.physics[:, 4:8] = [1.0, 0.0, 0.0, 0.0]
+        return state
 
     def reset(self) -> np.ndarray:
         self.state = self._fresh(self.B)
-        return A.observe(self.state)
+        return self.observe()
 
     def step(self, action: np.ndarray):
         yaw = heading(self.state)
@@ -81,13 +92,13 @@ class PinpadAnts:
         speed = (nxt.qvel[:, :2] * np.stack([np.cos(yaw), np.sin(yaw)], 1)).sum(1)
         reward = speed + 1.0 * ~term - 0.5 * (np.clip(action, -1, 1) ** 2).sum(1)
         self.state = nxt
-        return A.observe(nxt), reward, term, trunc, speed
+        return self.observe(), reward, term, trunc, speed
 
     def reset_rows(self, rows: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.B, bool)
         mask[rows] = True
         self.state = A.replace_rows(self.state, mask, self._fresh(len(rows)))
-        return A.observe(self.state)[rows]
+        return self.observe()[rows]
 
 
 def main(steps: int, out: str, kw: dict[str, str]) -> None:
@@ -100,7 +111,12 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
     B, T = cfg.num_envs, cfg.rollout_steps
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    world = (PinpadAnts if kw.get("world") == "pinpad" else GymAnts)(B, kw.get("integrator"))
+    if kw.get("world") == "pinpad":
+        world: GymAnts | PinpadAnts = PinpadAnts(
+            B, kw.get("integrator"), kw.get("obs", "pinpad"), fixed_yaw=kw.get("yaw") == "0"
+        )
+    else:
+        world = GymAnts(B, kw.get("integrator"))
     obs = world.reset()
     policy = AntExpertPolicy(obs.shape[1], cfg.hidden, 8)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
