@@ -11,6 +11,8 @@ pinpad floor (E12-E18) lies in the pinpad env or its reward; if it does not, in 
                                      contact forces, instead of the pinpad observation)
         [yaw=0]                     (with world=pinpad: every ant starts facing +x, as in Ant-v5, instead of a
                                      uniform yaw)
+        [cell=2.0]                  (with world=pinpad: metres per cell; the boundary walls are 2 cells from the
+                                     centre, so cell=20 makes an 80 m floor on which no ant reaches a wall)
 
 Writes one row per update to OUT.json: env steps, mean x velocity (m/s) over the rollout, mean return of the
 episodes that ended, policy entropy, wall seconds.
@@ -68,8 +70,8 @@ class PinpadAnts:
     """The pinpad floor's batched core on its lenient rules (only falls terminate), T = 500, with Ant-v5's reward
     terms: the torso's velocity along its own heading + 1 while healthy − 0.5 |a|² (the expert's antf2 arm)."""
 
-    def __init__(self, B: int, integrator: str | None, obs: str = "pinpad", fixed_yaw: bool = False):
-        self.params = A.AntParams(strict=False, **({"integrator": integrator} if integrator else {}))
+    def __init__(self, B: int, integrator: str | None, obs: str = "pinpad", fixed_yaw: bool = False, cell=2.0):
+        self.params = A.AntParams(strict=False, cell=cell, **({"integrator": integrator} if integrator else {}))
         self.rng, self.B, self.raw, self.fixed_yaw = np.random.default_rng(0), B, obs == "raw", fixed_yaw
 
     def observe(self) -> np.ndarray:
@@ -113,7 +115,11 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
     gen = torch.Generator().manual_seed(0)
     if kw.get("world") == "pinpad":
         world: GymAnts | PinpadAnts = PinpadAnts(
-            B, kw.get("integrator"), kw.get("obs", "pinpad"), fixed_yaw=kw.get("yaw") == "0"
+            B,
+            kw.get("integrator"),
+            kw.get("obs", "pinpad"),
+            fixed_yaw=kw.get("yaw") == "0",
+            cell=float(kw.get("cell", 2)),
         )
     else:
         world = GymAnts(B, kw.get("integrator"))
