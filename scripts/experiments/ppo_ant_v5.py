@@ -38,7 +38,7 @@ import torch  # noqa: E402
 from internal_rl.envs import antpinpad as A  # noqa: E402
 from internal_rl.experts.ant import heading  # noqa: E402
 from internal_rl.experts.ant_policy import AntExpertPolicy, merge_moments  # noqa: E402
-from internal_rl.experts.ant_ppo import AntExpertConfig, gae, ppo_update  # noqa: E402
+from internal_rl.experts.ant_ppo import AntExpertConfig, ppo_update, rollout_batch  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -160,16 +160,7 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
             act_buf.append(action.numpy())
             rew[t], done_buf[t] = r_scaled, done
             obs = nxt
-        with torch.no_grad():
-            last_v = policy.value(torch.as_tensor(obs)).numpy()
-        adv = gae(rew, val, done_buf, last_v, cfg.gamma, cfg.gae_lambda)
-        batch = {
-            "obs": torch.as_tensor(np.stack(obs_buf)),
-            "action": torch.as_tensor(np.stack(act_buf)),
-            "logp": torch.as_tensor(logp, dtype=torch.float32),
-            "adv": torch.as_tensor(adv, dtype=torch.float32),
-            "ret": torch.as_tensor(adv + val, dtype=torch.float32),
-        }
+        batch = rollout_batch(policy, cfg, obs_buf, act_buf, logp, rew, val, done_buf, obs)
         stats = ppo_update(policy, opt, batch, cfg, gen, update)
         rows.append(
             {

@@ -197,6 +197,31 @@ def gae(
     return adv
 
 
+def rollout_batch(
+    policy: AntExpertPolicy,
+    cfg: AntExpertConfig,
+    obs: list[np.ndarray],
+    actions: list[np.ndarray],
+    logp: np.ndarray,
+    reward: np.ndarray,
+    value: np.ndarray,
+    done: np.ndarray,
+    last_obs: np.ndarray,
+) -> dict[str, torch.Tensor]:
+    """GAE over one rollout (T lists of normalised (B, D) observations and (B, A) actions; (T, B) arrays; the raw
+    observation after the last step bootstraps) -> the tensors (T, B, ...) that :func:`ppo_update` reads."""
+    with torch.no_grad():
+        last_v = policy.value(torch.as_tensor(last_obs)).numpy()
+    adv = gae(reward, value, done, last_v, cfg.gamma, cfg.gae_lambda)
+    return {
+        "obs": torch.as_tensor(np.stack(obs)),
+        "action": torch.as_tensor(np.stack(actions)),
+        "logp": torch.as_tensor(logp, dtype=torch.float32),
+        "adv": torch.as_tensor(adv, dtype=torch.float32),
+        "ret": torch.as_tensor(adv + value, dtype=torch.float32),
+    }
+
+
 def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
     """One rollout of B ants x ``rollout_steps``; ended ants are reset in place. Returns the tensors (T, B, ...)
     and the episode statistics of the episodes that ended during it."""
@@ -236,16 +261,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             nxt = A.replace_rows(nxt, done, run.fresh(int(done.sum())))
         run.state = nxt
         obs = expert_observation(nxt)
-    with torch.no_grad():
-        last_v = policy.value(torch.as_tensor(obs)).numpy()
-    adv = gae(rew, val, done_buf, last_v, cfg.gamma, cfg.gae_lambda)
-    batch = {
-        "obs": torch.as_tensor(np.stack(obs_buf)),
-        "action": torch.as_tensor(np.stack(act_buf)),
-        "logp": torch.as_tensor(logp, dtype=torch.float32),
-        "adv": torch.as_tensor(adv, dtype=torch.float32),
-        "ret": torch.as_tensor(adv + val, dtype=torch.float32),
-    }
+    batch = rollout_batch(policy, cfg, obs_buf, act_buf, logp, rew, val, done_buf, obs)
     n = max(ended["episodes"], 1)
     stats = {
         "episodes_ended": ended["episodes"],
@@ -384,5 +400,6 @@ __all__ = [
     "gae",
     "load_expert",
     "ppo_update",
+    "rollout_batch",
     "train_ant_expert",
 ]
