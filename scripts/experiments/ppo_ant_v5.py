@@ -36,9 +36,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from internal_rl.envs import antpinpad as A  # noqa: E402
+from internal_rl.experts.advantages import rollout_batch  # noqa: E402
 from internal_rl.experts.ant import heading  # noqa: E402
 from internal_rl.experts.ant_policy import AntExpertPolicy, merge_moments  # noqa: E402
-from internal_rl.experts.ant_ppo import AntExpertConfig, ppo_update, rollout_batch  # noqa: E402
+from internal_rl.experts.ant_ppo import AntExpertConfig, ppo_update  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -160,7 +161,7 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
             act_buf.append(action.numpy())
             rew[t], done_buf[t] = r_scaled, done
             obs = nxt
-        batch = rollout_batch(policy, cfg, obs_buf, act_buf, logp, rew, val, done_buf, obs)
+        batch = rollout_batch(policy, cfg.gamma, cfg.gae_lambda, obs_buf, act_buf, logp, rew, val, done_buf, obs)
         stats = ppo_update(policy, opt, batch, cfg, gen, update)
         rows.append(
             {

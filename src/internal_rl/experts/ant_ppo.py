@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from internal_rl.envs import antpinpad as A
+from internal_rl.experts.advantages import gae, rollout_batch
 from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward, path_direction
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
@@ -181,47 +182,6 @@ class _Run:
         self.ret_acc, self.ret_mean, self.ret_var, self.ret_count = d["ret"]
 
 
-def gae(
-    reward: np.ndarray, value: np.ndarray, done: np.ndarray, last_value: np.ndarray, gamma: float, lam: float
-) -> np.ndarray:
-    """Generalised advantage estimates (T, B) of rewards, values and done flags (T, B) and V(o_T) (B,); a done
-    step does not bootstrap (a truncated step's bootstrap is already in its reward)."""
-    adv = np.zeros_like(reward)
-    running = np.zeros_like(last_value)
-    for t in reversed(range(len(reward))):
-        next_v = last_value if t == len(reward) - 1 else value[t + 1]
-        nonterminal = 1.0 - done[t]
-        delta = reward[t] + gamma * next_v * nonterminal - value[t]
-        running = delta + gamma * lam * nonterminal * running
-        adv[t] = running
-    return adv
-
-
-def rollout_batch(
-    policy: AntExpertPolicy,
-    cfg: AntExpertConfig,
-    obs: list[np.ndarray],
-    actions: list[np.ndarray],
-    logp: np.ndarray,
-    reward: np.ndarray,
-    value: np.ndarray,
-    done: np.ndarray,
-    last_obs: np.ndarray,
-) -> dict[str, torch.Tensor]:
-    """GAE over one rollout (T lists of normalised (B, D) observations and (B, A) actions; (T, B) arrays; the raw
-    observation after the last step bootstraps) -> the tensors (T, B, ...) that :func:`ppo_update` reads."""
-    with torch.no_grad():
-        last_v = policy.value(torch.as_tensor(last_obs)).numpy()
-    adv = gae(reward, value, done, last_v, cfg.gamma, cfg.gae_lambda)
-    return {
-        "obs": torch.as_tensor(np.stack(obs)),
-        "action": torch.as_tensor(np.stack(actions)),
-        "logp": torch.as_tensor(logp, dtype=torch.float32),
-        "adv": torch.as_tensor(adv, dtype=torch.float32),
-        "ret": torch.as_tensor(adv + value, dtype=torch.float32),
-    }
-
-
 def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
     """One rollout of B ants x ``rollout_steps``; ended ants are reset in place. Returns the tensors (T, B, ...)
     and the episode statistics of the episodes that ended during it."""
@@ -261,7 +221,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             nxt = A.replace_rows(nxt, done, run.fresh(int(done.sum())))
         run.state = nxt
         obs = expert_observation(nxt)
-    batch = rollout_batch(policy, cfg, obs_buf, act_buf, logp, rew, val, done_buf, obs)
+    batch = rollout_batch(policy, cfg.gamma, cfg.gae_lambda, obs_buf, act_buf, logp, rew, val, done_buf, obs)
     n = max(ended["episodes"], 1)
     stats = {
         "episodes_ended": ended["episodes"],
