@@ -189,6 +189,37 @@ def test_the_curriculum_plays_lenient_for_lenient_steps_then_the_pinpad_rules():
         _tiny(lenient_steps=-1)
 
 
+def test_init_from_starts_a_fresh_run_from_another_experts_policy(tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    import internal_rl.experts.ant_ppo as ppo
+
+    monkeypatch.setattr(ppo, "evaluate_expert", lambda *a, **k: {"success": 0.0})
+    source = train_ant_expert(_tiny(), tmp_path / "gait", show_progress=False)
+    trained = {k: v.clone() for k, v in source.state_dict().items()}
+    seen = []
+    real_update = ppo.ppo_update
+
+    def first_update_sees(policy, *args, **kwargs):  # the policy the second run starts its first update with
+        if not seen:
+            seen.append({k: v.clone() for k, v in policy.state_dict().items()})
+        return real_update(policy, *args, **kwargs)
+
+    monkeypatch.setattr(ppo, "ppo_update", first_update_sees)
+    init = str(tmp_path / "gait")
+    train_ant_expert(_tiny(init_from=init, total_steps=32), tmp_path / "pinpad", show_progress=False)
+    fresh = ppo.new_policy(A.AntParams(), 16).state_dict()
+    for k, v in trained.items():
+        if k.startswith("norm"):  # the observation statistics keep updating during the first rollout
+            continue
+        torch.testing.assert_close(seen[0][k], v, rtol=0, atol=0, msg=k)
+    assert any(not torch.equal(seen[0][k], fresh[k]) for k in fresh if not k.startswith("norm"))
+    with pytest.raises(ValueError, match="init_from: no expert checkpoint"):
+        train_ant_expert(_tiny(init_from=str(tmp_path / "none")), tmp_path / "c", show_progress=False)
+    with pytest.raises(ValueError, match="init_from: .* hidden 16"):
+        train_ant_expert(_tiny(init_from=init, hidden=32), tmp_path / "d", show_progress=False)
+    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
 def test_evaluation_accounts_for_every_episode():
     policy = new_policy(A.AntParams(max_steps=20), 16)
     m = evaluate_expert(policy, A.ANT_PRETRAIN_TASKS, 8, seed=0, params=A.AntParams(max_steps=20))

@@ -33,7 +33,7 @@ from internal_rl.experts.advantages import gae, rollout_batch
 from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward, path_direction
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
-from internal_rl.train.checkpoint import has_checkpoint
+from internal_rl.train.checkpoint import has_checkpoint, read_meta
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ class AntExpertConfig:
     #                                 a check of the learner on the problem it is known to solve)
     lenient_steps: int = 0  # curriculum: ants reset before this many env steps play on a lenient floor where
     #                         wrong colours and the wall cell do not terminate (only falls do, as in Gymnasium's Ant)
+    init_from: str = ""  # an expert directory whose policy (weights and observation statistics) a fresh run starts
+    #                      from: the gait curriculum (E21), e.g. first a lenient 80 m floor with reward_direction
+    #                      heading, then the pinpad with the path hints
     seed: int = 0
     checkpoint_every: int = 10  # updates
     eval_every: int = 50  # updates; 0 = only at the end
@@ -301,6 +304,13 @@ def train_ant_expert(
             raise ValueError(f"{out / 'checkpoint'}: made with another ant_expert config or AntParams; use a new --out")
         opt.load_state_dict(state["opt"])
         run.load(state["run"])
+    elif cfg.init_from:  # a fresh run from another expert's policy; the optimiser and the run state start afresh
+        source = Path(cfg.init_from) / "checkpoint"
+        if not has_checkpoint(source):
+            raise ValueError(f"ant_expert.init_from: no expert checkpoint in {source}")
+        if (hidden := read_meta(source)["config"]["hidden"]) != cfg.hidden:
+            raise ValueError(f"ant_expert.init_from: {source} has hidden {hidden}, this config {cfg.hidden}")
+        load_checkpoint(source, {"policy": policy})
     bar = progress(total=cfg.updates, initial=run.update, desc="ant expert", enabled=show_progress)
     start = time.perf_counter()
     while run.update < cfg.updates:
@@ -343,8 +353,6 @@ def train_ant_expert(
 
 def load_expert(out: str | Path) -> tuple[AntExpertPolicy, A.AntParams]:
     """The trained expert of ``train_ant_expert(cfg, out)`` (its checkpoint, verified) and its AntParams."""
-    from internal_rl.train.checkpoint import read_meta
-
     meta = read_meta(Path(out) / "checkpoint")
     p = meta["params"]
     params = A.AntParams(**{**p, "height_range": tuple(p["height_range"])})
