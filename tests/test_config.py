@@ -182,6 +182,7 @@ def _error(overrides, data=None) -> str:
         ("discover.alpha_sweep=[0.1, -1]", "discover.alpha_sweep"),
         ("discover.kl_warmup_steps=-1", "discover.kl_warmup_steps"),
         ("discover.kl_free_steps=-1", "discover.kl_free_steps"),
+        ("discover.open_gate_steps=-1", "discover.open_gate_steps"),
         ("rl.clip=0", "rl.clip"),
         ("steer.rank=-4", "steer.rank"),
         ("data.epsilon=1.5", "data.epsilon"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 import torch
 from torch import Tensor, nn
@@ -492,3 +493,43 @@ def test_kl_weight_override_and_warm_up():
     assert kl_weight(0.2, 0, 0) == 0.2  # no warm-up: the paper's constant α
     assert [kl_weight(0.2, s, 2, free_steps=3) for s in range(6)] == pytest.approx([0, 0, 0, 0.1, 0.2, 0.2])
     assert [kl_weight(0.2, s, 0, free_steps=2) for s in range(4)] == pytest.approx([0, 0, 0.2, 0.2])
+
+
+def test_an_open_gate_is_the_always_switching_ablation_with_the_same_weights():
+    m = make_model()  # learned switching unit, β varies
+    e, mask, actions, noise = batch()
+    upper = frozen_upper()
+    learned = m.encode(e, mask, noise)
+    opened = m.encode(e, mask, noise, open_gate=True)
+    assert (learned.beta[:, 1:] < 0.99).any()  # the learned gate does not always switch ...
+    assert torch.equal(opened.beta, torch.ones_like(opened.beta))  # ... the opened one does
+    torch.testing.assert_close(opened.z, opened.mu + opened.logsigma.exp() * noise)  # z_t = z̃_t
+    always = Metacontroller(small_cfg(switching="always"))
+    always.load_state_dict({k: v for k, v in m.state_dict().items() if not k.startswith("switch.")})
+    ref, _ = always(e, mask, actions, upper, noise)
+    loss, _ = m(e, mask, actions, upper, noise, open_gate=True)
+    assert loss.item() == pytest.approx(ref.item(), abs=1e-6)
+    loss.backward()
+    assert all(p.grad is None for p in m.switch.parameters())  # the unit is not used while the gate is open
+
+
+def test_the_trainer_opens_the_gate_for_open_gate_steps_then_learns_it():
+    from types import SimpleNamespace
+
+    from internal_rl.metacontroller.train import DiscoveryTrainer
+
+    class Episodes:  # what StepBatches reads from a dataset
+        lengths = np.full(8, 5)
+
+        def __len__(self):
+            return 8
+
+        def batch(self, idx):
+            b = SimpleNamespace(mask=torch.ones(len(idx), 5, dtype=torch.bool))
+            b.to = lambda device: b
+            return b
+
+    trainer = DiscoveryTrainer(
+        None, make_model(), Episodes(), layer=1, batch_size=4, seed=0, device=torch.device("cpu"), open_gate_steps=2
+    )
+    assert [trainer.batch(s)[3] for s in range(4)] == [True, True, False, False]

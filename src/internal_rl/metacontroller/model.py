@@ -133,11 +133,12 @@ class Metacontroller(nn.Module):
         self._check(e, mask)
         return self.embedder(self.read_norm(e), mask)
 
-    def encode(self, e: Tensor, mask: Tensor, noise: Tensor | None = None) -> MetaTrace:
+    def encode(self, e: Tensor, mask: Tensor, noise: Tensor | None = None, open_gate: bool = False) -> MetaTrace:
         """Posterior codes, gates and controllers for whole sequences.
 
         e (B, T, D) residuals at layer l; mask (B, T) bool prefix mask; noise (B, T, Z) the ε of the
-        reparameterisation (None: sampled from N(0, I); zeros: the posterior mean).
+        reparameterisation (None: sampled from N(0, I); zeros: the posterior mean); open_gate: β ≡ 1 even with a
+        learned switching unit (a training phase, ``discover.open_gate_steps``; the unit is not used).
         """
         self._check(e, mask)
         B, T, _ = e.shape
@@ -152,7 +153,7 @@ class Metacontroller(nn.Module):
             raise ValueError(f"noise: expected {tuple(mu.shape)}, got {tuple(noise.shape)}")
         z_tilde = mu + logsigma.exp() * noise  # (B, T, Z)
 
-        if self.switch is None:  # β ≡ 1: z_t = z̃_t
+        if self.switch is None or open_gate:  # β ≡ 1: z_t = z̃_t
             beta = torch.ones(B, T, dtype=e.dtype, device=e.device)
             z = z_tilde
         else:
@@ -200,12 +201,14 @@ class Metacontroller(nn.Module):
         upper_fn: UpperFn,
         noise: Tensor | None = None,
         alpha: float | None = None,
+        open_gate: bool = False,
     ) -> tuple[Tensor, dict[str, float]]:
         """Negative ELBO of Eq. 3 on a batch of sequences.
 
         e (B, T, D) residuals at layer l; mask (B, T) prefix mask; actions (B, T) long or (B, T, A) float
         (padding may hold any value); upper_fn maps ê to the action distribution (or logits); noise (B, T, Z)
-        or None; alpha the KL weight of this step (None: ``cfg.alpha``; a KL warm-up passes a smaller one).
+        or None; alpha the KL weight of this step (None: ``cfg.alpha``; a KL warm-up passes a smaller one);
+        open_gate: β ≡ 1 for this step (see :meth:`encode`).
         Returns (loss, loss_dict) with loss = nll + α kl, each a mean over valid steps; the KL is *not*
         weighted by β (SPEC §5).
         """
@@ -214,7 +217,7 @@ class Metacontroller(nn.Module):
                 f"actions: expected {tuple(mask.shape)} (discrete) or {tuple(mask.shape)} + (A,) "
                 f"(continuous), got {tuple(actions.shape)}"
             )
-        trace = self.encode(e, mask, noise)
+        trace = self.encode(e, mask, noise, open_gate)
         dist = self.action_dist(e, trace, upper_fn)  # over (B, T)
         pad = mask.reshape(*mask.shape, *([1] * (actions.dim() - mask.dim())))
         safe_actions = torch.where(pad, actions, torch.zeros_like(actions))

@@ -49,9 +49,12 @@ class DiscoveryTrainer:
         cotrain: bool = False,
         kl_warmup_steps: int = 0,
         kl_free_steps: int = 0,
+        open_gate_steps: int = 0,
     ):
+        """``open_gate_steps``: the first steps train with β ≡ 1 (the switching unit unused), so that the codes
+        mean something before the gate learns when to adopt them (E21; 0 = the paper)."""
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
-        self.kl_warmup_steps, self.kl_free_steps = kl_warmup_steps, kl_free_steps
+        self.kl_warmup_steps, self.kl_free_steps, self.open_gate_steps = kl_warmup_steps, kl_free_steps, open_gate_steps
         self.batches = StepBatches(dataset, batch_size, seed, device)
 
     def alpha_at(self, step: int) -> float:
@@ -70,12 +73,12 @@ class DiscoveryTrainer:
         b = self.batches(step)
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         noise = torch.randn(*b.mask.shape, self.mc.cfg.latent_dim, generator=g).to(b.mask.device)  # (B, T, Z)
-        return b, noise, self.alpha_at(step)
+        return b, noise, self.alpha_at(step), step < self.open_gate_steps
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
-        b, noise, alpha = batch
+        b, noise, alpha, open_gate = batch
         e = self.residuals(b.observations[:, :-1])
-        loss, logs = self.mc(e, b.mask, b.actions, self.upper_fn, noise, alpha=alpha)
+        loss, logs = self.mc(e, b.mask, b.actions, self.upper_fn, noise, alpha=alpha, open_gate=open_gate)
         return loss, {**logs, "alpha": alpha}
 
 

@@ -57,6 +57,7 @@ def train_metacontroller(
         cotrain=cotrain,
         kl_warmup_steps=dc.kl_warmup_steps,
         kl_free_steps=dc.kl_free_steps,
+        open_gate_steps=dc.open_gate_steps,
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
     steps = steps or dc.steps
