@@ -1,0 +1,43 @@
+"""Internal RL (Alg. 1-3) on one discovery arm's metacontroller (docs/experiments.md E21): the rl stage's
+``internal_rl`` method, with discover/<ARM> (e.g. one written by scripts/experiment_discover_levers.py) in place of
+discover/seed<k>, and any rl.* field changed. No checkpoints; one thread.
+
+Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [rl.FIELD=VALUE ...]
+Prints and writes the success-rate curve (episodes, post-task success) and the final success rate.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from internal_rl.config import load_config
+from internal_rl.pipeline.artifacts import load_metacontroller
+from internal_rl.pipeline.context import existing_run
+from internal_rl.rl.train import Episodes, train_internal_rl
+
+
+def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
+    torch.set_num_threads(1)
+    seed = int(kw.pop("seed", "0"))
+    cfg = load_config(f"{run}/config.yaml", [f"{k}={v}" for k, v in kw.items()])
+    ctx = existing_run(run, cfg, torch.device("cpu"))
+    base, mc = load_metacontroller(ctx, arm, "learned")
+    result = train_internal_rl(
+        base,
+        mc,
+        cfg.rl,
+        layer=cfg.layer(cfg.discover.layer),
+        episodes=Episodes(cfg.post_task(), cfg.world()),
+        seed=cfg.seed * 1000 + seed,
+    )
+    row = {"run": run, "arm": arm, "seed": seed, "overrides": kw, **{k: result[k] for k in ("curve", "success_rate")}}
+    row["wall_time_s"] = round(result["wall_time_s"])
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(row, indent=1) + "\n")
+    print(json.dumps({k: row[k] for k in ("arm", "seed", "success_rate", "wall_time_s")}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3], dict(a.split("=", 1) for a in sys.argv[4:]))
