@@ -8,6 +8,7 @@ reaches the per-subgoal code's held-out NLL, a code per episode is as good for t
 (log 16 nats once against log 4 nats three times), so nothing in Eq. 3 pushes the switches onto the subgoals.
 
 Usage: .venv/bin/python scripts/experiments/task_code.py RUN OUT.json [steps=1000] [batch=128] [seed=0]
+       [section.FIELD=VALUE ...]   (e.g. discover.layer=1: the layer it controls)
 Prints and writes {code: {action_nll, action_accuracy}} on the run's held-out episodes, and the unsteered NLL.
 """
 
@@ -55,7 +56,8 @@ def evaluate(trainer: _Relabelled, dataset, batches: int = 8) -> dict[str, float
 def main(run: str, out: str, kw: dict[str, str]) -> None:
     torch.set_num_threads(1)
     steps, batch, seed = int(kw.get("steps", 1000)), int(kw.get("batch", 128)), int(kw.get("seed", 0))
-    cfg = load_config(f"{run}/config.yaml", [f"steer.batch_size={batch}"])
+    overrides = [f"{k}={v}" for k, v in kw.items() if "." in k]  # e.g. discover.layer=1
+    cfg = load_config(f"{run}/config.yaml", [f"steer.batch_size={batch}", *overrides])
     ctx = existing_run(run, cfg, torch.device("cpu"))
     base = load_base_model(ctx)
     meta, held = load_dataset(ctx, "meta"), load_dataset(ctx, "eval")
