@@ -30,9 +30,9 @@ from internal_rl.train.loop import adamw
 class _Relabelled(SteeringTrainer):
     """SteeringTrainer whose code per step is the episode's task index (``code="task"``) or its subgoal."""
 
-    def __init__(self, *a, code: str, **kw):
-        super().__init__(*a, **kw)
-        self.code = code
+    def __init__(self, base, controller, dataset, layer, cfg, seed, *, code: str):
+        super().__init__(base, controller, dataset, layer, cfg, seed)
+        self.cfg, self.code = cfg, code  # SteeringTrainer keeps only the parts of cfg it reads
 
     def batch(self, step: int):
         b, e = super().batch(step)
@@ -43,9 +43,7 @@ class _Relabelled(SteeringTrainer):
 
 def evaluate(trainer: _Relabelled, dataset, batches: int = 8) -> dict[str, float]:
     """Mean held-out NLL / accuracy over ``batches`` batches of ``dataset`` (weights equal per batch)."""
-    held = _Relabelled(
-        trainer.base, trainer.controller, dataset, trainer.layer, trainer.cfg, seed=123, code=trainer.code
-    )
+    held = _Relabelled(trainer.base, trainer.controller, dataset, trainer.layer, trainer.cfg, 123, code=trainer.code)
     rows = []
     with torch.no_grad():
         for i in range(batches):
@@ -69,7 +67,6 @@ def main(run: str, out: str, kw: dict[str, str]) -> None:
         torch.manual_seed(seed)
         controller = SubgoalController(base.cfg.width, rank=cfg.steer.rank, hidden=cfg.steer.hidden, num_subgoals=k)
         trainer = _Relabelled(base, controller, meta, layer, cfg.steer, seed, code=code)
-        trainer.cfg = cfg.steer
         if code == "subgoal":  # U = 0 at initialisation: the unsteered backbone
             result["unsteered"] = evaluate(trainer, held)
         opt = adamw([controller], cfg.steer.lr, cfg.steer.weight_decay)

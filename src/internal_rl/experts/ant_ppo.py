@@ -61,7 +61,7 @@ class AntExpertConfig:
     lenient_steps: int = 0  # curriculum: ants reset before this many env steps play on a lenient floor where
     #                         wrong colours and the wall cell do not terminate (only falls do, as in Gymnasium's Ant)
     init_from: str = ""  # an expert directory whose policy (weights and observation statistics) a fresh run starts
-    #                      from: the gait curriculum (E21), e.g. first a lenient 80 m floor with reward_direction
+    #                      from: the gait curriculum (E22), e.g. first a lenient 80 m floor with reward_direction
     #                      heading, then the pinpad with the path hints
     seed: int = 0
     checkpoint_every: int = 10  # updates
