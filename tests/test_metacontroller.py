@@ -4,6 +4,7 @@ low-rank == dense, and a small learning test of switch discovery."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -533,3 +534,18 @@ def test_the_trainer_opens_the_gate_for_open_gate_steps_then_learns_it():
         None, make_model(), Episodes(), layer=1, batch_size=4, seed=0, device=torch.device("cpu"), open_gate_steps=2
     )
     assert [trainer.batch(s)[3] for s in range(4)] == [True, True, False, False]
+
+
+def test_the_cotrained_ablation_keeps_the_papers_constant_alpha():
+    """cpu-long's gate and KL schedule applies to metacontrollers on a frozen backbone, never to co-training."""
+    from internal_rl.config import load_config
+    from internal_rl.pipeline.stages.discover import training_schedule
+
+    root = Path(__file__).resolve().parents[1]
+    dc = load_config(root / "configs" / "cpu-long.yaml").discover
+    assert training_schedule(dc, cotrain=False) == {
+        "kl_warmup_steps": 1000,
+        "kl_free_steps": 4000,
+        "open_gate_steps": 2000,
+    }
+    assert training_schedule(dc, cotrain=True) == {"kl_warmup_steps": 0, "kl_free_steps": 0, "open_gate_steps": 0}

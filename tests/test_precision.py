@@ -9,7 +9,8 @@ from internal_rl.data import EpisodeDataset, generate_dataset
 from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Transformer
 from internal_rl.models.pretrain import PretrainArgs, Pretrainer
-from internal_rl.train.precision import autocast
+from internal_rl.train import precision as prec
+from internal_rl.train.precision import autocast, resolve_precision
 
 CFG = load_config(
     None, ["model.depth=2", "model.width=64", "model.heads=2", "model.mlp=128", "model.encoder=egocentric"]
@@ -50,7 +51,9 @@ def test_bf16_autocast_matches_fp32_on_a_fixed_batch(data):
     assert np.isclose(g16.norm(), g32.norm(), rtol=0.05)
 
 
-def test_fp32_precision_is_a_no_op():
+def test_fp32_precision_is_a_no_op(monkeypatch):
+    monkeypatch.setattr(prec, "native_bf16", lambda device_type: True)  # no emulation warning on any CPU
+    prec.resolve_precision.cache_clear()
     x = torch.randn(3, 3)
     with autocast(torch.device("cpu"), "fp32"):
         assert (x @ x).dtype == torch.float32
@@ -109,3 +112,23 @@ def test_start_weight_is_a_weighted_mean_of_the_step_losses(data):
     w = b.mask * torch.where(subgoal_starts(b.subgoal, 3), 5.0, 1.0)
     torch.testing.assert_close(l5, (nll * w).sum() / w.sum())
     assert logs1["action_nll"] == logs5["action_nll"] and float(l5.detach()) != float(l1.detach())
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_only_where_native(monkeypatch, native):
+    monkeypatch.setattr(prec, "native_bf16", lambda device_type: native)
+    prec.resolve_precision.cache_clear()
+    assert resolve_precision("cpu", "auto") == ("bf16" if native else "fp32")
+    assert resolve_precision("cpu", "fp32") == "fp32"
+    x = torch.randn(3, 3)
+    with autocast(torch.device("cpu"), "auto"):
+        assert (x @ x).dtype == (torch.bfloat16 if native else torch.float32)
+    prec.resolve_precision.cache_clear()
+
+
+def test_explicit_bf16_without_native_support_warns_and_is_honoured(monkeypatch):
+    monkeypatch.setattr(prec, "native_bf16", lambda device_type: False)
+    prec.resolve_precision.cache_clear()
+    with pytest.warns(RuntimeWarning, match="no native bf16"):
+        assert resolve_precision("cpu", "bf16") == "bf16"
+    prec.resolve_precision.cache_clear()

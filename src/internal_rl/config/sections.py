@@ -17,10 +17,10 @@ from internal_rl.models.config import TransformerConfig as ModelConfig
 from internal_rl.models.pretrain import PretrainArgs  # the base model's own config
 from internal_rl.rl.train import PPOArgs  # the rl section is one
 from internal_rl.train.fields import added_later, added_later_section
+from internal_rl.train.precision import PRECISIONS
 from internal_rl.worlds import AntWorld, GridWorld
 
 WORLDS = ("gridworld", "ant")  # env.world: gridworld-pinpad (the env section) | ant-pinpad (the ant section)
-PRECISIONS = ("fp32", "bf16")
 STEER_FORMS = ("low_rank", "additive", "affine", "mlp")  # steering controllers (analysis/steering.py)
 TASK_COLORS = 8  # colours used by the tasks (Table A1 and the post task)
 MIN_HORIZON = 40  # shortest T for which solvable post-task layouts are found (30 fails: envs/core.py resampling)
@@ -159,7 +159,7 @@ class PretrainConfig(PretrainArgs):
 
     def __post_init__(self) -> None:
         _positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
-        _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
+        _require(self.precision in PRECISIONS, "precision", f"fp32, bf16 or auto, got {self.precision!r}")
         _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
 
@@ -194,7 +194,7 @@ class SteerConfig:
     schedule: str = "constant"  # constant | cosine (after warm-up)
     eval_episodes: int = 1_024  # post-task episodes per evaluation
     sweep_layers: bool = True  # also train/evaluate at every layer (Fig. 4 curve)
-    precision: str = "fp32"  # fp32 | bf16 autocast of the controller's training (closed-loop evaluation stays fp32)
+    precision: str = "fp32"  # fp32 | bf16 | auto (bf16 where native) autocast of the controller's training (closed-loop evaluation stays fp32)
     form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both) | mlp
     span: int = added_later(1)  # layers controlled from `layer` on, one controller after each block (paper: 1)
     start_weight: float = added_later(1.0)  # loss weight of each subgoal's first 3 steps (paper: 1, unweighted)
@@ -202,7 +202,7 @@ class SteerConfig:
     def __post_init__(self) -> None:
         _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
         _require(self.form in STEER_FORMS, "form", f"one of {', '.join(STEER_FORMS)}, got {self.form!r}")
-        _require(self.precision in PRECISIONS, "precision", f"fp32 or bf16, got {self.precision!r}")
+        _require(self.precision in PRECISIONS, "precision", f"fp32, bf16 or auto, got {self.precision!r}")
         _non_negative(self, "weight_decay", "warmup_steps")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
         _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")

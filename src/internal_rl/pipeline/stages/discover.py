@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from internal_rl.config import DiscoverConfig
 from internal_rl.metacontroller import Metacontroller
 from internal_rl.metacontroller.switching import plot_beta_traces
 from internal_rl.metacontroller.train import DiscoveryTrainer, evaluate_discovery
@@ -28,6 +29,14 @@ SUMMARY = {
     "kl": "kl",
     "fraction_beta_mid": "fraction_beta_mid",
 }
+
+
+def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, int]:
+    """The trainer's gate and KL schedule. It is our device for metacontrollers on a frozen backbone
+    (docs/deviations.md); the co-trained ablation keeps the paper's constant α from step 0 (Fig. 7) whatever its
+    own number of steps, so that its collapse is the paper's and not an artefact of a gate it never learned."""
+    names = ("kl_warmup_steps", "kl_free_steps", "open_gate_steps")
+    return {k: 0 if cotrain else getattr(dc, k) for k in names}
 
 
 def train_metacontroller(
@@ -55,9 +64,7 @@ def train_metacontroller(
         seed=seed,
         device=ctx.device,
         cotrain=cotrain,
-        kl_warmup_steps=dc.kl_warmup_steps,
-        kl_free_steps=dc.kl_free_steps,
-        open_gate_steps=dc.open_gate_steps,
+        **training_schedule(dc, cotrain),
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
     steps = steps or dc.steps

@@ -16,6 +16,7 @@ from internal_rl.pipeline.artifacts import build_model, load_dataset
 from internal_rl.pipeline.context import Context
 from internal_rl.train import Logger
 from internal_rl.train.loop import Schedule, adamw, fit
+from internal_rl.train.precision import resolve_precision
 
 
 def run(ctx: Context) -> dict:
@@ -81,4 +82,5 @@ def run(ctx: Context) -> dict:
         **closed.metrics("pretrain_task_"),
         "history": history,
         "parameters": sum(p.numel() for p in model.parameters()),
+        "precision": resolve_precision(ctx.device.type, pc.precision),  # what `auto` became on this machine
     }
