@@ -182,6 +182,16 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                     paper["internal_rl"] if method == "internal_rl" else paper["baselines"],
                 )
             )
+        if c := m["rl"].get("code_ceiling"):  # rl/ceiling.py: prior codes, per-subgoal centroid codes
+            rows.append(
+                (
+                    "rl",
+                    "internal RL's start (codes from the prior) / ceiling (the subgoal's centroid code at each "
+                    "switch): success; centroid accuracy of z",
+                    f"{_f(c['start_success'])} / {_f(c['ceiling_success'])}; {_f(c['centroid_accuracy'])}",
+                    "— (start > 0 is needed for Eq. 10 to learn)",
+                )
+            )
     table = "\n".join(
         "| " + " | ".join(r) + " |" + ("\n|---|---|---|---|" if i == 0 else "") for i, r in enumerate(rows)
     )

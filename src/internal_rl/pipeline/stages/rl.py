@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from internal_rl.pipeline.artifacts import build_model, load_base_into, load_metacontroller
+from internal_rl.pipeline.artifacts import build_model, load_base_into, load_dataset, load_metacontroller
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_success_curves
+from internal_rl.rl.ceiling import code_ceiling
 from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
 from internal_rl.train import Logger
 from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, save_checkpoint
@@ -93,4 +94,11 @@ def run(ctx: Context) -> dict:
         }
         for m, runs in results.items()
     }
-    return {"methods": summary, **{m: v["success_rate"] for m, v in summary.items()}}
+    out = {"methods": summary, **{m: v["success_rate"] for m, v in summary.items()}}
+    if "internal_rl" in rc.methods:  # what internal RL started from and could reach on seed 0's metacontroller
+        cfg = ctx.cfg
+        base, mc = load_metacontroller(ctx, METACONTROLLER_OF["internal_rl"][0](0, cfg.discover.seeds), "learned")
+        layer, data = cfg.layer(cfg.discover.layer), load_dataset(ctx, "eval")
+        ceiling = code_ceiling(base, mc, layer, cfg.world(), data, cfg.post_task(), rc.eval_episodes, cfg.seed + 77)
+        out["code_ceiling"] = ceiling
+    return out

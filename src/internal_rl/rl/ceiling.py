@@ -1,0 +1,111 @@
+"""Where internal RL starts and how far it can go on one metacontroller (docs/experiments.md E24).
+
+Eq. 10's advantage is critic-free: a batch in which no episode succeeds has every advantage 0 and teaches nothing.
+So two numbers bound what internal RL can do on a metacontroller before any PPO is run, both measured in the
+internal environment (Alg. 1-2: frozen backbone, switching unit and decoder) on fresh layouts:
+
+  start    codes z ~ N(0, I) at every switch: the policy's first behaviour (its mean head and log-std start at 0).
+           start x the episode budget ~ the successes PPO can learn from.
+  ceiling  at every switch, the centroid of the posterior codes of the abstract subgoal the environment is on: a
+           perfect policy that treats the code space as a vocabulary of subgoals (oracle switching of codes,
+           the metacontroller's own switching of time).
+
+The centroids are the means, by subgoal label, of the integrated posterior codes z_t (ε = 0) on held-out episodes;
+their nearest-centroid accuracy says how much of z is the subgoal. Both choosers see the same layouts and the same
+raw-action noise (common random numbers), so a code that changes nothing gives them identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from internal_rl.metacontroller import Metacontroller
+from internal_rl.rl.internal_env import InternalEnv
+
+Chooser = Callable[[InternalEnv, Tensor], Tensor]  # (env, rows (n,)) -> codes (n, Z) for those environments
+
+
+def centroids_of(z: Tensor, labels: Tensor) -> tuple[Tensor, float]:
+    """z (N, Z), labels (N,) in 0..K-1 -> (K, Z) mean code per label (0 for an absent label), and the share of
+    rows whose nearest centroid is their own label's."""
+    k = int(labels.max()) + 1
+    centroids = torch.zeros(k, z.shape[1], dtype=z.dtype)
+    for i in range(k):
+        if (labels == i).any():
+            centroids[i] = z[labels == i].mean(0)
+    nearest = torch.cdist(z, centroids).argmin(1)
+    return centroids, float((nearest == labels).float().mean())
+
+
+@torch.no_grad()
+def posterior_centroids(base: nn.Module, mc: Metacontroller, dataset: Any, layer: int, episodes: int) -> tuple:
+    """(K, Z) centroids of the integrated posterior codes by subgoal label over ``episodes`` of ``dataset``, and
+    their nearest-centroid accuracy (:func:`centroids_of`)."""
+    n = min(episodes, len(dataset))
+    zs, labels = [], []
+    for start in range(0, n, 256):
+        b = dataset.batch(np.arange(start, min(n, start + 256))).to(base.device)
+        e = base.lower(b.observations[:, :-1], layer)  # (B, T, D)
+        trace = mc.encode(e, b.mask, torch.zeros(*b.mask.shape, mc.cfg.latent_dim, device=e.device))
+        keep = b.mask.bool() & (b.subgoal >= 0)
+        zs.append(trace.z[keep].float().cpu())  # (n, Z)
+        labels.append(b.subgoal[keep].long().cpu())
+    return centroids_of(torch.cat(zs), torch.cat(labels))
+
+
+@torch.no_grad()
+def run_chooser(env: InternalEnv, tasks: Any, num_envs: int, seed: int, choose: Chooser) -> dict[str, float]:
+    """Whole episodes in which ``choose`` gives the code at every switch: success, colours visited in order and
+    abstract steps, each a mean per episode."""
+    _, needs = env.reset(tasks, seed, num_envs=num_envs)
+    z = torch.zeros(env.num_envs, env.latent_dim, dtype=env.z_held.dtype, device=env.device)
+    while True:
+        rows = needs.nonzero()[:, 0].cpu()
+        if len(rows):
+            z[rows.to(env.device)] = choose(env, rows).to(env.device, z.dtype)
+        out = env.step(z)
+        needs = out.needs_action
+        if bool(out.done.all()):
+            break
+    return {
+        "success": float(env.state.success.mean()),
+        "progress": float(env.state.progress.mean()),
+        "abstract_steps": float(env.num_abstract.mean()),
+    }
+
+
+def prior_chooser(seed: int) -> Chooser:
+    gen = torch.Generator().manual_seed(seed)
+    return lambda env, rows: torch.randn(len(rows), env.latent_dim, generator=gen)
+
+
+def oracle_chooser(centroids: Tensor) -> Chooser:
+    def choose(env: InternalEnv, rows: Tensor) -> Tensor:
+        subgoal = env.world.labels(env.state)["subgoal"][rows.numpy()]  # the subgoal each environment is on
+        return centroids[np.clip(subgoal, 0, len(centroids) - 1)]
+
+    return choose
+
+
+def code_ceiling(
+    base: nn.Module, mc: Metacontroller, layer: int, world: Any, dataset: Any, tasks: Any, episodes: int, seed: int
+) -> dict[str, float]:
+    """Internal RL's start and ceiling on ``tasks`` (one task, or one per episode) over ``episodes`` fresh layouts;
+    centroids from ``episodes`` of ``dataset`` (held-out expert episodes)."""
+    centroids, accuracy = posterior_centroids(base, mc, dataset, layer, episodes)
+    env = InternalEnv(base, mc, layer, world)
+    start = run_chooser(env, tasks, episodes, seed, prior_chooser(seed))
+    ceiling = run_chooser(env, tasks, episodes, seed, oracle_chooser(centroids))
+    return {
+        "centroid_accuracy": accuracy,
+        **{f"start_{k}": v for k, v in start.items()},
+        **{f"ceiling_{k}": v for k, v in ceiling.items()},
+    }
+
+
+__all__ = ["centroids_of", "code_ceiling", "oracle_chooser", "posterior_centroids", "prior_chooser", "run_chooser"]
