@@ -17,9 +17,10 @@ import json
 import time
 
 import torch
+from bench_hawk import bench_train  # this folder's own module (a script's folder is on sys.path)
 
-from internal_rl.models import TransformerConfig, build_base_model, observation_nll
-from internal_rl.train.precision import autocast, native_bf16, resolve_precision
+from internal_rl.models import TransformerConfig
+from internal_rl.train.precision import native_bf16, resolve_precision
 
 CPU_MODEL = TransformerConfig(depth=4, width=128, heads=4, mlp=512, encoder="egocentric")
 
@@ -34,28 +35,7 @@ def matmul_gflops(dtype: torch.dtype, reps: int, n: int = 512) -> float:
 
 
 def train_step_s(precision: str, reps: int) -> float:
-    torch.manual_seed(0)
-    model = build_base_model(CPU_MODEL)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    gen = torch.Generator().manual_seed(0)
-    cell = torch.randint(0, CPU_MODEL.grid_size**2, (64, 32, CPU_MODEL.num_channels), generator=gen)
-    obs = cell * CPU_MODEL.num_channels + torch.arange(CPU_MODEL.num_channels)  # (B, T + 1, C) indices
-    actions = torch.randint(0, 4, (64, 31), generator=gen)
-
-    def one() -> None:
-        with autocast(torch.device("cpu"), precision):
-            out = model(obs[:, :-1])
-        loss = torch.nn.functional.cross_entropy(out.action_logits.float().flatten(0, 1), actions.flatten())
-        loss = loss + 0.01 * observation_nll(out.obs_logits, obs[:, 1:]).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    one()
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        one()
-    return (time.perf_counter() - t0) / reps
+    return 64 * 31 / bench_train(CPU_MODEL, precision, reps)  # bench_train: valid tokens/s at batch 64 x 31
 
 
 def main() -> None:

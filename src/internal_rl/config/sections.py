@@ -194,7 +194,7 @@ class SteerConfig:
     schedule: str = "constant"  # constant | cosine (after warm-up)
     eval_episodes: int = 1_024  # post-task episodes per evaluation
     sweep_layers: bool = True  # also train/evaluate at every layer (Fig. 4 curve)
-    precision: str = "fp32"  # fp32 | bf16 | auto (bf16 where native) autocast of the controller's training (closed-loop evaluation stays fp32)
+    precision: str = "fp32"  # fp32 | bf16 | auto (= bf16 where native) for training (closed-loop evaluation: fp32)
     form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both) | mlp
     span: int = added_later(1)  # layers controlled from `layer` on, one controller after each block (paper: 1)
     start_weight: float = added_later(1.0)  # loss weight of each subgoal's first 3 steps (paper: 1, unweighted)

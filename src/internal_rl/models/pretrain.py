@@ -58,7 +58,7 @@ class PretrainArgs:
     batch_size: int = 1_024  # episodes per step (global, over all ranks)
     obs_weight: float = 0.01  # lambda of Eq. 5 (BCE summed over the 637 units; a Gaussian NLL for vectors)
     eval_episodes: int = 1_024  # held-out episodes per evaluation
-    precision: str = "fp32"  # fp32 | bf16 | auto = bf16 where native (autocast of the forward pass; parameters and optimiser stay fp32)
+    precision: str = "fp32"  # fp32 | bf16 | auto = bf16 where native (autocast of the forward; params stay fp32)
 
 
 class Pretrainer:
