@@ -14,13 +14,13 @@ MLP 512 (Table A15). ``--quick`` uses fewer repetitions.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import time
 
 import torch
 
 from internal_rl.models import TransformerConfig, build_base_model, linear_scan, linear_scan_loop, observation_nll
+from internal_rl.train.precision import autocast
 
 CONFIGS = {
     "transformer": TransformerConfig(depth=6, width=256, heads=4, mlp=512, encoder="linear"),
@@ -34,7 +34,17 @@ def random_obs(batch: int, steps: int, cfg: TransformerConfig, gen: torch.Genera
 
 
 def amp(precision: str):
-    return torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+    return autocast(torch.device("cpu"), precision)  # the project's own autocast (bf16 or a no-op)
+
+
+def bench_args(description: str | None = None) -> tuple[argparse.Namespace, int]:
+    """--quick / --threads (applied); returns (args, repetitions). Shared with bench_precision.py."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    return args, 3 if args.quick else 10
 
 
 def bench_train(cfg: TransformerConfig, precision: str, reps: int) -> float:
@@ -99,12 +109,7 @@ def bench_scan(reps: int) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    reps = 3 if args.quick else 10
+    args, reps = bench_args()
     result: dict = {"threads": args.threads, "scan_T100_B64_R256": bench_scan(20 if args.quick else 100)}
     for kind in CONFIGS:
         for precision in ("fp32", "bf16"):

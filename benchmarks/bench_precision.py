@@ -12,12 +12,11 @@ bf16 and the step is several times slower than fp32, so ``auto`` picks fp32 ther
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 import torch
-from bench_hawk import bench_train  # this folder's own module (a script's folder is on sys.path)
+from bench_hawk import bench_args, bench_train  # this folder's own module (a script's folder is on sys.path)
 
 from internal_rl.models import TransformerConfig
 from internal_rl.train.precision import native_bf16, resolve_precision
@@ -39,12 +38,7 @@ def train_step_s(precision: str, reps: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    reps = 3 if args.quick else 10
+    args, reps = bench_args()
     r: dict = {
         "threads": args.threads,
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
