@@ -147,12 +147,17 @@ def _tiny(**kw) -> AntExpertConfig:
     )
 
 
-def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch):
+@pytest.mark.parametrize("extra", [{}, {"reward_direction": "command", "command_every": 5, "min_std": 0.9}])
+def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch, extra):
     torch.set_num_threads(1)
     import internal_rl.experts.ant_ppo as ppo
 
     monkeypatch.setattr(ppo, "evaluate_expert", lambda *a, **k: {"success": 0.0})  # the final evaluation
-    straight = train_ant_expert(_tiny(), tmp_path / "a", show_progress=False)  # 3 updates
+
+    def tiny(**kw) -> AntExpertConfig:
+        return _tiny(**extra, **kw)
+
+    straight = train_ant_expert(tiny(), tmp_path / "a", show_progress=False)  # 3 updates
     real_update, calls = ppo.ppo_update, []
 
     def killed_in_the_third(*args, **kwargs):
@@ -163,14 +168,56 @@ def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ppo, "ppo_update", killed_in_the_third)
     with pytest.raises(KeyboardInterrupt):
-        train_ant_expert(_tiny(), tmp_path / "b", show_progress=False)
+        train_ant_expert(tiny(), tmp_path / "b", show_progress=False)
     assert load_checkpoint(tmp_path / "b" / "checkpoint")[0]["run"]["update"] == 2
     monkeypatch.setattr(ppo, "ppo_update", real_update)
-    resumed = train_ant_expert(_tiny(), tmp_path / "b", show_progress=False)
+    resumed = train_ant_expert(tiny(), tmp_path / "b", show_progress=False)
     for (k, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
     with pytest.raises(ValueError, match="another ant_expert config"):
-        train_ant_expert(_tiny(lr=1e-3), tmp_path / "b", show_progress=False)
+        train_ant_expert(tiny(lr=1e-3), tmp_path / "b", show_progress=False)
+
+
+def test_a_command_is_the_heading_within_the_ramped_spread_and_is_redrawn_when_due():
+    from internal_rl.experts.ant_ppo import _Run
+
+    cfg = _tiny(reward_direction="command", command_spread=90.0, command_ramp_steps=4 * 4 * 8, command_every=3)
+    run = _Run(cfg, A.AntParams(), [(0, 2)])
+    run.draw_commands(run.state)  # update 0: the ramp's spread is 0, so the command is the heading
+    np.testing.assert_allclose(to_heading_frame(run.state, run.command), [[1.0, 0.0]] * 4, atol=1e-9)
+    drawn = run.command.copy()
+    run.draw_commands(run.state)  # nothing is due: drawing is idempotent
+    np.testing.assert_array_equal(run.command, drawn)
+    run.update = 2  # half-way up the ramp: within ±45° of the heading, and a new draw only when due
+    run.command_age = np.array([1, 3, -1, 2])
+    run.draw_commands(run.state)
+    np.testing.assert_array_equal(run.command_age, [1, 0, 0, 2])
+    np.testing.assert_array_equal(run.command[[0, 3]], drawn[[0, 3]])
+    local = to_heading_frame(run.state, run.command)
+    angle = np.degrees(np.arctan2(local[:, 1], local[:, 0]))
+    assert (np.abs(angle[[1, 2]]) <= 45 + 1e-6).all() and (np.abs(angle[[1, 2]]) > 1e-3).all()
+    obs = expert_observation(run.state, run.command)  # the command shows where the path's direction would
+    np.testing.assert_array_equal(obs[:, :-2], expert_observation(run.state)[:, :-2])
+    np.testing.assert_allclose(obs[:, -2:], local, atol=1e-6)
+
+
+def test_the_std_floor_holds_through_training_and_lifts_an_initial_policy(tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    import internal_rl.experts.ant_ppo as ppo
+
+    monkeypatch.setattr(ppo, "evaluate_expert", lambda *a, **k: {"success": 0.0})
+    low = ppo.new_policy(A.AntParams(), 16)
+    with torch.no_grad():
+        low.log_std.fill_(-3.0)
+    ppo.keep_std_floor(low, _tiny())  # min_std 0: no floor
+    assert (low.log_std == -3.0).all()
+    ppo.keep_std_floor(low, _tiny(min_std=0.5))
+    torch.testing.assert_close(low.log_std, torch.full((8,), float(np.log(0.5))))
+    push_down = {"ent_coef": -1.0, "lr": 0.05, "lr_schedule": "constant"}  # a negative entropy bonus
+    trained = train_ant_expert(_tiny(min_std=0.9, **push_down), tmp_path / "a", show_progress=False)
+    assert (trained.log_std >= np.log(0.9) - 1e-6).all()
+    free = train_ant_expert(_tiny(**push_down), tmp_path / "b", show_progress=False)
+    assert (free.log_std < np.log(0.9)).all()
 
 
 def test_the_curriculum_plays_lenient_for_lenient_steps_then_the_pinpad_rules():
@@ -233,6 +280,12 @@ def test_config_errors_name_the_field():
         AntExpertConfig(epochs=0)
     with pytest.raises(ValueError, match="ant_expert.minibatches"):
         AntExpertConfig(num_envs=3, rollout_steps=3, minibatches=2)
+    with pytest.raises(ValueError, match="ant_expert.reward_direction"):
+        AntExpertConfig(reward_direction="north")
+    with pytest.raises(ValueError, match="ant_expert.min_std"):
+        AntExpertConfig(min_std=-0.1)
+    with pytest.raises(ValueError, match="ant_expert.command_spread"):
+        AntExpertConfig(command_spread=float("nan"))
 
 
 def test_ant_datasets_d_and_d_star(tmp_path):

@@ -79,12 +79,14 @@ def to_heading_frame(state: AntState, v: np.ndarray) -> np.ndarray:
     return np.stack([c * v[:, 0] + s * v[:, 1], -s * v[:, 0] + c * v[:, 1]], 1)
 
 
-def expert_observation(state: AntState) -> np.ndarray:
+def expert_observation(state: AntState, command: np.ndarray | None = None) -> np.ndarray:
     """(B, obs_dim + 4 N + 6) float32: the observation, every cell's hints, the torso cell's hints, and the path
-    direction in the heading frame."""
+    direction in the heading frame — or, given ``command`` (B, 2; world x, y), that direction in the heading frame
+    instead (the expert's command curriculum, ``ant_expert.reward_direction = command``)."""
     hints = cell_hints(state)  # (B, N, 4)
     here = hints[np.arange(state.num_envs), state.cell]
-    local = _unit(to_heading_frame(state, here.astype(np.float64) @ MOVE_XY))
+    direction = here.astype(np.float64) @ MOVE_XY if command is None else command
+    local = _unit(to_heading_frame(state, direction))
     return np.concatenate([observe(state), hints.reshape(state.num_envs, -1), here, local], 1).astype(np.float32)
 
 

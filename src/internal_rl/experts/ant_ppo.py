@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,68 +30,10 @@ import torch
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.advantages import gae, rollout_batch
 from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward, path_direction
+from internal_rl.experts.ant_config import AntExpertConfig, config_from_overrides
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
 from internal_rl.train.checkpoint import has_checkpoint, read_meta
-
-
-@dataclass(frozen=True)
-class AntExpertConfig:
-    num_envs: int = 64
-    rollout_steps: int = 64  # actions per ant per update (64 x 64 = 4,096 samples)
-    total_steps: int = 10_000_000  # ant actions over the whole run
-    epochs: int = 10
-    minibatches: int = 32  # of 128 samples: CleanRL's ratio of gradient steps to samples
-    lr: float = 3e-4
-    lr_schedule: str = "linear"  # linear: annealed to 0 (CleanRL) | constant (the paper, Table A3)
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    clip: float = 0.2
-    vf_coef: float = 0.5
-    ent_coef: float = 0.0
-    max_grad_norm: float = 0.5
-    hidden: int = 128
-    task_weight: float = 10.0  # x the task's reward (1 on completion)
-    intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
-    alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
-    ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
-    reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,
-    #                                 a check of the learner on the problem it is known to solve)
-    lenient_steps: int = 0  # curriculum: ants reset before this many env steps play on a lenient floor where
-    #                         wrong colours and the wall cell do not terminate (only falls do, as in Gymnasium's Ant)
-    init_from: str = ""  # an expert directory whose policy (weights and observation statistics) a fresh run starts
-    #                      from: the gait curriculum (E22), e.g. first a lenient 80 m floor with reward_direction
-    #                      heading, then the pinpad with the path hints
-    seed: int = 0
-    checkpoint_every: int = 10  # updates
-    eval_every: int = 50  # updates; 0 = only at the end
-    eval_episodes: int = 128
-
-    def __post_init__(self) -> None:
-        for name in (
-            "num_envs",
-            "rollout_steps",
-            "total_steps",
-            "epochs",
-            "minibatches",
-            "hidden",
-            "checkpoint_every",
-            "eval_episodes",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
-        if self.lenient_steps < 0:
-            raise ValueError(f"ant_expert.lenient_steps: must be >= 0, got {self.lenient_steps!r}")
-        if self.lr_schedule not in ("linear", "constant"):
-            raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
-        if self.reward_direction not in ("path", "heading"):
-            raise ValueError(f"ant_expert.reward_direction: path or heading, got {self.reward_direction!r}")
-        if (self.num_envs * self.rollout_steps) % self.minibatches:
-            raise ValueError("ant_expert.minibatches: must divide num_envs x rollout_steps")
-
-    @property
-    def updates(self) -> int:
-        return max(1, self.total_steps // (self.num_envs * self.rollout_steps))
 
 
 def expert_reward(
@@ -115,27 +56,6 @@ def forward_axis(state: A.AntState) -> np.ndarray:
     return np.stack([np.cos(yaw), np.sin(yaw)], 1)
 
 
-def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
-    """AntExpertConfig from ``field=value`` (or ``ant_expert.field=value``) strings; a bad one raises ValueError
-    naming the field."""
-    types = {f.name: f.type for f in dataclasses.fields(AntExpertConfig)}
-    kwargs: dict[str, int | float | str] = {}
-    for text in overrides:
-        if "=" not in text:
-            raise ValueError(f"--set {text!r}: expected field=value")
-        key, raw = text.split("=", 1)
-        name = key.strip().removeprefix("ant_expert.")
-        if name not in types:
-            raise ValueError(f"ant_expert.{name}: unknown field (valid: {', '.join(sorted(types))})")
-        try:
-            kwargs[name] = {"int": int, "float": float, "str": str}[str(types[name])](raw)
-        except ValueError:
-            raise ValueError(
-                f"ant_expert.{name}: expected {'an integer' if types[name] == 'int' else 'a number'}, got {raw!r}"
-            ) from None
-    return AntExpertConfig(**kwargs)
-
-
 class _Run:
     """Everything a resume needs besides the weights."""
 
@@ -148,6 +68,8 @@ class _Run:
         self.ret_acc = np.zeros(cfg.num_envs)  # the reward normaliser's running discounted return
         self.ret_mean, self.ret_var, self.ret_count = 0.0, 1.0, 1e-4
         self.history: list[dict] = []
+        self.command = np.zeros((cfg.num_envs, 2))  # (B, 2) each ant's commanded world direction
+        self.command_age = np.full(cfg.num_envs, -1)  # actions since it was drawn; -1: draw one now
 
     def fresh(self, n: int) -> A.AntState:
         picks = self.rng.integers(len(self.tasks), size=n)
@@ -158,6 +80,19 @@ class _Run:
         the curriculum's first ``lenient_steps`` env steps, then the pinpad's own rules."""
         lenient = self.update * self.cfg.num_envs * self.cfg.rollout_steps < self.cfg.lenient_steps
         return dataclasses.replace(self.params, strict=False) if lenient else self.params
+
+    def draw_commands(self, state: A.AntState) -> None:
+        """A new command for every ant whose command is due: its heading ± U(0, spread), spread ramped."""
+        every = self.cfg.command_every
+        due = (self.command_age < 0) | ((self.command_age >= every) if every else False)
+        self.command_age[due] = 0
+        if not due.any():
+            return
+        ramp = self.cfg.command_ramp_steps
+        steps = self.update * self.cfg.num_envs * self.cfg.rollout_steps
+        spread = np.deg2rad(self.cfg.command_spread) * (min(1.0, steps / ramp) if ramp else 1.0)
+        angle = heading(state)[due] + self.rng.uniform(-spread, spread, int(due.sum()))
+        self.command[due] = np.stack([np.cos(angle), np.sin(angle)], 1)
 
     def scale_rewards(self, reward: np.ndarray, done: np.ndarray) -> np.ndarray:
         """NormalizeReward: divide by the running std of the discounted return."""
@@ -176,6 +111,7 @@ class _Run:
             "update": self.update,
             "ret": (self.ret_acc, self.ret_mean, self.ret_var, self.ret_count),
             "history": self.history,
+            "command": (self.command, self.command_age),
         }
 
     def load(self, d: dict) -> None:
@@ -183,6 +119,7 @@ class _Run:
         self.gen.set_state(d["gen"])
         self.state, self.update, self.history = d["state"], d["update"], d["history"]
         self.ret_acc, self.ret_mean, self.ret_var, self.ret_count = d["ret"]
+        self.command, self.command_age = d.get("command", (self.command, self.command_age))
 
 
 def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
@@ -193,7 +130,14 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
     obs_buf, act_buf = [], []
     rew, done_buf, val, logp, speed = (np.zeros((T, B)) for _ in range(5))
     ended = {"episodes": 0, "success": 0, "progress": 0.0}
-    obs = expert_observation(run.state)
+    commanded = cfg.reward_direction == "command"
+
+    def observe(state: A.AntState) -> np.ndarray:
+        return expert_observation(state, run.command if commanded else None)
+
+    if commanded:
+        run.draw_commands(run.state)
+    obs = observe(run.state)
     for t in range(T):
         policy.norm.update(torch.as_tensor(obs))
         with torch.no_grad():
@@ -201,7 +145,9 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             dist = policy.dist(o, normalized=True)
             action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=run.gen)
             logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
-        direction = path_direction(run.state) if cfg.reward_direction == "path" else forward_axis(run.state)
+        direction = {"path": path_direction, "heading": forward_axis, "command": lambda _: run.command.copy()}[
+            cfg.reward_direction
+        ](run.state)
         torques = action.double().numpy()
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
@@ -209,7 +155,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
-                v_last = policy.value(torch.as_tensor(expert_observation(nxt)[trunc])).numpy()
+                v_last = policy.value(torch.as_tensor(observe(nxt)[trunc])).numpy()
             r_scaled = run.scale_rewards(r, done)
             r_scaled[trunc] += cfg.gamma * v_last
         else:
@@ -223,7 +169,10 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             ended["progress"] += float((nxt.progress / nxt.task_len)[done].sum())
             nxt = A.replace_rows(nxt, done, run.fresh(int(done.sum())))
         run.state = nxt
-        obs = expert_observation(nxt)
+        if commanded:
+            run.command_age = np.where(done, -1, run.command_age + 1)
+            run.draw_commands(nxt)
+        obs = observe(nxt)
     batch = rollout_batch(policy, cfg.gamma, cfg.gae_lambda, obs_buf, act_buf, logp, rew, val, done_buf, obs)
     n = max(ended["episodes"], 1)
     stats = {
@@ -264,6 +213,7 @@ def ppo_update(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
             opt.step()
+            keep_std_floor(policy, cfg)
             with torch.no_grad():
                 stats = {
                     "policy_loss": float(pg),
@@ -272,6 +222,13 @@ def ppo_update(
                     "approx_kl": float(((ratio - 1) - ratio.log()).mean()),
                 }
     return stats
+
+
+def keep_std_floor(policy: AntExpertPolicy, cfg: AntExpertConfig) -> None:
+    """Project the policy's log std onto [log min_std, ∞) (exploration that cannot collapse; off at min_std 0)."""
+    if cfg.min_std > 0:
+        with torch.no_grad():
+            policy.log_std.clamp_(min=float(np.log(cfg.min_std)))
 
 
 def _with_defaults(saved: dict) -> dict:
@@ -311,6 +268,7 @@ def train_ant_expert(
         if (hidden := read_meta(source)["config"]["hidden"]) != cfg.hidden:
             raise ValueError(f"ant_expert.init_from: {source} has hidden {hidden}, this config {cfg.hidden}")
         load_checkpoint(source, {"policy": policy})
+        keep_std_floor(policy, cfg)
     bar = progress(total=cfg.updates, initial=run.update, desc="ant expert", enabled=show_progress)
     start = time.perf_counter()
     while run.update < cfg.updates:

@@ -1,0 +1,99 @@
+"""The ant expert's settings (App. C.1.1, Table A3, and the curricula of ours that docs/deviations.md records), and
+their ``field=value`` overrides with one-line errors naming the field."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AntExpertConfig:
+    num_envs: int = 64
+    rollout_steps: int = 64  # actions per ant per update (64 x 64 = 4,096 samples)
+    total_steps: int = 10_000_000  # ant actions over the whole run
+    epochs: int = 10
+    minibatches: int = 32  # of 128 samples: CleanRL's ratio of gradient steps to samples
+    lr: float = 3e-4
+    lr_schedule: str = "linear"  # linear: annealed to 0 (CleanRL) | constant (the paper, Table A3)
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip: float = 0.2
+    vf_coef: float = 0.5
+    ent_coef: float = 0.0
+    max_grad_norm: float = 0.5
+    hidden: int = 128
+    task_weight: float = 10.0  # x the task's reward (1 on completion)
+    intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
+    alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
+    ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
+    reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,
+    #                                 a check of the learner on the problem it is known to solve) | command: a
+    #                                 commanded world direction, shown where the observation shows the path's
+    #                                 direction (the command curriculum of E25)
+    command_spread: float = 180.0  # degrees: a command is the torso's heading when it is drawn ± U(0, spread)
+    command_ramp_steps: int = 0  # env steps over which the spread grows linearly from 0 (0: the full spread at once)
+    command_every: int = 100  # actions between an ant's commands (0: one per episode)
+    min_std: float = 0.0  # a floor under the policy's std, kept by projection after every step (0: none)
+    lenient_steps: int = 0  # curriculum: ants reset before this many env steps play on a lenient floor where
+    #                         wrong colours and the wall cell do not terminate (only falls do, as in Gymnasium's Ant)
+    init_from: str = ""  # an expert directory whose policy (weights and observation statistics) a fresh run starts
+    #                      from: the gait curriculum (E22), e.g. first a lenient 80 m floor with reward_direction
+    #                      heading, then the pinpad with the path hints
+    seed: int = 0
+    checkpoint_every: int = 10  # updates
+    eval_every: int = 50  # updates; 0 = only at the end
+    eval_episodes: int = 128
+
+    def __post_init__(self) -> None:
+        for name in (
+            "num_envs",
+            "rollout_steps",
+            "total_steps",
+            "epochs",
+            "minibatches",
+            "hidden",
+            "checkpoint_every",
+            "eval_episodes",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
+        if self.lenient_steps < 0:
+            raise ValueError(f"ant_expert.lenient_steps: must be >= 0, got {self.lenient_steps!r}")
+        if self.lr_schedule not in ("linear", "constant"):
+            raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
+        if self.reward_direction not in ("path", "heading", "command"):
+            raise ValueError(f"ant_expert.reward_direction: path, heading or command, got {self.reward_direction!r}")
+        for name in ("command_spread", "command_ramp_steps", "command_every", "min_std"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
+        if (self.num_envs * self.rollout_steps) % self.minibatches:
+            raise ValueError("ant_expert.minibatches: must divide num_envs x rollout_steps")
+
+    @property
+    def updates(self) -> int:
+        return max(1, self.total_steps // (self.num_envs * self.rollout_steps))
+
+
+def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
+    """AntExpertConfig from ``field=value`` (or ``ant_expert.field=value``) strings; a bad one raises ValueError
+    naming the field."""
+    types = {f.name: f.type for f in dataclasses.fields(AntExpertConfig)}
+    kwargs: dict[str, int | float | str] = {}
+    for text in overrides:
+        if "=" not in text:
+            raise ValueError(f"--set {text!r}: expected field=value")
+        key, raw = text.split("=", 1)
+        name = key.strip().removeprefix("ant_expert.")
+        if name not in types:
+            raise ValueError(f"ant_expert.{name}: unknown field (valid: {', '.join(sorted(types))})")
+        try:
+            kwargs[name] = {"int": int, "float": float, "str": str}[str(types[name])](raw)
+        except ValueError:
+            raise ValueError(
+                f"ant_expert.{name}: expected {'an integer' if types[name] == 'int' else 'a number'}, got {raw!r}"
+            ) from None
+    return AntExpertConfig(**kwargs)
+
+
+__all__ = ["AntExpertConfig", "config_from_overrides"]
