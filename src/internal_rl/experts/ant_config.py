@@ -25,6 +25,8 @@ class AntExpertConfig:
     hidden: int = 128
     task_weight: float = 10.0  # x the task's reward (1 on completion)
     intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
+    heading_weight: float = 0.0  # x cos(torso's forward axis, the rewarded direction): rewards turning toward it
+    #                              (ours, E25; 0: the paper's reward)
     alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
     ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
     reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,

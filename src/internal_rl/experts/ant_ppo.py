@@ -3,9 +3,10 @@ CleanRL's ``ppo_continuous_action`` top to bottom, on the batched ant core (no p
 
 Reward per action (*decisions* in docs/deviations.md): ``task_weight`` x the task's reward (1 on completion), plus
 ``intrinsic_weight`` x the torso velocity along the grid-level shortest path (C.1.1), plus Gymnasium Ant's shaping
-in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cost`` x |a|². Rewards are divided by
-a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from the critic,
-termination does not.
+in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cost`` x |a|², and (ours, off by
+default) ``heading_weight`` x the cosine between the torso's forward axis and the rewarded direction. Rewards are
+divided by a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from
+the critic, termination does not.
 
 Per update: B ants x ``rollout_steps`` actions (observations stored normalised with the statistics of their
 step), then ``epochs`` passes of ``minibatches`` minibatches:
@@ -37,14 +38,21 @@ from internal_rl.train.checkpoint import has_checkpoint, read_meta
 
 
 def expert_reward(
-    cfg: AntExpertConfig, task_reward: np.ndarray, speed: np.ndarray, terminated: np.ndarray, torques: np.ndarray
+    cfg: AntExpertConfig,
+    task_reward: np.ndarray,
+    speed: np.ndarray,
+    alignment: np.ndarray,
+    terminated: np.ndarray,
+    torques: np.ndarray,
 ) -> np.ndarray:
-    """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path, the alive
-    bonus and the control cost of the torques as executed (clipped to [-1, 1])."""
+    """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path, the
+    torso's alignment with it, the alive bonus and the control cost of the torques as executed (clipped to
+    [-1, 1])."""
     torque = np.clip(torques, -1.0, 1.0)
     return (
         cfg.task_weight * task_reward
         + cfg.intrinsic_weight * speed
+        + cfg.heading_weight * alignment
         + cfg.alive_bonus * ~terminated
         - cfg.ctrl_cost * (torque**2).sum(1)
     )
@@ -151,7 +159,8 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         torques = action.double().numpy()
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
-        r = expert_reward(cfg, task_r, speed[t], term, torques)
+        alignment = (forward_axis(nxt) * direction).sum(1)  # cos(heading, direction); 0 without a direction
+        r = expert_reward(cfg, task_r, speed[t], alignment, term, torques)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
