@@ -278,13 +278,21 @@ def test_evaluation_accounts_for_every_episode():
 def test_the_reward_adds_each_term_with_its_weight():
     from internal_rl.experts.ant_ppo import expert_reward
 
-    task, speed, align = np.array([0.0, 1.0]), np.array([0.3, -0.2]), np.array([1.0, -0.5])
+    task, speed = np.array([0.0, 1.0]), np.array([0.3, -0.2])
+    align = (np.array([0.5, 0.0]), np.array([1.0, -0.5]))  # cos before and after the action
     term, torques = np.array([False, True]), np.array([[0.5] * 8, [2.0] * 8])  # the second is clipped to 1
-    cfg = AntExpertConfig(task_weight=10, intrinsic_weight=2, heading_weight=0.5, alive_bonus=1, ctrl_cost=0.1)
-    want = np.array([2 * 0.3 + 0.5 * 1.0 + 1 - 0.1 * 8 * 0.25, 10 + 2 * -0.2 + 0.5 * -0.5 - 0.1 * 8])
-    np.testing.assert_allclose(expert_reward(cfg, task, speed, align, term, torques), want)
-    paper = expert_reward(replace(cfg, heading_weight=0.0), task, speed, align, term, torques)
-    np.testing.assert_allclose(paper, want - 0.5 * align)
+    cfg = AntExpertConfig(
+        task_weight=10, intrinsic_weight=2, heading_weight=0.5, turn_weight=0.1, alive_bonus=1, ctrl_cost=0.1
+    )
+    want = np.array(
+        [
+            2 * 0.3 + 0.5 * 1.0 + 0.1 * 0.5 / 0.05 + 1 - 0.1 * 8 * 0.25,
+            10 + 2 * -0.2 + 0.5 * -0.5 + 0.1 * -0.5 / 0.05 - 0.1 * 8,
+        ]
+    )
+    np.testing.assert_allclose(expert_reward(cfg, task, speed, align, term, torques, 0.05), want)
+    paper = expert_reward(replace(cfg, heading_weight=0.0, turn_weight=0.0), task, speed, align, term, torques, 0.05)
+    np.testing.assert_allclose(paper, want - 0.5 * align[1] - 0.1 * (align[1] - align[0]) / 0.05)
 
 
 def test_config_errors_name_the_field():

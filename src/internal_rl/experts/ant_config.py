@@ -27,6 +27,8 @@ class AntExpertConfig:
     intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
     heading_weight: float = 0.0  # x cos(torso's forward axis, the rewarded direction): rewards turning toward it
     #                              (ours, E25; 0: the paper's reward)
+    turn_weight: float = 0.0  # x the rate (1/s) at which that cosine grows: potential-based shaping that credits
+    #                           turning toward the direction at once (ours, E25; 0: the paper's reward)
     alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
     ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
     reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,

@@ -4,7 +4,8 @@ CleanRL's ``ppo_continuous_action`` top to bottom, on the batched ant core (no p
 Reward per action (*decisions* in docs/deviations.md): ``task_weight`` x the task's reward (1 on completion), plus
 ``intrinsic_weight`` x the torso velocity along the grid-level shortest path (C.1.1), plus Gymnasium Ant's shaping
 in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cost`` x |a|², and (ours, off by
-default) ``heading_weight`` x the cosine between the torso's forward axis and the rewarded direction. Rewards are
+default) ``heading_weight`` x the cosine between the torso's forward axis and the rewarded direction and
+``turn_weight`` x the rate at which it grows (1/s; potential-based shaping of that cosine). Rewards are
 divided by a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from
 the critic, termination does not.
 
@@ -41,18 +42,21 @@ def expert_reward(
     cfg: AntExpertConfig,
     task_reward: np.ndarray,
     speed: np.ndarray,
-    alignment: np.ndarray,
+    alignment: tuple[np.ndarray, np.ndarray],
     terminated: np.ndarray,
     torques: np.ndarray,
+    dt: float,
 ) -> np.ndarray:
     """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path, the
-    torso's alignment with it, the alive bonus and the control cost of the torques as executed (clipped to
-    [-1, 1])."""
+    torso's alignment with it (its cosine before and after the action, and its rate of change over the action's
+    ``dt`` seconds), the alive bonus and the control cost of the torques as executed (clipped to [-1, 1])."""
     torque = np.clip(torques, -1.0, 1.0)
+    before, after = alignment
     return (
         cfg.task_weight * task_reward
         + cfg.intrinsic_weight * speed
-        + cfg.heading_weight * alignment
+        + cfg.heading_weight * after
+        + cfg.turn_weight * (after - before) / dt
         + cfg.alive_bonus * ~terminated
         - cfg.ctrl_cost * (torque**2).sum(1)
     )
@@ -159,8 +163,9 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         torques = action.double().numpy()
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
-        alignment = (forward_axis(nxt) * direction).sum(1)  # cos(heading, direction); 0 without a direction
-        r = expert_reward(cfg, task_r, speed[t], alignment, term, torques)
+        alignment = [(forward_axis(x) * direction).sum(1) for x in (run.state, nxt)]  # cos; 0 without a direction
+        dt = run.params.frame_skip * 0.01
+        r = expert_reward(cfg, task_r, speed[t], (alignment[0], alignment[1]), term, torques, dt)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
