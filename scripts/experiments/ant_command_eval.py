@@ -1,7 +1,8 @@
 """How well an ant expert follows a commanded direction (E25): ants on a lenient 80 m floor (20 m cells, only falls
 end an episode), each given one world direction at its start — its heading turned by a fixed angle — shown as the
 command curriculum shows it (reward_direction=command); the mean velocity along it over the first STEPS actions
-(m/s; a fallen ant counts from its fall on as standing still), per angle, deterministic actions.
+(m/s; a fallen ant counts from its fall on as standing still), and the mean cosine between its forward axis and
+the command at the end, per angle, deterministic actions.
 
 Usage: .venv/bin/python scripts/experiments/ant_command_eval.py EXPERT OUT.json [ants=64] [steps=200]
 """
@@ -29,7 +30,10 @@ def main() -> None:
     steps = int(sys.argv[4]) if len(sys.argv) > 4 else 200
     policy, _ = load_expert(expert)
     params = A.AntParams(cell=20.0, strict=False, max_steps=steps)
-    t0, result = time.time(), {"expert": expert, "ants": ants, "steps": steps, "speed_by_angle": {}}
+    t0, result = (
+        time.time(),
+        {"expert": expert, "ants": ants, "steps": steps, "speed_by_angle": {}, "final_alignment_by_angle": {}},
+    )
     for angle in ANGLES:
         state = A.reset(np.random.default_rng(7), [(0, 2)] * ants, params)
         yaw = heading(state) + np.deg2rad(angle)
@@ -39,6 +43,8 @@ def main() -> None:
             state, _, _, _ = A.step(state, policy.act(expert_observation(state, command), deterministic=True))
             speed += np.where(state.terminated, 0.0, intrinsic_reward(state, command))
         result["speed_by_angle"][str(angle)] = round(float(speed.mean() / steps), 4)
+        alignment = (np.stack([np.cos(heading(state)), np.sin(heading(state))], 1) * command).sum(1)
+        result["final_alignment_by_angle"][str(angle)] = round(float(alignment.mean()), 3)
     result["wall_s"] = round(time.time() - t0, 1)
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
