@@ -5,6 +5,7 @@
 #   open2k     6000 x 64: β ≡ 1 for the first 2000 steps, α = 0 until 4000, warm-up over 1000, α 0.03 for 1000
 #   free4k_a01 / free4k_a03   E19's best schedule ending at α 0.1 / 0.3 instead of 0.03 (the paper sweeps α to 1)
 #   open2k_a01 / open2k_a03 / open2k_a1  open2k ending at α 0.1 / 0.3 / 1.0 (E25)
+#   open4k_a01  6000 x 64: β ≡ 1 over the whole α = 0 phase (4000 steps), warm-up over 1000, α 0.1 for 1000 (E25)
 #   open2k_a01_long  12000 x 64: open2k ending at α 0.1, held for 5000 more steps (E25)
 #   open2k_s1 / open2k_s2  open2k with discovery seed 1 / 2
 #   free4k_s1  6000 x 64: E19's best (α = 0 for 4000, warm-up over 1000, α 0.03 for 1000), as a seed check
@@ -25,6 +26,8 @@ for arm in "$@"; do
         discover.kl_free_steps=4000 discover.kl_warmup_steps=1000 ;;
     open2k_a01_long) lever a01_open2k_free4k_warm1k_12k discover.alpha=0.1 discover.steps=12000 \
       discover.open_gate_steps=2000 discover.kl_free_steps=4000 discover.kl_warmup_steps=1000 ;;
+    open4k_a01) lever a01_open4k_free4k_warm1k discover.alpha=0.1 discover.steps=6000 discover.open_gate_steps=4000 \
+      discover.kl_free_steps=4000 discover.kl_warmup_steps=1000 ;;
     free4k_s1) lever a003_free4k_warm1k_s1 seed=1 discover.steps=6000 discover.kl_free_steps=4000 discover.kl_warmup_steps=1000 ;;
     free4k_a01) lever a01_free4k_warm1k discover.alpha=0.1 discover.steps=6000 discover.kl_free_steps=4000 \
       discover.kl_warmup_steps=1000 ;;
