@@ -18,7 +18,7 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward
-from internal_rl.experts.ant_ppo import load_expert
+from internal_rl.experts.ant_ppo import forward_axis, load_expert
 
 ANGLES = (0, 45, 90, 135, 180, -90)
 
@@ -43,7 +43,7 @@ def main() -> None:
             state, _, _, _ = A.step(state, policy.act(expert_observation(state, command), deterministic=True))
             speed += np.where(state.terminated, 0.0, intrinsic_reward(state, command))
         result["speed_by_angle"][str(angle)] = round(float(speed.mean() / steps), 4)
-        alignment = (np.stack([np.cos(heading(state)), np.sin(heading(state))], 1) * command).sum(1)
+        alignment = (forward_axis(state) * command).sum(1)
         result["final_alignment_by_angle"][str(angle)] = round(float(alignment.mean()), 3)
     result["wall_s"] = round(time.time() - t0, 1)
     with open(out, "w") as f:

@@ -143,6 +143,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
     rew, done_buf, val, logp, speed = (np.zeros((T, B)) for _ in range(5))
     ended = {"episodes": 0, "success": 0, "progress": 0.0}
     commanded = cfg.reward_direction == "command"
+    dt = run.params.frame_skip * 0.01  # seconds per action
 
     def observe(state: A.AntState) -> np.ndarray:
         return expert_observation(state, run.command if commanded else None)
@@ -164,7 +165,6 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
         alignment = [(forward_axis(x) * direction).sum(1) for x in (run.state, nxt)]  # cos; 0 without a direction
-        dt = run.params.frame_skip * 0.01
         r = expert_reward(cfg, task_r, speed[t], (alignment[0], alignment[1]), term, torques, dt)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
