@@ -147,7 +147,10 @@ def _tiny(**kw) -> AntExpertConfig:
     )
 
 
-@pytest.mark.parametrize("extra", [{}, {"reward_direction": "command", "command_every": 5, "min_std": 0.9}])
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"reward_direction": "command", "command_every": 5, "min_std": 0.9}, {"symmetric": True}],
+)
 def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch, extra):
     torch.set_num_threads(1)
     import internal_rl.experts.ant_ppo as ppo
@@ -306,6 +309,11 @@ def test_config_errors_name_the_field():
         AntExpertConfig(min_std=-0.1)
     with pytest.raises(ValueError, match="ant_expert.command_spread"):
         AntExpertConfig(command_spread=float("nan"))
+    from internal_rl.experts.ant_config import config_from_overrides
+
+    assert config_from_overrides(["symmetric=true"]).symmetric is True
+    with pytest.raises(ValueError, match="ant_expert.symmetric"):
+        config_from_overrides(["symmetric=maybe"])
 
 
 def test_ant_datasets_d_and_d_star(tmp_path):

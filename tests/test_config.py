@@ -183,6 +183,7 @@ def _error(overrides, data=None) -> str:
         ("discover.kl_warmup_steps=-1", "discover.kl_warmup_steps"),
         ("discover.kl_free_steps=-1", "discover.kl_free_steps"),
         ("discover.open_gate_steps=-1", "discover.open_gate_steps"),
+        ("discover.gate_noise=-0.5", "discover.gate_noise"),
         ("rl.clip=0", "rl.clip"),
         ("steer.rank=-4", "steer.rank"),
         ("data.epsilon=1.5", "data.epsilon"),

@@ -534,6 +534,54 @@ def test_the_trainer_opens_the_gate_for_open_gate_steps_then_learns_it():
         None, make_model(), Episodes(), layer=1, batch_size=4, seed=0, device=torch.device("cpu"), open_gate_steps=2
     )
     assert [trainer.batch(s)[3] for s in range(4)] == [True, True, False, False]
+    assert trainer.batch(0)[4] is None  # no gate noise by default (the paper)
+
+
+def test_gate_noise_is_logistic_on_the_logit_seeded_and_training_only():
+    """discover.gate_noise (E26): β = sigmoid(f_switch + s L), L ~ Logistic(0, 1), drawn per step from the seed."""
+    from types import SimpleNamespace
+
+    from internal_rl.metacontroller.train import DiscoveryTrainer
+
+    class Episodes:
+        lengths = np.full(64, 50)
+
+        def __len__(self):
+            return 64
+
+        def batch(self, idx):
+            b = SimpleNamespace(mask=torch.ones(len(idx), 50, dtype=torch.bool))
+            b.to = lambda device: b
+            return b
+
+    def trainer(scale: float, seed: int = 0) -> DiscoveryTrainer:
+        return DiscoveryTrainer(
+            None,
+            make_model(),
+            Episodes(),
+            layer=1,
+            batch_size=64,
+            seed=seed,
+            device=torch.device("cpu"),
+            gate_noise=scale,
+        )
+
+    g = trainer(2.0).batch(3)[4]
+    assert g.shape == (64, 50)
+    torch.testing.assert_close(g, trainer(2.0).batch(3)[4])  # the seed fixes it
+    assert not torch.equal(g, trainer(2.0, seed=1).batch(3)[4])
+    assert abs(g.mean().item()) < 0.15
+    assert g.std().item() == pytest.approx(2.0 * np.pi / np.sqrt(3.0), rel=0.1)  # Logistic(0, s) std = s π / √3
+
+    m = make_model()
+    e, mask, actions, noise = batch()
+    plain = m.encode(e, mask, noise)
+    torch.testing.assert_close(m.encode(e, mask, noise, gate_noise=torch.zeros(mask.shape)).beta, plain.beta)
+    up = m.encode(e, mask, noise, gate_noise=torch.full(mask.shape, 50.0)).beta
+    down = m.encode(e, mask, noise, gate_noise=torch.full(mask.shape, -50.0)).beta
+    assert (up > 0.999).all() and (down[:, 1:] < 1e-3).all() and (down[:, 0] == 1).all()  # β_1 ≡ 1 stays
+    with pytest.raises(ValueError, match="gate_noise"):
+        m.encode(e, mask, noise, gate_noise=torch.zeros(mask.shape[0], mask.shape[1] + 1))
 
 
 def test_the_cotrained_ablation_keeps_the_papers_constant_alpha():
@@ -547,5 +595,7 @@ def test_the_cotrained_ablation_keeps_the_papers_constant_alpha():
         "kl_warmup_steps": 1000,
         "kl_free_steps": 4000,
         "open_gate_steps": 2000,
+        "gate_noise": 0.0,
     }
-    assert training_schedule(dc, cotrain=True) == {"kl_warmup_steps": 0, "kl_free_steps": 0, "open_gate_steps": 0}
+    off = {"kl_warmup_steps": 0, "kl_free_steps": 0, "open_gate_steps": 0, "gate_noise": 0}
+    assert training_schedule(dc, cotrain=True) == off

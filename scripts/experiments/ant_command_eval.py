@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from internal_rl.envs import antpinpad as A
-from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward
+from internal_rl.experts.ant import heading, intrinsic_reward
 from internal_rl.experts.ant_ppo import forward_axis, load_expert
 
 ANGLES = (0, 45, 90, 135, 180, -90)
@@ -40,7 +40,7 @@ def main() -> None:
         command = np.stack([np.cos(yaw), np.sin(yaw)], 1)
         speed = np.zeros(ants)
         for _ in range(steps):
-            state, _, _, _ = A.step(state, policy.act(expert_observation(state, command), deterministic=True))
+            state, _, _, _ = A.step(state, policy.act_on(state, command, deterministic=True))
             speed += np.where(state.terminated, 0.0, intrinsic_reward(state, command))
         result["speed_by_angle"][str(angle)] = round(float(speed.mean() / steps), 4)
         alignment = (forward_axis(state) * command).sum(1)

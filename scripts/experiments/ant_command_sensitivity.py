@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from internal_rl.envs import antpinpad as A
-from internal_rl.experts.ant import expert_observation, heading
+from internal_rl.experts.ant import heading
 from internal_rl.experts.ant_ppo import load_expert
 
 
@@ -24,12 +24,12 @@ def main() -> None:
         policy, _ = load_expert(run)
         state = A.reset(np.random.default_rng(0), [(0, 2)] * 256, A.AntParams(cell=20.0, strict=False))
         for _ in range(50):
-            state, *_ = A.step(state, policy.act(expert_observation(state), deterministic=True))
+            state, *_ = A.step(state, policy.act_on(state, deterministic=True))
         yaw = heading(state)
         act = {}
         for deg in (0, 90, -90, 180):
             command = np.stack([np.cos(yaw + np.deg2rad(deg)), np.sin(yaw + np.deg2rad(deg))], 1)
-            act[deg] = policy.act(expert_observation(state, command), deterministic=True)
+            act[deg] = policy.act_on(state, command, deterministic=True)
         row = {
             "expert": run,
             "left_vs_right": round(float(np.abs(act[90] - act[-90]).mean()), 4),

@@ -226,12 +226,20 @@ class DiscoverConfig(MetacontrollerArch):
     kl_free_steps: int = added_later(0)  # steps at α = 0 before the warm-up (0 = none; the paper: none)
     kl_warmup_steps: int = added_later(0)  # then α rises linearly from 0 over these steps (0 = the paper's constant α)
     open_gate_steps: int = added_later(0)  # first steps with β ≡ 1, the switching unit unused (0 = the paper)
+    gate_noise: float = added_later(0.0)  # scale of logistic noise on β's logit in training (0 = the paper)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
         _non_negative(
-            self, "weight_decay", "sweep_steps", "cotrain_steps", "kl_free_steps", "kl_warmup_steps", "open_gate_steps"
+            self,
+            "weight_decay",
+            "sweep_steps",
+            "cotrain_steps",
+            "kl_free_steps",
+            "kl_warmup_steps",
+            "open_gate_steps",
+            "gate_noise",
         )
         _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
         _require(all(a >= 0 for a in self.alpha_sweep), "alpha_sweep", "values must be >= 0")

@@ -39,6 +39,8 @@ class AntExpertConfig:
     command_ramp_steps: int = 0  # env steps over which the spread grows linearly from 0 (0: the full spread at once)
     command_every: int = 100  # actions between an ant's commands (0: one per episode)
     min_std: float = 0.0  # a floor under the policy's std, kept by projection after every step (0: none)
+    symmetric: bool = False  # the policy sees the ant relabelled by quarter turns so that its direction lies within
+    #                          ±45° of body x, and its torques are relabelled back (experts/ant_symmetry.py; E26b)
     lenient_steps: int = 0  # curriculum: ants reset before this many env steps play on a lenient floor where
     #                         wrong colours and the wall cell do not terminate (only falls do, as in Gymnasium's Ant)
     init_from: str = ""  # an expert directory whose policy (weights and observation statistics) a fresh run starts
@@ -83,7 +85,8 @@ def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
     """AntExpertConfig from ``field=value`` (or ``ant_expert.field=value``) strings; a bad one raises ValueError
     naming the field."""
     types = {f.name: f.type for f in dataclasses.fields(AntExpertConfig)}
-    kwargs: dict[str, int | float | str] = {}
+    kwargs: dict[str, int | float | str | bool] = {}
+    booleans = {"true": True, "1": True, "false": False, "0": False}
     for text in overrides:
         if "=" not in text:
             raise ValueError(f"--set {text!r}: expected field=value")
@@ -91,6 +94,11 @@ def config_from_overrides(overrides: list[str]) -> AntExpertConfig:
         name = key.strip().removeprefix("ant_expert.")
         if name not in types:
             raise ValueError(f"ant_expert.{name}: unknown field (valid: {', '.join(sorted(types))})")
+        if str(types[name]) == "bool":
+            if raw.strip().lower() not in booleans:
+                raise ValueError(f"ant_expert.{name}: expected true or false, got {raw!r}")
+            kwargs[name] = booleans[raw.strip().lower()]
+            continue
         try:
             kwargs[name] = {"int": int, "float": float, "str": str}[str(types[name])](raw)
         except ValueError:

@@ -15,7 +15,8 @@ import torch
 from torch import Tensor, nn
 
 from internal_rl.envs import antpinpad as A
-from internal_rl.experts.ant import expert_obs_dim, expert_observation
+from internal_rl.experts.ant import expert_obs_dim, expert_observation, path_direction, to_heading_frame
+from internal_rl.experts.ant_symmetry import quarter_turns, relabel_actions, relabel_physics
 
 
 def merge_moments(mean, var, count, batch_mean, batch_var, n):
@@ -61,8 +62,11 @@ class AntExpertPolicy(nn.Module):
     """π(a | o) = N(actor(norm(o)), diag(exp(log_std))²) and V(o) = critic(norm(o)); actions are clipped to
     [-1, 1] by the environment, log-probabilities are those of the unclipped sample (CleanRL)."""
 
-    def __init__(self, obs_dim: int, hidden: int = 256, num_actions: int = A.NUM_JOINT_TORQUES):
+    def __init__(
+        self, obs_dim: int, hidden: int = 256, num_actions: int = A.NUM_JOINT_TORQUES, symmetric: bool = False
+    ):
         super().__init__()
+        self.symmetric = symmetric  # see :meth:`inputs` (part of the expert's recorded config, not its weights)
         self.norm = RunningNorm(obs_dim)
         self.actor = _mlp(obs_dim, hidden, num_actions, 0.01)
         self.critic = _mlp(obs_dim, hidden, 1, 1.0)
@@ -75,6 +79,34 @@ class AntExpertPolicy(nn.Module):
 
     def value(self, obs: Tensor, normalized: bool = False) -> Tensor:  # (B,)
         return self.critic(obs if normalized else self.norm(obs)).squeeze(-1)
+
+    def inputs(self, state: A.AntState, command: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The policy's observation (B, D) of ``state`` and the relabellings k (B,) it was made with.
+
+        Plain policy: :func:`expert_observation`, k = 0. Symmetric policy: the ant relabelled by k quarter turns
+        so that its direction (``command`` (B, 2), world x, y, or else the path's) lies within ±45° of body x
+        (experts/ant_symmetry.py); :meth:`to_env` maps the torques back."""
+        if not self.symmetric:
+            return expert_observation(state, command), np.zeros(state.num_envs, np.int64)
+        direction = path_direction(state) if command is None else command
+        k = quarter_turns(to_heading_frame(state, direction))
+        return expert_observation(relabel_physics(state, k), command), k
+
+    def to_env(self, action: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """(B, 8) torques for the ant from the policy's torques for its relabelled view (:meth:`inputs`)."""
+        return relabel_actions(action, -k) if self.symmetric else action
+
+    @torch.no_grad()
+    def act_on(
+        self,
+        state: A.AntState,
+        command: np.ndarray | None = None,
+        deterministic: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> np.ndarray:
+        """(B, 8) float64 torques for ``state`` (:meth:`inputs`, :meth:`act`, :meth:`to_env`)."""
+        obs, k = self.inputs(state, command)
+        return self.to_env(self.act(obs, deterministic, generator), k)
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, deterministic: bool = False, generator: torch.Generator | None = None) -> np.ndarray:
@@ -104,7 +136,7 @@ def evaluate_expert(
     state = A.reset(rng, [tasks[i % len(tasks)] for i in range(episodes)], params)
     fell = np.zeros(episodes, bool)
     while not state.done.all():
-        state, _, term, _ = A.step(state, policy.act(expert_observation(state), deterministic, gen))
+        state, _, term, _ = A.step(state, policy.act_on(state, None, deterministic, gen))
         z = state.physics[:, 3]
         fell |= term & ((z < params.height_range[0]) | (z > params.height_range[1]))
     success = state.success
@@ -118,8 +150,8 @@ def evaluate_expert(
     }
 
 
-def new_policy(params: A.AntParams, hidden: int) -> AntExpertPolicy:
-    return AntExpertPolicy(expert_obs_dim(params), hidden)
+def new_policy(params: A.AntParams, hidden: int, symmetric: bool = False) -> AntExpertPolicy:
+    return AntExpertPolicy(expert_obs_dim(params), hidden, symmetric=symmetric)
 
 
 __all__ = ["AntExpertPolicy", "RunningNorm", "merge_moments", "evaluate_expert", "new_policy"]

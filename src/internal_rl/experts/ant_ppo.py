@@ -31,7 +31,7 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.advantages import gae, rollout_batch
-from internal_rl.experts.ant import expert_observation, heading, intrinsic_reward, path_direction
+from internal_rl.experts.ant import heading, intrinsic_reward, path_direction
 from internal_rl.experts.ant_config import AntExpertConfig, config_from_overrides
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
@@ -145,12 +145,12 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
     commanded = cfg.reward_direction == "command"
     dt = run.params.frame_skip * 0.01  # seconds per action
 
-    def observe(state: A.AntState) -> np.ndarray:
-        return expert_observation(state, run.command if commanded else None)
+    def observe(state: A.AntState) -> tuple[np.ndarray, np.ndarray]:  # the observation and its relabellings k
+        return policy.inputs(state, run.command if commanded else None)
 
     if commanded:
         run.draw_commands(run.state)
-    obs = observe(run.state)
+    obs, k = observe(run.state)
     for t in range(T):
         policy.norm.update(torch.as_tensor(obs))
         with torch.no_grad():
@@ -161,7 +161,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         direction = {"path": path_direction, "heading": forward_axis, "command": lambda _: run.command.copy()}[
             cfg.reward_direction
         ](run.state)
-        torques = action.double().numpy()
+        torques = policy.to_env(action.double().numpy(), k)
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
         alignment = [(forward_axis(x) * direction).sum(1) for x in (run.state, nxt)]  # cos; 0 without a direction
@@ -169,7 +169,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
-                v_last = policy.value(torch.as_tensor(observe(nxt)[trunc])).numpy()
+                v_last = policy.value(torch.as_tensor(observe(nxt)[0][trunc])).numpy()
             r_scaled = run.scale_rewards(r, done)
             r_scaled[trunc] += cfg.gamma * v_last
         else:
@@ -186,7 +186,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         if commanded:
             run.command_age = np.where(done, -1, run.command_age + 1)
             run.draw_commands(nxt)
-        obs = observe(nxt)
+        obs, k = observe(nxt)
     batch = rollout_batch(policy, cfg.gamma, cfg.gae_lambda, obs_buf, act_buf, logp, rew, val, done_buf, obs)
     n = max(ended["episodes"], 1)
     stats = {
@@ -265,7 +265,7 @@ def train_ant_expert(
     """Train (or resume) the expert under ``out`` (checkpoint/, metrics.json); returns the trained policy."""
     out = Path(out)
     torch.manual_seed(cfg.seed)
-    policy = new_policy(params, cfg.hidden)
+    policy = new_policy(params, cfg.hidden, cfg.symmetric)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
     run = _Run(cfg, params, [tuple(t) for t in tasks])
     meta = json.loads(json.dumps({"config": dataclasses.asdict(cfg), "params": dataclasses.asdict(params)}))
@@ -328,7 +328,8 @@ def load_expert(out: str | Path) -> tuple[AntExpertPolicy, A.AntParams]:
     meta = read_meta(Path(out) / "checkpoint")
     p = meta["params"]
     params = A.AntParams(**{**p, "height_range": tuple(p["height_range"])})
-    policy = new_policy(params, meta["config"]["hidden"])
+    config = _with_defaults(meta)["config"]
+    policy = new_policy(params, config["hidden"], config["symmetric"])
     load_checkpoint(Path(out) / "checkpoint", {"policy": policy})
     return policy.eval(), params
 

@@ -133,12 +133,20 @@ class Metacontroller(nn.Module):
         self._check(e, mask)
         return self.embedder(self.read_norm(e), mask)
 
-    def encode(self, e: Tensor, mask: Tensor, noise: Tensor | None = None, open_gate: bool = False) -> MetaTrace:
+    def encode(
+        self,
+        e: Tensor,
+        mask: Tensor,
+        noise: Tensor | None = None,
+        open_gate: bool = False,
+        gate_noise: Tensor | None = None,
+    ) -> MetaTrace:
         """Posterior codes, gates and controllers for whole sequences.
 
         e (B, T, D) residuals at layer l; mask (B, T) bool prefix mask; noise (B, T, Z) the ε of the
         reparameterisation (None: sampled from N(0, I); zeros: the posterior mean); open_gate: β ≡ 1 even with a
-        learned switching unit (a training phase, ``discover.open_gate_steps``; the unit is not used).
+        learned switching unit (a training phase, ``discover.open_gate_steps``; the unit is not used);
+        gate_noise (B, T) or None: added to β's logit (training only, ``discover.gate_noise``).
         """
         self._check(e, mask)
         B, T, _ = e.shape
@@ -152,6 +160,8 @@ class Metacontroller(nn.Module):
         elif noise.shape != mu.shape:
             raise ValueError(f"noise: expected {tuple(mu.shape)}, got {tuple(noise.shape)}")
         z_tilde = mu + logsigma.exp() * noise  # (B, T, Z)
+        if gate_noise is not None and gate_noise.shape != mask.shape:
+            raise ValueError(f"gate_noise: expected {tuple(mask.shape)}, got {tuple(gate_noise.shape)}")
 
         if self.switch is None or open_gate:  # β ≡ 1: z_t = z̃_t
             beta = torch.ones(B, T, dtype=e.dtype, device=e.device)
@@ -162,7 +172,8 @@ class Metacontroller(nn.Module):
             one = torch.ones(B, dtype=e.dtype, device=e.device)
             betas, zs = [], []
             for t in range(T):  # the gate reads z_{t-1}, so this recurrence is inherently sequential
-                beta_t = one if t == 0 else self.switch(ctx[:, t], z_t)  # β_1 ≡ 1
+                g_t = None if gate_noise is None else gate_noise[:, t]
+                beta_t = one if t == 0 else self.switch(ctx[:, t], z_t, g_t)  # β_1 ≡ 1
                 z_t = beta_t[:, None] * z_tilde[:, t] + (1.0 - beta_t[:, None]) * z_t  # (B, Z)
                 betas.append(beta_t)
                 zs.append(z_t)
@@ -202,13 +213,14 @@ class Metacontroller(nn.Module):
         noise: Tensor | None = None,
         alpha: float | None = None,
         open_gate: bool = False,
+        gate_noise: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, float]]:
         """Negative ELBO of Eq. 3 on a batch of sequences.
 
         e (B, T, D) residuals at layer l; mask (B, T) prefix mask; actions (B, T) long or (B, T, A) float
         (padding may hold any value); upper_fn maps ê to the action distribution (or logits); noise (B, T, Z)
         or None; alpha the KL weight of this step (None: ``cfg.alpha``; a KL warm-up passes a smaller one);
-        open_gate: β ≡ 1 for this step (see :meth:`encode`).
+        open_gate: β ≡ 1 for this step and gate_noise (B, T) β's logit noise (see :meth:`encode`).
         Returns (loss, loss_dict) with loss = nll + α kl, each a mean over valid steps; the KL is *not*
         weighted by β (SPEC §5).
         """
@@ -217,7 +229,7 @@ class Metacontroller(nn.Module):
                 f"actions: expected {tuple(mask.shape)} (discrete) or {tuple(mask.shape)} + (A,) "
                 f"(continuous), got {tuple(actions.shape)}"
             )
-        trace = self.encode(e, mask, noise, open_gate)
+        trace = self.encode(e, mask, noise, open_gate, gate_noise)
         dist = self.action_dist(e, trace, upper_fn)  # over (B, T)
         pad = mask.reshape(*mask.shape, *([1] * (actions.dim() - mask.dim())))
         safe_actions = torch.where(pad, actions, torch.zeros_like(actions))

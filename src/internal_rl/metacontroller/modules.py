@@ -207,6 +207,13 @@ class SwitchUnit(nn.Module):
         """x (…, D), h_prev (…, H) -> pre-activation contribution (…, hidden) of (e_t, h_{t-1})."""
         return self.inp(torch.cat([x, h_prev], dim=-1))
 
-    def forward(self, ctx: Tensor, z_prev: Tensor) -> Tensor:
-        """ctx (…, hidden) from :meth:`context`, z_prev (…, Z) -> β (…) in (0, 1)."""
-        return torch.sigmoid(self.out(torch.relu(ctx + self.inp_z(z_prev)))).squeeze(-1)
+    def logit(self, ctx: Tensor, z_prev: Tensor) -> Tensor:
+        """ctx (…, hidden) from :meth:`context`, z_prev (…, Z) -> f_switch (…), the logit of β."""
+        return self.out(torch.relu(ctx + self.inp_z(z_prev))).squeeze(-1)
+
+    def forward(self, ctx: Tensor, z_prev: Tensor, logit_noise: Tensor | None = None) -> Tensor:
+        """ctx (…, hidden), z_prev (…, Z), logit_noise (…) or None -> β = sigmoid(logit + noise) (…) in (0, 1).
+
+        The noise is the training-only relaxed-Bernoulli device of ``discover.gate_noise`` (docs/deviations.md)."""
+        logit = self.logit(ctx, z_prev)
+        return torch.sigmoid(logit if logit_noise is None else logit + logit_noise)

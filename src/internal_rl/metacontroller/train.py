@@ -50,11 +50,15 @@ class DiscoveryTrainer:
         kl_warmup_steps: int = 0,
         kl_free_steps: int = 0,
         open_gate_steps: int = 0,
+        gate_noise: float = 0.0,
     ):
         """``open_gate_steps``: the first steps train with β ≡ 1 (the switching unit unused), so that the codes
-        mean something before the gate learns when to adopt them (E21; 0 = the paper)."""
+        mean something before the gate learns when to adopt them (E21; 0 = the paper). ``gate_noise``: the scale
+        of logistic noise added to β's logit at every training step (a relaxed Bernoulli gate, E26; 0 = the
+        paper)."""
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
         self.kl_warmup_steps, self.kl_free_steps, self.open_gate_steps = kl_warmup_steps, kl_free_steps, open_gate_steps
+        self.gate_noise = gate_noise
         self.batches = StepBatches(dataset, batch_size, seed, device)
 
     def alpha_at(self, step: int) -> float:
@@ -73,12 +77,18 @@ class DiscoveryTrainer:
         b = self.batches(step)
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         noise = torch.randn(*b.mask.shape, self.mc.cfg.latent_dim, generator=g).to(b.mask.device)  # (B, T, Z)
-        return b, noise, self.alpha_at(step), step < self.open_gate_steps
+        gate_noise = None
+        if self.gate_noise > 0:  # Logistic(0, 1) = log u - log(1 - u), u ~ U(0, 1), scaled: (B, T)
+            u = torch.rand(*b.mask.shape, generator=g).clamp(1e-6, 1 - 1e-6)
+            gate_noise = (self.gate_noise * (u.log() - (-u).log1p())).to(b.mask.device)
+        return b, noise, self.alpha_at(step), step < self.open_gate_steps, gate_noise
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
-        b, noise, alpha, open_gate = batch
+        b, noise, alpha, open_gate, gate_noise = batch
         e = self.residuals(b.observations[:, :-1])
-        loss, logs = self.mc(e, b.mask, b.actions, self.upper_fn, noise, alpha=alpha, open_gate=open_gate)
+        loss, logs = self.mc(
+            e, b.mask, b.actions, self.upper_fn, noise, alpha=alpha, open_gate=open_gate, gate_noise=gate_noise
+        )
         return loss, {**logs, "alpha": alpha}
 
 

@@ -17,7 +17,6 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.envs.base import World, WorldSpec
-from internal_rl.experts.ant import expert_observation
 from internal_rl.experts.ant_policy import AntExpertPolicy
 
 
@@ -99,9 +98,11 @@ class AntWorld:
                 "AntWorld has no expert policy: train one (experts/ant_ppo.py train_ant_expert) "
                 "and pass it as AntWorld(expert=...)"
             )
-        dist = self.policy.dist(torch.as_tensor(expert_observation(state)))
+        obs, k = self.policy.inputs(state)
+        dist = self.policy.dist(torch.as_tensor(obs))
         noise = rng.standard_normal(dist.mean.shape)
-        return np.clip(dist.mean.double().numpy() + epsilon * dist.stddev.double().numpy() * noise, -1.0, 1.0)
+        action = dist.mean.double().numpy() + epsilon * dist.stddev.double().numpy() * noise
+        return np.clip(self.policy.to_env(action, k), -1.0, 1.0)
 
 
 __all__ = ["AntWorld"]

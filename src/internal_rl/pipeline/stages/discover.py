@@ -31,11 +31,11 @@ SUMMARY = {
 }
 
 
-def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, int]:
+def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, float]:
     """The trainer's gate and KL schedule. It is our device for metacontrollers on a frozen backbone
     (docs/deviations.md); the co-trained ablation keeps the paper's constant α from step 0 (Fig. 7) whatever its
     own number of steps, so that its collapse is the paper's and not an artefact of a gate it never learned."""
-    names = ("kl_warmup_steps", "kl_free_steps", "open_gate_steps")
+    names = ("kl_warmup_steps", "kl_free_steps", "open_gate_steps", "gate_noise")
     return {k: 0 if cotrain else getattr(dc, k) for k in names}
 
 
