@@ -4,7 +4,9 @@ command curriculum shows it (reward_direction=command); the mean velocity along 
 (m/s; a fallen ant counts from its fall on as standing still), and the mean cosine between its forward axis and
 the command at the end, per angle, deterministic actions.
 
-Usage: .venv/bin/python scripts/experiments/ant_command_eval.py EXPERT OUT.json [ants=64] [steps=200]
+Usage: .venv/bin/python scripts/experiments/ant_command_eval.py EXPERT OUT.json [ants=64] [steps=200] [symmetric]
+  symmetric: run the expert through the four-fold relabelling (experts/ant_symmetry.py) even if it was trained
+  without it (E26b: what a forward gait does when every command is put ahead of it).
 """
 
 from __future__ import annotations
@@ -29,10 +31,19 @@ def main() -> None:
     ants = int(sys.argv[3]) if len(sys.argv) > 3 else 64
     steps = int(sys.argv[4]) if len(sys.argv) > 4 else 200
     policy, _ = load_expert(expert)
+    if len(sys.argv) > 5 and sys.argv[5] == "symmetric":
+        policy.symmetric = True
     params = A.AntParams(cell=20.0, strict=False, max_steps=steps)
     t0, result = (
         time.time(),
-        {"expert": expert, "ants": ants, "steps": steps, "speed_by_angle": {}, "final_alignment_by_angle": {}},
+        {
+            "expert": expert,
+            "symmetric": policy.symmetric,
+            "ants": ants,
+            "steps": steps,
+            "speed_by_angle": {},
+            "final_alignment_by_angle": {},
+        },
     )
     for angle in ANGLES:
         state = A.reset(np.random.default_rng(7), [(0, 2)] * ants, params)

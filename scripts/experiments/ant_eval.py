@@ -2,7 +2,8 @@
 expert trained on commanded directions, shown the path's direction): success and how the other episodes ended, on
 the pretraining tasks and on the post task, deterministic (the Gaussian's mean) and sampled actions.
 
-Usage: .venv/bin/python scripts/experiments/ant_eval.py EXPERT OUT.json [episodes=256]
+Usage: .venv/bin/python scripts/experiments/ant_eval.py EXPERT OUT.json [episodes=256] [symmetric]
+  symmetric: through the four-fold relabelling even if trained without it (E26b)
 """
 
 from __future__ import annotations
@@ -23,8 +24,15 @@ def main() -> None:
     expert, out = sys.argv[1], sys.argv[2]
     episodes = int(sys.argv[3]) if len(sys.argv) > 3 else 256
     policy, _ = load_expert(expert)
+    if len(sys.argv) > 4 and sys.argv[4] == "symmetric":
+        policy.symmetric = True
     t0 = time.time()
-    result: dict = {"expert": expert, "episodes": episodes, "floor": "pinpad (AntParams defaults)"}
+    result: dict = {
+        "expert": expert,
+        "symmetric": policy.symmetric,
+        "episodes": episodes,
+        "floor": "pinpad (AntParams defaults)",
+    }
     for name, tasks, seed in (("pretrain_tasks", A.ANT_PRETRAIN_TASKS, 11), ("post_task", [A.ANT_POST_TASK], 12)):
         for mode, deterministic in (("mean", True), ("sampled", False)):
             result[f"{name}_{mode}"] = evaluate_expert(policy, tasks, episodes, seed, deterministic=deterministic)

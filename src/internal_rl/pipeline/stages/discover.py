@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ SUMMARY = {
 }
 
 
-def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, float]:
+def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, Any]:
     """The trainer's gate and KL schedule. It is our device for metacontrollers on a frozen backbone
     (docs/deviations.md); the co-trained ablation keeps the paper's constant α from step 0 (Fig. 7) whatever its
     own number of steps, so that its collapse is the paper's and not an artefact of a gate it never learned."""
