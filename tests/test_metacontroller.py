@@ -514,24 +514,35 @@ def test_an_open_gate_is_the_always_switching_ablation_with_the_same_weights():
     assert all(p.grad is None for p in m.switch.parameters())  # the unit is not used while the gate is open
 
 
-def test_the_trainer_opens_the_gate_for_open_gate_steps_then_learns_it():
-    from types import SimpleNamespace
+class MaskOnlyEpisodes:
+    """What StepBatches reads from a dataset, for trainer tests that look only at the batch's masks and noise."""
 
+    def __init__(self, n: int, steps: int):
+        self.n, self.steps, self.lengths = n, steps, np.full(n, steps)
+
+    def __len__(self):
+        return self.n
+
+    def batch(self, idx):
+        from types import SimpleNamespace
+
+        b = SimpleNamespace(mask=torch.ones(len(idx), self.steps, dtype=torch.bool))
+        b.to = lambda device: b
+        return b
+
+
+def test_the_trainer_opens_the_gate_for_open_gate_steps_then_learns_it():
     from internal_rl.metacontroller.train import DiscoveryTrainer
 
-    class Episodes:  # what StepBatches reads from a dataset
-        lengths = np.full(8, 5)
-
-        def __len__(self):
-            return 8
-
-        def batch(self, idx):
-            b = SimpleNamespace(mask=torch.ones(len(idx), 5, dtype=torch.bool))
-            b.to = lambda device: b
-            return b
-
     trainer = DiscoveryTrainer(
-        None, make_model(), Episodes(), layer=1, batch_size=4, seed=0, device=torch.device("cpu"), open_gate_steps=2
+        None,
+        make_model(),
+        MaskOnlyEpisodes(8, 5),
+        layer=1,
+        batch_size=4,
+        seed=0,
+        device=torch.device("cpu"),
+        open_gate_steps=2,
     )
     assert [trainer.batch(s)[3] for s in range(4)] == [True, True, False, False]
     assert trainer.batch(0)[4] is None  # no gate noise by default (the paper)
@@ -539,26 +550,13 @@ def test_the_trainer_opens_the_gate_for_open_gate_steps_then_learns_it():
 
 def test_gate_noise_is_logistic_on_the_logit_seeded_and_training_only():
     """discover.gate_noise (E26): β = sigmoid(f_switch + s L), L ~ Logistic(0, 1), drawn per step from the seed."""
-    from types import SimpleNamespace
-
     from internal_rl.metacontroller.train import DiscoveryTrainer
-
-    class Episodes:
-        lengths = np.full(64, 50)
-
-        def __len__(self):
-            return 64
-
-        def batch(self, idx):
-            b = SimpleNamespace(mask=torch.ones(len(idx), 50, dtype=torch.bool))
-            b.to = lambda device: b
-            return b
 
     def trainer(scale: float, seed: int = 0) -> DiscoveryTrainer:
         return DiscoveryTrainer(
             None,
             make_model(),
-            Episodes(),
+            MaskOnlyEpisodes(64, 50),
             layer=1,
             batch_size=64,
             seed=seed,

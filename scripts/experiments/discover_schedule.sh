@@ -9,7 +9,7 @@
 #   open2k_a01_long  12000 x 64: open2k ending at α 0.1, held for 5000 more steps (E25)
 #   open2k_s1 / open2k_s2  open2k with discovery seed 1 / 2
 #   open2k_a01_gn1 / open2k_a03_gn1 / open2k_a01_gn3  open2k_a01 / a03 with logistic noise of scale 1 / 3 on β's
-#                  logit in training (discover.gate_noise; E26)
+#                  logit in training (discover.gate_noise; E26); a suffix _s1 / _s2 sets the discovery seed
 #   open2k_a01_s1 / open2k_a01_s2  open2k_a01 with discovery seed 1 / 2 (bar 2's median of 3 seeds; E26)
 #   free4k_s1  6000 x 64: E19's best (α = 0 for 4000, warm-up over 1000, α 0.03 for 1000), as a seed check
 set -euo pipefail
@@ -27,8 +27,10 @@ for arm in "$@"; do
       discover.alpha=0.1 discover.steps=6000 discover.open_gate_steps=2000 discover.kl_free_steps=4000 \
       discover.kl_warmup_steps=1000 ;;
     open2k_a01_gn* | open2k_a03_gn*)
-      a=${arm#open2k_a}; a=${a%%_gn*}; gn=${arm##*_gn}
-      lever "a${a}_open2k_free4k_warm1k_gn${gn}" discover.alpha="0.${a#0}" discover.gate_noise="$gn" discover.steps=6000 \
+      a=${arm#open2k_a}; a=${a%%_gn*}; rest=${arm##*_gn}; gn=${rest%%_s*}; seed=0
+      [ "$rest" != "$gn" ] && seed=${rest##*_s}
+      name="a${a}_open2k_free4k_warm1k_gn${gn}"; [ "$seed" != 0 ] && name="${name}_s${seed}"
+      lever "$name" seed="$seed" discover.alpha="0.${a#0}" discover.gate_noise="$gn" discover.steps=6000 \
         discover.open_gate_steps=2000 discover.kl_free_steps=4000 discover.kl_warmup_steps=1000 ;;
     open2k_a01 | open2k_a03 | open2k_a1)
       a=${arm#open2k_a}; alpha=$([ "$a" = 1 ] && echo 1.0 || echo "0.${a#0}")
