@@ -42,7 +42,9 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     row: dict = {"run": run, "arm": arm, "episodes": episodes, "samples": samples}
     n = min(episodes, len(data))
     for gate in ("soft", "hard"):
-        switch.forward = soft_forward if gate == "soft" else (lambda c, z: (soft_forward(c, z) >= 0.5).to(z.dtype))
+        switch.forward = (
+            soft_forward if gate == "soft" else (lambda c, z, g=None: (soft_forward(c, z, g) >= 0.5).to(z.dtype))
+        )
         for noise_kind in ("sampled", "zero"):
             g = torch.Generator().manual_seed(0)
             total, count = 0.0, 0.0
