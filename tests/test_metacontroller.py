@@ -593,7 +593,7 @@ def test_the_cotrained_ablation_keeps_the_papers_constant_alpha():
         "kl_warmup_steps": 1000,
         "kl_free_steps": 4000,
         "open_gate_steps": 2000,
-        "gate_noise": 0.0,
+        "gate_noise": 1.0,
     }
     off = {"kl_warmup_steps": 0, "kl_free_steps": 0, "open_gate_steps": 0, "gate_noise": 0}
     assert training_schedule(dc, cotrain=True) == off
