@@ -11,7 +11,7 @@ pytest.importorskip("mujoco")
 
 from internal_rl.envs import antpinpad as A  # noqa: E402
 from internal_rl.experts import ant_symmetry as S  # noqa: E402
-from internal_rl.experts.ant import heading, to_heading_frame  # noqa: E402
+from internal_rl.experts.ant import heading, path_direction, to_heading_frame  # noqa: E402
 from internal_rl.experts.ant_policy import new_policy  # noqa: E402
 
 P = A.AntParams(strict=False)
@@ -101,3 +101,16 @@ def test_the_symmetric_policy_sees_its_command_ahead_and_drives_the_right_legs()
     obs0, k0 = plain.inputs(state, command)
     assert (k0 == 0).all() and np.array_equal(plain.to_env(a, k0), a)
     assert not np.allclose(obs0, obs)
+
+
+def test_the_world_records_the_torques_the_symmetric_expert_sends_to_the_ant():
+    """Datasets hold what the ant executed: the relabelled-back torques, not the policy's own view."""
+    from internal_rl.worlds.antpinpad import AntWorld
+
+    state = moving_ants(4)
+    policy = new_policy(P, 16, symmetric=True)
+    world = AntWorld(expert=policy, params=P)
+    recorded = world.expert(state, np.random.default_rng(0), epsilon=0.0)
+    np.testing.assert_allclose(recorded, np.clip(policy.act_on(state, deterministic=True), -1, 1), atol=1e-6)
+    obs, k = policy.inputs(state)
+    assert (k == S.quarter_turns(to_heading_frame(state, path_direction(state)))).all()

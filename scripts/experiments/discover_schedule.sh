@@ -10,6 +10,7 @@
 #   open2k_s1 / open2k_s2  open2k with discovery seed 1 / 2
 #   open2k_a01_gn1 / open2k_a03_gn1 / open2k_a01_gn3  open2k_a01 / a03 with logistic noise of scale 1 / 3 on β's
 #                  logit in training (discover.gate_noise; E26); a suffix _s1 / _s2 sets the discovery seed
+#   const_a01_gn1  6000 x 64 at the paper's constant α 0.1 (no gate or KL schedule) with gate noise 1 (E26)
 #   open2k_a01_s1 / open2k_a01_s2  open2k_a01 with discovery seed 1 / 2 (bar 2's median of 3 seeds; E26)
 #   free4k_s1  6000 x 64: E19's best (α = 0 for 4000, warm-up over 1000, α 0.03 for 1000), as a seed check
 set -euo pipefail
@@ -26,6 +27,7 @@ for arm in "$@"; do
     open2k_a01_s1 | open2k_a01_s2) lever "a01_open2k_free4k_warm1k_s${arm#open2k_a01_s}" seed="${arm#open2k_a01_s}" \
       discover.alpha=0.1 discover.steps=6000 discover.open_gate_steps=2000 discover.kl_free_steps=4000 \
       discover.kl_warmup_steps=1000 ;;
+    const_a01_gn1) lever a01_const_gn1 discover.alpha=0.1 discover.gate_noise=1 discover.steps=6000 ;;
     open2k_a01_gn* | open2k_a03_gn*)
       a=${arm#open2k_a}; a=${a%%_gn*}; rest=${arm##*_gn}; gn=${rest%%_s*}; seed=0
       [ "$rest" != "$gn" ] && seed=${rest##*_s}
