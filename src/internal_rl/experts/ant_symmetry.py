@@ -7,9 +7,9 @@ described with its body frame turned by a quarter turn, its legs relabelled and 
 physics is the same (a test steps both descriptions).
 
 An expert that sees the ant *relabelled* so that the direction it must walk lies within ±45° of its body x axis
-(:func:`canonical`) only ever needs the one gait "walk roughly forward": any direction is one of four relabellings
-away. This is the classic canonicalisation of an equivariant policy; the paper's expert (App. C.1.1) is a plain
-PPO agent, so this is a deviation (docs/deviations.md).
+(:func:`quarter_turns`, used by ``AntExpertPolicy.inputs``) only ever needs the one gait "walk roughly forward":
+any direction is one of four relabellings away. This is the classic canonicalisation of an equivariant policy; the
+paper's expert (App. C.1.1) is a plain PPO agent, so this is a deviation (docs/deviations.md).
 
 Layout (MuJoCo, free joint first): qpos = x, y, z, quaternion (w, x, y, z), then the 8 joints in the order hip_1,
 ankle_1, hip_2, ankle_2, hip_3, ankle_3, hip_4, ankle_4; qvel = world linear velocity (3), *body* angular velocity
@@ -78,7 +78,7 @@ def relabel_physics(state: AntState, k: np.ndarray | int) -> AntState:
     qvel[:, 3:5] = _rotate_z(qvel[:, 3:5], k)  # body angular velocity: v' = R_z(k·90°) v
     qpos[:, 7:15] = relabel_joints(qpos[:, 7:15], k.astype(int))
     qvel[:, 6:14] = relabel_joints(qvel[:, 6:14], k.astype(int))
-    return dataclasses.replace(state, physics=phys, cache=state.cache)
+    return dataclasses.replace(state, physics=phys)  # the layout (and its cached distances) is unchanged
 
 
 def quarter_turns(direction_local: np.ndarray) -> np.ndarray:
