@@ -58,6 +58,7 @@ class AntParams:
     frame_skip: int = 5  # physics steps of 0.01 s per action (decision: Gymnasium's Ant)
     height_range: tuple[float, float] = (0.2, 1.0)  # torso height outside it terminates
     init_noise: float = 0.1  # joint angles and velocities uniform within ±init_noise of zero
+    wall_clearance: float = 1.3  # metres from the torso centre to a boundary wall at reset (the legs reach ~1.22)
     integrator: str = "implicitfast"  # MuJoCo integrator (decision; Gymnasium's ant.xml says RK4)
     strict: bool = True  # False: wrong colours and the wall cell do not terminate (the expert's curriculum only)
 
@@ -65,6 +66,8 @@ class AntParams:
         _ = self.grid  # validates size, colours and walls
         if not self.cell > 0 or self.frame_skip < 1 or self.max_steps < 1:
             raise ValueError(f"AntParams: cell > 0, frame_skip >= 1 and max_steps >= 1 needed, got {self}")
+        if not 0 <= self.wall_clearance < self.cell:
+            raise ValueError(f"AntParams.wall_clearance: in [0, cell = {self.cell}), got {self.wall_clearance}")
         if self.integrator not in INTEGRATORS:
             raise ValueError(f"AntParams.integrator: one of {INTEGRATORS}, got {self.integrator!r}")
 
@@ -180,11 +183,25 @@ def grid_state(state: AntState):
     return replace(grid, agent=state.cell.copy(), progress=np.minimum(state.progress, state.task_len - 1))
 
 
+def start_position(rng: np.random.Generator, params: AntParams, cell: np.ndarray) -> np.ndarray:
+    """(B, 2) torso x, y uniform in each start cell less the strip within ``wall_clearance`` of a boundary wall.
+
+    Gymnasium's ant stands with its ankles reaching ~1.22 m from the torso centre (at any yaw). Started closer to a
+    boundary wall, a foot starts inside it and the ant is jammed for the episode (E27b: all of 38 ants started
+    within 0.3 m of a wall moved < 0.3 m in 100 actions of a walking policy; no start pose of 2,048 touches a wall
+    at 1.25 m)."""
+    half = params.size * params.cell / 2
+    lo = np.maximum(cell_centres(params)[cell] - params.cell / 2, -half + params.wall_clearance)
+    hi = np.minimum(cell_centres(params)[cell] + params.cell / 2, half - params.wall_clearance)
+    return lo + rng.uniform(0.0, 1.0, (len(cell), 2)) * (hi - lo)
+
+
 def reset(
     rng: np.random.Generator, tasks: Any, params: AntParams = AntParams(), *, solvable_only: bool = True
 ) -> AntState:
     """B ants on fresh layouts: colours, wall and start cell without overlap (resampled until every next colour
-    is reachable at the grid level when ``solvable_only``), torso x, y uniform in the start cell, a uniform yaw,
+    is reachable at the grid level when ``solvable_only``), torso x, y uniform in the start cell clear of the
+    boundary walls (:func:`start_position`), a uniform yaw,
     joints and velocities uniform within ±init_noise of zero."""
     import mujoco
 
@@ -196,7 +213,7 @@ def reset(
     m = physics_model(params)
     qpos = np.tile(m.qpos0, (B, 1))
     qpos[:, 7:] += rng.uniform(-params.init_noise, params.init_noise, (B, m.nq - 7))
-    qpos[:, :2] = cell_centres(params)[layout.agent] + rng.uniform(-0.5, 0.5, (B, 2)) * params.cell
+    qpos[:, :2] = start_position(rng, params, layout.agent)
     yaw = rng.uniform(-np.pi, np.pi, B)
     qpos[:, 3:7] = np.stack([np.cos(yaw / 2), np.zeros(B), np.zeros(B), np.sin(yaw / 2)], 1)  # w, x, y, z
     qvel = rng.uniform(-params.init_noise, params.init_noise, (B, m.nv))
