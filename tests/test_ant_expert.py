@@ -446,3 +446,26 @@ def test_the_layout_figure_draws_random_and_expert_trajectories(tmp_path):
     expert_png = save_ant_figure(tmp_path / "expert.png", ants=2, steps=5, expert=AntWorld(new_policy(P, 8)))
     for png in (random_png, expert_png):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_target_kl_stops_the_epochs_once_the_policy_has_moved():
+    from internal_rl.experts.ant_ppo import _Run, collect, ppo_update
+
+    torch.set_num_threads(1)
+
+    def update(target_kl: float) -> dict[str, float]:
+        cfg = _tiny(epochs=20, minibatches=4, lr=3e-2, target_kl=target_kl)
+        torch.manual_seed(0)
+        policy = new_policy(A.AntParams(), cfg.hidden)
+        with torch.no_grad():
+            policy.log_std.fill_(np.log(0.05))  # a narrow policy: every step of lr 3e-2 moves it far
+        run = _Run(cfg, A.AntParams(), [(0, 2)])
+        batch, _ = collect(run, policy)
+        opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
+        return ppo_update(policy, opt, batch, cfg, torch.Generator().manual_seed(0), 0)
+
+    free, stopped = update(0.0), update(0.01)
+    assert free["gradient_steps"] == 20 * 4 and free["approx_kl"] > 0.015
+    assert 1 <= stopped["gradient_steps"] < 20 * 4 and stopped["approx_kl"] > 0.015
+    with pytest.raises(ValueError, match="ant_expert.target_kl"):
+        _tiny(target_kl=-1.0)

@@ -39,6 +39,8 @@ class AntExpertConfig:
     command_ramp_steps: int = 0  # env steps over which the spread grows linearly from 0 (0: the full spread at once)
     command_every: int = 100  # actions between an ant's commands (0: one per episode)
     min_std: float = 0.0  # a floor under the policy's std, kept by projection after every step (0: none)
+    target_kl: float = 0.0  # stop an update's epochs once a minibatch's approximate KL to the rollout policy
+    #                         exceeds 1.5 x this (SB3's early stop; 0: never)
     symmetric: bool = False  # the policy sees the ant relabelled by quarter turns so that its direction lies within
     #                          ±45° of body x, and its torques are relabelled back (experts/ant_symmetry.py; E26b)
     lenient_steps: int = 0  # curriculum: ants reset before this many env steps play on a lenient floor where
@@ -70,7 +72,7 @@ class AntExpertConfig:
             raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
         if self.reward_direction not in ("path", "heading", "command"):
             raise ValueError(f"ant_expert.reward_direction: path, heading or command, got {self.reward_direction!r}")
-        for name in ("command_spread", "command_ramp_steps", "command_every", "min_std"):
+        for name in ("command_spread", "command_ramp_steps", "command_every", "min_std", "target_kl"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
         if (self.num_envs * self.rollout_steps) % self.minibatches:

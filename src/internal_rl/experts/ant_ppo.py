@@ -211,11 +211,16 @@ def ppo_update(
     n = flat["adv"].shape[0]
     size = n // cfg.minibatches
     stats: dict[str, float] = {}
+    steps = 0
     for _ in range(cfg.epochs):
         for idx in torch.randperm(n, generator=gen).split(size):
             dist = policy.dist(flat["obs"][idx], normalized=True)
             new_logp = dist.log_prob(flat["action"][idx]).sum(-1)
             ratio = (new_logp - flat["logp"][idx]).exp()
+            with torch.no_grad():
+                approx_kl = float(((ratio - 1) - ratio.log()).mean())
+            if cfg.target_kl > 0 and approx_kl > 1.5 * cfg.target_kl:  # the policy has moved far enough
+                return stats | {"approx_kl": approx_kl, "gradient_steps": steps}
             adv = flat["adv"][idx]
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
             pg = -torch.minimum(ratio * adv, ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
@@ -228,14 +233,14 @@ def ppo_update(
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
             opt.step()
             keep_std_floor(policy, cfg)
-            with torch.no_grad():
-                stats = {
-                    "policy_loss": float(pg),
-                    "value_loss": float(v_loss),
-                    "entropy": float(entropy),
-                    "approx_kl": float(((ratio - 1) - ratio.log()).mean()),
-                }
-    return stats
+            steps += 1
+            stats = {
+                "policy_loss": pg.item(),
+                "value_loss": v_loss.item(),
+                "entropy": entropy.item(),
+                "approx_kl": approx_kl,
+            }
+    return stats | {"gradient_steps": steps}
 
 
 def keep_std_floor(policy: AntExpertPolicy, cfg: AntExpertConfig) -> None:
