@@ -176,28 +176,13 @@ def test_gymnasium_views():
     assert obs.shape == (3, 41) and reward.shape == (3,)
 
 
-def boundary_contacts(state) -> np.ndarray:
-    """(B,) how many contacts each ant's start pose has with the boundary walls (MuJoCo's collision pass)."""
-    import mujoco
-
-    m = A.physics_model(state.params)
-    d = mujoco.MjData(m)
-    walls = {mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, f"boundary_{i}") for i in range(4)}
-    counts = []
-    for row in state.physics:
-        mujoco.mj_setState(m, d, row, mujoco.mjtState.mjSTATE_FULLPHYSICS)
-        mujoco.mj_forward(m, d)
-        counts.append(sum(int(c.geom1 in walls or c.geom2 in walls) for c in d.contact[: d.ncon]))
-    return np.array(counts)
-
-
 def test_start_pose_clear_of_the_boundary_walls():
     s = A.reset(np.random.default_rng(2), [A.ANT_POST_TASK] * 256)
     half = P.size * P.cell / 2
     assert (np.abs(s.qpos[:, :2]) <= half - P.wall_clearance).all()
-    assert (boundary_contacts(s) == 0).all()
+    assert (A.boundary_contacts(s) == 0).all()
     # without the clearance a quarter of the ants start with a foot inside a boundary wall (E27b: they are jammed)
     bare = A.reset(np.random.default_rng(2), [A.ANT_POST_TASK] * 256, replace(P, wall_clearance=0.0))
-    assert (boundary_contacts(bare) > 0).mean() > 0.1
+    assert (A.boundary_contacts(bare) > 0).mean() > 0.1
     with pytest.raises(ValueError, match="wall_clearance"):
         replace(P, wall_clearance=P.cell)

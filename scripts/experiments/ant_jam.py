@@ -12,25 +12,11 @@ import dataclasses
 import json
 import sys
 
-import mujoco
 import numpy as np
 import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.ant_ppo import load_expert
-
-
-def touching(state: A.AntState) -> np.ndarray:
-    """(B,) whether each ant's pose touches a boundary wall."""
-    m = A.physics_model(state.params)
-    d = mujoco.MjData(m)
-    walls = {mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, f"boundary_{i}") for i in range(4)}
-    out = []
-    for row in state.physics:
-        mujoco.mj_setState(m, d, row, mujoco.mjtState.mjSTATE_FULLPHYSICS)
-        mujoco.mj_forward(m, d)
-        out.append(any(c.geom1 in walls or c.geom2 in walls for c in d.contact[: d.ncon]))
-    return np.array(out)
 
 
 def main() -> None:
@@ -46,7 +32,7 @@ def main() -> None:
     half = params.size * params.cell / 2
     start = state.qpos[:, :2].copy()
     gap = (half - np.abs(start)).min(1)  # metres to the nearest boundary wall
-    touch = touching(state)
+    touch = A.boundary_contacts(state) > 0
     for _ in range(100):
         state, *_ = A.step(state, policy.act_on(state, None, True, gen))
     moved = np.linalg.norm(state.qpos[:, :2] - start, axis=1)

@@ -183,6 +183,20 @@ def grid_state(state: AntState):
     return replace(grid, agent=state.cell.copy(), progress=np.minimum(state.progress, state.task_len - 1))
 
 
+def boundary_contacts(state: AntState) -> np.ndarray:
+    """(B,) how many contacts each ant's current pose has with the four boundary walls (MuJoCo's collision pass)."""
+    import mujoco
+
+    m, d = physics_model(state.params), _scratch(state.params)
+    walls = {mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, f"boundary_{i}") for i in range(4)}
+    counts = np.zeros(state.num_envs, np.int64)
+    for b, row in enumerate(state.physics):
+        mujoco.mj_setState(m, d, row, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+        mujoco.mj_forward(m, d)
+        counts[b] = sum(int(c.geom1 in walls or c.geom2 in walls) for c in d.contact[: d.ncon])
+    return counts
+
+
 def start_position(rng: np.random.Generator, params: AntParams, cell: np.ndarray) -> np.ndarray:
     """(B, 2) torso x, y uniform in each start cell less the strip within ``wall_clearance`` of a boundary wall.
 
