@@ -469,3 +469,16 @@ def test_target_kl_stops_the_epochs_once_the_policy_has_moved():
     assert 1 <= stopped["gradient_steps"] < 20 * 4 and stopped["approx_kl"] > 0.015
     with pytest.raises(ValueError, match="ant_expert.target_kl"):
         _tiny(target_kl=-1.0)
+
+
+def test_alignment_of_a_symmetric_expert_is_to_its_nearest_leg_pair_axis():
+    from internal_rl.experts.ant import heading
+    from internal_rl.experts.ant_ppo import alignment
+
+    s = A.reset(np.random.default_rng(4), [(0, 2)] * 5)
+    turns = np.radians([0.0, 90.0, 45.0, 180.0, 30.0])  # the direction, counter-clockwise from body x
+    yaw = heading(s) + turns
+    direction = np.stack([np.cos(yaw), np.sin(yaw)], 1)
+    np.testing.assert_allclose(alignment(s, direction, symmetric=False), np.cos(turns), atol=1e-9)
+    np.testing.assert_allclose(alignment(s, direction, symmetric=True), [1.0, 1.0, 0.0, 1.0, 0.5], atol=1e-9)
+    np.testing.assert_array_equal(alignment(s, np.zeros((5, 2)), symmetric=True), np.zeros(5))

@@ -4,8 +4,9 @@ CleanRL's ``ppo_continuous_action`` top to bottom, on the batched ant core (no p
 Reward per action (*decisions* in docs/deviations.md): ``task_weight`` x the task's reward (1 on completion), plus
 ``intrinsic_weight`` x the torso velocity along the grid-level shortest path (C.1.1), plus Gymnasium Ant's shaping
 in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cost`` x |a|², and (ours, off by
-default) ``heading_weight`` x the cosine between the torso's forward axis and the rewarded direction and
-``turn_weight`` x the rate at which it grows (1/s; potential-based shaping of that cosine). Rewards are
+default) ``heading_weight`` x the torso's alignment with the rewarded direction (:func:`alignment`: the cosine
+of its forward axis, or of twice the angle to its nearest leg-pair axis for a symmetric expert) and
+``turn_weight`` x the rate at which it grows (1/s; potential-based shaping of that alignment). Rewards are
 divided by a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from
 the critic, termination does not.
 
@@ -31,7 +32,7 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.advantages import gae, rollout_batch
-from internal_rl.experts.ant import heading, intrinsic_reward, path_direction
+from internal_rl.experts.ant import heading, intrinsic_reward, path_direction, to_heading_frame
 from internal_rl.experts.ant_config import AntExpertConfig, config_from_overrides
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
@@ -66,6 +67,16 @@ def forward_axis(state: A.AntState) -> np.ndarray:
     """(B, 2) the torso's forward axis in world x, y."""
     yaw = heading(state)
     return np.stack([np.cos(yaw), np.sin(yaw)], 1)
+
+
+def alignment(state: A.AntState, direction: np.ndarray, symmetric: bool) -> np.ndarray:
+    """(B,) how well the torso faces ``direction`` (B, 2; unit or zero): cos(forward axis, direction), or, for a
+    symmetric expert, which walks along whichever leg-pair axis is nearest (experts/ant_symmetry.py),
+    cos(2 x the angle to that axis): 1 on an axis, 0 half-way between two. 0 without a direction."""
+    if not symmetric:
+        return (forward_axis(state) * direction).sum(1)
+    nearest = np.abs(to_heading_frame(state, direction)).max(1)  # cos of the angle to the nearest axis
+    return np.where(np.abs(direction).sum(1) > 0, 2 * nearest**2 - 1, 0.0)
 
 
 class _Run:
@@ -164,8 +175,8 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         torques = policy.to_env(action.double().numpy(), k)
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
-        alignment = [(forward_axis(x) * direction).sum(1) for x in (run.state, nxt)]  # cos; 0 without a direction
-        r = expert_reward(cfg, task_r, speed[t], (alignment[0], alignment[1]), term, torques, dt)
+        facing = [alignment(x, direction, cfg.symmetric) for x in (run.state, nxt)]
+        r = expert_reward(cfg, task_r, speed[t], (facing[0], facing[1]), term, torques, dt)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
