@@ -1,6 +1,6 @@
-"""One row per steerability check in RUN/steerability (E27): the backbone's step, the held-out pretraining metrics
-at that step when logged, and the steered / unsteered pair starts and success on the pretraining tasks and on the
-post task.
+"""One row per steerability check in RUN/steerability (E27): the backbone's step and layer, the steered pair starts
+and success on the pretraining tasks and on the post task, the post task's unsteered pair starts, second colours,
+wrong starts to allowed successors and first pair.
 
 Usage: .venv/bin/python scripts/experiments/steer_table.py RUN [OUT.json]
 """

@@ -204,9 +204,9 @@ def start_position(rng: np.random.Generator, params: AntParams, cell: np.ndarray
     boundary wall, a foot starts inside it and the ant is jammed for the episode (E27b: all of 38 ants started
     within 0.3 m of a wall moved < 0.3 m in 100 actions of a walking policy; no start pose of 2,048 touches a wall
     at 1.25 m)."""
-    half = params.size * params.cell / 2
-    lo = np.maximum(cell_centres(params)[cell] - params.cell / 2, -half + params.wall_clearance)
-    hi = np.minimum(cell_centres(params)[cell] + params.cell / 2, half - params.wall_clearance)
+    half, centre = params.size * params.cell / 2, cell_centres(params)[cell]
+    lo = np.maximum(centre - params.cell / 2, -half + params.wall_clearance)
+    hi = np.minimum(centre + params.cell / 2, half - params.wall_clearance)
     return lo + rng.uniform(0.0, 1.0, (len(cell), 2)) * (hi - lo)
 
 
@@ -215,8 +215,8 @@ def reset(
 ) -> AntState:
     """B ants on fresh layouts: colours, wall and start cell without overlap (resampled until every next colour
     is reachable at the grid level when ``solvable_only``), torso x, y uniform in the start cell clear of the
-    boundary walls (:func:`start_position`), a uniform yaw,
-    joints and velocities uniform within ±init_noise of zero."""
+    boundary walls (:func:`start_position`), a uniform yaw, joints and velocities uniform within ±init_noise of
+    zero."""
     import mujoco
 
     task, task_len = pad_tasks(list(tasks), params.num_colors)

@@ -25,11 +25,9 @@ class AntExpertConfig:
     hidden: int = 128
     task_weight: float = 10.0  # x the task's reward (1 on completion)
     intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
-    heading_weight: float = (
-        0.0  # x the torso's alignment with the rewarded direction (ant_ppo.alignment): rewards turning toward it
-    )
-    #                              (ours, E25; 0: the paper's reward)
-    turn_weight: float = 0.0  # x the rate (1/s) at which that cosine grows: potential-based shaping that credits
+    heading_weight: float = 0.0  # x the torso's alignment with the rewarded direction (ant_ppo.alignment):
+    #                              rewards turning toward it (ours, E25; 0: the paper's reward)
+    turn_weight: float = 0.0  # x the rate (1/s) at which that alignment grows: potential-based shaping that credits
     #                           turning toward the direction at once (ours, E25; 0: the paper's reward)
     alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
     ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)

@@ -175,8 +175,11 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         torques = policy.to_env(action.double().numpy(), k)
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
-        facing = [alignment(x, direction, cfg.symmetric) for x in (run.state, nxt)]
-        r = expert_reward(cfg, task_r, speed[t], (facing[0], facing[1]), term, torques, dt)
+        if cfg.heading_weight or cfg.turn_weight:  # the alignment terms are ours and off by default
+            facing = (alignment(run.state, direction, cfg.symmetric), alignment(nxt, direction, cfg.symmetric))
+        else:
+            facing = (np.zeros(B), np.zeros(B))
+        r = expert_reward(cfg, task_r, speed[t], facing, term, torques, dt)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
