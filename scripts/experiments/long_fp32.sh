@@ -5,6 +5,9 @@
 #   bash scripts/experiments/long_fp32.sh run [OUT=runs/long32]     the pipeline (resumes where it stopped)
 #   bash scripts/experiments/long_fp32.sh steer [OUT=runs/long32]   the steerability check at layer 1 on every
 #                                                                   snapshot that has none yet (one at a time)
+#   bash scripts/experiments/long_fp32.sh length [OUT] [DOCS=docs/experiments/e28]
+#                                                                   E28: steer_length.py on every snapshot, with the
+#                                                                   run's D* and with chain data (data=chains)
 set -euo pipefail
 what=$1 out=${2:-runs/long32}
 export OMP_NUM_THREADS=1
@@ -20,5 +23,15 @@ case $what in
       [ -f "$out/steerability/${name}_layer1.json" ] || $cli steerability --out "$out" --checkpoint "$name" --quiet
     done
     ;;
-  *) echo "usage: long_fp32.sh run|steer [OUT]" >&2; exit 2 ;;
+  length)
+    docs=${3:-docs/experiments/e28}
+    for snap in "$out"/pretrain/snapshots/step*; do
+      name=$(basename "$snap")
+      [ -f "$docs/length_$name.json" ] || .venv/bin/python scripts/experiments/steer_length.py "$out" "$name" \
+        "$docs/length_$name.json"
+      [ -f "$docs/length_${name}_chains.json" ] || .venv/bin/python scripts/experiments/steer_length.py "$out" \
+        "$name" "$docs/length_${name}_chains.json" data=chains
+    done
+    ;;
+  *) echo "usage: long_fp32.sh run|steer|length [OUT]" >&2; exit 2 ;;
 esac

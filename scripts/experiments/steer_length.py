@@ -1,0 +1,129 @@
+"""E28 (issue 10): is the post task's failure at its 4th-6th pairs a matter of *length* (no pretraining task has more
+than three pairs) or of *unseen transitions late in an episode*? Reuses a steerability check's controller (run
+`internal-rl steerability` first; its checkpoint directory is loaded, or trained if absent) and evaluates it with
+oracle switching on task groups that separate the two:
+
+    post          ABCDAB (unseen transitions, six pairs)
+    long_allowed  every six-pair sequence of the pretraining transitions (A->{C,D}, B->{A,D}, C->{A,B}, D->{B,C})
+    novel3        ABC BCD CDA DAB: the post task's unseen transitions in three-pair tasks
+    novel4        ABCD BCDA CDAB DABC: the same in four-pair tasks
+
+With ``data=chains`` the controller is instead fitted (in its own checkpoint directory) on D* episodes of *chains*:
+tasks of 3-6 pairs made only of the pretraining transitions (lengths uniform), written once to RUN/data/chains.
+The post task's transitions stay out of the steering data; only the length of the tasks changes.
+
+steer.FIELD=VALUE arguments change the controller (e.g. steer.rank=128), in a checkpoint directory of its own.
+
+Usage: .venv/bin/python scripts/experiments/steer_length.py RUN CHECKPOINT [OUT.json] [episodes=512] [data=chains]
+       [steer.FIELD=VALUE ...]
+  e.g. ... runs/long32 step24000 docs/experiments/e28/length_step24000.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from itertools import product
+from pathlib import Path
+
+import torch
+
+from internal_rl.analysis.rollout import closed_loop_stats
+from internal_rl.analysis.steerability import allowed_transitions, fit_controller, oracle, prior_capture
+from internal_rl.checks import backbone_checkpoints, check_context, steer_tag
+from internal_rl.config import load_config
+from internal_rl.data import EpisodeDataset
+from internal_rl.data.generate import generate_dataset
+from internal_rl.data.store import read_meta as read_dataset_meta
+from internal_rl.envs import POST_TASK, pretraining_tasks
+from internal_rl.envs.tasks import task_from_letters
+from internal_rl.pipeline.artifacts import load_backbone, load_dataset
+
+torch.set_num_threads(1)
+run, name = sys.argv[1], sys.argv[2]
+out = Path(sys.argv[3]) if len(sys.argv) > 3 and "=" not in sys.argv[3] else None
+flags = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a and not a.startswith("steer."))
+overrides = [a for a in sys.argv[3:] if a.startswith("steer.")]  # e.g. steer.rank=128: the controller's settings
+episodes, data = int(flags.get("episodes", 512)), flags.get("data", "meta")
+if data not in ("meta", "chains"):
+    raise SystemExit(f"data={data}: choose meta (the run's D*) or chains")
+
+ctx = check_context(run, overrides)
+cfg, layer = ctx.cfg, ctx.cfg.layer(ctx.cfg.steer.layer)
+tag = steer_tag(load_config(ctx.path("config.yaml")).steer, cfg.steer) + ("_chains" if data == "chains" else "")
+pretrain = pretraining_tasks(cfg.data.task_set)
+allowed = allowed_transitions(pretrain)
+letters = "ABCD"
+
+
+def chain_ok(word: str) -> bool:
+    return all((letters.index(a), letters.index(b)) in allowed for a, b in zip(word, word[1:], strict=False))
+
+
+def chains(n: int) -> list[str]:
+    return ["".join(w) for w in product(letters, repeat=n) if chain_ok("".join(w))]
+
+
+base, meta = load_backbone(cfg, backbone_checkpoints(ctx, True)[name], ctx.device)
+if data == "chains":
+    # 4 * 2**(n-1) chains of n pairs, each listed 2**(6-n) times: uniform length, then uniform chain.
+    tasks = [task_from_letters(w) for n in range(3, 7) for w in chains(n) for _ in range(2 ** (6 - n))]
+    n_episodes = read_dataset_meta(ctx.path("data", "meta"))["num_episodes"]
+    generate_dataset(ctx.path("data", "chains"), n_episodes, tasks, seed=cfg.seed + 1000, world=cfg.world())
+controller, _ = fit_controller(
+    base,
+    EpisodeDataset(ctx.path("data", "chains")) if data == "chains" else load_dataset(ctx, "meta"),
+    layer=layer,
+    cfg=cfg.steer,
+    seed=cfg.seed + layer,
+    checkpoint_dir=ctx.path("steerability", f"{name}_layer{layer}{tag}_controller"),
+)
+
+
+def by_transition(log) -> dict[str, list]:
+    """Right pair starts by abstract transition and pair position: {"D->A@5": [right, decided], ...}."""
+    out: dict[str, list] = {}
+    for index, asked, entered, prev in log.tolist():
+        if prev < 0:
+            continue
+        key = f"{letters[prev // 2]}->{letters[asked // 2]}@{index // 2 + 1}"
+        right, decided = out.get(key, [0, 0])
+        out[key] = [right + int(entered == asked), decided + 1]
+    return dict(sorted(out.items()))
+
+
+groups = {
+    "post": [POST_TASK],
+    "long_allowed": [task_from_letters(w) for w in chains(6)],
+    "novel3": [task_from_letters(w) for w in ("ABC", "BCD", "CDA", "DAB")],
+    "novel4": [task_from_letters(w) for w in ("ABCD", "BCDA", "CDAB", "DABC")],
+}
+result = {
+    "run": run,
+    "checkpoint": name,
+    "steering_data": data,
+    "overrides": overrides,
+    "pretrain_step": meta.get("step"),
+    "layer": layer,
+    "episodes": episodes,
+}
+ev = dict(episodes=episodes, world=cfg.world(), seed=cfg.seed + layer + 11)
+for group, tasks in groups.items():
+    for steered in (True, False):
+        control = dict(layer=layer, control=oracle(controller)) if steered else {}
+        stats = closed_loop_stats(base, tasks, **control, **ev)
+        key = f"{group}_{'steered' if steered else 'unsteered'}"
+        by_pair = prior_capture(stats, allowed)["pair_start_accuracy_by_pair"]
+        result[key] = {**stats.metrics(), "by_pair": by_pair, "by_transition": by_transition(stats.pair_start_log)}
+        pairs = " ".join(f"{v:.2f}" if v is not None else "-" for v in by_pair.values())
+        print(
+            f"{key:24s} success={stats.success:.3f} pair_starts={stats.metrics()['pair_start_accuracy']:.3f} "
+            f"by pair: {pairs}",
+            flush=True,
+        )
+        if steered and group != "long_allowed":
+            cells = result[key]["by_transition"].items()
+            print("    " + " ".join(f"{k}={r / d:.2f}({d})" for k, (r, d) in cells), flush=True)
+if out:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
