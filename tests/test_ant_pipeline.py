@@ -96,6 +96,7 @@ def test_a_trained_expert_is_taken_from_ant_expert(ant_run, tmp_path):
         ("model.obs_size=40", "model.obs_size"),
         ("model.action=categorical", "model.action"),
         ("data.stream=true", "data.stream"),
+        ("data.meta_tasks=chains", "data.meta_tasks"),
         ("env.world=mars", "env.world"),
         ("ant_expert.num_envs=0", "ant_expert.num_envs"),
     ],

@@ -284,6 +284,20 @@ def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, m
     assert not [p for p in (run / "data").iterdir() if p.name.startswith(".")]  # no temp dirs left
 
 
+def test_d_star_of_chains_holds_longer_tasks_and_no_post_task_transition(tmp_path):
+    from internal_rl.data.store import read_meta
+    from internal_rl.envs import POST_TASK, abstract_transitions, chain_tasks, letters_of
+
+    run = tmp_path / "run"
+    assert cli("data", "--config", SMOKE, "--out", str(run), "--set", "data.meta_tasks=chains") == 0
+    meta_tasks = [tuple(t) for t in read_meta(run / "data" / "meta")["tasks"]]
+    assert meta_tasks == chain_tasks(CFG.pretrain_tasks())
+    assert [tuple(t) for t in read_meta(run / "data" / "eval")["tasks"]] == CFG.pretrain_tasks()  # D unchanged
+    assert not set().union(*(abstract_transitions(t) for t in meta_tasks)) & abstract_transitions(POST_TASK)
+    assert max(len(letters_of(t)) for t in meta_tasks) == 6
+    assert metrics(run, "data")["expert_success"]["meta"] == 1.0
+
+
 # ------------------------------------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     "args,field",
@@ -297,6 +311,7 @@ def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, m
         (["--set", "model.width=0"], "model.width"),
         (["--set", "model.encoder=resnet"], "model.encoder"),
         (["--set", "steer.layer=5"], "steer.layer"),
+        (["--set", "data.meta_tasks=long"], "data.meta_tasks"),
         (["--set", "pretrain.lr"], "pretrain.lr"),  # no '='
     ],
 )

@@ -11,6 +11,7 @@ from internal_rl.envs import (
     PRETRAIN_TASKS,
     abstract_transitions,
     all_transition_tasks,
+    chain_tasks,
     letters_of,
     pretraining_tasks,
 )
@@ -48,3 +49,31 @@ def test_task_set_is_validated_by_name():
         load_config(None, ["data.task_set=all"])
     with pytest.raises(ValueError, match="unknown task set"):
         pretraining_tasks("all")
+
+
+def test_chains_use_only_the_pretraining_transitions_at_every_length_to_six():
+    tasks = chain_tasks(pretraining_tasks())
+    words = [letters_of(t) for t in tasks]
+    seen = set().union(*(abstract_transitions(t) for t in pretraining_tasks()))
+    assert set().union(*(abstract_transitions(t) for t in tasks)) == seen  # all 8, and nothing else
+    assert not set().union(*(abstract_transitions(t) for t in tasks)) & abstract_transitions(POST_TASK)
+    distinct = Counter(len(w) for w in set(words))
+    assert distinct == {3: 16, 4: 32, 5: 64, 6: 128}  # two successors per pair: 4 * 2^(n-1)
+    assert {task for task in tasks if len(task) == 6} == set(pretraining_tasks())  # three pairs: Table A1 itself
+    counts = Counter(len(w) for w in words)
+    assert counts[3] == counts[4] == counts[5] == counts[6] == 128  # lengths drawn uniformly
+
+
+def test_chains_of_the_control_set_hold_the_post_task_out():
+    words = {letters_of(t) for t in chain_tasks(all_transition_tasks(), min_pairs=6)}
+    assert len(words) == 4 * 3**5 - 1 and "ABCDAB" not in words
+    with pytest.raises(ValueError, match=r"no chain of \[3\] pairs"):
+        chain_tasks([(0, 1, 2, 3)], min_pairs=3, max_pairs=3)  # AB alone chains to nothing of three pairs
+
+
+def test_meta_tasks_is_validated_by_name_and_picks_the_tasks_of_d_star():
+    assert load_config(None).data.meta_tasks == "pretrain"
+    assert load_config(None).meta_tasks() == list(PRETRAIN_TASKS)
+    assert load_config(None, ["data.meta_tasks=chains"]).meta_tasks() == chain_tasks(PRETRAIN_TASKS)
+    with pytest.raises(ConfigError, match="data.meta_tasks"):
+        load_config(None, ["data.meta_tasks=long"])

@@ -12,10 +12,11 @@ With ``data=chains`` the controller is instead fitted (in its own checkpoint dir
 tasks of 3-6 pairs made only of the pretraining transitions (lengths uniform), written once to RUN/data/chains.
 The post task's transitions stay out of the steering data; only the length of the tasks changes.
 
-steer.FIELD=VALUE arguments change the controller (e.g. steer.rank=128), in a checkpoint directory of its own.
+gain=G evaluates at e + G U e (the controller unchanged). steer.FIELD=VALUE arguments change the controller
+(e.g. steer.rank=128), in a checkpoint directory of its own.
 
 Usage: .venv/bin/python scripts/experiments/steer_length.py RUN CHECKPOINT [OUT.json] [episodes=512] [data=chains]
-       [steer.FIELD=VALUE ...]
+       [gain=G] [steer.FIELD=VALUE ...]
   e.g. ... runs/long32 step24000 docs/experiments/e28/length_step24000.json
 """
 
@@ -35,7 +36,7 @@ from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.data.generate import generate_dataset
 from internal_rl.data.store import read_meta as read_dataset_meta
-from internal_rl.envs import POST_TASK, pretraining_tasks
+from internal_rl.envs import POST_TASK, chain_tasks, pretraining_tasks
 from internal_rl.envs.tasks import task_from_letters
 from internal_rl.pipeline.artifacts import load_backbone, load_dataset
 
@@ -44,7 +45,7 @@ run, name = sys.argv[1], sys.argv[2]
 out = Path(sys.argv[3]) if len(sys.argv) > 3 and "=" not in sys.argv[3] else None
 flags = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a and not a.startswith("steer."))
 overrides = [a for a in sys.argv[3:] if a.startswith("steer.")]  # e.g. steer.rank=128: the controller's settings
-episodes, data = int(flags.get("episodes", 512)), flags.get("data", "meta")
+episodes, data, gain = int(flags.get("episodes", 512)), flags.get("data", "meta"), float(flags.get("gain", 1))
 if data not in ("meta", "chains"):
     raise SystemExit(f"data={data}: choose meta (the run's D*) or chains")
 
@@ -66,8 +67,7 @@ def chains(n: int) -> list[str]:
 
 base, meta = load_backbone(cfg, backbone_checkpoints(ctx, True)[name], ctx.device)
 if data == "chains":
-    # 4 * 2**(n-1) chains of n pairs, each listed 2**(6-n) times: uniform length, then uniform chain.
-    tasks = [task_from_letters(w) for n in range(3, 7) for w in chains(n) for _ in range(2 ** (6 - n))]
+    tasks = chain_tasks(pretrain)  # what data.meta_tasks: chains makes D* of
     n_episodes = read_dataset_meta(ctx.path("data", "meta"))["num_episodes"]
     generate_dataset(ctx.path("data", "chains"), n_episodes, tasks, seed=cfg.seed + 1000, world=cfg.world())
 controller, _ = fit_controller(
@@ -103,6 +103,7 @@ result = {
     "checkpoint": name,
     "steering_data": data,
     "overrides": overrides,
+    "gain": gain,
     "pretrain_step": meta.get("step"),
     "layer": layer,
     "episodes": episodes,
@@ -110,7 +111,7 @@ result = {
 ev = dict(episodes=episodes, world=cfg.world(), seed=cfg.seed + layer + 11)
 for group, tasks in groups.items():
     for steered in (True, False):
-        control = dict(layer=layer, control=oracle(controller)) if steered else {}
+        control = dict(layer=layer, control=oracle(controller, gain)) if steered else {}
         stats = closed_loop_stats(base, tasks, **control, **ev)
         key = f"{group}_{'steered' if steered else 'unsteered'}"
         by_pair = prior_capture(stats, allowed)["pair_start_accuracy_by_pair"]

@@ -10,7 +10,7 @@ from typing import Any
 from internal_rl.envs.antpinpad import ANT_POST_TASK, ANT_PRETRAIN_TASKS, NUM_JOINT_TORQUES, AntParams
 from internal_rl.envs.base import World
 from internal_rl.envs.grid import GridParams
-from internal_rl.envs.tasks import POST_TASK, TASK_SETS, pretraining_tasks
+from internal_rl.envs.tasks import POST_TASK, TASK_SETS, chain_tasks, pretraining_tasks
 from internal_rl.experts.ant_ppo import AntExpertConfig  # the ant expert's own config (its PPO)
 from internal_rl.metacontroller.modules import MetacontrollerArch
 from internal_rl.models.config import TransformerConfig as ModelConfig
@@ -19,6 +19,8 @@ from internal_rl.rl.train import PPOArgs  # the rl section is one
 from internal_rl.train.fields import added_later, added_later_section
 from internal_rl.train.precision import PRECISIONS
 from internal_rl.worlds import AntWorld, GridWorld
+
+META_TASKS = ("pretrain", "chains")  # data.meta_tasks
 
 WORLDS = ("gridworld", "ant")  # env.world: gridworld-pinpad (the env section) | ant-pinpad (the ant section)
 STEER_FORMS = ("low_rank", "additive", "affine", "mlp")  # steering controllers (analysis/steering.py)
@@ -130,6 +132,10 @@ class DataConfig:
     # Pretraining task set: table_a1 (the paper's 16 tasks) | all_transitions (control experiment: every pair
     # transition, 3-6 pairs, only the post task held out; envs/tasks.py)
     task_set: str = "table_a1"
+    # Tasks of D* (the steering and discovery fits): pretrain (the paper: the pretraining tasks) | chains (ours, E28:
+    # 3-6 pairs made only of the pretraining tasks' transitions, so that the fits see the post task's length and
+    # none of its transitions; envs/tasks.py chain_tasks)
+    meta_tasks: str = added_later("pretrain")
     # Pretrain on freshly generated episodes every step (data/stream.py: unique data, nothing on disk); D is then
     # not written and train_episodes is unused
     stream: bool = False
@@ -138,6 +144,7 @@ class DataConfig:
     def __post_init__(self) -> None:
         _positive(self, "train_episodes", "eval_episodes", "meta_episodes", "chunk_size", "stream_workers")
         _require(self.task_set in TASK_SETS, "task_set", f"one of {', '.join(TASK_SETS)}, got {self.task_set!r}")
+        _require(self.meta_tasks in META_TASKS, "meta_tasks", f"pretrain or chains, got {self.meta_tasks!r}")
         _require(0.0 <= self.epsilon <= 1.0, "epsilon", f"must be in [0, 1], got {self.epsilon}")
 
 
@@ -345,6 +352,11 @@ class RunConfig:
             "data.task_set",
             f"ant-pinpad pretrains on its paper's tasks (Table A2; the default table_a1), got {self.data.task_set!r}",
         )
+        _require(
+            self.data.meta_tasks == "pretrain",
+            "data.meta_tasks",
+            f"chains of pairs are a gridworld-pinpad setting; ant-pinpad uses pretrain, got {self.data.meta_tasks!r}",
+        )
 
     @property
     def is_ant(self) -> bool:
@@ -357,6 +369,12 @@ class RunConfig:
     def pretrain_tasks(self) -> list[tuple[int, ...]]:
         """The pretraining tasks: Table A2 on ant-pinpad, ``data.task_set`` on the gridworld."""
         return list(ANT_PRETRAIN_TASKS) if self.is_ant else pretraining_tasks(self.data.task_set)
+
+    def meta_tasks(self) -> list[tuple[int, ...]]:
+        """The tasks of D*: the pretraining tasks, or with ``data.meta_tasks: chains`` longer chains of their
+        transitions (gridworld only)."""
+        tasks = self.pretrain_tasks()
+        return chain_tasks(tasks) if self.data.meta_tasks == "chains" else tasks
 
     def post_task(self) -> tuple[int, ...]:
         """The held-out post-training task (colours)."""

@@ -97,6 +97,35 @@ def all_transition_tasks(min_pairs: int = 3, max_pairs: int = 6, held_out: str =
     return out
 
 
+def chain_tasks(
+    tasks: Sequence[Sequence[int]], min_pairs: int = 3, max_pairs: int = 6, held_out: str = POST_LETTERS
+) -> list[Task]:
+    """Longer tasks made of the transitions of ``tasks`` only (ours, E28: D* for the steering and discovery fits,
+    ``data.meta_tasks: chains``): every abstract sequence of ``min_pairs``..``max_pairs`` pairs whose consecutive
+    pairs are all transitions of ``tasks``, except ``held_out``. Lengths are equally likely (each sequence of n
+    pairs is listed round(m / c) times, c the number of sequences of n pairs and m the largest such number), so
+    uniform draws give a (near-)uniform length, then a uniform sequence. On Table A1 no post-task transition can
+    occur: only the lengths grow (to the post task's six pairs).
+    """
+    from itertools import product
+
+    allowed = set().union(*(abstract_transitions(t) for t in tasks))
+    by_length = {
+        n: [
+            w
+            for w in ("".join(p) for p in product(SUBGOAL_LETTERS, repeat=n))
+            if w != held_out and all((a, b) in allowed for a, b in zip(w, w[1:], strict=False))
+        ]
+        for n in range(min_pairs, max_pairs + 1)
+    }
+    if not all(by_length.values()):
+        empty = [n for n, words in by_length.items() if not words]
+        raise ValueError(f"no chain of {empty} pairs uses only the transitions of the given tasks")
+    most = max(len(words) for words in by_length.values())
+    repeats = {n: round(most / len(words)) for n, words in by_length.items()}
+    return [task_from_letters(w) for n, words in by_length.items() for w in words for _ in range(repeats[n])]
+
+
 def pretraining_tasks(task_set: str = "table_a1") -> list[Task]:
     """The pretraining task list of a named set: ``table_a1`` (the paper's 16) or ``all_transitions``."""
     if task_set == "table_a1":

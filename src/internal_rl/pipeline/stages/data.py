@@ -37,20 +37,20 @@ def run(ctx: Context) -> dict:
     if not ctx.dist.is_main:
         return {}
     world = cfg.world(ant_expert(ctx) if cfg.is_ant else None)
-    specs = {  # name: (episodes, epsilon, seed offset)
-        "train": (cfg.data.train_episodes, cfg.data.epsilon, 0),
-        "eval": (cfg.data.eval_episodes, cfg.data.epsilon, 1),
-        "meta": (cfg.data.meta_episodes, 0.0, 2),
+    tasks, meta_tasks = cfg.pretrain_tasks(), cfg.meta_tasks()
+    specs = {  # name: (episodes, epsilon, seed offset, tasks)
+        "train": (cfg.data.train_episodes, cfg.data.epsilon, 0, tasks),
+        "eval": (cfg.data.eval_episodes, cfg.data.epsilon, 1, tasks),
+        "meta": (cfg.data.meta_episodes, 0.0, 2, meta_tasks),
     }
     metrics: dict = {"world": world.spec.name, "expert_success": {}, "episodes": {}, "mean_length": {}}
-    tasks = cfg.pretrain_tasks()
     if cfg.data.stream:  # pretraining generates its own episodes (data/stream.py)
         del specs["train"]
-    for name, (n, eps, offset) in specs.items():
+    for name, (n, eps, offset, made_of) in specs.items():
         stats = generate_dataset(
             ctx.path("data", name),
             num_episodes=n,
-            tasks=tasks,
+            tasks=made_of,
             epsilon=eps,
             seed=cfg.seed * 1000 + offset,
             world=world,
