@@ -3,7 +3,6 @@ low-rank == dense, and a small learning test of switch discovery."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -400,7 +399,6 @@ def cue_sequences(n: int, T: int, g: torch.Generator, k: int = 4):
 
 @pytest.mark.slow
 def test_metacontroller_learns_to_switch_at_true_boundaries():
-    start = time.perf_counter()
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     T, width, n_eval = 20, 12, 128
@@ -444,7 +442,6 @@ def test_metacontroller_learns_to_switch_at_true_boundaries():
     assert score["f1"] > 0.9, score
     assert score["fraction_beta_mid"] < 0.1, score  # quasi-binary gate
     assert abs(score["switches_per_episode"] - score["subgoals_per_episode"]) < 0.5, score
-    assert time.perf_counter() - start < 30.0
 
 
 def test_elbo_with_a_gaussian_action_head():
