@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import sys
-from itertools import product
 from pathlib import Path
 
 import torch
@@ -37,7 +36,7 @@ from internal_rl.data import EpisodeDataset
 from internal_rl.data.generate import generate_dataset
 from internal_rl.data.store import read_meta as read_dataset_meta
 from internal_rl.envs import POST_TASK, chain_tasks, pretraining_tasks
-from internal_rl.envs.tasks import task_from_letters
+from internal_rl.envs.tasks import SUBGOAL_LETTERS, task_from_letters
 from internal_rl.pipeline.artifacts import load_backbone, load_dataset
 
 torch.set_num_threads(1)
@@ -54,16 +53,7 @@ cfg, layer = ctx.cfg, ctx.cfg.layer(ctx.cfg.steer.layer)
 tag = steer_tag(load_config(ctx.path("config.yaml")).steer, cfg.steer) + ("_chains" if data == "chains" else "")
 pretrain = pretraining_tasks(cfg.data.task_set)
 allowed = allowed_transitions(pretrain)
-letters = "ABCD"
-
-
-def chain_ok(word: str) -> bool:
-    return all((letters.index(a), letters.index(b)) in allowed for a, b in zip(word, word[1:], strict=False))
-
-
-def chains(n: int) -> list[str]:
-    return ["".join(w) for w in product(letters, repeat=n) if chain_ok("".join(w))]
-
+letters = SUBGOAL_LETTERS
 
 base, meta = load_backbone(cfg, backbone_checkpoints(ctx, True)[name], ctx.device)
 if data == "chains":
@@ -94,7 +84,7 @@ def by_transition(log) -> dict[str, list]:
 
 groups = {
     "post": [POST_TASK],
-    "long_allowed": [task_from_letters(w) for w in chains(6)],
+    "long_allowed": chain_tasks(pretrain, min_pairs=6),  # every six-pair chain of the pretraining transitions
     "novel3": [task_from_letters(w) for w in ("ABC", "BCD", "CDA", "DAB")],
     "novel4": [task_from_letters(w) for w in ("ABCD", "BCDA", "CDAB", "DABC")],
 }

@@ -83,18 +83,11 @@ def all_transition_tasks(min_pairs: int = 3, max_pairs: int = 6, held_out: str =
     All 12 ordered transitions X->Y (X != Y) occur, so the post task ABCDAB is a new *combination* of seen
     transitions and of a seen length. Lengths are equally likely: a sequence of n pairs is listed
     3**(max_pairs - n) times (there are 4 * 3**(n-1) sequences of length n), so drawing uniformly from the list
-    gives a uniform length, then a uniform sequence of that length.
+    gives a uniform length, then a uniform sequence of that length. These are the chains (:func:`chain_tasks`) of
+    every transition.
     """
-    from itertools import product
-
-    out: list[Task] = []
-    for n in range(min_pairs, max_pairs + 1):
-        for letters in product(SUBGOAL_LETTERS, repeat=n):
-            word = "".join(letters)
-            if word == held_out or any(a == b for a, b in zip(word, word[1:], strict=False)):
-                continue
-            out += [task_from_letters(word)] * 3 ** (max_pairs - n)
-    return out
+    every = [task_from_letters(a + b) for a in SUBGOAL_LETTERS for b in SUBGOAL_LETTERS if a != b]
+    return chain_tasks(every, min_pairs, max_pairs, held_out)
 
 
 def chain_tasks(
