@@ -62,3 +62,24 @@ def test_worker_processes_give_the_same_batches():
     for step in range(0, 16, 3):
         assert torch.equal(a(step).actions, b(step).actions)
     a.close()
+
+
+def test_a_stopped_stream_run_resumed_at_its_last_step_keeps_finite_token_counts(tmp_path):
+    """pretrain.stop_at ends training early (checkpoint at that step); a process that resumes at the last step
+    generates no stream pool, and the token counts of the history still come out finite."""
+    import json
+    from pathlib import Path
+
+    smoke = str(Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml")
+    out = tmp_path / "run"
+    args = ["pretrain", "--config", smoke, "--out", str(out), "--quiet", "--set", "data.stream=true"]
+    assert main([*args, "--set", "pretrain.stop_at=10"]) == 0
+    metrics_path = out / "pretrain" / "metrics.json"
+    first = json.loads(metrics_path.read_text())
+    assert json.loads((out / "pretrain" / "checkpoint" / "meta.json").read_text())["step"] == 10
+    assert [h["step"] for h in first["history"]] == [10]
+    metrics_path.unlink()  # as if killed after the last checkpoint, before the metrics
+    assert main([*args, "--set", "pretrain.stop_at=10"]) == 0
+    again = json.loads(metrics_path.read_text())
+    assert again["action_accuracy"] == first["action_accuracy"]
+    assert all(0 < h["tokens"] < float("inf") for h in again["history"])

@@ -303,9 +303,10 @@ def test_check_finite_returns_the_float():
     assert check_finite(1, "loss", 0) == 1.0
 
 
-def _fit(model, directory, steps, batch_fn=None, loss_scale=None, eval_every=3, checkpoint_every=4):
+def _fit(model, directory, steps, batch_fn=None, loss_scale=None, eval_every=3, checkpoint_every=4, **schedule):
     opt = adamw([model], lr=5e-2, weight_decay=0.1)
     sched = Schedule(
+        **schedule,
         steps=steps,
         lr=5e-2,
         weight_decay=0.1,
@@ -385,6 +386,24 @@ def test_fit_resume_after_kill_is_exact(tmp_path):
     history_again = _fit(again, tmp_path / "killed", steps)
     assert history_again == history_resumed
     assert_same_weights(weights(again), final_full)
+
+
+def test_stop_at_is_the_first_steps_of_the_longer_schedule(tmp_path):
+    """pretrain.stop_at: training stops at step N with the weights the full schedule has at step N (its snapshot),
+    the learning rate having followed the long schedule, and the checkpoint is written at N."""
+    steps, stop = 13, 7
+    _fit(tiny_model(0), tmp_path / "full" / "checkpoint", steps, snapshot_every=stop)
+    snapshot = tiny_model(9)
+    load_checkpoint(tmp_path / "full" / "snapshots" / f"step{stop}", {"model": snapshot})
+
+    stopped = tiny_model(0)
+    history = _fit(stopped, tmp_path / "stopped", steps, stop_at=stop)
+    assert_same_weights(weights(stopped), weights(snapshot))
+    assert read_meta(tmp_path / "stopped")["step"] == stop
+    assert [h["step"] for h in history] == [3, 6, 7]  # evaluated at the stop, as at a schedule's end
+    short = tiny_model(0)  # a 7-step schedule decays faster: another model
+    _fit(short, tmp_path / "short", stop)
+    assert any(not torch.equal(short.state_dict()[k], stopped.state_dict()[k]) for k in stopped.state_dict())
 
 
 def test_fit_resume_without_rng_restore_would_differ(tmp_path, monkeypatch):

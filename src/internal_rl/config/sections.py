@@ -163,9 +163,13 @@ class PretrainConfig(PretrainArgs):
     eval_every: int = 1_000  # steps between held-out evaluations
     checkpoint_every: int = 1_000  # steps between checkpoints
     snapshot_every: int = 0  # keep the weights every N steps in pretrain/snapshots/ (steerability curves; 0 = off)
+    # Stop after this many steps of the `steps`-step schedule (0 = all): an intermediate backbone of a longer run,
+    # the learning rate still following the long schedule (E28: post-task steering peaks mid-schedule)
+    stop_at: int = added_later(0)
 
     def __post_init__(self) -> None:
         _positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
+        _require(0 <= self.stop_at <= self.steps, "stop_at", f"must be in [0, steps={self.steps}], got {self.stop_at}")
         _require(self.precision in PRECISIONS, "precision", f"fp32, bf16 or auto, got {self.precision!r}")
         _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")

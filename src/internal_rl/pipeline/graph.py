@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -60,14 +60,19 @@ def upstream(name: str) -> list[str]:
 
 def sections(cfg: RunConfig) -> dict[str, tuple]:
     """The config sections each stage depends on (its fingerprint), in pipeline order."""
-    data = (cfg.seed, cfg.env, cfg.data, *((cfg.ant, cfg.ant_expert) if cfg.is_ant else ()))
-    pre = (*data, cfg.model, cfg.pretrain)
-    disc = (*pre, cfg.discover)
+    ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
+    data = (cfg.seed, cfg.env, cfg.data, *ant)
+    # Pretraining never reads D*: it sees data.meta_tasks at its default, so a new D* task set redoes the data stage
+    # and the stages that read D* (probe, steer, discover) but keeps the backbone. (data.meta_episodes predates
+    # this and still counts, so that the fingerprints of existing runs stay what they were.)
+    pre = (cfg.seed, cfg.env, replace(cfg.data, meta_tasks="pretrain"), *ant, cfg.model, cfg.pretrain)
+    meta = () if cfg.data.meta_tasks == "pretrain" else (cfg.data.meta_tasks,)  # D*'s tasks, when not the default
+    disc = (*pre, *meta, cfg.discover)
     return {
         "data": data,
         "pretrain": pre,
-        "probe": (*pre, cfg.probe),
-        "steer": (*pre, cfg.steer),
+        "probe": (*pre, *meta, cfg.probe),
+        "steer": (*pre, *meta, cfg.steer),
         "discover": disc,
         "rl": (*disc, cfg.rl),
         "report": (*disc, cfg.probe, cfg.steer, cfg.rl),  # reads every stage's metrics

@@ -44,6 +44,12 @@ class Schedule:
     checkpoint_every: int = 1_000
     eval_every: int = 0  # 0 = evaluate only at the end
     snapshot_every: int = 0  # keep the modules (no optimiser) at <checkpoint_dir>/../snapshots/step<N> (0 = never)
+    stop_at: int = 0  # train only the first N steps of the `steps`-step schedule (0 = all of them)
+
+    @property
+    def end(self) -> int:
+        """The step at which training stops: ``stop_at`` when set, else ``steps``."""
+        return self.stop_at or self.steps
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then constant or cosine decay to ``min_lr_ratio * lr``."""
@@ -112,7 +118,7 @@ def fit(
     desc: str = "train",
     meta: dict | None = None,
 ) -> list[dict[str, float]]:
-    """Run (or resume) ``schedule.steps`` optimiser steps on ``objective``; returns the evaluation history."""
+    """Run (or resume) ``schedule.end`` optimiser steps on ``objective``; returns the evaluation history."""
     batch_fn, loss_fn = objective.batch, objective.loss
     eval_fn: Callable[[], dict[str, float]] | None = getattr(objective, "evaluate", None)
     start, history = 0, []
@@ -136,8 +142,9 @@ def fit(
         barrier(dist)
 
     t0 = time.perf_counter()
-    bar = progress(total=schedule.steps, initial=start, desc=desc, enabled=dist.is_main)
-    for step in range(start, schedule.steps):
+    end = schedule.end
+    bar = progress(total=end, initial=start, desc=desc, enabled=dist.is_main)
+    for step in range(start, end):
         for g in optimizer.param_groups:
             g["lr"] = schedule.lr_at(step)
         for m in modules.values():
@@ -152,10 +159,10 @@ def fit(
         optimizer.step()
         done = step + 1
         bar.update(1)
-        if logger is not None and (done % 50 == 0 or done == schedule.steps):
+        if logger is not None and (done % 50 == 0 or done == end):
             logger.scalars(done, {**logs, "lr": schedule.lr_at(step)}, prefix="train/")
         if eval_fn is not None and (
-            (schedule.eval_every and done % schedule.eval_every == 0) or done == schedule.steps
+            (schedule.eval_every and done % schedule.eval_every == 0) or done == end
         ):
             for m in modules.values():
                 m.eval()
@@ -165,7 +172,7 @@ def fit(
             bar.set_postfix({k: f"{v:.3f}" for k, v in ev.items() if k not in ("step", "wall_time_s")})
             if logger is not None:
                 logger.scalars(done, ev, prefix="eval/")
-        saving = done % schedule.checkpoint_every == 0 or done == schedule.steps
+        saving = done % schedule.checkpoint_every == 0 or done == end
         if saving or (schedule.snapshot_every and done % schedule.snapshot_every == 0):
             check_updated(modules, loss_fn, batch, done, desc)
         if saving:
