@@ -49,8 +49,14 @@ _, meta = load_checkpoint(Path(src, "pretrain", "snapshots", snapshot), {"model"
 src_state, _ = load_checkpoint(Path(src, "pretrain", "checkpoint"))
 history = [h for h in src_state["history"] if h["step"] <= step]
 stage.begin()
-state = {"optimizer": adamw([model], cfg.pretrain.lr, cfg.pretrain.weight_decay).state_dict(), "rng": rng_state(),
-         "step": step, "history": history}
+state = {
+    "optimizer": adamw([model], cfg.pretrain.lr, cfg.pretrain.weight_decay).state_dict(),
+    "rng": rng_state(),
+    "step": step,
+    "history": history,
+}
 save_checkpoint(stage.checkpoint_dir, {"model": model}, state, meta={**meta, "seeded_from": f"{src}/{snapshot}"})
-print(f"{dst}: pretraining checkpoint = {src}/pretrain/snapshots/{snapshot} (step {step}, {len(history)} evaluations);"
-      f" now: internal-rl run --config {config} --out {dst}")
+print(
+    f"{dst}: pretraining checkpoint = {src}/pretrain/snapshots/{snapshot} (step {step}, {len(history)} evaluations);"
+    f" now: internal-rl run --config {config} --out {dst}"
+)

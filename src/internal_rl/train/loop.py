@@ -161,9 +161,7 @@ def fit(
         bar.update(1)
         if logger is not None and (done % 50 == 0 or done == end):
             logger.scalars(done, {**logs, "lr": schedule.lr_at(step)}, prefix="train/")
-        if eval_fn is not None and (
-            (schedule.eval_every and done % schedule.eval_every == 0) or done == end
-        ):
+        if eval_fn is not None and ((schedule.eval_every and done % schedule.eval_every == 0) or done == end):
             for m in modules.values():
                 m.eval()
             with torch.no_grad():
