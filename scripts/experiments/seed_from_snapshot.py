@@ -22,14 +22,16 @@ from internal_rl.config import fingerprint, load_config, to_dict
 from internal_rl.pipeline.artifacts import build_model
 from internal_rl.pipeline.graph import sections
 from internal_rl.pipeline.rundir import RunDir, config_differences
-from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, read_meta, save_checkpoint
+from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from internal_rl.train.loop import adamw
 from internal_rl.train.seeding import rng_state
 
 src, snapshot, dst, config, *overrides = sys.argv[1:]
 cfg = load_config(config, overrides)
 src_cfg = load_config(Path(src) / "config.yaml")
-step = read_meta(Path(src, "pretrain", "snapshots", snapshot))["step"]
+model = build_model(cfg)
+_, meta = load_checkpoint(Path(src, "pretrain", "snapshots", snapshot), {"model": model})
+step = meta["step"]
 if cfg.pretrain.stop_at != step:
     raise SystemExit(f"{config}: pretrain.stop_at is {cfg.pretrain.stop_at}, the snapshot {snapshot} is step {step}")
 as_stopped = dataclasses.replace(src_cfg, pretrain=dataclasses.replace(src_cfg.pretrain, stop_at=step))
@@ -44,8 +46,6 @@ run = RunDir(dst, cfg)
 stage = run.stage("pretrain", want)
 if stage.is_complete() or has_checkpoint(stage.checkpoint_dir):
     raise SystemExit(f"{stage.path} already holds pretraining: nothing written")
-model = build_model(cfg)
-_, meta = load_checkpoint(Path(src, "pretrain", "snapshots", snapshot), {"model": model})
 src_state, _ = load_checkpoint(Path(src, "pretrain", "checkpoint"))
 history = [h for h in src_state["history"] if h["step"] <= step]
 stage.begin()

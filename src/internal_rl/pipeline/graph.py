@@ -60,13 +60,16 @@ def upstream(name: str) -> list[str]:
 
 def sections(cfg: RunConfig) -> dict[str, tuple]:
     """The config sections each stage depends on (its fingerprint), in pipeline order."""
+    from internal_rl.config.sections import META_TASKS
+
     ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
     data = (cfg.seed, cfg.env, cfg.data, *ant)
     # Pretraining never reads D*: it sees data.meta_tasks at its default, so a new D* task set redoes the data stage
     # and the stages that read D* (probe, steer, discover) but keeps the backbone. (data.meta_episodes predates
     # this and still counts, so that the fingerprints of existing runs stay what they were.)
-    pre = (cfg.seed, cfg.env, replace(cfg.data, meta_tasks="pretrain"), *ant, cfg.model, cfg.pretrain)
-    meta = () if cfg.data.meta_tasks == "pretrain" else (cfg.data.meta_tasks,)  # D*'s tasks, when not the default
+    pre_data = replace(cfg.data, meta_tasks=META_TASKS[0])  # the default: D* of the pretraining tasks
+    pre = (cfg.seed, cfg.env, pre_data, *ant, cfg.model, cfg.pretrain)
+    meta = () if cfg.data == pre_data else (cfg.data.meta_tasks,)  # D*'s tasks, when not the default
     disc = (*pre, *meta, cfg.discover)
     return {
         "data": data,
