@@ -12,11 +12,12 @@ With ``data=chains`` the controller is instead fitted (in its own checkpoint dir
 tasks of 3-6 pairs made only of the pretraining transitions (lengths uniform), written once to RUN/data/chains.
 The post task's transitions stay out of the steering data; only the length of the tasks changes.
 
-gain=G evaluates at e + G U e (the controller unchanged). steer.FIELD=VALUE arguments change the controller
-(e.g. steer.rank=128), in a checkpoint directory of its own.
+gain=G evaluates at e + G U e (the controller unchanged). fit_seed=K (E30) fits the controller from another seed
+(its initialisation and batch order; the data and the evaluation layouts are unchanged), in its own directory.
+steer.FIELD=VALUE arguments change the controller (e.g. steer.rank=128), in a checkpoint directory of its own.
 
 Usage: .venv/bin/python scripts/experiments/steer_length.py RUN CHECKPOINT [OUT.json] [episodes=512] [data=chains]
-       [gain=G] [steer.FIELD=VALUE ...]
+       [gain=G] [fit_seed=K] [steer.FIELD=VALUE ...]
   e.g. ... runs/long32 step24000 docs/experiments/e28/length_step24000.json
 """
 
@@ -45,12 +46,14 @@ out = Path(sys.argv[3]) if len(sys.argv) > 3 and "=" not in sys.argv[3] else Non
 flags = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a and not a.startswith("steer."))
 overrides = [a for a in sys.argv[3:] if a.startswith("steer.")]  # e.g. steer.rank=128: the controller's settings
 episodes, data, gain = int(flags.get("episodes", 512)), flags.get("data", "meta"), float(flags.get("gain", 1))
+fit_seed = int(flags.get("fit_seed", 0))
 if data not in ("meta", "chains"):
     raise SystemExit(f"data={data}: choose meta (the run's D*) or chains")
 
 ctx = check_context(run, overrides)
 cfg, layer = ctx.cfg, ctx.cfg.layer(ctx.cfg.steer.layer)
 tag = steer_tag(load_config(ctx.path("config.yaml")).steer, cfg.steer) + ("_chains" if data == "chains" else "")
+tag += f"_fitseed{fit_seed}" if fit_seed else ""
 pretrain = pretraining_tasks(cfg.data.task_set)
 allowed = allowed_transitions(pretrain)
 letters = SUBGOAL_LETTERS
@@ -65,7 +68,7 @@ controller, _ = fit_controller(
     EpisodeDataset(ctx.path("data", "chains")) if data == "chains" else load_dataset(ctx, "meta"),
     layer=layer,
     cfg=cfg.steer,
-    seed=cfg.seed + layer,
+    seed=cfg.seed + layer + 1000 * fit_seed,
     checkpoint_dir=ctx.path("steerability", f"{name}_layer{layer}{tag}_controller"),
 )
 
@@ -94,6 +97,7 @@ result = {
     "steering_data": data,
     "overrides": overrides,
     "gain": gain,
+    "fit_seed": fit_seed,
     "pretrain_step": meta.get("step"),
     "layer": layer,
     "episodes": episodes,
