@@ -60,7 +60,7 @@ def upstream(name: str) -> list[str]:
 
 def sections(cfg: RunConfig) -> dict[str, tuple]:
     """The config sections each stage depends on (its fingerprint), in pipeline order."""
-    from internal_rl.config.sections import META_TASKS
+    from internal_rl.config.sections import META_TASKS  # here, not at the top: this module stays import-light
 
     ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
     data = (cfg.seed, cfg.env, cfg.data, *ant)
