@@ -64,6 +64,15 @@ def test_chains_use_only_the_pretraining_transitions_at_every_length_to_six():
     assert counts[3] == counts[4] == counts[5] == counts[6] == 128  # lengths drawn uniformly
 
 
+def test_chains_task_set_pretrains_on_longer_chains_of_table_a1_transitions_only():
+    tasks = pretraining_tasks("table_a1_chains")
+    assert tasks == chain_tasks(PRETRAIN_TASKS)
+    assert not set().union(*(abstract_transitions(t) for t in tasks)) & abstract_transitions(POST_TASK)
+    cfg = load_config(None, ["data.task_set=table_a1_chains", "data.meta_tasks=chains"])
+    assert cfg.pretrain_tasks() == tasks and cfg.meta_tasks() == tasks  # chains of chains add nothing
+    assert load_config(None, ["data.task_set=table_a1_chains"]).meta_tasks() == tasks
+
+
 def test_chains_of_the_control_set_hold_the_post_task_out():
     words = {letters_of(t) for t in chain_tasks(all_transition_tasks(), min_pairs=6)}
     assert len(words) == 4 * 3**5 - 1 and "ABCDAB" not in words

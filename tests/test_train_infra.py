@@ -24,7 +24,7 @@ from internal_rl.train import (
     write_json_atomic,
 )
 from internal_rl.train.checkpoint import has_checkpoint, read_meta
-from internal_rl.train.loop import Functions, Schedule, adamw, fit
+from internal_rl.train.loop import Functions, Schedule, adamw, fit, take_restored_wall_time
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -386,6 +386,40 @@ def test_fit_resume_after_kill_is_exact(tmp_path):
     history_again = _fit(again, tmp_path / "killed", steps)
     assert history_again == history_resumed
     assert_same_weights(weights(again), final_full)
+
+
+def test_wall_time_counts_the_seconds_before_a_resume(tmp_path, monkeypatch):
+    """A resumed run's evaluation history and stage wall time continue from the checkpoint's seconds; they do not
+    restart at zero (the discover stage once reported only the time since its last resume)."""
+    clock = [0.0]
+    monkeypatch.setattr("internal_rl.train.loop.time.perf_counter", lambda: clock[0])
+
+    def slow_batches(step):  # every step takes 10 "seconds"; the process dies fetching step 10
+        if step == 10:
+            raise KeyboardInterrupt
+        clock[0] += 10.0
+        return (step, *batch_of(step))
+
+    take_restored_wall_time()
+    with pytest.raises(KeyboardInterrupt):
+        _fit(tiny_model(0), tmp_path / "run", 13, batch_fn=slow_batches)
+    assert take_restored_wall_time() == 0.0  # a fresh run restores nothing
+
+    clock[0] = 1000.0  # a new process: its clock starts elsewhere
+
+    def batches(step):
+        clock[0] += 10.0
+        return (step, *batch_of(step))
+
+    history = _fit(tiny_model(5), tmp_path / "run", 13, batch_fn=batches)
+    assert take_restored_wall_time() == 80.0  # the checkpoint of step 8 held 8 steps x 10 s
+    assert [(h["step"], h["wall_time_s"]) for h in history] == [
+        (3, 30.0),
+        (6, 60.0),
+        (9, 90.0),
+        (12, 120.0),
+        (13, 130.0),
+    ]
 
 
 def test_stop_at_is_the_first_steps_of_the_longer_schedule(tmp_path):

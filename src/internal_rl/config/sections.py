@@ -130,7 +130,8 @@ class DataConfig:
     epsilon: float = 0.0  # expert noise for D (restricted to non-terminating actions)
     chunk_size: int = 8_192  # episodes generated and written per chunk
     # Pretraining task set: table_a1 (the paper's 16 tasks) | all_transitions (control experiment: every pair
-    # transition, 3-6 pairs, only the post task held out; envs/tasks.py)
+    # transition, 3-6 pairs, only the post task held out) | table_a1_chains (ours, E31: 3-6 pairs of Table A1's
+    # transitions only; envs/tasks.py)
     task_set: str = "table_a1"
     # Tasks of D* (the steering and discovery fits): pretrain (the paper: the pretraining tasks) | chains (ours, E28:
     # 3-6 pairs made only of the pretraining tasks' transitions, so that the fits see the post task's length and

@@ -73,7 +73,7 @@ PRETRAIN_TASKS: list[Task] = [task_from_letters(s) for s in PRETRAIN_LETTERS]
 POST_TASK: Task = task_from_letters(POST_LETTERS)  # (0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3)
 
 
-TASK_SETS = ("table_a1", "all_transitions")
+TASK_SETS = ("table_a1", "all_transitions", "table_a1_chains")
 
 
 def all_transition_tasks(min_pairs: int = 3, max_pairs: int = 6, held_out: str = POST_LETTERS) -> list[Task]:
@@ -120,11 +120,15 @@ def chain_tasks(
 
 
 def pretraining_tasks(task_set: str = "table_a1") -> list[Task]:
-    """The pretraining task list of a named set: ``table_a1`` (the paper's 16) or ``all_transitions``."""
+    """The pretraining task list of a named set: ``table_a1`` (the paper's 16), ``all_transitions`` (the control
+    set) or ``table_a1_chains`` (ours, E31: chains of 3-6 pairs of Table A1's eight transitions; its three-pair
+    chains are Table A1, and no post-task transition occurs)."""
     if task_set == "table_a1":
         return list(PRETRAIN_TASKS)
     if task_set == "all_transitions":
         return all_transition_tasks()
+    if task_set == "table_a1_chains":
+        return chain_tasks(PRETRAIN_TASKS)
     raise ValueError(f"unknown task set {task_set!r}; choose from {', '.join(TASK_SETS)}")
 
 

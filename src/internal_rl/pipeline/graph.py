@@ -88,6 +88,7 @@ def run_stage(ctx: Context, name: str) -> dict:
 
     from internal_rl.config import fingerprint
     from internal_rl.train import seed_everything
+    from internal_rl.train.loop import take_restored_wall_time
 
     for dep in STAGES[name].depends:
         run_stage(ctx, dep)
@@ -99,11 +100,11 @@ def run_stage(ctx: Context, name: str) -> dict:
     if ctx.dist.enabled:
         torch.distributed.barrier()
     seed_everything(ctx.cfg.seed)
+    take_restored_wall_time()
     t0 = time.perf_counter()
     metrics = importlib.import_module(f"internal_rl.pipeline.stages.{name}").run(ctx)
-    metrics.update(
-        wall_time_s=metrics.get("wall_time_s", time.perf_counter() - t0), seed=ctx.cfg.seed, device=str(ctx.device)
-    )
+    wall = time.perf_counter() - t0 + take_restored_wall_time()  # with the time of earlier processes (resumes)
+    metrics.update(wall_time_s=metrics.get("wall_time_s", wall), seed=ctx.cfg.seed, device=str(ctx.device))
     if ctx.dist.is_main:
         stage.finish(metrics)
     if ctx.dist.enabled:

@@ -8,7 +8,9 @@ A stage supplies three functions and the loop does the rest:
 
 Checkpoints hold the modules, the optimiser, the step, the RNG state and the metric history; a run killed at
 any point resumes from the last checkpoint and, because data and noise depend only on the step and the seed,
-ends with the same metrics as an uninterrupted run.
+ends with the same metrics as an uninterrupted run. Wall time is counted across resumes: the checkpoint holds the
+seconds trained so far, the evaluation history's ``wall_time_s`` continues from them, and the seconds restored by
+every loop of a process add up in :func:`take_restored_wall_time` (the stage's wall time counts them).
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ from internal_rl.train.distributed import DistInfo, barrier
 from internal_rl.train.guard import check_finite, check_modules_finite
 from internal_rl.train.logging import Logger, progress
 from internal_rl.train.seeding import rng_state, set_rng_state
+
+
+_restored_wall_s = [0.0]  # seconds of training restored from checkpoints by this process's loops, not yet taken
+
+
+def take_restored_wall_time() -> float:
+    """Seconds of training that the loops run since the last call restored from their checkpoints (and reset)."""
+    s, _restored_wall_s[0] = _restored_wall_s[0], 0.0
+    return s
 
 
 @dataclass(frozen=True)
@@ -121,12 +132,13 @@ def fit(
     """Run (or resume) ``schedule.end`` optimiser steps on ``objective``; returns the evaluation history."""
     batch_fn, loss_fn = objective.batch, objective.loss
     eval_fn: Callable[[], dict[str, float]] | None = getattr(objective, "evaluate", None)
-    start, history = 0, []
+    start, history, before = 0, [], 0.0  # before: seconds trained by earlier processes (resumes)
     if has_checkpoint(checkpoint_dir):
         state, _ = load_checkpoint(checkpoint_dir, modules)
         optimizer.load_state_dict(state["optimizer"])
         set_rng_state(state["rng"])
-        start, history = state["step"], state["history"]
+        start, history, before = state["step"], state["history"], float(state.get("wall_time_s", 0.0))
+        _restored_wall_s[0] += before
         if logger is not None:
             logger.resume(start)
     params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -136,7 +148,13 @@ def fit(
             save_checkpoint(
                 checkpoint_dir,
                 modules,
-                {"optimizer": optimizer.state_dict(), "rng": rng_state(), "step": step, "history": history},
+                {
+                    "optimizer": optimizer.state_dict(),
+                    "rng": rng_state(),
+                    "step": step,
+                    "history": history,
+                    "wall_time_s": before + time.perf_counter() - t0,
+                },
                 meta={**(meta or {}), "step": step},
             )
         barrier(dist)
@@ -165,7 +183,7 @@ def fit(
             for m in modules.values():
                 m.eval()
             with torch.no_grad():
-                ev = {"step": done, "wall_time_s": time.perf_counter() - t0, **eval_fn()}
+                ev = {"step": done, "wall_time_s": before + time.perf_counter() - t0, **eval_fn()}
             history.append(ev)
             bar.set_postfix({k: f"{v:.3f}" for k, v in ev.items() if k not in ("step", "wall_time_s")})
             if logger is not None:
