@@ -31,7 +31,6 @@ from internal_rl.train.guard import check_finite, check_modules_finite
 from internal_rl.train.logging import Logger, progress
 from internal_rl.train.seeding import rng_state, set_rng_state
 
-
 _restored_wall_s = [0.0]  # seconds of training restored from checkpoints by this process's loops, not yet taken
 
 
