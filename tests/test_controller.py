@@ -53,6 +53,31 @@ def test_hyper_decoder_shapes_and_identity_at_init():
     assert A.abs().mean() > 0.1
 
 
+@pytest.mark.parametrize(("rank", "shape"), [(1, (5,)), (4, (3, 7)), (12, (2, 3, 4))])
+def test_factored_control_equals_the_dense_low_rank_path_in_value_and_gradient(rank, shape):
+    """decoder.control never forms A, B per step; it must equal apply_low_rank(e, *decoder(z)) exactly (float64),
+    for the forward value and for the gradients of e, z and every decoder parameter (rank up to D = 12)."""
+    torch.manual_seed(rank)
+    dec = HyperDecoder(DecoderConfig(latent_dim=3, hidden=5, rank=rank, width=12)).double()
+    for p in dec.parameters():  # the init's zero B-head would hide errors in the B path
+        torch.nn.init.normal_(p)
+    e = torch.randn(*shape, 12, dtype=torch.float64, requires_grad=True)
+    z = torch.randn(*shape, 3, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(*shape, 12, dtype=torch.float64)  # a random linear readout for the gradients
+
+    def value_and_grads(fn):
+        out = fn()
+        grads = torch.autograd.grad((out * w).sum(), [e, z, *dec.parameters()])
+        return out, grads
+
+    out, grads = value_and_grads(lambda: dec.control(e, z))
+    ref, ref_grads = value_and_grads(lambda: apply_low_rank(e, *dec(z)))
+    torch.testing.assert_close(out, ref, atol=1e-10, rtol=1e-10)
+    for g, r in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(g, r, atol=1e-9, rtol=1e-9)
+    assert (out - e).abs().max() > 0.1  # the control is not the identity here (the test can fail)
+
+
 def test_hyper_decoder_gradients_reach_every_parameter_and_the_code():
     torch.manual_seed(0)
     dec = HyperDecoder(DecoderConfig(latent_dim=8, hidden=16, rank=4, width=32))

@@ -295,7 +295,7 @@ def test_low_rank_control_equals_dense_matrix_inside_the_metacontroller():
     e, mask, actions, noise = batch()
     with torch.no_grad():
         trace = m.encode(e, mask, noise)
-        U = dense_matrix(trace.A, trace.Bm)  # (B, T, D, D)
+        U = dense_matrix(*m.decode(trace.z))  # (B, T, D, D)
         assert U.shape == (3, 7, D, D)
         e_dense = e + torch.einsum("btij,btj->bti", U, e)
         torch.testing.assert_close(m.controlled(e, trace), e_dense, atol=1e-5, rtol=1e-5)

@@ -24,19 +24,26 @@ def pooled(r: dict, transition: str) -> float:
     return right / decided if decided else float("nan")
 
 
-print(
-    "| backbone | steering data | controller | post success | post pairs 1-6 | six-pair chains: success / pairs 4-6 "
-    "| unseen A→B / B→C / C→D / D→A (3-4 pair tasks) |"
-)
-print("|---|---|---|---|---|---|---|")
-for path in sys.argv[1:]:
-    r = json.loads(open(path).read())
-    post, chains = r["post_steered"], r["long_allowed_steered"]
-    controller = " ".join([*(r.get("overrides") or []), *([f"gain {r['gain']:g}"] if r.get("gain", 1) != 1 else [])])
-    pairs = " ".join(f"{v:.2f}" for v in post["by_pair"].values())
-    late = " ".join(f"{chains['by_pair'][k]:.2f}" for k in ("4", "5", "6"))
-    unseen = " / ".join(f"{pooled(r, t):.2f}" for t in UNSEEN)
+def main(paths: list[str]) -> None:
     print(
-        f"| {r['pretrain_step'] // 1000}k | {r.get('steering_data', 'meta')} | {controller or 'e + U e, rank 16'} "
-        f"| {post['success']:.3f} | {pairs} | {chains['success']:.3f} / {late} | {unseen} |"
+        "| backbone | steering data | controller | post success | post pairs 1-6 "
+        "| six-pair chains: success / pairs 4-6 | unseen A→B / B→C / C→D / D→A (3-4 pair tasks) |"
     )
+    print("|---|---|---|---|---|---|---|")
+    for path in paths:
+        r = json.loads(open(path).read())
+        post, chains = r["post_steered"], r["long_allowed_steered"]
+        controller = " ".join(
+            [*(r.get("overrides") or []), *([f"gain {r['gain']:g}"] if r.get("gain", 1) != 1 else [])]
+        )
+        pairs = " ".join(f"{v:.2f}" for v in post["by_pair"].values())
+        late = " ".join(f"{chains['by_pair'][k]:.2f}" for k in ("4", "5", "6"))
+        unseen = " / ".join(f"{pooled(r, t):.2f}" for t in UNSEEN)
+        print(
+            f"| {r['pretrain_step'] // 1000}k | {r.get('steering_data', 'meta')} | {controller or 'e + U e, rank 16'} "
+            f"| {post['success']:.3f} | {pairs} | {chains['success']:.3f} / {late} | {unseen} |"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

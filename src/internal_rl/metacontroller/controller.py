@@ -81,9 +81,25 @@ class HyperDecoder(nn.Module):
         return self.out_a(h).unflatten(-1, (D, R)), self.out_b(h).unflatten(-1, (D, R))
 
     def control(self, e: Tensor, z: Tensor) -> Tensor:
-        """ê = e + f_hyp(z) e: e (..., D), z (..., Z) -> (..., D)."""
-        A, Bm = self(z)
-        return apply_low_rank(e, A, Bm)
+        """ê = e + f_hyp(z) e: e (..., D), z (..., Z) -> (..., D), equal to ``apply_low_rank(e, *self(z))``.
+
+        A and B are linear in the hidden units h = ReLU(W_h z + b_h): with the heads' weights as tensors W_A,
+        W_B (D, R, K) and biases b_A, b_B (D, R),
+
+            Bᵀ e   = u_r = Σ_k h_k (Σ_d W_B[d, r, k] e_d) + Σ_d b_B[d, r] e_d
+            A u    = Σ_{r,k} W_A[d, r, k] (u_r h_k) + Σ_r b_A[d, r] u_r
+
+        so ê comes from two (D x R·K) matrix products per step, and the (..., D, R) matrices of every step are
+        never formed. With a code per step (discovery) forward + backward is 2.6-2.8x faster on CPU (benchmarks/
+        bench_control.py); the result equals the dense path up to float rounding (tests/test_controller.py).
+        """
+        D, R, K = self.cfg.width, self.cfg.rank, self.cfg.hidden
+        h = F.relu(self.hidden(z)).to(e.dtype)  # (..., K)
+        w_a, w_b = (head.weight.to(e.dtype).view(D, R * K) for head in (self.out_a, self.out_b))
+        b_a, b_b = (head.bias.to(e.dtype).view(D, R) for head in (self.out_a, self.out_b))
+        u = ((e @ w_b).unflatten(-1, (R, K)) * h.unsqueeze(-2)).sum(-1) + e @ b_b  # (..., R) = Bᵀ e
+        uh = (u.unsqueeze(-1) * h.unsqueeze(-2)).flatten(-2)  # (..., R·K) = u ⊗ h
+        return e + uh @ w_a.T + u @ b_a.T  # (..., D) = e + A u
 
     def matrix(self, z: Tensor) -> Tensor:
         """Dense U (..., D, D) for analysis."""

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from internal_rl.metacontroller.controller import HyperDecoder, apply_low_rank
+from internal_rl.metacontroller.controller import HyperDecoder
 from internal_rl.metacontroller.modules import (
     Encoder,
     HistoryGRU,
@@ -37,8 +37,6 @@ class MetaTrace(NamedTuple):
     z: Tensor  # (B, T, Z) integrated code z_t
     mu: Tensor  # (B, T, Z) posterior mean
     logsigma: Tensor  # (B, T, Z) posterior log-std
-    A: Tensor  # (B, T, D, R) U_t = A_t B_tᵀ
-    Bm: Tensor  # (B, T, D, R)
     s: Tensor  # (B, S) sequence embedding
 
 
@@ -179,13 +177,11 @@ class Metacontroller(nn.Module):
                 zs.append(z_t)
             beta = torch.stack(betas, dim=1)  # (B, T)
             z = torch.stack(zs, dim=1)  # (B, T, Z)
-        A, Bm = self.decoder(z)  # (B, T, D, R) each
-        return MetaTrace(beta=beta, z=z, mu=mu, logsigma=logsigma, A=A, Bm=Bm, s=s)
+        return MetaTrace(beta=beta, z=z, mu=mu, logsigma=logsigma, s=s)
 
-    @staticmethod
-    def controlled(e: Tensor, trace: MetaTrace) -> Tensor:
-        """ê = e + A (Bᵀ e) for every step of a trace (Eq. 1): (B, T, D) -> (B, T, D)."""
-        return apply_low_rank(e, trace.A, trace.Bm)
+    def controlled(self, e: Tensor, trace: MetaTrace) -> Tensor:
+        """ê = e + U(z_t) e for every step of a trace (Eq. 1): (B, T, D) -> (B, T, D)."""
+        return self.decoder.control(e, trace.z)
 
     def action_dist(self, e: Tensor, trace: MetaTrace, upper_fn: UpperFn) -> ActionDist:
         """p(· | ê_{1:t}) for every step (B, T): upper_fn returns an ActionDist, or logits (B, T, A) (categorical)."""
@@ -293,8 +289,7 @@ class Metacontroller(nn.Module):
 
     def control(self, e: Tensor, z: Tensor) -> Tensor:
         """ê = e + U(z) e for any leading shape: e (…, D), z (…, Z) -> (…, D)."""
-        A, Bm = self.decoder(z)
-        return apply_low_rank(e, A, Bm)
+        return self.decoder.control(e, z)
 
     def advance(self, e_t: Tensor, z_t: Tensor, state: SwitchState) -> SwitchState:
         """Consume step t: h_t = GRU(e_t, h_{t-1}); z_t (B, Z) becomes the code in force; t += 1."""
