@@ -1,0 +1,34 @@
+"""One more discovery seed in an existing run, exactly as the discover stage trains seed K (name seedK, torch seed
+cfg.seed * 100 + K, the run's config with FIELD=VALUE overrides), without redoing the stage: for the median over
+seeds of an arm whose stage ran with discover.seeds=1 (E31: α 0.05). Writes the held-out discovery metrics.
+
+Usage: .venv/bin/python scripts/experiments/discover_seed.py RUN K OUT.json [FIELD=VALUE ...]
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from internal_rl.config import load_config
+from internal_rl.pipeline.context import existing_run
+from internal_rl.pipeline.stages.discover import train_metacontroller
+
+
+def main(run: str, k: int, out: str, overrides: list[str]) -> None:
+    torch.set_num_threads(1)
+    cfg = load_config(f"{run}/config.yaml", overrides)
+    ctx, t0 = existing_run(run, cfg, torch.device("cpu")), time.perf_counter()
+    _, _, metrics, _ = train_metacontroller(ctx, f"seed{k}", seed=cfg.seed * 100 + k)
+    row = {"run": run, "arm": f"seed{k}", "alpha": cfg.discover.alpha, "overrides": overrides}
+    row |= {name: round(float(v), 4) for name, v in metrics.items()}
+    row["wall_s"] = round(time.perf_counter() - t0)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(row, indent=1) + "\n")
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:])
