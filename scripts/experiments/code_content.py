@@ -10,6 +10,8 @@ accuracies, centroids fitted on the first half of the episodes and scored on the
                allowed successors apart once the history is known
   first        steps of each episode's first segment, by subgoal (4 classes, chance 0.25): z names the first
                subgoal, where no history constrains it
+  direction    by the dominant direction (up / down / left / right) from the agent to the subgoal's first colour
+               at the segment's first step, held over the segment: a code of *where*, not *which*
   probe.*      the same labels read by linear softmax probes of z (and of z with the previous subgoal one-hot)
   action       centroids by the expert's action at the step (chance: 1 / number of actions); segment_action: by
                the segment's most frequent action. A code of *where to go* rather than *which subgoal*
@@ -70,7 +72,8 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     ctx = existing_run(run, cfg, torch.device("cpu"))
     base, mc = load_metacontroller(ctx, arm, "learned")
     data, layer = load_dataset(ctx, "eval"), cfg.layer(cfg.discover.layer)
-    zs, sub, prev, first, half, act, seg_act = [], [], [], [], [], [], []
+    zs, sub, prev, first, half, act, seg_act, direction = [], [], [], [], [], [], [], []
+    walls, side = cfg.env.num_walls, cfg.env.size
     n = min(episodes, len(data))
     for start in range(0, n, 256):
         b = data.batch(np.arange(start, min(n, start + 256)))
@@ -90,7 +93,14 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
             bounds = np.flatnonzero(np.diff(s, prepend=s[0] - 1))  # first step of each segment
             majority = np.concatenate([np.full(len(seg), np.bincount(seg).argmax()) for seg in np.split(a, bounds[1:])])
             seg_act.append(majority[keep])
-    z, s, p, f, train, a, sa = (np.concatenate(x) for x in (zs, sub, prev, first, half, act, seg_act))
+            obs = b.observations[i, :length].numpy()  # (T, W + O + 1) flat one-hot indices: walls, colours, agent
+            cells = obs // obs.shape[-1]
+            target_cell = cells[np.arange(length), walls + b.target[i, :length].numpy().clip(min=0)]
+            dy, dx = (np.divmod(target_cell, side)[k] - np.divmod(cells[:, -1], side)[k] for k in (0, 1))
+            d = np.where(np.abs(dx) > np.abs(dy), 2 + (dx > 0), (dy > 0).astype(int))  # 0 up 1 down 2 left 3 right
+            starts = np.repeat(bounds, np.diff(np.append(bounds, length)))  # each step's segment start
+            direction.append(d[starts][keep])
+    z, s, p, f, train, a, sa, dr = (np.concatenate(x) for x in (zs, sub, prev, first, half, act, seg_act, direction))
     given = [centroid_accuracy(z[p == k], s[p == k], train[p == k]) for k in range(4) if (p == k).any()]
     row = {
         "run": run,
@@ -105,6 +115,8 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "action_majority_rate": round(float(np.bincount(a).max() / len(a)), 4),
         "segment_action": round(centroid_accuracy(z, sa, train), 4),
         "segment_action_majority_rate": round(float(np.bincount(sa).max() / len(sa)), 4),
+        "direction": round(centroid_accuracy(z, dr, train), 4),
+        "direction_majority_rate": round(float(np.bincount(dr).max() / len(dr)), 4),
     }
     has_prev = p >= 0
     row["probe"] = {  # linear probes: more sensitive than nearest centroids to a label carried by a few dims
@@ -116,6 +128,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "subgoal_from_prev_onehot_alone": probe_accuracy(np.eye(5)[p + 1][has_prev], s[has_prev], train[has_prev]),
         "action": probe_accuracy(z, a, train),
         "segment_action": probe_accuracy(z, sa, train),
+        "direction": probe_accuracy(z, dr, train),
     }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(row, indent=1) + "\n")
