@@ -11,20 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from arm import load_arm
 
-from internal_rl.config import load_config
 from internal_rl.metacontroller.switching import BETA_MID, boundary_times
 from internal_rl.metacontroller.train import evaluate_discovery
-from internal_rl.pipeline.artifacts import load_dataset, load_metacontroller
-from internal_rl.pipeline.context import existing_run
+from internal_rl.pipeline.artifacts import load_dataset
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
-    torch.set_num_threads(1)
     episodes = int(kw.pop("episodes", "1024"))
-    cfg = load_config(f"{run}/config.yaml", [f"{k}={v}" for k, v in kw.items()])
-    ctx = existing_run(run, cfg, torch.device("cpu"))
-    base, mc = load_metacontroller(ctx, arm, "learned")
+    cfg, ctx, base, mc = load_arm(run, arm, kw)
     layer = cfg.layer(cfg.discover.layer)
     metrics, tr = evaluate_discovery(
         base, mc, load_dataset(ctx, "eval"), layer=layer, episodes=episodes, device=torch.device("cpu")

@@ -12,20 +12,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
+from arm import load_arm
 
-from internal_rl.config import load_config
-from internal_rl.pipeline.artifacts import load_dataset, load_metacontroller
-from internal_rl.pipeline.context import existing_run
+from internal_rl.pipeline.artifacts import load_dataset
 from internal_rl.rl.ceiling import code_ceiling
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
-    torch.set_num_threads(1)
     episodes, seed = int(kw.pop("episodes", "2048")), int(kw.pop("seed", "0"))
-    cfg = load_config(f"{run}/config.yaml", [f"{k}={v}" for k, v in kw.items()])
-    ctx = existing_run(run, cfg, torch.device("cpu"))
-    base, mc = load_metacontroller(ctx, arm, "learned")
+    cfg, ctx, base, mc = load_arm(run, arm, kw)
     layer, data, t0 = cfg.layer(cfg.discover.layer), load_dataset(ctx, "eval"), time.perf_counter()
     pretrain = cfg.pretrain_tasks()
     task_sets = {

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from arm import load_arm
 
 from internal_rl.analysis.probe import probe_accuracy as _accuracy
 from internal_rl.analysis.probe import standardize, train_probes
-from internal_rl.config import load_config
-from internal_rl.pipeline.artifacts import load_dataset, load_metacontroller
-from internal_rl.pipeline.context import existing_run
+from internal_rl.pipeline.artifacts import load_dataset
 
 
 def previous_subgoal(subgoal: np.ndarray, length: int) -> np.ndarray:
@@ -66,11 +65,8 @@ def centroid_accuracy(z: np.ndarray, y: np.ndarray, train: np.ndarray) -> float:
 
 @torch.no_grad()
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
-    torch.set_num_threads(1)
     episodes = int(kw.pop("episodes", "1024"))
-    cfg = load_config(f"{run}/config.yaml", [f"{k}={v}" for k, v in kw.items()])
-    ctx = existing_run(run, cfg, torch.device("cpu"))
-    base, mc = load_metacontroller(ctx, arm, "learned")
+    cfg, ctx, base, mc = load_arm(run, arm, kw)
     data, layer = load_dataset(ctx, "eval"), cfg.layer(cfg.discover.layer)
     zs, sub, prev, first, half, act, seg_act, direction = [], [], [], [], [], [], [], []
     walls, side = cfg.env.num_walls, cfg.env.size

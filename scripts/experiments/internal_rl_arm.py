@@ -10,20 +10,14 @@ import json
 import sys
 from pathlib import Path
 
-import torch
+from arm import load_arm
 
-from internal_rl.config import load_config
-from internal_rl.pipeline.artifacts import load_metacontroller
-from internal_rl.pipeline.context import existing_run
 from internal_rl.rl.train import Episodes, train_internal_rl
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
-    torch.set_num_threads(1)
     seed = int(kw.pop("seed", "0"))
-    cfg = load_config(f"{run}/config.yaml", [f"{k}={v}" for k, v in kw.items()])
-    ctx = existing_run(run, cfg, torch.device("cpu"))
-    base, mc = load_metacontroller(ctx, arm, "learned")
+    cfg, ctx, base, mc = load_arm(run, arm, kw)
     result = train_internal_rl(
         base,
         mc,

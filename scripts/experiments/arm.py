@@ -1,0 +1,18 @@
+"""What the discovery-arm scripts share: one thread, an existing run's config with FIELD=VALUE overrides, and a
+trained metacontroller with its frozen base model (code_ceiling.py, beta_profile.py, internal_rl_arm.py,
+code_content.py)."""
+
+import torch
+
+from internal_rl.config import RunConfig, load_config
+from internal_rl.pipeline.artifacts import load_metacontroller
+from internal_rl.pipeline.context import Context, existing_run
+
+
+def load_arm(run: str, arm: str, kw: dict[str, str]) -> tuple[RunConfig, Context, torch.nn.Module, torch.nn.Module]:
+    """(cfg, ctx, base, mc) of RUN's discover/ARM, with the overrides ``kw`` (FIELD -> VALUE) applied."""
+    torch.set_num_threads(1)
+    cfg = load_config(f"{run}/config.yaml", [f"{k}={v}" for k, v in kw.items()])
+    ctx = existing_run(run, cfg, torch.device("cpu"))
+    base, mc = load_metacontroller(ctx, arm, "learned")
+    return cfg, ctx, base, mc
