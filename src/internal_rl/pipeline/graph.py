@@ -100,7 +100,7 @@ def run_stage(ctx: Context, name: str) -> dict:
     if ctx.dist.enabled:
         torch.distributed.barrier()
     seed_everything(ctx.cfg.seed)
-    take_restored_wall_time()
+    take_restored_wall_time()  # discard seconds restored outside this stage (e.g. by a check run in-process)
     t0 = time.perf_counter()
     metrics = importlib.import_module(f"internal_rl.pipeline.stages.{name}").run(ctx)
     wall = time.perf_counter() - t0 + take_restored_wall_time()  # with the time of earlier processes (resumes)
