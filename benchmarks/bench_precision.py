@@ -3,6 +3,8 @@
   matmul  a 512 x 512 matmul in fp32 and in bf16: GFLOP/s
   train   one pretraining step (fwd + bwd + AdamW) of the cpu config's transformer (depth 4, width 128, egocentric
           encoder), batch 64 episodes of 31 steps: seconds per step, fp32 and bf16 autocast
+  discover  one discovery loss + backward (cpu-full's metacontroller at layer 1 of that transformer, frozen; batch
+          64 episodes of Table A1): seconds per step, fp32 and bf16 autocast (``discover.precision``)
 
 On a CPU with AVX512-BF16 or AMX bf16 is native and the step is ~2.2x faster (E10); without (AVX2) oneDNN emulates
 bf16 and the step is several times slower than fp32, so ``auto`` picks fp32 there.
@@ -13,12 +15,19 @@ bf16 and the step is several times slower than fp32, so ``auto`` picks fp32 ther
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 
 import torch
 from bench_hawk import bench_args, bench_train  # this folder's own module (a script's folder is on sys.path)
 
+from internal_rl.config import load_config
+from internal_rl.data import EpisodeDataset, generate_dataset
+from internal_rl.envs import PRETRAIN_TASKS
+from internal_rl.metacontroller import Metacontroller
+from internal_rl.metacontroller.train import DiscoveryTrainer
 from internal_rl.models import TransformerConfig
+from internal_rl.pipeline.artifacts import build_model, metacontroller_config
 from internal_rl.train.precision import native_bf16, resolve_precision
 
 CPU_MODEL = TransformerConfig(depth=4, width=128, heads=4, mlp=512, encoder="egocentric")
@@ -37,6 +46,23 @@ def train_step_s(precision: str, reps: int) -> float:
     return 64 * 31 / bench_train(CPU_MODEL, precision, reps)  # bench_train: valid tokens/s at batch 64 x 31
 
 
+def discover_step_s(precision: str, reps: int, dataset: EpisodeDataset) -> float:
+    """Seconds per discovery loss + backward (the metacontroller's gradients only; the base model frozen)."""
+    cfg = load_config(None, [f"model.{k}={v}" for k, v in vars(CPU_MODEL).items() if k in ("depth", "width", "mlp")])
+    torch.manual_seed(0)
+    base = build_model(cfg).eval().requires_grad_(False)
+    mc = Metacontroller(metacontroller_config(cfg, "learned", 0.05))
+    trainer = DiscoveryTrainer(
+        base, mc, dataset, layer=1, batch_size=64, seed=0, device=torch.device("cpu"), precision=precision
+    )
+    batch = trainer.batch(0)
+    trainer.loss(batch)[0].backward()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        trainer.loss(batch)[0].backward()
+    return (time.perf_counter() - t0) / reps
+
+
 def main() -> None:
     args, reps = bench_args()
     r: dict = {
@@ -50,6 +76,12 @@ def main() -> None:
         "train_step_bf16_s": round(train_step_s("bf16", reps), 4),
     }
     r["train_speedup_bf16_over_fp32"] = round(r["train_step_fp32_s"] / r["train_step_bf16_s"], 2)
+    with tempfile.TemporaryDirectory() as d:
+        generate_dataset(f"{d}/meta", num_episodes=64, tasks=PRETRAIN_TASKS, seed=0, progress=False)
+        data = EpisodeDataset(f"{d}/meta")
+        r["discover_step_fp32_s"] = round(discover_step_s("fp32", reps, data), 4)
+        r["discover_step_bf16_s"] = round(discover_step_s("bf16", reps, data), 4)
+    r["discover_speedup_bf16_over_fp32"] = round(r["discover_step_fp32_s"] / r["discover_step_bf16_s"], 2)
     print(json.dumps(r, indent=2))
 
 

@@ -239,10 +239,13 @@ class DiscoverConfig(MetacontrollerArch):
     kl_warmup_steps: int = added_later(0)  # then α rises linearly from 0 over these steps (0 = the paper's constant α)
     open_gate_steps: int = added_later(0)  # first steps with β ≡ 1, the switching unit unused (0 = the paper)
     gate_noise: float = added_later(0.0)  # scale of logistic noise on β's logit in training (0 = the paper)
+    # fp32 | bf16 | auto (= bf16 where native): autocast of the training forward (evaluation: fp32)
+    precision: str = added_later("fp32")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
+        _require(self.precision in PRECISIONS, "precision", f"fp32, bf16 or auto, got {self.precision!r}")
         _non_negative(
             self,
             "weight_decay",

@@ -229,9 +229,9 @@ class Metacontroller(nn.Module):
         dist = self.action_dist(e, trace, upper_fn)  # over (B, T)
         pad = mask.reshape(*mask.shape, *([1] * (actions.dim() - mask.dim())))
         safe_actions = torch.where(pad, actions, torch.zeros_like(actions))
-        nll_t = -dist.log_prob(safe_actions)  # (B, T)
-        kl_t = gaussian_kl(trace.mu, trace.logsigma)  # (B, T)
-        m = mask.to(e.dtype)
+        nll_t = dist.nll(safe_actions)  # (B, T), at least fp32 (also under bf16 autocast)
+        kl_t = gaussian_kl(trace.mu.float(), trace.logsigma.float())  # (B, T)
+        m = mask.to(nll_t.dtype)
         n_valid = m.sum()
         nll = (nll_t * m).sum() / n_valid
         kl = (kl_t * m).sum() / n_valid
@@ -242,7 +242,7 @@ class Metacontroller(nn.Module):
             acc = (
                 {}
                 if not dist.discrete
-                else {"action_accuracy": (((dist.mode() == safe_actions).to(e.dtype) * m).sum() / n_valid).item()}
+                else {"action_accuracy": (((dist.mode() == safe_actions).to(m.dtype) * m).sum() / n_valid).item()}
             )
         loss_dict = {"loss": loss.item(), "nll": nll.item(), "kl": kl.item(), **acc, **stats}
         return loss, loss_dict

@@ -16,6 +16,7 @@ from internal_rl.data.batches import StepBatches
 from internal_rl.metacontroller.model import Metacontroller
 from internal_rl.metacontroller.switching import switch_alignment
 from internal_rl.models.actions import ActionDist
+from internal_rl.train.precision import autocast
 
 
 def kl_weight(alpha: float, step: int, warmup_steps: int, free_steps: int = 0) -> float:
@@ -51,27 +52,29 @@ class DiscoveryTrainer:
         kl_free_steps: int = 0,
         open_gate_steps: int = 0,
         gate_noise: float = 0.0,
+        precision: str = "fp32",
     ):
         """``open_gate_steps``: the first steps train with β ≡ 1 (the switching unit unused), so that the codes
         mean something before the gate learns when to adopt them (E21; 0 = the paper). ``gate_noise``: the scale
         of logistic noise added to β's logit at every training step (a relaxed Bernoulli gate, E26; 0 = the
-        paper)."""
+        paper). ``precision``: fp32, bf16 or auto, the autocast of the loss's forward (the losses stay fp32)."""
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
         self.kl_warmup_steps, self.kl_free_steps, self.open_gate_steps = kl_warmup_steps, kl_free_steps, open_gate_steps
-        self.gate_noise = gate_noise
+        self.gate_noise, self.precision, self.device = gate_noise, precision, device
         self.batches = StepBatches(dataset, batch_size, seed, device)
 
     def alpha_at(self, step: int) -> float:
         return kl_weight(self.mc.cfg.alpha, step, self.kl_warmup_steps, self.kl_free_steps)
 
+    # The base model's blocks run under ``precision`` (where the large matrix products are); the metacontroller's
+    # small per-step modules stay fp32 (under bf16 autocast they were slower, docs/experiments.md E32).
     def upper_fn(self, x: Tensor) -> ActionDist:
-        return self.base.action_dist(self.base.upper(x, self.layer, with_obs=False)[0])  # over (B, T)
+        with autocast(self.device, self.precision):
+            return self.base.action_dist(self.base.upper(x, self.layer, with_obs=False)[0])  # over (B, T)
 
     def residuals(self, obs_idx: Tensor) -> Tensor:
-        if self.cotrain:
-            return self.base.lower(obs_idx, self.layer)
-        with torch.no_grad():
-            return self.base.lower(obs_idx, self.layer)  # (B, T, D): nothing below layer l is trained
+        with torch.set_grad_enabled(self.cotrain), autocast(self.device, self.precision):
+            return self.base.lower(obs_idx, self.layer).float()  # (B, T, D): nothing below l trained (unless co-)
 
     def batch(self, step: int):
         b = self.batches(step)
@@ -85,7 +88,7 @@ class DiscoveryTrainer:
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, noise, alpha, open_gate, gate_noise = batch
-        e = self.residuals(b.observations[:, :-1])
+        e = self.residuals(b.observations[:, :-1])  # (B, T, D)
         loss, logs = self.mc(
             e, b.mask, b.actions, self.upper_fn, noise, alpha=alpha, open_gate=open_gate, gate_noise=gate_noise
         )

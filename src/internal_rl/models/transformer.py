@@ -130,8 +130,14 @@ class CausalSelfAttention(nn.Module):
         if cache is not None:
             start = cache.lengths[layer]
             k, v = cache.append(layer, k, v)  # (B, H, S, K)
-        mask = self.attention_bias(start, T, k.shape[2]).to(q.dtype)  # (1, H, T, S); dtype for autocast
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, H, T, K)
+        mask = self.attention_bias(start, T, k.shape[2])  # (1, H, T, S)
+        if q.dtype == torch.bfloat16 and q.device.type == "cpu":
+            # Under CPU bf16 autocast the attention itself runs in fp32: PyTorch's CPU flash attention is ~2.7x
+            # slower in bf16 than in fp32 (forward + backward at T = 31-100; docs/experiments.md E32).
+            with torch.autocast("cpu", enabled=False):
+                y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask.float())
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask.to(q.dtype))  # (B, H, T, K)
         return self.proj(y.transpose(1, 2).reshape(B, T, D))
 
 

@@ -65,6 +65,7 @@ def train_metacontroller(
         seed=seed,
         device=ctx.device,
         cotrain=cotrain,
+        precision=dc.precision,
         **training_schedule(dc, cotrain),
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
