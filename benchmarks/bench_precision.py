@@ -3,6 +3,9 @@
   matmul  a 512 x 512 matmul in fp32 and in bf16: GFLOP/s
   train   one pretraining step (fwd + bwd + AdamW) of the cpu config's transformer (depth 4, width 128, egocentric
           encoder), batch 64 episodes of 31 steps: seconds per step, fp32 and bf16 autocast
+  attention  PyTorch's attention (fwd + bwd, batch 64 x 4 heads x 32, the transformer's additive mask) at T = 31,
+          58 and 100 in fp32 and bf16: milliseconds; the CPU's bf16 attention is the slower one, so the transformer
+          keeps it in fp32 under CPU autocast
   discover  one discovery loss + backward (cpu-full's metacontroller at layer 1 of that transformer, frozen; batch
           64 episodes of Table A1): seconds per step, fp32 and bf16 autocast (``discover.precision``)
 
@@ -19,6 +22,7 @@ import tempfile
 import time
 
 import torch
+import torch.nn.functional as F
 from bench_hawk import bench_args, bench_train  # this folder's own module (a script's folder is on sys.path)
 
 from internal_rl.config import load_config
@@ -44,6 +48,21 @@ def matmul_gflops(dtype: torch.dtype, reps: int, n: int = 512) -> float:
 
 def train_step_s(precision: str, reps: int) -> float:
     return 64 * 31 / bench_train(CPU_MODEL, precision, reps)  # bench_train: valid tokens/s at batch 64 x 31
+
+
+def attention_ms(t: int, dtype: torch.dtype, reps: int) -> float:
+    """Milliseconds per fwd + bwd of scaled_dot_product_attention at (64, 4, t, 32) with a (1, 4, t, t) mask."""
+    q, k, v = (torch.randn(64, 4, t, 32, dtype=dtype, requires_grad=True) for _ in range(3))
+    mask = torch.randn(1, 4, t, t).masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf")).to(dtype)
+
+    def run() -> None:
+        F.scaled_dot_product_attention(q, k, v, attn_mask=mask).float().square().sum().backward()
+
+    run()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        run()
+    return (time.perf_counter() - t0) / reps * 1e3
 
 
 def discover_step_s(precision: str, reps: int, dataset: EpisodeDataset) -> float:
@@ -76,6 +95,9 @@ def main() -> None:
         "train_step_bf16_s": round(train_step_s("bf16", reps), 4),
     }
     r["train_speedup_bf16_over_fp32"] = round(r["train_step_fp32_s"] / r["train_step_bf16_s"], 2)
+    for t in (31, 58, 100):
+        r[f"attention_T{t}_fp32_ms"] = round(attention_ms(t, torch.float32, reps), 1)
+        r[f"attention_T{t}_bf16_ms"] = round(attention_ms(t, torch.bfloat16, reps), 1)
     with tempfile.TemporaryDirectory() as d:
         generate_dataset(f"{d}/meta", num_episodes=64, tasks=PRETRAIN_TASKS, seed=0, progress=False)
         data = EpisodeDataset(f"{d}/meta")
