@@ -5,11 +5,12 @@ code_content.py)."""
 import torch
 
 from internal_rl.config import RunConfig, load_config
+from internal_rl.metacontroller import Metacontroller
 from internal_rl.pipeline.artifacts import load_metacontroller
 from internal_rl.pipeline.context import Context, existing_run
 
 
-def load_arm(run: str, arm: str, kw: dict[str, str]) -> tuple[RunConfig, Context, torch.nn.Module, torch.nn.Module]:
+def load_arm(run: str, arm: str, kw: dict[str, str]) -> tuple[RunConfig, Context, torch.nn.Module, Metacontroller]:
     """(cfg, ctx, base, mc) of RUN's discover/ARM, with the overrides ``kw`` (FIELD -> VALUE) applied."""
     torch.set_num_threads(1)
     cfg = load_config(f"{run}/config.yaml", [f"{k}={v}" for k, v in kw.items()])
