@@ -2,7 +2,7 @@
 
     python scripts/gpu_paper_run.py --out runs/gpu-paper [--minutes 9] [--tiny]
 
-1. calibrate: time a few pretraining steps of the paper-size backbone (depth 6, width 256, bf16, batch 1024 on
+1. calibrate: time a few pretraining steps of the paper-size backbone (depth 6, width 256, fp32, batch 1024 on
    freshly generated episodes) and size the pretraining to the budget (~60% of it);
 2. pretrain with snapshots, then the steerability check (post-task steering with oracle switching, and the
    prior-capture diagnosis) on every snapshot at layers L/2-1, L/2, L/2+1, then the probe;
@@ -30,7 +30,6 @@ PAPER = [  # the paper-size backbone (SPEC §2) with the cpu recipe's choices th
     "pretrain.batch_size=1024",
     "pretrain.lr=1e-3",
     "pretrain.warmup_steps=200",
-    "pretrain.precision=bf16",
     "pretrain.eval_every=500",
     "pretrain.checkpoint_every=500",
     "pretrain.eval_episodes=1024",
@@ -54,7 +53,6 @@ PAPER = [  # the paper-size backbone (SPEC §2) with the cpu recipe's choices th
     "discover.batch_size=256",
     "discover.seeds=1",
     "discover.alpha=0.05",  # cpu-full's: switch F1 median 0.946 over 3 seeds (E31)
-    "discover.precision=bf16",
     "discover.checkpoint_every=500",
     "discover.sweep_steps=0",
 ]
@@ -67,7 +65,6 @@ TINY = [  # smoke size on the CPU: every stage runs in seconds, numbers are mean
     "pretrain.batch_size=16",
     "pretrain.lr=1e-3",
     "pretrain.warmup_steps=2",
-    "pretrain.precision=bf16",
     "pretrain.eval_every=10",
     "pretrain.checkpoint_every=10",
     "pretrain.eval_episodes=16",
@@ -118,6 +115,13 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=9.0, help="wall-clock budget, data generation included")
     ap.add_argument("--tiny", action="store_true", help="smoke size on the CPU (the test of this script)")
     ap.add_argument("--steps", type=int, default=0, help="pretraining steps (0 = size them to the budget)")
+    ap.add_argument(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default="fp32",
+        help="pretraining and discovery precision; fp32 by default: on the CPU a bf16-pretrained backbone of the "
+        "same seed and data steered far worse (docs/experiments.md E32)",
+    )
     args = ap.parse_args()
     os.environ.setdefault("INTERNAL_RL_QUIET", "1")  # one line per result instead of progress bars in the log
     start = time.perf_counter()
@@ -132,7 +136,13 @@ def main() -> None:
     device = "cpu" if args.tiny else "cuda"
     if device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device: run with --tiny on a CPU")
-    base = [*(TINY if args.tiny else PAPER), f"device={device}", "name=gpu-paper"]
+    base = [
+        *(TINY if args.tiny else PAPER),
+        f"device={device}",
+        "name=gpu-paper",
+        f"pretrain.precision={args.precision}",
+    ]
+    base.append(f"discover.precision={args.precision}")
     out = Path(args.out)
 
     # 1. calibrate the step time on a scratch run, then size the pretraining to ~60% of the budget
