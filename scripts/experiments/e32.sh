@@ -16,8 +16,8 @@ mkdir -p $out
 chains=(--set data.task_set=table_a1_chains --set pretrain.precision=auto --set steer.precision=auto)
 case $1 in
   long)
-    $cli pretrain --config configs/cpu-full.yaml --out runs/chains_bf16_s0 --quiet "${chains[@]}" --set seed=0 \
-      --set pretrain.stop_at=48000
+    $cli pretrain --config configs/cpu-full.yaml --out runs/chains_bf16_s0 --quiet --set data.task_set=table_a1_chains \
+      --set pretrain.precision=bf16 --set seed=0 --set pretrain.stop_at=48000  # steering stays cpu-full's fp32
     ;;
   pipeline)
     $cli run --config configs/cpu-full.yaml --out runs/chains_s1 --quiet "${chains[@]}" --set seed=1 \
