@@ -37,6 +37,11 @@ def _require(cond: bool, name: str, msg: str) -> None:
         raise ConfigError(f"{name}: {msg}")
 
 
+def _precision(value: str) -> None:
+    """The ``precision`` field of the pretrain, steer and discover sections."""
+    _require(value in PRECISIONS, "precision", f"fp32, bf16 or auto, got {value!r}")
+
+
 def _positive(obj: Any, *names: str) -> None:
     for n in names:
         _require(getattr(obj, n) > 0, n, f"must be > 0, got {getattr(obj, n)!r}")
@@ -171,7 +176,7 @@ class PretrainConfig(PretrainArgs):
     def __post_init__(self) -> None:
         _positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
         _require(0 <= self.stop_at <= self.steps, "stop_at", f"must be in [0, steps={self.steps}], got {self.stop_at}")
-        _require(self.precision in PRECISIONS, "precision", f"fp32, bf16 or auto, got {self.precision!r}")
+        _precision(self.precision)
         _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
 
@@ -214,7 +219,7 @@ class SteerConfig:
     def __post_init__(self) -> None:
         _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
         _require(self.form in STEER_FORMS, "form", f"one of {', '.join(STEER_FORMS)}, got {self.form!r}")
-        _require(self.precision in PRECISIONS, "precision", f"fp32, bf16 or auto, got {self.precision!r}")
+        _precision(self.precision)
         _non_negative(self, "weight_decay", "warmup_steps")
         _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
         _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
@@ -245,7 +250,7 @@ class DiscoverConfig(MetacontrollerArch):
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
-        _require(self.precision in PRECISIONS, "precision", f"fp32, bf16 or auto, got {self.precision!r}")
+        _precision(self.precision)
         _non_negative(
             self,
             "weight_decay",
