@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from internal_rl.config import RunConfig
     from internal_rl.pipeline.context import Context
+    from internal_rl.pipeline.rundir import RunDir
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,33 @@ def upstream(name: str) -> list[str]:
     return [n for n in ORDER if n in seen]
 
 
-def sections(cfg: RunConfig) -> dict[str, tuple]:
-    """The config sections each stage depends on (its fingerprint), in pipeline order."""
+def _backbone(cfg: RunConfig) -> tuple:
+    """The sections the backbone is made of, but for its training schedule (cfg.pretrain). Pretraining never reads
+    D*: it sees data.meta_tasks at its default, so a new D* task set redoes the data stage and the stages that read
+    D* (probe, steer, discover) but keeps the backbone. (data.meta_episodes predates this and still counts, so that
+    the fingerprints of existing runs stay what they were.)"""
     from internal_rl.config.sections import META_TASKS  # here, not at the top: this module stays import-light
 
     ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
+    return (cfg.seed, cfg.env, replace(cfg.data, meta_tasks=META_TASKS[0]), *ant, cfg.model)
+
+
+def sections(cfg: RunConfig) -> dict[str, tuple]:
+    """The config sections each stage depends on (its fingerprint), in pipeline order."""
+    from internal_rl.config.sections import META_TASKS
+
+    ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
     data = (cfg.seed, cfg.env, cfg.data, *ant)
-    # Pretraining never reads D*: it sees data.meta_tasks at its default, so a new D* task set redoes the data stage
-    # and the stages that read D* (probe, steer, discover) but keeps the backbone. (data.meta_episodes predates
-    # this and still counts, so that the fingerprints of existing runs stay what they were.)
-    pre_data = replace(cfg.data, meta_tasks=META_TASKS[0])  # the default: D* of the pretraining tasks
-    pre = (cfg.seed, cfg.env, pre_data, *ant, cfg.model, cfg.pretrain)
-    meta = () if cfg.data == pre_data else (cfg.data.meta_tasks,)  # D*'s tasks, when not the default
+    backbone = _backbone(cfg)
+    pre = (*backbone, cfg.pretrain)
+    meta = () if cfg.data.meta_tasks == META_TASKS[0] else (cfg.data.meta_tasks,)  # D*'s tasks, when not the default
     disc = (*pre, *meta, cfg.discover)
     return {
         "data": data,
-        "pretrain": pre,
+        # pretrain.stop_at says where training stops, not what it computes (the first stop_at steps of the same
+        # schedule), so the pretrain stage's own fingerprint leaves it out: a raised stop_at continues the stage
+        # from its checkpoint (run_stage). Every later stage reads the backbone, so theirs keep it.
+        "pretrain": (*backbone, replace(cfg.pretrain, stop_at=0)),
         "probe": (*pre, *meta, cfg.probe),
         "steer": (*pre, *meta, cfg.steer),
         "discover": disc,
@@ -92,8 +104,12 @@ def run_stage(ctx: Context, name: str) -> dict:
 
     for dep in STAGES[name].depends:
         run_stage(ctx, dep)
-    stage = ctx.run.stage(name, fingerprint(*sections(ctx.cfg)[name]))
-    if stage.is_complete():
+    stage = ctx.run.stage(name, fingerprint(*sections(ctx.cfg)[name]), _older_fingerprints(ctx.cfg, name, ctx.run))
+    if ctx.dist.is_main:
+        stage.migrate()
+    if ctx.dist.enabled:
+        torch.distributed.barrier()
+    if stage.is_complete() and _trained_to(ctx.cfg, name, stage.metrics()):
         return stage.metrics()
     if ctx.dist.is_main:
         stage.begin()
@@ -110,3 +126,35 @@ def run_stage(ctx: Context, name: str) -> dict:
     if ctx.dist.enabled:
         torch.distributed.barrier()
     return metrics
+
+
+def _stop_step(cfg: RunConfig) -> int:
+    return cfg.pretrain.stop_at or cfg.pretrain.steps
+
+
+def _trained_to(cfg: RunConfig, name: str, metrics: dict) -> bool:
+    """Whether a complete stage's metrics are this configuration's. Only pretraining can differ under the same
+    fingerprint: a complete pretrain stage that stopped at another step (pretrain.stop_at changed) runs again,
+    continuing from its checkpoint when the stop was raised (a lowered one is refused there: the checkpoint is
+    past it)."""
+    if name != "pretrain" or not metrics.get("history"):
+        return True
+    return metrics["history"][-1]["step"] == _stop_step(cfg)  # fit evaluates at its last step
+
+
+def _older_fingerprints(cfg: RunConfig, name: str, run: RunDir) -> tuple[str, ...]:
+    """The pretrain stage's fingerprints as versions before pretrain.stop_at left it computed them (with stop_at),
+    for this configuration's stop and for the step a complete stage was stopped at, so that runs made before
+    are neither redone nor removed (:meth:`Stage.migrate`)."""
+    from internal_rl.config import fingerprint
+
+    if name != "pretrain":
+        return ()
+    stops = {cfg.pretrain.stop_at}
+    metrics = run.path / "pretrain" / "metrics.json"
+    if metrics.exists():
+        from internal_rl.train.checkpoint import read_json
+
+        history = read_json(metrics).get("history") or [{"step": cfg.pretrain.steps}]
+        stops.add(history[-1]["step"] % cfg.pretrain.steps)  # the step it stopped at (0: the schedule's end)
+    return tuple(fingerprint(*_backbone(cfg), replace(cfg.pretrain, stop_at=s)) for s in sorted(stops))

@@ -8,7 +8,8 @@ runs/<name>/<stage>/checkpoint/    model weights (safetensors) + training state,
 runs/<name>/<stage>/tb/            TensorBoard events
 ```
 A stage whose ``metrics.json`` exists with the current fingerprint is skipped; a stage without it resumes from
-its last checkpoint when that checkpoint has the current fingerprint, and starts afresh otherwise.
+its last checkpoint when that checkpoint has the current fingerprint, and starts afresh otherwise. (The pretrain
+stage's fingerprint leaves out ``pretrain.stop_at``: a raised stop continues it; ``pipeline.graph.run_stage``.)
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def config_differences(stored: dict, current: dict, optional: frozenset[str] = f
 class Stage:
     """One stage's folder inside a run directory."""
 
-    def __init__(self, path: Path, fingerprint: str):
+    def __init__(self, path: Path, fingerprint: str, aliases: tuple[str, ...] = ()):
         self.path = path
         self.fingerprint = fingerprint
+        self.aliases = aliases  # older fingerprints of the same configuration (see :meth:`migrate`)
 
     @property
     def metrics_path(self) -> Path:
@@ -81,6 +83,13 @@ class Stage:
         if not isinstance(recorded, dict) or "fingerprint" not in recorded:
             raise corrupt(p, "no fingerprint recorded")
         return recorded["fingerprint"]
+
+    def migrate(self) -> None:
+        """Record the current fingerprint where the folder holds one of its aliases: the same configuration
+        fingerprinted by an earlier version of this package (one process only: the main rank)."""
+        recorded = self._recorded_fingerprint()
+        if recorded != self.fingerprint and recorded in self.aliases:
+            write_json_atomic(self.path / "stage.json", {"fingerprint": self.fingerprint})
 
     def begin(self) -> None:
         """Claim the folder for this fingerprint; stale outputs of another configuration are removed."""
@@ -123,8 +132,8 @@ class RunDir:
                 )
         write_text_atomic(config_path, text)
 
-    def stage(self, name: str, fingerprint: str) -> Stage:
-        return Stage(self.path / name, fingerprint)
+    def stage(self, name: str, fingerprint: str, aliases: tuple[str, ...] = ()) -> Stage:
+        return Stage(self.path / name, fingerprint, aliases)
 
 
 def _make_writable_dir(path: Path) -> None:

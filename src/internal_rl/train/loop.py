@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from internal_rl.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from internal_rl.train.checkpoint import CheckpointMismatch, has_checkpoint, load_checkpoint, save_checkpoint
 from internal_rl.train.distributed import DistInfo, barrier
 from internal_rl.train.guard import check_finite, check_modules_finite
 from internal_rl.train.logging import Logger, progress
@@ -137,6 +137,11 @@ def fit(
         optimizer.load_state_dict(state["optimizer"])
         set_rng_state(state["rng"])
         start, history, before = state["step"], state["history"], float(state.get("wall_time_s", 0.0))
+        if start > schedule.end:
+            raise CheckpointMismatch(
+                f"checkpoint {checkpoint_dir} is at step {start}, past this run's last step {schedule.end} "
+                "(stop_at): its snapshots hold earlier steps; use another output directory"
+            )
         _restored_wall_s[0] += before
         if logger is not None:
             logger.resume(start)

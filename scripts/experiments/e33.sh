@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# E33 (issue 10): E32's bf16 chains backbone to the end of its 48k schedule, and the discovery collapse separated.
+#   bash scripts/experiments/e32.sh long              resumes runs/chains_bf16_s0 (36k -> 48k; snapshots every 6k)
+#   bash scripts/experiments/e32.sh steer RUN STEP    the length check on a snapshot (as in E32)
+#   bash scripts/experiments/e33.sh discover_fp32     discovery seed 0 in fp32 on E32's seed-1 chains backbone (24k),
+#                                                     in a fresh run folder that links the backbone's stages
+#   bash scripts/experiments/e33.sh discover RUN K [FIELD=VALUE ...]   discovery seed K on RUN (fp32), then its codes
+set -euo pipefail
+export OMP_NUM_THREADS=1
+py=.venv/bin/python
+out=docs/experiments/e33
+mkdir -p $out
+link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
+  mkdir -p "$2"
+  cp "$1/config.yaml" "$2/"
+  for d in data pretrain probe steer; do [ -e "$1/$d" ] && ln -sfn "$(realpath "$1/$d")" "$2/$d"; done
+}
+case $1 in
+  discover_fp32)
+    link_run runs/chains_s1 runs/chains_s1d
+    $py scripts/experiments/discover_seed.py runs/chains_s1d 0 $out/discover_chains_s1_fp32.json discover.precision=fp32
+    ;;
+  discover)
+    name=$(basename "$2")
+    $py scripts/experiments/discover_seed.py "$2" "$3" "$out/discover_${name}_seed$3.json" "${@:4}"
+    $py scripts/experiments/code_content.py "$2" "seed$3" "$out/code_content_${name}_seed$3.json"
+    ;;
+  *) echo "usage: e33.sh discover_fp32 | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
+esac
