@@ -5,6 +5,8 @@
 #   bash scripts/experiments/e33.sh discover_fp32     discovery seed 0 in fp32 on E32's seed-1 chains backbone (24k),
 #                                                     in a fresh run folder that links the backbone's stages
 #   bash scripts/experiments/e33.sh discover RUN K [FIELD=VALUE ...]   discovery seed K on RUN (fp32), then its codes
+#   bash scripts/experiments/e33.sh extend_s1         E32's seed-1 chains backbone (cpu-full, stopped at 24k) trained on
+#                                                     to 48k (pretrain.stop_at raised), in a copy: runs/chains_s1_long
 set -euo pipefail
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
@@ -20,10 +22,16 @@ case $1 in
     link_run runs/chains_s1 runs/chains_s1d
     $py scripts/experiments/discover_seed.py runs/chains_s1d 0 $out/discover_chains_s1_fp32.json discover.precision=fp32
     ;;
+  extend_s1)
+    [ -d runs/chains_s1_long ] || { mkdir -p runs/chains_s1_long && cp -r runs/chains_s1/{config.yaml,data,pretrain} runs/chains_s1_long/; }
+    .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out runs/chains_s1_long --quiet \
+      --set data.task_set=table_a1_chains --set pretrain.precision=auto --set steer.precision=auto --set seed=1 \
+      --set discover.seeds=1 --set pretrain.stop_at=48000 --force
+    ;;
   discover)
     name=$(basename "$2")
     $py scripts/experiments/discover_seed.py "$2" "$3" "$out/discover_${name}_seed$3.json" "${@:4}"
     $py scripts/experiments/code_content.py "$2" "seed$3" "$out/code_content_${name}_seed$3.json"
     ;;
-  *) echo "usage: e33.sh discover_fp32 | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
+  *) echo "usage: e33.sh discover_fp32 | extend_s1 | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
 esac
