@@ -4,6 +4,8 @@
 #   bash scripts/experiments/e32.sh steer RUN STEP    the length check on a snapshot (as in E32)
 #   bash scripts/experiments/e33.sh discover_fp32     discovery seed 0 in fp32 on E32's seed-1 chains backbone (24k),
 #                                                     in a fresh run folder that links the backbone's stages
+#   bash scripts/experiments/e33.sh steer2048 RUN STEP  E32's length check with 2,048 episodes per group (the
+#                                                     controller fitted by `e32.sh steer` is reused)
 #   bash scripts/experiments/e33.sh discover RUN K [FIELD=VALUE ...]   discovery seed K on RUN (fp32), then its codes
 #   bash scripts/experiments/e33.sh extend_s1         E32's seed-1 chains backbone (cpu-full, stopped at 24k) trained on
 #                                                     to 48k (pretrain.stop_at raised), in a copy: runs/chains_s1_long
@@ -28,10 +30,15 @@ case $1 in
       --set data.task_set=table_a1_chains --set pretrain.precision=auto --set steer.precision=auto --set seed=1 \
       --set discover.seeds=1 --set pretrain.stop_at=48000 --force
     ;;
+  steer2048)
+    name=$(basename "$2")_step$3_2048
+    $py scripts/experiments/steer_length.py "$2" "step$3" "$out/length_$name.json" episodes=2048 data=chains \
+      steer.rank=128 | tee "$out/length_$name.log"
+    ;;
   discover)
     name=$(basename "$2")
     $py scripts/experiments/discover_seed.py "$2" "$3" "$out/discover_${name}_seed$3.json" "${@:4}"
     $py scripts/experiments/code_content.py "$2" "seed$3" "$out/code_content_${name}_seed$3.json"
     ;;
-  *) echo "usage: e33.sh discover_fp32 | extend_s1 | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
+  *) echo "usage: e33.sh discover_fp32 | extend_s1 | steer2048 RUN STEP | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
 esac
