@@ -91,6 +91,8 @@ def test_config_validation_names_the_field():
         MetacontrollerConfig(latent_dim=0)
     with pytest.raises(ValueError, match="rank"):
         Metacontroller(MetacontrollerConfig(width=8, rank=16))
+    with pytest.raises(ValueError, match="embedding"):
+        MetacontrollerConfig(embedding="mean")
     cfg = MetacontrollerConfig()
     sizes = (cfg.latent_dim, cfg.history_dim, cfg.embed_dim, cfg.encoder_hidden, cfg.decoder_hidden, cfg.rank)
     assert sizes == (8, 32, 32, 64, 32, 16)  # Table A9
@@ -105,9 +107,9 @@ def test_mask_must_be_a_non_empty_prefix():
     assert lengths_from_mask(torch.tensor([[True, True, False], [True, False, False]])).tolist() == [2, 1]
 
 
-@pytest.mark.parametrize("switching", ["learned", "always"])
-def test_parallel_path_equals_step_path(switching):
-    m = make_model(switching=switching)
+@pytest.mark.parametrize("switching,embedding", [("learned", "pooled"), ("always", "pooled"), ("learned", "per_step")])
+def test_parallel_path_equals_step_path(switching, embedding):
+    m = make_model(switching=switching, embedding=embedding)
     upper = frozen_upper()
     e, mask, _, noise = batch()
     B, T, _ = e.shape
@@ -119,7 +121,7 @@ def test_parallel_path_equals_step_path(switching):
         state = m.init_state(B)
         e_hats = []
         for t in range(T):
-            out = m.posterior_step(e[:, t], s, noise[:, t], state)
+            out = m.posterior_step(e[:, t], s[:, t], noise[:, t], state)
             # The causal RL decomposition gives the same gate and the same next state.
             torch.testing.assert_close(m.switch_prob(e[:, t], state), out.beta, atol=1e-6, rtol=0)
             nxt = m.advance(e[:, t], out.z, state)
@@ -281,12 +283,32 @@ def test_padded_steps_do_not_affect_the_loss():
     with torch.no_grad():
         full = m.encode(e2, mask, noise2)
         alone = m.encode(e2[1:2, :4], torch.ones(1, 4, dtype=torch.bool), noise2[1:2, :4])
-    torch.testing.assert_close(full.s[1:2], alone.s, atol=1e-6, rtol=0)
+    torch.testing.assert_close(full.s[1:2, :4], alone.s, atol=1e-6, rtol=0)
     torch.testing.assert_close(full.z[1:2, :4], alone.z, atol=1e-6, rtol=0)
     # ... while a change at a *valid* step does change the loss (the test can fail).
     e3 = e.clone()
     e3[0, 3] += 1.0
     assert abs(m(e3, mask, actions, upper, noise)[0].item() - loss1.item()) > 1e-5
+
+
+def test_a_per_step_embedding_reads_what_follows_each_step_and_a_pooled_one_is_constant():
+    e, mask, _, noise = batch(lengths=(7, 7, 7))
+    pooled, per_step = make_model(embedding="pooled"), make_model(embedding="per_step")
+    with torch.no_grad():
+        s_pooled, s_step = pooled.embed(e, mask), per_step.embed(e, mask)
+        assert s_pooled.shape == s_step.shape == (3, 7, 5)
+        assert torch.equal(s_pooled, s_pooled[:, :1].expand_as(s_pooled))  # one s per sequence
+        assert not torch.equal(s_step, s_step[:, :1].expand_as(s_step))  # one s_t per step
+        e2 = e.clone()
+        e2[:, 5] += torch.linspace(-1.0, 1.0, D)  # (not a constant: LayerNorm would remove it) a change at step 5
+        # reaches s_t of every step, before it through the backward half ...
+        changed = (per_step.embed(e2, mask) - s_step).abs().amax(dim=(0, 2))
+        assert bool((changed > 1e-4).all())
+        # ... and the encoder's code at step 2 (the history h_{t-1} cannot see step 5; s_2 can)
+        mu = per_step.encode(e, mask, noise).mu[:, 2]
+        assert (per_step.encode(e2, mask, noise).mu[:, 2] - mu).abs().max() > 1e-5
+    with pytest.raises(ValueError, match="embedding"):
+        make_model(embedding="future")
 
 
 def test_low_rank_control_equals_dense_matrix_inside_the_metacontroller():
@@ -347,7 +369,7 @@ def test_with_real_transformer_cached_rollout_equals_parallel_path():
         cache, state = tf.new_cache(B, T), m.init_state(B)
         for t in range(T):
             e_t = tf.lower(obs[:, t : t + 1], layer, cache)[:, 0]  # (B, D)
-            out = m.posterior_step(e_t, s, noise[:, t], state)
+            out = m.posterior_step(e_t, s[:, t], noise[:, t], state)
             logits = tf.upper(m.control(e_t, out.z)[:, None], layer, cache, with_obs=False)[0][:, 0]
             torch.testing.assert_close(out.beta, trace.beta[:, t], atol=1e-5, rtol=0)
             torch.testing.assert_close(out.z, trace.z[:, t], atol=1e-5, rtol=0)

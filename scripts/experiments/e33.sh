@@ -6,7 +6,8 @@
 #                                                     in a fresh run folder that links the backbone's stages
 #   bash scripts/experiments/e33.sh steer2048 RUN STEP  E32's length check with 2,048 episodes per group (the
 #                                                     controller fitted by `e32.sh steer` is reused)
-#   bash scripts/experiments/e33.sh discover RUN K [FIELD=VALUE ...]   discovery seed K on RUN (fp32), then its codes
+#   bash scripts/experiments/e33.sh discover RUN K [FIELD=VALUE ...]   discovery seed K on RUN (fp32), then what its
+#                                                     codes carry, their closed-loop ceiling and internal RL on them
 #   bash scripts/experiments/e33.sh extend_s1         E32's seed-1 chains backbone (cpu-full, stopped at 24k) trained on
 #                                                     to 48k (pretrain.stop_at raised), in a copy: runs/chains_s1_long
 set -euo pipefail
@@ -39,6 +40,8 @@ case $1 in
     name=$(basename "$2")
     $py scripts/experiments/discover_seed.py "$2" "$3" "$out/discover_${name}_seed$3.json" "${@:4}"
     $py scripts/experiments/code_content.py "$2" "seed$3" "$out/code_content_${name}_seed$3.json"
+    $py scripts/experiments/code_ceiling.py "$2" "seed$3" "$out/ceiling_${name}_seed$3.json" episodes=512
+    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$out/rl_${name}_seed$3.json" seed="$3"
     ;;
   *) echo "usage: e33.sh discover_fp32 | extend_s1 | steer2048 RUN STEP | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
 esac

@@ -37,7 +37,7 @@ class MetaTrace(NamedTuple):
     z: Tensor  # (B, T, Z) integrated code z_t
     mu: Tensor  # (B, T, Z) posterior mean
     logsigma: Tensor  # (B, T, Z) posterior log-std
-    s: Tensor  # (B, S) sequence embedding
+    s: Tensor  # (B, T, S) sequence embedding, step t the encoder's input at t
 
 
 class SwitchState(NamedTuple):
@@ -81,7 +81,7 @@ class Metacontroller(nn.Module):
 
     Data flow (parallel training path, :meth:`forward`; Eq. 1-3)::
 
-        e_{1:T} ─► LayerNorm ─┬─► SequenceEmbedder (bi-GRU, pooled) ─────► s ──────┐
+        e_{1:T} ─► LayerNorm ─┬─► SequenceEmbedder (bi-GRU) ─────────────► s_t ────┐
                               ├─► HistoryGRU ─► h_{t-1} ─────────────┬──────────────┤
                               │                                      │              ▼
                               ├──────────────────────────────────────┼────────► Encoder ─► μ_t, log σ_t
@@ -127,7 +127,8 @@ class Metacontroller(nn.Module):
             raise ValueError(f"mask: expected {tuple(e.shape[:2])}, got {tuple(mask.shape)}")
 
     def embed(self, e: Tensor, mask: Tensor) -> Tensor:
-        """Non-causal sequence embedding s = f_emb(e_{1:T}): e (B, T, D), mask (B, T) -> (B, S)."""
+        """Non-causal sequence embedding s = f_emb(e_{1:T}): e (B, T, D), mask (B, T) -> s (B, T, S), s[:, t] the
+        encoder's input at step t (the same at every step unless ``cfg.embedding`` is per_step)."""
         self._check(e, mask)
         return self.embedder(self.read_norm(e), mask)
 
@@ -150,9 +151,9 @@ class Metacontroller(nn.Module):
         B, T, _ = e.shape
         Z = self.cfg.latent_dim
         x = self.read_norm(e)  # (B, T, D)
-        s = self.embedder(x, mask)  # (B, S)
+        s = self.embedder(x, mask)  # (B, T, S)
         h_prev = self.history(x)  # (B, T, H): h_{t-1}
-        mu, logsigma = self.encoder(x, h_prev, s[:, None, :].expand(B, T, s.shape[-1]))  # (B, T, Z) each
+        mu, logsigma = self.encoder(x, h_prev, s)  # (B, T, Z) each
         if noise is None:
             noise = torch.randn_like(mu)
         elif noise.shape != mu.shape:
@@ -299,7 +300,7 @@ class Metacontroller(nn.Module):
     def posterior_step(self, e_t: Tensor, s: Tensor, noise_t: Tensor, state: SwitchState) -> PosteriorStep:
         """One step of the full (encoder) path, equal to step t of :meth:`encode` given the same s and ε.
 
-        e_t (B, D), s (B, S) from :meth:`embed`, noise_t (B, Z).
+        e_t (B, D), s (B, S) step t of :meth:`embed`'s s, noise_t (B, Z).
         """
         x_t = self.read_norm(e_t)
         mu, logsigma = self.encoder(x_t, state.h, s)  # (B, Z) each

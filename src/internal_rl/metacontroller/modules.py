@@ -26,6 +26,7 @@ from internal_rl.metacontroller.controller import DecoderConfig
 from internal_rl.train.fields import added_later
 
 SWITCHING_MODES = ("learned", "always")
+EMBEDDINGS = ("pooled", "per_step")
 
 # log σ is clamped to this range: with α = 0 (one end of the rate-distortion sweep) nothing stops σ -> 0.
 LOGSIGMA_MIN, LOGSIGMA_MAX = -8.0, 4.0
@@ -47,6 +48,9 @@ class MetacontrollerArch:
     alpha: float = 0.17  # KL weight α of Eq. 3
     switch_bias_init: float = added_later(0.0)  # initial output bias of f_switch: β starts at sigmoid(bias) = 0.5
     normalize_input: bool = added_later(True)  # LayerNorm on e before the read networks (never on the controlled path)
+    embedding: str = added_later("pooled")  # s given to the encoder: "pooled", one s per sequence (the bi-GRU's
+    #                                         outputs mean-pooled; SPEC §5 decision) | "per_step", s_t = the bi-GRU's
+    #                                         output at t, whose backward half reads e_{t:T}, what follows t (ours)
 
     def __post_init__(self) -> None:
         for name in (
@@ -64,6 +68,8 @@ class MetacontrollerArch:
                 raise ValueError(f"{name}: must be a positive integer, got {value!r}")
         if not self.alpha >= 0.0:  # also rejects NaN
             raise ValueError(f"alpha: must be >= 0, got {self.alpha!r}")
+        if self.embedding not in EMBEDDINGS:
+            raise ValueError(f"embedding: must be one of {EMBEDDINGS}, got {self.embedding!r}")
         if not abs(self.switch_bias_init) < 10.0:
             raise ValueError(
                 f"switch_bias_init: must be in (-10, 10) so β starts inside (0, 1), got {self.switch_bias_init!r}"
@@ -113,25 +119,30 @@ def lengths_from_mask(mask: Tensor) -> Tensor:
 
 
 class SequenceEmbedder(nn.Module):
-    """Non-causal summary s = f_emb(e_{1:T}) (SPEC §5 decision).
+    """Non-causal summary s = f_emb(e_{1:T}) (SPEC §5 decision), one per step.
 
     A bidirectional GRU runs over the valid steps only (packed sequences, so padding never enters the
-    backward pass), its outputs are mean-pooled over valid steps and mapped linearly to n_s.
+    backward pass). ``embedding="pooled"``: its outputs are mean-pooled over valid steps and mapped linearly to
+    n_s, the same s at every step. ``"per_step"``: its output at t is mapped linearly, so s_t holds a summary of
+    e_{1:t} (forward half) and of e_{t:T} (backward half).
     """
 
     def __init__(self, cfg: MetacontrollerConfig) -> None:
         super().__init__()
+        self.per_step = cfg.embedding == "per_step"
         self.gru = nn.GRU(cfg.width, cfg.embedder_hidden, batch_first=True, bidirectional=True)
         self.proj = nn.Linear(2 * cfg.embedder_hidden, cfg.embed_dim)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """x (B, T, D) normalised residuals, mask (B, T) prefix mask -> s (B, S)."""
+        """x (B, T, D) normalised residuals, mask (B, T) prefix mask -> s (B, T, S)."""
         lengths = lengths_from_mask(mask)
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.gru(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2 hidden)
+        if self.per_step:
+            return self.proj(out)  # (B, T, S); padded steps hold proj(0), never read
         pooled = out.sum(dim=1) / lengths[:, None].to(out.dtype)  # (B, 2 hidden)
-        return self.proj(pooled)  # (B, S)
+        return self.proj(pooled)[:, None, :].expand(-1, x.shape[1], -1)  # (B, T, S)
 
 
 class HistoryGRU(nn.Module):
