@@ -8,6 +8,8 @@
 #                                                     controller fitted by `e32.sh steer` is reused)
 #   bash scripts/experiments/e33.sh discover RUN K [FIELD=VALUE ...]   discovery seed K on RUN (fp32), then what its
 #                                                     codes carry, their closed-loop ceiling and internal RL on them
+#   bash scripts/experiments/e33.sh per_step          discovery seed 0 with discover.embedding=per_step on the seed-1
+#                                                     chains backbone (24k), in runs/chains_s1e, then its codes
 #   bash scripts/experiments/e33.sh extend_s1         E32's seed-1 chains backbone (cpu-full, stopped at 24k) trained on
 #                                                     to 48k (pretrain.stop_at raised), in a copy: runs/chains_s1_long
 set -euo pipefail
@@ -24,6 +26,12 @@ case $1 in
   discover_fp32)
     link_run runs/chains_s1 runs/chains_s1d
     $py scripts/experiments/discover_seed.py runs/chains_s1d 0 $out/discover_chains_s1_fp32.json discover.precision=fp32
+    ;;
+  per_step)
+    link_run runs/chains_s1 runs/chains_s1e
+    sed -i 's/^  embed_dim: 32$/  embed_dim: 32\n  embedding: per_step/' runs/chains_s1e/config.yaml
+    grep -q "embedding: per_step" runs/chains_s1e/config.yaml
+    bash "$0" discover runs/chains_s1e 0
     ;;
   extend_s1)
     [ -d runs/chains_s1_long ] || { mkdir -p runs/chains_s1_long && cp -r runs/chains_s1/{config.yaml,data,pretrain} runs/chains_s1_long/; }
@@ -43,5 +51,5 @@ case $1 in
     $py scripts/experiments/code_ceiling.py "$2" "seed$3" "$out/ceiling_${name}_seed$3.json" episodes=512
     $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$out/rl_${name}_seed$3.json" seed="$3"
     ;;
-  *) echo "usage: e33.sh discover_fp32 | extend_s1 | steer2048 RUN STEP | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
+  *) echo "usage: e33.sh discover_fp32 | per_step | extend_s1 | steer2048 RUN STEP | discover RUN K [FIELD=VALUE ...]" >&2; exit 2 ;;
 esac
