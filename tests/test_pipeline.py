@@ -407,3 +407,14 @@ def test_a_metacontroller_checkpoint_is_refused_for_another_architecture(smoke_r
     other = load_config(SMOKE, [f"discover.rank={CFG.discover.rank + 1}", "discover.switch_hidden=3"])
     with pytest.raises(CheckpointMismatch, match=r"discover.switch_hidden=64, discover.rank=\d+ but"):
         load_metacontroller(existing_run(smoke_run, other, torch.device("cpu")), "seed0")
+    # a checkpoint from before discover.embedding existed loads as the default (pooled), and only as that
+    path = smoke_run / "discover" / "seed0" / "checkpoint" / "meta.json"
+    older = {**meta, "metacontroller": {k: v for k, v in meta["metacontroller"].items() if k != "embedding"}}
+    path.write_text(json.dumps(older))
+    try:
+        load_metacontroller(ctx, "seed0")
+        per_step = load_config(SMOKE, ["discover.embedding=per_step"])
+        with pytest.raises(CheckpointMismatch, match=r"discover.embedding='pooled' but this run has"):
+            load_metacontroller(existing_run(smoke_run, per_step, torch.device("cpu")), "seed0")
+    finally:
+        path.write_text(json.dumps(meta))

@@ -551,3 +551,9 @@ def test_check_recorded_refuses_other_settings_by_field(tmp_path):
     check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 4}, "rl")
     with pytest.raises(CheckpointMismatch, match=r"rl.hidden=4 but this run has rl.hidden=16"):
         check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 16}, "rl")
+    # a field added after the checkpoint was made: it matches the value it had before (its default) only
+    check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 4, "mode": "a"}, "rl", added_later={"mode": "a"})
+    with pytest.raises(CheckpointMismatch, match=r"rl.mode=None but this run has rl.mode='b'"):
+        check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 4, "mode": "b"}, "rl")
+    with pytest.raises(CheckpointMismatch, match=r"rl.mode='a' but this run has rl.mode='b'"):
+        check_recorded(tmp_path / "c", "rl", {"width": 8, "hidden": 4, "mode": "b"}, "rl", added_later={"mode": "a"})

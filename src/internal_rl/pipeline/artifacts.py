@@ -26,6 +26,7 @@ from internal_rl.models import build_base_model
 from internal_rl.pipeline.context import Context
 from internal_rl.train import load_checkpoint
 from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded, read_meta
+from internal_rl.train.fields import ADDED_LATER
 
 
 def load_dataset(ctx: Context, name: str) -> Dataset:
@@ -109,7 +110,8 @@ def load_metacontroller(
         )
     want = metacontroller_config(cfg, switching)
     arch = {k: v for k, v in dataclasses.asdict(want).items() if k not in ("alpha", "switching")}  # α may differ
-    check_recorded(directory, "metacontroller", arch, "discover")
+    added = {f.name: f.default for f in dataclasses.fields(want) if f.metadata.get(ADDED_LATER)}
+    check_recorded(directory, "metacontroller", arch, "discover", added_later=added)
     mc = Metacontroller(want).to(ctx.device)
     base = build_model(cfg).to(ctx.device) if cotrained else load_base_model(ctx)
     load_checkpoint(directory, {"metacontroller": mc, **({"base": base} if cotrained else {})})

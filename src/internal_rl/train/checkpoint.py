@@ -151,14 +151,19 @@ class CheckpointMismatch(ValueError):
     """A checkpoint does not fit the run it is used with (its recorded config differs)."""
 
 
-def check_recorded(directory: str | Path, key: str, want: dict, prefix: str) -> None:
+def check_recorded(
+    directory: str | Path, key: str, want: dict, prefix: str, added_later: dict | None = None
+) -> None:
     """Refuse (CheckpointMismatch, one line naming every differing field as ``prefix.field``) a checkpoint whose
-    metadata records ``key`` with other values than ``want``; a checkpoint that records nothing passes."""
+    metadata records ``key`` with other values than ``want``; a checkpoint that records nothing passes.
+    ``added_later`` maps fields that older checkpoints do not record to the value they had then (their default):
+    such a checkpoint matches where ``want`` has that value."""
     if not has_checkpoint(directory):
         return
     saved = read_meta(directory).get(key)
     if saved is None:
         return
+    saved = {**(added_later or {}), **saved}
     differ = [k for k, v in want.items() if saved.get(k) != v]
     if differ:
         raise CheckpointMismatch(
