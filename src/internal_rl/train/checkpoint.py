@@ -151,9 +151,7 @@ class CheckpointMismatch(ValueError):
     """A checkpoint does not fit the run it is used with (its recorded config differs)."""
 
 
-def check_recorded(
-    directory: str | Path, key: str, want: dict, prefix: str, added_later: dict | None = None
-) -> None:
+def check_recorded(directory: str | Path, key: str, want: dict, prefix: str, added_later: dict | None = None) -> None:
     """Refuse (CheckpointMismatch, one line naming every differing field as ``prefix.field``) a checkpoint whose
     metadata records ``key`` with other values than ``want``; a checkpoint that records nothing passes.
     ``added_later`` maps fields that older checkpoints do not record to the value they had then (their default):
