@@ -109,8 +109,10 @@ def run_stage(ctx: Context, name: str) -> dict:
         stage.migrate()
     if ctx.dist.enabled:
         torch.distributed.barrier()
-    if stage.is_complete() and _trained_to(ctx.cfg, name, stage.metrics()):
-        return stage.metrics()
+    if stage.is_complete():
+        done = stage.metrics()
+        if _trained_to(ctx.cfg, name, done):
+            return done
     if ctx.dist.is_main:
         stage.begin()
     if ctx.dist.enabled:
@@ -128,10 +130,6 @@ def run_stage(ctx: Context, name: str) -> dict:
     return metrics
 
 
-def _stop_step(cfg: RunConfig) -> int:
-    return cfg.pretrain.stop_at or cfg.pretrain.steps
-
-
 def _trained_to(cfg: RunConfig, name: str, metrics: dict) -> bool:
     """Whether a complete stage's metrics are this configuration's. Only pretraining can differ under the same
     fingerprint: a complete pretrain stage that stopped at another step (pretrain.stop_at changed) runs again,
@@ -139,7 +137,7 @@ def _trained_to(cfg: RunConfig, name: str, metrics: dict) -> bool:
     past it)."""
     if name != "pretrain" or not metrics.get("history"):
         return True
-    return metrics["history"][-1]["step"] == _stop_step(cfg)  # fit evaluates at its last step
+    return metrics["history"][-1]["step"] == (cfg.pretrain.stop_at or cfg.pretrain.steps)  # fit evaluates at its end
 
 
 def _older_fingerprints(cfg: RunConfig, name: str, run: RunDir) -> tuple[str, ...]:
