@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from internal_rl.config.sections import ConfigError, RunConfig, _require
+from internal_rl.config.checks import ConfigError, require
+from internal_rl.config.sections import RunConfig
 from internal_rl.train.fields import ADDED_LATER
 
 
@@ -24,7 +25,7 @@ def _coerce(value: Any, tp: Any, name: str) -> Any:
     """Check ``value`` against the annotation ``tp`` (int, float, bool, str, tuple[...], dataclass)."""
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
-        _require(isinstance(value, dict), name, f"expected a mapping, got {type(value).__name__}")
+        require(isinstance(value, dict), name, f"expected a mapping, got {type(value).__name__}")
         return _from_dict(tp, value, name + ".")
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
@@ -40,23 +41,23 @@ def _coerce(value: Any, tp: Any, name: str) -> Any:
                 errors.append(str(e))
         raise ConfigError(errors[0] if errors else f"{name}: invalid value {value!r}")
     if origin is tuple:
-        _require(isinstance(value, (list, tuple)), name, f"expected a list, got {value!r}")
+        require(isinstance(value, (list, tuple)), name, f"expected a list, got {value!r}")
         (elem, *_rest) = typing.get_args(tp)
         return tuple(_coerce(v, elem, f"{name}[{i}]") for i, v in enumerate(value))
     if tp is bool:
-        _require(isinstance(value, bool), name, f"expected true/false, got {value!r}")
+        require(isinstance(value, bool), name, f"expected true/false, got {value!r}")
         return value
     if tp is int:
-        _require(isinstance(value, int) and not isinstance(value, bool), name, f"expected an integer, got {value!r}")
+        require(isinstance(value, int) and not isinstance(value, bool), name, f"expected an integer, got {value!r}")
         return value
     if tp is float:
-        _require(
+        require(
             isinstance(value, (int, float)) and not isinstance(value, bool), name, f"expected a number, got {value!r}"
         )
-        _require(math.isfinite(float(value)), name, f"expected a finite number, got {value!r}")
+        require(math.isfinite(float(value)), name, f"expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
-        _require(isinstance(value, str), name, f"expected a string, got {value!r}")
+        require(isinstance(value, str), name, f"expected a string, got {value!r}")
         return value
     raise ConfigError(f"{name}: unsupported field type {tp!r}")
 

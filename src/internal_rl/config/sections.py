@@ -1,157 +1,26 @@
-"""The configuration sections: one frozen dataclass per stage, whose defaults are the paper's values (SPEC §1-6),
-each validated on construction (a bad value raises :class:`ConfigError` naming the field), and the cross-section
-checks of :class:`RunConfig`."""
+"""The stage sections of the run configuration, one frozen dataclass per stage whose defaults are the paper's
+values (SPEC §2-6), each validated on construction (a bad value raises :class:`ConfigError` naming the field), and
+:class:`RunConfig`, which composes them with the world sections (config/world.py) and checks them together."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from internal_rl.envs.antpinpad import ANT_POST_TASK, ANT_PRETRAIN_TASKS, NUM_JOINT_TORQUES, AntParams
+from internal_rl.config.checks import check_precision, non_negative, positive, require
+from internal_rl.config.world import AntConfig, DataConfig, EnvConfig
+from internal_rl.envs.antpinpad import ANT_POST_TASK, ANT_PRETRAIN_TASKS, NUM_JOINT_TORQUES
 from internal_rl.envs.base import World
-from internal_rl.envs.grid import GridParams
-from internal_rl.envs.tasks import POST_TASK, TASK_SETS, chain_tasks, pretraining_tasks
+from internal_rl.envs.tasks import POST_TASK, chain_tasks, pretraining_tasks
 from internal_rl.experts.ant_ppo import AntExpertConfig  # the ant expert's own config (its PPO)
 from internal_rl.metacontroller.modules import MetacontrollerArch
 from internal_rl.models.config import TransformerConfig as ModelConfig
 from internal_rl.models.pretrain import PretrainArgs  # the base model's own config
 from internal_rl.rl.train import PPOArgs  # the rl section is one
 from internal_rl.train.fields import added_later, added_later_section
-from internal_rl.train.precision import PRECISIONS
-from internal_rl.worlds import AntWorld, GridWorld
+from internal_rl.worlds import AntWorld
 
-META_TASKS = ("pretrain", "chains")  # data.meta_tasks
-
-WORLDS = ("gridworld", "ant")  # env.world: gridworld-pinpad (the env section) | ant-pinpad (the ant section)
 STEER_FORMS = ("low_rank", "additive", "affine", "mlp")  # steering controllers (analysis/steering.py)
-TASK_COLORS = 8  # colours used by the tasks (Table A1 and the post task)
-MIN_HORIZON = 40  # shortest T for which solvable post-task layouts are found (30 fails: envs/core.py resampling)
-
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the field."""
-
-
-def _require(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ConfigError(f"{name}: {msg}")
-
-
-def _precision(value: str) -> None:
-    """The ``precision`` field of the pretrain, steer and discover sections."""
-    _require(value in PRECISIONS, "precision", f"fp32, bf16 or auto, got {value!r}")
-
-
-def _positive(obj: Any, *names: str) -> None:
-    for n in names:
-        _require(getattr(obj, n) > 0, n, f"must be > 0, got {getattr(obj, n)!r}")
-
-
-def _non_negative(obj: Any, *names: str) -> None:
-    for n in names:
-        _require(getattr(obj, n) >= 0, n, f"must be >= 0, got {getattr(obj, n)!r}")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Stage configurations (defaults = the paper; see docs/spec.md)
-# ----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EnvConfig:
-    """The world, and gridworld-pinpad's settings (SPEC §1, App. A.1); with ``world: ant`` the ``ant`` section
-    holds the world's settings instead."""
-
-    world: str = added_later("gridworld")  # gridworld | ant
-    size: int = 7  # grid side G
-    num_colors: int = 8  # O coloured cells
-    num_walls: int = 4  # W wall cells
-    max_steps: int = 100  # horizon T
-    solvable_only: bool = True  # resample layouts until the task is solvable (SPEC §1.1 decision)
-
-    def __post_init__(self) -> None:
-        _require(self.world in WORLDS, "world", f"one of {', '.join(WORLDS)}, got {self.world!r}")
-        _positive(self, "size", "num_colors", "max_steps")
-        _non_negative(self, "num_walls")
-        _require(2 <= self.size <= 8, "size", f"must be in [2, 8] (cell ids are stored as uint8), got {self.size}")
-        _require(
-            self.num_colors >= TASK_COLORS,
-            "num_colors",
-            f"the tasks of Table A1 and the post task use colours 0..{TASK_COLORS - 1}, so at least "
-            f"{TASK_COLORS} are needed, got {self.num_colors}",
-        )
-        _require(
-            self.max_steps >= MIN_HORIZON,
-            "max_steps",
-            f"the 12-colour post task needs layouts finishable within T; T >= {MIN_HORIZON} is required "
-            f"(measured; the paper uses 100), got {self.max_steps}",
-        )
-        _require(
-            self.num_colors + self.num_walls + 1 <= self.size**2,
-            "num_colors",
-            "colours + walls + agent do not fit on the grid",
-        )
-
-    def params(self) -> GridParams:
-        """The core's static parameters."""
-        return GridParams(
-            size=self.size, num_colors=self.num_colors, num_walls=self.num_walls, max_steps=self.max_steps
-        )
-
-    def gridworld(self) -> GridWorld:
-        """This section as a :class:`~internal_rl.envs.base.World`."""
-        return GridWorld(self.params(), self.solvable_only)
-
-
-@dataclass(frozen=True)
-class AntConfig(AntParams):
-    """Ant-pinpad (SPEC §7, App. A.2), the world when ``env.world`` is ant: the environment's parameters
-    (envs/antpinpad.py ``AntParams``, defined there once) and where the expert comes from."""
-
-    expert: str = ""  # an `internal-rl ant-expert --out DIR` directory; "" = the data stage trains the expert of the
-    #                   ant_expert section in data/expert (resumable)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _require(
-            self.strict,
-            "strict",
-            "must be true: the lenient floor (wrong colours and the wall do not terminate) is only the expert's "
-            "training curriculum (ant_expert.lenient_steps)",
-        )
-
-    def params(self) -> AntParams:
-        """The environment's parameters alone."""
-        return AntParams(**{f.name: getattr(self, f.name) for f in fields(AntParams)})
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """Expert datasets D (pretraining) and D* (metacontroller), SPEC §1.5."""
-
-    train_episodes: int = 100_000  # episodes in D
-    eval_episodes: int = 2_048  # held-out episodes (evaluation of every stage)
-    meta_episodes: int = 100_000  # episodes in D* (epsilon = 0)
-    epsilon: float = 0.0  # expert noise for D (restricted to non-terminating actions)
-    chunk_size: int = 8_192  # episodes generated and written per chunk
-    # Pretraining task set: table_a1 (the paper's 16 tasks) | all_transitions (control experiment: every pair
-    # transition, 3-6 pairs, only the post task held out) | table_a1_chains (ours, E31: 3-6 pairs of Table A1's
-    # transitions only; envs/tasks.py)
-    task_set: str = "table_a1"
-    # Tasks of D* (the steering and discovery fits): pretrain (the paper: the pretraining tasks) | chains (ours, E28:
-    # 3-6 pairs made only of the pretraining tasks' transitions, so that the fits see the post task's length and
-    # none of its transitions; envs/tasks.py chain_tasks)
-    meta_tasks: str = added_later("pretrain")
-    # Pretrain on freshly generated episodes every step (data/stream.py: unique data, nothing on disk); D is then
-    # not written and train_episodes is unused
-    stream: bool = False
-    stream_workers: int = 1  # processes generating the stream ahead of training (1 = one background thread)
-
-    def __post_init__(self) -> None:
-        _positive(self, "train_episodes", "eval_episodes", "meta_episodes", "chunk_size", "stream_workers")
-        _require(self.task_set in TASK_SETS, "task_set", f"one of {', '.join(TASK_SETS)}, got {self.task_set!r}")
-        _require(self.meta_tasks in META_TASKS, "meta_tasks", f"pretrain or chains, got {self.meta_tasks!r}")
-        _require(0.0 <= self.epsilon <= 1.0, "epsilon", f"must be in [0, 1], got {self.epsilon}")
 
 
 @dataclass(frozen=True)
@@ -174,11 +43,11 @@ class PretrainConfig(PretrainArgs):
     stop_at: int = added_later(0)
 
     def __post_init__(self) -> None:
-        _positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
-        _require(0 <= self.stop_at <= self.steps, "stop_at", f"must be in [0, steps={self.steps}], got {self.stop_at}")
-        _precision(self.precision)
-        _non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
-        _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
+        positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
+        require(0 <= self.stop_at <= self.steps, "stop_at", f"must be in [0, steps={self.steps}], got {self.stop_at}")
+        check_precision(self.precision)
+        non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
+        require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
 
 
 @dataclass(frozen=True)
@@ -192,8 +61,8 @@ class ProbeConfig:
     episodes: int = 2_048  # episodes whose residual streams are cached for training (and for evaluation)
 
     def __post_init__(self) -> None:
-        _positive(self, "steps", "batch_size", "lr", "episodes")
-        _non_negative(self, "weight_decay")
+        positive(self, "steps", "batch_size", "lr", "episodes")
+        non_negative(self, "weight_decay")
 
 
 @dataclass(frozen=True)
@@ -217,12 +86,12 @@ class SteerConfig:
     start_weight: float = added_later(1.0)  # loss weight of each subgoal's first 3 steps (paper: 1, unweighted)
 
     def __post_init__(self) -> None:
-        _positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
-        _require(self.form in STEER_FORMS, "form", f"one of {', '.join(STEER_FORMS)}, got {self.form!r}")
-        _precision(self.precision)
-        _non_negative(self, "weight_decay", "warmup_steps")
-        _require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
-        _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
+        positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
+        require(self.form in STEER_FORMS, "form", f"one of {', '.join(STEER_FORMS)}, got {self.form!r}")
+        check_precision(self.precision)
+        non_negative(self, "weight_decay", "warmup_steps")
+        require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
+        require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
 
 
 @dataclass(frozen=True)
@@ -249,9 +118,9 @@ class DiscoverConfig(MetacontrollerArch):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
-        _precision(self.precision)
-        _non_negative(
+        positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
+        check_precision(self.precision)
+        non_negative(
             self,
             "weight_decay",
             "sweep_steps",
@@ -261,8 +130,8 @@ class DiscoverConfig(MetacontrollerArch):
             "open_gate_steps",
             "gate_noise",
         )
-        _require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
-        _require(all(a >= 0 for a in self.alpha_sweep), "alpha_sweep", "values must be >= 0")
+        require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
+        require(all(a >= 0 for a in self.alpha_sweep), "alpha_sweep", "values must be >= 0")
 
 
 RL_METHODS = ("internal_rl", "raw_action_rl", "no_temporal_abstraction", "cotrained")
@@ -279,10 +148,10 @@ class RLConfig(PPOArgs):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "seeds", "raw_lr")
-        _require(len(self.methods) > 0, "methods", f"at least one of {', '.join(RL_METHODS)}")
+        positive(self, "seeds", "raw_lr")
+        require(len(self.methods) > 0, "methods", f"at least one of {', '.join(RL_METHODS)}")
         for m in self.methods:
-            _require(m in RL_METHODS, "methods", f"unknown method {m!r}; choose from {', '.join(RL_METHODS)}")
+            require(m in RL_METHODS, "methods", f"unknown method {m!r}; choose from {', '.join(RL_METHODS)}")
 
 
 @dataclass(frozen=True)
@@ -305,12 +174,12 @@ class RunConfig:
     ant_expert: AntExpertConfig = added_later_section(AntExpertConfig)  # its expert, when ant.expert is ""
 
     def __post_init__(self) -> None:
-        _require(self.device in ("auto", "cpu", "cuda"), "device", f"auto, cpu or cuda, got {self.device!r}")
-        _non_negative(self, "seed", "threads")
+        require(self.device in ("auto", "cpu", "cuda"), "device", f"auto, cpu or cuda, got {self.device!r}")
+        non_negative(self, "seed", "threads")
         for name, layer in (("steer.layer", self.steer.layer), ("discover.layer", self.discover.layer)):
-            _require(layer <= self.model.depth, name, f"{layer} exceeds model.depth={self.model.depth}")
+            require(layer <= self.model.depth, name, f"{layer} exceeds model.depth={self.model.depth}")
         top = self.layer(self.steer.layer) + self.steer.span - 1
-        _require(
+        require(
             top <= self.model.depth,
             "steer.span",
             f"{self.steer.span} layers from steer.layer="
@@ -323,23 +192,23 @@ class RunConfig:
             self._check_gridworld()
         m = self.model
         for name, rank in (("steer.rank", self.steer.rank), ("discover.rank", self.discover.rank)):
-            _require(rank <= m.width, name, f"{rank} exceeds model.width={m.width} (U = A B^T has rank <= width)")
+            require(rank <= m.width, name, f"{rank} exceeds model.width={m.width} (U = A B^T has rank <= width)")
 
     def _check_gridworld(self) -> None:
         m, e = self.model, self.env
-        _require(
+        require(
             m.encoder != "vector" and m.action == "categorical",
             "model.encoder" if m.encoder == "vector" else "model.action",
             "the gridworld's observations are one-hot indices and its actions discrete; "
             "the vector encoder and the Gaussian action head are for ant-pinpad (env.world: ant)",
         )
-        _require(
+        require(
             m.grid_size == e.size,
             "model.grid_size",
             f"{m.grid_size} does not match env.size={e.size} (set both; the observation grid is env.size)",
         )
         channels = e.num_walls + e.num_colors + 1
-        _require(
+        require(
             m.num_channels == channels,
             "model.num_channels",
             f"{m.num_channels} does not match env.num_walls + env.num_colors + 1 = {channels} (one channel per "
@@ -348,24 +217,24 @@ class RunConfig:
 
     def _check_ant(self) -> None:
         m, dim = self.model, self.ant.obs_dim
-        _require(
+        require(
             m.encoder == "vector" and m.obs_size == dim,
             "model.encoder" if m.encoder != "vector" else "model.obs_size",
             f"ant-pinpad's observations are {dim} floats: set model.encoder: vector and model.obs_size: {dim}",
         )
-        _require(
+        require(
             m.action == "gaussian" and m.num_actions == NUM_JOINT_TORQUES,
             "model.action" if m.action != "gaussian" else "model.num_actions",
             f"ant-pinpad's actions are {NUM_JOINT_TORQUES} joint torques: set model.action: gaussian and "
             f"model.num_actions: {NUM_JOINT_TORQUES}",
         )
-        _require(not self.data.stream, "data.stream", "not available on ant-pinpad (its expert is a policy network)")
-        _require(
+        require(not self.data.stream, "data.stream", "not available on ant-pinpad (its expert is a policy network)")
+        require(
             self.data.task_set == "table_a1",
             "data.task_set",
             f"ant-pinpad pretrains on its paper's tasks (Table A2; the default table_a1), got {self.data.task_set!r}",
         )
-        _require(
+        require(
             self.data.meta_tasks == "pretrain",
             "data.meta_tasks",
             f"chains of pairs are a gridworld-pinpad setting; ant-pinpad uses pretrain, got {self.data.meta_tasks!r}",

@@ -64,7 +64,7 @@ def _backbone(cfg: RunConfig) -> tuple:
     D*: it sees data.meta_tasks at its default, so a new D* task set redoes the data stage and the stages that read
     D* (probe, steer, discover) but keeps the backbone. (data.meta_episodes predates this and still counts, so that
     the fingerprints of existing runs stay what they were.)"""
-    from internal_rl.config.sections import META_TASKS  # here, not at the top: this module stays import-light
+    from internal_rl.config.world import META_TASKS  # here, not at the top: this module stays import-light
 
     ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
     return (cfg.seed, cfg.env, replace(cfg.data, meta_tasks=META_TASKS[0]), *ant, cfg.model)
@@ -72,7 +72,7 @@ def _backbone(cfg: RunConfig) -> tuple:
 
 def sections(cfg: RunConfig) -> dict[str, tuple]:
     """The config sections each stage depends on (its fingerprint), in pipeline order."""
-    from internal_rl.config.sections import META_TASKS
+    from internal_rl.config.world import META_TASKS
 
     ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
     data = (cfg.seed, cfg.env, cfg.data, *ant)

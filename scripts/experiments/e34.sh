@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# E34 (issue 10): bar 3, codes that name subgoals, on the bar-1 backbone (runs/chains_bf16_s0, seed 0 at 48k).
+#   bash scripts/experiments/e34.sh cotrained           the co-trained ablation of bar 2 on runs/chains_bf16_s0
+#   bash scripts/experiments/e34.sh arm NAME K FIELD=VALUE ...   discovery seed K in a run folder runs/s0_NAME that
+#                                                       links the backbone and sets the discover FIELDs in its
+#                                                       config.yaml, then what its codes carry, their closed-loop
+#                                                       ceiling and internal RL on them
+set -euo pipefail
+export OMP_NUM_THREADS=1
+py=.venv/bin/python
+src=runs/chains_bf16_s0
+out=docs/experiments/e34
+mkdir -p $out
+link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
+  mkdir -p "$2"
+  cp "$1/config.yaml" "$2/"
+  for d in data pretrain probe steer; do if [ -e "$1/$d" ]; then ln -sfn "$(realpath "$1/$d")" "$2/$d"; fi; done
+}
+set_discover() {  # set_discover CONFIG FIELD VALUE: one field of the discover section, checked
+  $py - "$@" <<'PY'
+import sys, yaml
+path, field, value = sys.argv[1:]
+cfg = yaml.safe_load(open(path))
+assert field in cfg["discover"], field
+cfg["discover"][field] = yaml.safe_load(value)
+yaml.safe_dump(cfg, open(path, "w"), sort_keys=False)
+PY
+}
+case $1 in
+  cotrained)
+    $py scripts/experiments/discover_seed.py $src cotrained $out/discover_s0_cotrained.json | tee $out/discover_s0_cotrained.log
+    ;;
+  arm)
+    name=$2; k=$3; run=runs/s0_$name
+    link_run $src $run
+    for kv in "${@:4}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
+    $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_${name}_seed$k.json"
+    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
+    $py scripts/experiments/code_ceiling.py $run "seed$k" "$out/ceiling_${name}_seed$k.json" episodes=512
+    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
+    ;;
+  *) echo "usage: e34.sh cotrained | arm NAME K FIELD=VALUE ..." >&2; exit 2 ;;
+esac
