@@ -13,6 +13,8 @@ accuracies, centroids fitted on the first half of the episodes and scored on the
   direction    by the dominant direction (up / down / left / right) from the agent to the subgoal's first colour
                at the segment's first step, held over the segment: a code of *where*, not *which*
   probe.*      the same labels read by linear softmax probes of z (and of z with the previous subgoal one-hot)
+  offset_r2    R² of a linear regression of the offset (dy, dx) from the agent to the subgoal's first colour at the
+               segment's first step (held over the segment) on z: a continuous code of *where*
   action       centroids by the expert's action at the step (chance: 1 / number of actions); segment_action: by
                the segment's most frequent action. A code of *where to go* rather than *which subgoal*
 
@@ -54,6 +56,15 @@ def probe_accuracy(z: np.ndarray, y: np.ndarray, train: np.ndarray) -> float:
     return round(float(_accuracy(x_te, torch.from_numpy(y[~train]).long(), w, b)[0]), 4)
 
 
+def offset_r2(z: np.ndarray, offset: np.ndarray, train: np.ndarray) -> float:
+    """R² (pooled over both coordinates) of a least-squares fit offset ~ [z, 1] on rows ``train``, scored on the
+    other rows."""
+    x = np.concatenate([z, np.ones((len(z), 1))], 1)
+    w, *_ = np.linalg.lstsq(x[train], offset[train], rcond=None)
+    resid = offset[~train] - x[~train] @ w
+    return float(1 - (resid**2).sum() / ((offset[~train] - offset[~train].mean(0)) ** 2).sum())
+
+
 def centroid_accuracy(z: np.ndarray, y: np.ndarray, train: np.ndarray) -> float:
     """Fit class means on rows ``train``, score the nearest mean on the other rows."""
     classes = np.unique(y[train])
@@ -68,7 +79,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     episodes = int(kw.pop("episodes", "1024"))
     cfg, ctx, base, mc = load_arm(run, arm, kw)
     data, layer = load_dataset(ctx, "eval"), cfg.layer(cfg.discover.layer)
-    zs, sub, prev, first, half, act, seg_act, direction = [], [], [], [], [], [], [], []
+    zs, sub, prev, first, half, act, seg_act, direction, offset = [], [], [], [], [], [], [], [], []
     walls, side = cfg.env.num_walls, cfg.env.size
     n = min(episodes, len(data))
     for start in range(0, n, 256):
@@ -96,7 +107,10 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
             d = np.where(np.abs(dx) > np.abs(dy), 2 + (dx > 0), (dy > 0).astype(int))  # 0 up 1 down 2 left 3 right
             starts = np.repeat(bounds, np.diff(np.append(bounds, length)))  # each step's segment start
             direction.append(d[starts][keep])
-    z, s, p, f, train, a, sa, dr = (np.concatenate(x) for x in (zs, sub, prev, first, half, act, seg_act, direction))
+            offset.append(np.stack([dy, dx], 1)[starts][keep])
+    z, s, p, f, train, a, sa, dr, off = (
+        np.concatenate(x) for x in (zs, sub, prev, first, half, act, seg_act, direction, offset)
+    )
     given = [centroid_accuracy(z[p == k], s[p == k], train[p == k]) for k in range(4) if (p == k).any()]
     row = {
         "run": run,
@@ -113,6 +127,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "segment_action_majority_rate": round(float(np.bincount(sa).max() / len(sa)), 4),
         "direction": round(centroid_accuracy(z, dr, train), 4),
         "direction_majority_rate": round(float(np.bincount(dr).max() / len(dr)), 4),
+        "offset_r2": round(offset_r2(z, off.astype(float), train), 4),
     }
     has_prev = p >= 0
     row["probe"] = {  # linear probes: more sensitive than nearest centroids to a label carried by a few dims

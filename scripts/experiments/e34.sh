@@ -5,6 +5,9 @@
 #                                                       links the backbone and sets the discover FIELDs in its
 #                                                       config.yaml, then what its codes carry, their closed-loop
 #                                                       ceiling and internal RL on them
+#   bash scripts/experiments/e34.sh long STEPS ...      E33's discovery seed 0 (α 0.05, 6k steps; constant lr) trained on
+#                                                       in runs/s0_long to each STEPS in turn, what its codes carry at each
+#   bash scripts/experiments/e34.sh table RUN ARM       code_table.py: the best fixed code per subgoal in ARM's code space
 set -euo pipefail
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
@@ -38,5 +41,20 @@ case $1 in
     $py scripts/experiments/code_ceiling.py $run "seed$k" "$out/ceiling_${name}_seed$k.json" episodes=512
     $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
     ;;
-  *) echo "usage: e34.sh cotrained | arm NAME K FIELD=VALUE ..." >&2; exit 2 ;;
+  long)
+    run=runs/s0_long
+    if [ ! -d $run/discover/seed0 ]; then
+      link_run $src $run
+      mkdir -p $run/discover/seed0 && cp -r $src/discover/seed0/checkpoint $run/discover/seed0/
+    fi
+    for steps in "${@:2}"; do
+      set_discover $run/config.yaml steps "$steps"
+      $py scripts/experiments/discover_seed.py $run 0 "$out/discover_long${steps}_seed0.json"
+      $py scripts/experiments/code_content.py $run seed0 "$out/code_content_long${steps}_seed0.json"
+    done
+    ;;
+  table)
+    $py scripts/experiments/code_table.py "$2" "$3" "$out/code_table_$(basename "$2")_$3.json" | tee "$out/code_table_$(basename "$2")_$3.log"
+    ;;
+  *) echo "usage: e34.sh cotrained | arm NAME K FIELD=VALUE ... | long STEPS ... | table RUN ARM" >&2; exit 2 ;;
 esac
