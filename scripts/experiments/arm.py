@@ -2,6 +2,9 @@
 trained metacontroller with its frozen base model (code_ceiling.py, beta_profile.py, internal_rl_arm.py,
 code_content.py)."""
 
+import json
+from pathlib import Path
+
 import torch
 
 from internal_rl.config import RunConfig, load_config
@@ -17,3 +20,10 @@ def load_arm(run: str, arm: str, kw: dict[str, str]) -> tuple[RunConfig, Context
     ctx = existing_run(run, cfg, torch.device("cpu"))
     base, mc = load_metacontroller(ctx, arm, "learned")
     return cfg, ctx, base, mc
+
+
+def write_row(out: str, row: dict) -> None:
+    """Write one JSON row to ``out`` (its folder made) and print it."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(row, indent=1) + "\n")
+    print(json.dumps(row))

@@ -5,13 +5,11 @@
 Usage: .venv/bin/python scripts/experiments/beta_profile.py RUN ARM OUT.json [episodes=1024] [FIELD=VALUE ...]
 """
 
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
-from arm import load_arm
+from arm import load_arm, write_row
 
 from internal_rl.metacontroller.switching import BETA_MID, boundary_times
 from internal_rl.metacontroller.train import evaluate_discovery
@@ -46,9 +44,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     for k, r in row.items():
         if k.startswith("d") and r["steps"]:
             r["share_of_all_mid"] = round(r["fraction_mid"] * r["steps"] / max(total_mid, 1e-9), 4)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(row, indent=1) + "\n")
-    print(json.dumps(row))
+    write_row(out, row)
 
 
 if __name__ == "__main__":

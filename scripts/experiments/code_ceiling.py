@@ -6,13 +6,11 @@ Usage: .venv/bin/python scripts/experiments/code_ceiling.py RUN ARM OUT.json [ep
 Prints and writes one JSON row.
 """
 
-import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from arm import load_arm
+from arm import load_arm, write_row
 
 from internal_rl.pipeline.artifacts import load_dataset
 from internal_rl.rl.ceiling import code_ceiling
@@ -32,9 +30,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         r = code_ceiling(base, mc, layer, cfg.world(), data, tasks, episodes, seed)
         row.update({f"{name}_{k}": round(v, 5) for k, v in r.items()})
     row["wall_s"] = round(time.perf_counter() - t0)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(row, indent=1) + "\n")
-    print(json.dumps(row))
+    write_row(out, row)
 
 
 if __name__ == "__main__":

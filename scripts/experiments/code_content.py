@@ -24,13 +24,11 @@ express a transition the backbone never saw, so internal RL cannot compose the p
 Usage: .venv/bin/python scripts/experiments/code_content.py RUN ARM OUT.json [episodes=1024] [FIELD=VALUE ...]
 """
 
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
-from arm import load_arm
+from arm import load_arm, write_row
 
 from internal_rl.analysis.probe import probe_accuracy as _accuracy
 from internal_rl.analysis.probe import standardize, train_probes
@@ -141,9 +139,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "segment_action": probe_accuracy(z, sa, train),
         "direction": probe_accuracy(z, dr, train),
     }
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(row, indent=1) + "\n")
-    print(json.dumps(row))
+    write_row(out, row)
 
 
 if __name__ == "__main__":

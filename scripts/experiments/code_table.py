@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from arm import load_arm
+from arm import load_arm, write_row
 from torch import Tensor, nn
 
 from internal_rl.analysis.rollout import closed_loop_stats
@@ -87,9 +87,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     row["codes_norm"] = [round(float(v), 3) for v in table.codes.norm(dim=1)]
     row["fitted"] = rollouts(base, table, layer, cfg, episodes)
     row["wall_s"] = round(time.perf_counter() - t0)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(row, indent=1) + "\n")
-    print(json.dumps(row))
+    write_row(out, row)
 
 
 if __name__ == "__main__":

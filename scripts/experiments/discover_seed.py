@@ -7,12 +7,11 @@ held-out discovery metrics.
 Usage: .venv/bin/python scripts/experiments/discover_seed.py RUN ARM OUT.json [FIELD=VALUE ...]
 """
 
-import json
 import sys
 import time
-from pathlib import Path
 
 import torch
+from arm import write_row
 
 from internal_rl.config import load_config
 from internal_rl.pipeline.context import existing_run
@@ -34,9 +33,7 @@ def main(run: str, arm: str, out: str, overrides: list[str]) -> None:
     row = {"run": run, "arm": arm, "alpha": cfg.discover.alpha, "overrides": overrides}
     row |= {name: round(float(v), 4) for name, v in metrics.items()}
     row["wall_s"] = round(time.perf_counter() - t0)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(row, indent=1) + "\n")
-    print(json.dumps(row))
+    write_row(out, row)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,11 @@ gap vanishes at ε = 0.
 Usage: .venv/bin/python scripts/experiments/gate_leak.py RUN ARM OUT.json [episodes=1024] [samples=4]
 """
 
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
+from arm import write_row
 
 from internal_rl.config import load_config
 from internal_rl.pipeline.artifacts import load_dataset, load_metacontroller
@@ -61,9 +60,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
             row[f"nll_{gate}_{noise_kind}"] = round(total / count, 4)
     row["leak_gain_sampled"] = round(row["nll_hard_sampled"] - row["nll_soft_sampled"], 4)
     row["leak_gain_zero"] = round(row["nll_hard_zero"] - row["nll_soft_zero"], 4)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(row, indent=1) + "\n")
-    print(json.dumps(row))
+    write_row(out, row)
 
 
 if __name__ == "__main__":
