@@ -84,7 +84,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         desc="code table",
     )
     row["fit"] = history[-1] if history else {}
-    row["codes_norm"] = [round(float(v), 3) for v in table.codes.norm(dim=1)]
+    row["codes_norm"] = [round(float(v), 3) for v in table.codes.detach().norm(dim=1)]
     row["fitted"] = rollouts(base, table, layer, cfg, episodes)
     row["wall_s"] = round(time.perf_counter() - t0)
     write_row(out, row)
