@@ -5,8 +5,9 @@
 #                                                       links the backbone and sets the discover FIELDs in its
 #                                                       config.yaml, then what its codes carry, their closed-loop
 #                                                       ceiling and internal RL on them
-#   bash scripts/experiments/e34.sh long STEPS ...      E33's discovery seed 0 (α 0.05, 6k steps; constant lr) trained on
-#                                                       in runs/s0_long to each STEPS in turn, what its codes carry at each
+#   bash scripts/experiments/e34.sh long K STEPS ...    E33's discovery seed K (α 0.05, 6k steps; constant lr) trained on
+#                                                       in runs/s0_long (K = 0) or runs/s0_longK to each STEPS in turn,
+#                                                       what its codes carry at each
 #   bash scripts/experiments/e34.sh table RUN ARM       code_table.py: the best fixed code per subgoal in ARM's code space
 set -euo pipefail
 export OMP_NUM_THREADS=1
@@ -42,19 +43,19 @@ case $1 in
     $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
     ;;
   long)
-    run=runs/s0_long
-    if [ ! -d $run/discover/seed0 ]; then
+    k=$2; run=runs/s0_long${k#0}
+    if [ ! -d $run/discover/seed$k ]; then
       link_run $src $run
-      mkdir -p $run/discover/seed0 && cp -r $src/discover/seed0/checkpoint $run/discover/seed0/
+      mkdir -p $run/discover/seed$k && cp -r $src/discover/seed$k/checkpoint $run/discover/seed$k/
     fi
-    for steps in "${@:2}"; do
+    for steps in "${@:3}"; do
       set_discover $run/config.yaml steps "$steps"
-      $py scripts/experiments/discover_seed.py $run 0 "$out/discover_long${steps}_seed0.json"
-      $py scripts/experiments/code_content.py $run seed0 "$out/code_content_long${steps}_seed0.json"
+      $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_long${steps}_seed$k.json"
+      $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_long${steps}_seed$k.json"
     done
     ;;
   table)
     $py scripts/experiments/code_table.py "$2" "$3" "$out/code_table_$(basename "$2")_$3.json" | tee "$out/code_table_$(basename "$2")_$3.log"
     ;;
-  *) echo "usage: e34.sh cotrained | arm NAME K FIELD=VALUE ... | long STEPS ... | table RUN ARM" >&2; exit 2 ;;
+  *) echo "usage: e34.sh cotrained | arm NAME K FIELD=VALUE ... | long K STEPS ... | table RUN ARM" >&2; exit 2 ;;
 esac
