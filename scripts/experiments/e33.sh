@@ -17,11 +17,7 @@ export OMP_NUM_THREADS=1
 py=.venv/bin/python
 out=docs/experiments/e33
 mkdir -p $out
-link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
-  mkdir -p "$2"
-  cp "$1/config.yaml" "$2/"
-  for d in data pretrain probe steer; do [ -e "$1/$d" ] && ln -sfn "$(realpath "$1/$d")" "$2/$d"; done
-}
+source "$(dirname "$0")/link_run.sh"
 case $1 in
   discover_fp32)
     link_run runs/chains_s1 runs/chains_s1d

@@ -15,11 +15,7 @@ py=.venv/bin/python
 src=runs/chains_bf16_s0
 out=docs/experiments/e34
 mkdir -p $out
-link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
-  mkdir -p "$2"
-  cp "$1/config.yaml" "$2/"
-  for d in data pretrain probe steer; do if [ -e "$1/$d" ]; then ln -sfn "$(realpath "$1/$d")" "$2/$d"; fi; done
-}
+source "$(dirname "$0")/link_run.sh"
 set_discover() {  # set_discover CONFIG FIELD VALUE: one field of the discover section (checked when loaded)
   $py - "$@" <<'PY'
 import sys, yaml
