@@ -21,6 +21,7 @@ from internal_rl.experts.ant import (  # noqa: E402
     expert_observation,
     heading,
     intrinsic_reward,
+    lateral_speed,
     path_direction,
     to_heading_frame,
 )
@@ -70,6 +71,11 @@ def test_path_direction_axes_and_intrinsic_reward_sign():
     fast = replace(s, physics=physics)
     np.testing.assert_allclose(intrinsic_reward(fast, d), 2.0 * (np.linalg.norm(d, axis=1) > 0))
     np.testing.assert_allclose(intrinsic_reward(fast, -d), -2.0 * (np.linalg.norm(d, axis=1) > 0))
+    np.testing.assert_allclose(lateral_speed(fast, d), 0.0, atol=1e-12)  # along the path: nothing across it
+    across = np.stack([-d[:, 1], d[:, 0]], 1)  # d turned by 90°
+    np.testing.assert_allclose(lateral_speed(fast, across), 2.0 * (np.linalg.norm(d, axis=1) > 0))
+    diagonal = (d + across) / np.sqrt(2)  # 45° off: half the speed's square along, half across
+    np.testing.assert_allclose(lateral_speed(fast, diagonal), np.sqrt(2) * (np.linalg.norm(d, axis=1) > 0))
 
 
 def test_expert_observation_layout():
@@ -284,18 +290,26 @@ def test_the_reward_adds_each_term_with_its_weight():
     task, speed = np.array([0.0, 1.0]), np.array([0.3, -0.2])
     align = (np.array([0.5, 0.0]), np.array([1.0, -0.5]))  # cos before and after the action
     term, torques = np.array([False, True]), np.array([[0.5] * 8, [2.0] * 8])  # the second is clipped to 1
+    lateral = np.array([0.4, 0.1])  # m/s across the direction
     cfg = AntExpertConfig(
-        task_weight=10, intrinsic_weight=2, heading_weight=0.5, turn_weight=0.1, alive_bonus=1, ctrl_cost=0.1
+        task_weight=10,
+        intrinsic_weight=2,
+        lateral_weight=0.5,
+        heading_weight=0.5,
+        turn_weight=0.1,
+        alive_bonus=1,
+        ctrl_cost=0.1,
     )
     want = np.array(
         [
-            2 * 0.3 + 0.5 * 1.0 + 0.1 * 0.5 / 0.05 + 1 - 0.1 * 8 * 0.25,
-            10 + 2 * -0.2 + 0.5 * -0.5 + 0.1 * -0.5 / 0.05 - 0.1 * 8,
+            2 * 0.3 - 0.5 * 0.4 + 0.5 * 1.0 + 0.1 * 0.5 / 0.05 + 1 - 0.1 * 8 * 0.25,
+            10 + 2 * -0.2 - 0.5 * 0.1 + 0.5 * -0.5 + 0.1 * -0.5 / 0.05 - 0.1 * 8,
         ]
     )
-    np.testing.assert_allclose(expert_reward(cfg, task, speed, align, term, torques, 0.05), want)
-    paper = expert_reward(replace(cfg, heading_weight=0.0, turn_weight=0.0), task, speed, align, term, torques, 0.05)
-    np.testing.assert_allclose(paper, want - 0.5 * align[1] - 0.1 * (align[1] - align[0]) / 0.05)
+    np.testing.assert_allclose(expert_reward(cfg, task, speed, lateral, align, term, torques, 0.05), want)
+    ours = {"heading_weight": 0.0, "turn_weight": 0.0, "lateral_weight": 0.0}
+    paper = expert_reward(replace(cfg, **ours), task, speed, lateral, align, term, torques, 0.05)
+    np.testing.assert_allclose(paper, want - 0.5 * align[1] - 0.1 * (align[1] - align[0]) / 0.05 + 0.5 * lateral)
 
 
 def test_config_errors_name_the_field():
@@ -309,6 +323,8 @@ def test_config_errors_name_the_field():
         AntExpertConfig(min_std=-0.1)
     with pytest.raises(ValueError, match="ant_expert.command_spread"):
         AntExpertConfig(command_spread=float("nan"))
+    with pytest.raises(ValueError, match="ant_expert.lateral_weight"):
+        AntExpertConfig(lateral_weight=-1.0)
     from internal_rl.experts.ant_config import config_from_overrides
 
     assert config_from_overrides(["symmetric=true"]).symmetric is True

@@ -66,6 +66,12 @@ def intrinsic_reward(state: AntState, direction: np.ndarray) -> np.ndarray:
     return (state.qvel[:, :2] * direction).sum(1)
 
 
+def lateral_speed(state: AntState, direction: np.ndarray) -> np.ndarray:
+    """(B,) the torso's x, y speed (m/s) *across* a unit ``direction`` (B, 2): |v x d|, 0 where d is zero."""
+    v = state.qvel[:, :2]
+    return np.abs(v[:, 0] * direction[:, 1] - v[:, 1] * direction[:, 0])
+
+
 def heading(state: AntState) -> np.ndarray:
     """(B,) the torso's yaw (rad) from its quaternion (w, x, y, z)."""
     w, x, y, z = state.qpos[:, 3:7].T
@@ -102,6 +108,7 @@ __all__ = [
     "expert_observation",
     "heading",
     "intrinsic_reward",
+    "lateral_speed",
     "path_direction",
     "to_heading_frame",
 ]

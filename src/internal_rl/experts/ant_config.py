@@ -29,6 +29,8 @@ class AntExpertConfig:
     #                              rewards turning toward it (ours, E25; 0: the paper's reward)
     turn_weight: float = 0.0  # x the rate (1/s) at which that alignment grows: potential-based shaping that credits
     #                           turning toward the direction at once (ours, E25; 0: the paper's reward)
+    lateral_weight: float = 0.0  # x the torso's speed (m/s) across the rewarded direction, subtracted: pays for
+    #                              walking *along* the hint rather than drifting off it (ours, E35b; 0: the paper's)
     alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
     ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
     reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,
@@ -72,7 +74,7 @@ class AntExpertConfig:
             raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
         if self.reward_direction not in ("path", "heading", "command"):
             raise ValueError(f"ant_expert.reward_direction: path, heading or command, got {self.reward_direction!r}")
-        for name in ("command_spread", "command_ramp_steps", "command_every", "min_std", "target_kl"):
+        for name in ("lateral_weight", "command_spread", "command_ramp_steps", "command_every", "min_std", "target_kl"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
         if (self.num_envs * self.rollout_steps) % self.minibatches:

@@ -6,7 +6,8 @@ Reward per action (*decisions* in docs/deviations.md): ``task_weight`` x the tas
 in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cost`` x |a|², and (ours, off by
 default) ``heading_weight`` x the torso's alignment with the rewarded direction (:func:`alignment`: the cosine
 of its forward axis, or of twice the angle to its nearest leg-pair axis for a symmetric expert) and
-``turn_weight`` x the rate at which it grows (1/s; potential-based shaping of that alignment). Rewards are
+``turn_weight`` x the rate at which it grows (1/s; potential-based shaping of that alignment), minus
+``lateral_weight`` x the torso's speed across the rewarded direction (ours, off by default). Rewards are
 divided by a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from
 the critic, termination does not.
 
@@ -32,7 +33,7 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.advantages import gae, rollout_batch
-from internal_rl.experts.ant import heading, intrinsic_reward, path_direction, to_heading_frame
+from internal_rl.experts.ant import heading, intrinsic_reward, lateral_speed, path_direction, to_heading_frame
 from internal_rl.experts.ant_config import AntExpertConfig, config_from_overrides
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
@@ -43,19 +44,21 @@ def expert_reward(
     cfg: AntExpertConfig,
     task_reward: np.ndarray,
     speed: np.ndarray,
+    lateral: np.ndarray,
     alignment: tuple[np.ndarray, np.ndarray],
     terminated: np.ndarray,
     torques: np.ndarray,
     dt: float,
 ) -> np.ndarray:
-    """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path, the
-    torso's alignment with it (its cosine before and after the action, and its rate of change over the action's
+    """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path and across
+    it (m/s), the torso's alignment with it (its cosine before and after the action, and its rate of change over the action's
     ``dt`` seconds), the alive bonus and the control cost of the torques as executed (clipped to [-1, 1])."""
     torque = np.clip(torques, -1.0, 1.0)
     before, after = alignment
     return (
         cfg.task_weight * task_reward
         + cfg.intrinsic_weight * speed
+        - cfg.lateral_weight * lateral
         + cfg.heading_weight * after
         + cfg.turn_weight * (after - before) / dt
         + cfg.alive_bonus * ~terminated
@@ -179,7 +182,8 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             facing = (alignment(run.state, direction, cfg.symmetric), alignment(nxt, direction, cfg.symmetric))
         else:
             facing = (np.zeros(B), np.zeros(B))
-        r = expert_reward(cfg, task_r, speed[t], facing, term, torques, dt)
+        lateral = lateral_speed(nxt, direction) if cfg.lateral_weight else np.zeros(B)
+        r = expert_reward(cfg, task_r, speed[t], lateral, facing, term, torques, dt)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
