@@ -51,8 +51,9 @@ def expert_reward(
     dt: float,
 ) -> np.ndarray:
     """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path and across
-    it (m/s), the torso's alignment with it (its cosine before and after the action, and its rate of change over the action's
-    ``dt`` seconds), the alive bonus and the control cost of the torques as executed (clipped to [-1, 1])."""
+    it (m/s), the torso's alignment with it (its cosine before and after the action, and its rate of change over
+    the action's ``dt`` seconds), the alive bonus and the control cost of the torques as executed (clipped to
+    [-1, 1])."""
     torque = np.clip(torques, -1.0, 1.0)
     before, after = alignment
     return (
