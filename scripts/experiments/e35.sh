@@ -3,6 +3,14 @@
 # a *where* (the offset to the target, E34) to a *which* (the subgoal)?
 #   bash scripts/experiments/e35.sh arm NAME K FIELD=VALUE ...   as e34.sh arm (runs/s0_NAME, discovery seed K with
 #                                                       the discover FIELDs set), then code_table.py on it
+#   bash scripts/experiments/e35.sh anneal SRC K STEPS:ALPHA ...   discovery seed K of run SRC (its switches already on
+#                                                       the boundaries at α 0.05) trained on in runs/anneal_K with α
+#                                                       raised stage by stage: to STEPS at ALPHA, and so on; what its
+#                                                       codes carry after each stage
+#   bash scripts/experiments/e35.sh pretrain K          bar 1's robustness: cpu-full's backbone on seed K in
+#                                                       runs/chains_sK (resumable: rerun to continue; 48k steps,
+#                                                       snapshots every 6k)
+#   bash scripts/experiments/e35.sh steer RUN STEP      the E33 steerability check (chains D*, rank 128) on snapshot STEP
 set -euo pipefail
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
@@ -20,5 +28,28 @@ case $1 in
     $py scripts/experiments/code_table.py $run "seed$k" "$out/code_table_${name}_seed$k.json" | tee "$out/code_table_${name}_seed$k.log"
     $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
     ;;
-  *) echo "usage: e35.sh arm NAME K FIELD=VALUE ..." >&2; exit 2 ;;
+  anneal)
+    src_run=$2; k=$3; run=runs/anneal_$k
+    if [ ! -d $run/discover/seed$k ]; then
+      link_run $src $run
+      mkdir -p $run/discover/seed$k && cp -r $src_run/discover/seed$k/checkpoint $run/discover/seed$k/
+    fi
+    for stage in "${@:4}"; do
+      steps=${stage%%:*} alpha=${stage#*:}
+      $py scripts/experiments/set_field.py $run/config.yaml discover.steps "$steps"
+      $py scripts/experiments/set_field.py $run/config.yaml discover.alpha "$alpha"
+      $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_anneal_${steps}_seed$k.json"
+      $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_anneal_${steps}_seed$k.json"
+    done
+    ;;
+  pretrain)
+    .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/chains_s$2" --quiet --set seed="$2"
+    ;;
+  steer)
+    name=$(basename "$2")_step$3
+    $py scripts/experiments/steer_length.py "$2" "step$3" "$out/length_$name.json" data=chains steer.rank=128 \
+      | tee "$out/length_$name.log"
+    ;;
+  *) echo "usage: e35.sh arm NAME K FIELD=VALUE ... | anneal SRC K STEPS:ALPHA ... | pretrain K | steer RUN STEP" >&2
+     exit 2 ;;
 esac
