@@ -17,13 +17,7 @@ out=docs/experiments/e34
 mkdir -p $out
 source "$(dirname "$0")/link_run.sh"
 set_discover() {  # set_discover CONFIG FIELD VALUE: one field of the discover section (checked when loaded)
-  $py - "$@" <<'PY'
-import sys, yaml
-path, field, value = sys.argv[1:]
-cfg = yaml.safe_load(open(path))
-cfg["discover"][field] = yaml.safe_load(value)
-yaml.safe_dump(cfg, open(path, "w"), sort_keys=False)
-PY
+  $py scripts/experiments/set_field.py "$1" "discover.$2" "$3"
 }
 case $1 in
   cotrained)
