@@ -16,9 +16,6 @@ src=runs/chains_bf16_s0
 out=docs/experiments/e34
 mkdir -p $out
 source "$(dirname "$0")/link_run.sh"
-set_discover() {  # set_discover CONFIG FIELD VALUE: one field of the discover section (checked when loaded)
-  $py scripts/experiments/set_field.py "$1" "discover.$2" "$3"
-}
 case $1 in
   cotrained)
     $py scripts/experiments/discover_seed.py $src cotrained $out/discover_s0_cotrained.json | tee $out/discover_s0_cotrained.log
@@ -34,10 +31,7 @@ case $1 in
     ;;
   long)
     k=$2; run=runs/s0_long${k#0}
-    if [ ! -d $run/discover/seed$k ]; then
-      link_run $src $run
-      mkdir -p $run/discover/seed$k && cp -r $src/discover/seed$k/checkpoint $run/discover/seed$k/
-    fi
+    copy_seed $src $run "$k"
     for steps in "${@:3}"; do
       set_discover $run/config.yaml steps "$steps"
       $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_long${steps}_seed$k.json"

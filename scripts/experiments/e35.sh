@@ -22,22 +22,19 @@ case $1 in
   arm)
     name=$2; k=$3; run=runs/s0_$name
     link_run $src $run
-    for kv in "${@:4}"; do $py scripts/experiments/set_field.py $run/config.yaml "discover.${kv%%=*}" "${kv#*=}"; done
+    for kv in "${@:4}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
     $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_${name}_seed$k.json"
     $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
     $py scripts/experiments/code_table.py $run "seed$k" "$out/code_table_${name}_seed$k.json" | tee "$out/code_table_${name}_seed$k.log"
     $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
     ;;
   anneal)
-    src_run=$2; k=$3; run=runs/anneal_$k
-    if [ ! -d $run/discover/seed$k ]; then
-      link_run $src $run
-      mkdir -p $run/discover/seed$k && cp -r $src_run/discover/seed$k/checkpoint $run/discover/seed$k/
-    fi
+    k=$3; run=runs/anneal_$k
+    copy_seed "$2" $run "$k"
     for stage in "${@:4}"; do
       steps=${stage%%:*} alpha=${stage#*:}
-      $py scripts/experiments/set_field.py $run/config.yaml discover.steps "$steps"
-      $py scripts/experiments/set_field.py $run/config.yaml discover.alpha "$alpha"
+      set_discover $run/config.yaml steps "$steps"
+      set_discover $run/config.yaml alpha "$alpha"
       $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_anneal_${steps}_seed$k.json"
       $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_anneal_${steps}_seed$k.json"
     done
