@@ -97,6 +97,7 @@ def test_a_trained_expert_is_taken_from_ant_expert(ant_run, tmp_path):
         ("model.action=categorical", "model.action"),
         ("data.stream=true", "data.stream"),
         ("data.meta_tasks=chains", "data.meta_tasks"),
+        ("discover.targets=expert", "discover.targets"),
         ("env.world=mars", "env.world"),
         ("ant_expert.num_envs=0", "ant_expert.num_envs"),
     ],

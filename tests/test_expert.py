@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from internal_rl.envs import POST_TASK, PRETRAIN_TASKS, GridPinpad, core, paths
+from internal_rl.envs.observations import obs_indices
 from internal_rl.experts import (
     ShortestPathExpert,
     expert_act,
@@ -17,6 +18,7 @@ from internal_rl.experts import (
     expert_policy,
     nonterminating_action_mask,
     optimal_action_mask,
+    recorded_expert_probs,
     safe_action_mask,
 )
 
@@ -134,6 +136,28 @@ def test_expert_is_uniform_over_optimal_actions():
     p = expert_action_probs(s)
     z = (freq - p)[opt] / np.sqrt(p[opt] * (1 - p[opt]) / 200 + 1e-12)
     assert np.abs(z).max() < 5 and abs(z.mean()) < 0.1
+
+
+def test_recorded_expert_probs_match_the_live_expert():
+    """Discovery's soft targets: rebuilt from recorded observation indices and targets, the expert's distribution
+    equals the one the live expert sampled from, at every step of ε-noisy episodes (so off-path states too);
+    steps without a target are uniform."""
+    rng = np.random.default_rng(5)
+    state = core.reset(rng, [ALL_TASKS[i % len(ALL_TASKS)] for i in range(300)])
+    obs, targets, live, alive = [], [], [], []
+    for _ in range(40):
+        obs.append(obs_indices(state))
+        targets.append(np.where(state.done, -1, state.target))
+        live.append(expert_action_probs(state))
+        alive.append(~state.done)
+        state, *_ = core.step(state, expert_act(state, rng, epsilon=0.3))
+    obs_t, tgt_t = np.stack(obs, 1), np.stack(targets, 1)  # (B, T, M), (B, T)
+    probs = recorded_expert_probs(obs_t, tgt_t, state.params)
+    alive_t = np.stack(alive, 1)
+    assert probs.shape == (300, 40, 4) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs[alive_t], np.stack(live, 1)[alive_t], atol=1e-6)
+    assert (tgt_t == -1).any() and np.allclose(probs[tgt_t == -1], 0.25)
+    assert (probs.max(-1) < 1).mean() > 0.2  # ties on shortest paths are common: soft targets are not one-hot
 
 
 def test_epsilon_noise_never_terminates_on_a_wrong_colour():

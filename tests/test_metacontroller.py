@@ -229,6 +229,62 @@ def test_kl_matches_torch_distributions_and_loss_is_eq3():
     assert logs["loss"] == pytest.approx(loss.item())
 
 
+def test_soft_action_targets_are_the_expected_nll_and_one_hot_targets_the_sampled_one():
+    """discover.targets: expert (E36): with target distributions q the NLL term is −Σ_a q(a) log p(a); one-hot
+    targets give exactly the recorded actions' loss and gradients, and padding is ignored as before."""
+    m, upper = make_model(), frozen_upper()
+    e, mask, actions, noise = batch()
+    loss, logs = m(e, mask, actions, upper, noise)
+    one_hot = nn.functional.one_hot(actions, A_ACT).float()
+    soft_loss, soft_logs = m(e, mask, one_hot, upper, noise)
+    torch.testing.assert_close(soft_loss, loss)
+    assert soft_logs["action_accuracy"] == logs["action_accuracy"]
+    g_hard = torch.autograd.grad(loss, list(m.decoder.parameters()))
+    g_soft = torch.autograd.grad(m(e, mask, one_hot, upper, noise)[0], list(m.decoder.parameters()))
+    for a, b in zip(g_hard, g_soft, strict=True):
+        torch.testing.assert_close(a, b)
+
+    q = torch.softmax(torch.randn(*actions.shape, A_ACT, generator=torch.Generator().manual_seed(3)), -1)
+    q = torch.where(mask[..., None], q, torch.full_like(q, float("nan")))  # padding may hold anything
+    _, logs_q = m(e, mask, q, upper, noise, alpha=0.0)
+    with torch.no_grad():
+        logp = m.action_log_probs(e, m.encode(e, mask, noise), upper)
+        expected = torch.stack(
+            [-logp.gather(-1, torch.full_like(actions, a)[..., None])[..., 0] for a in range(A_ACT)], -1
+        )
+        ref = (torch.nan_to_num(q) * expected).sum(-1)[mask].mean()
+    assert logs_q["nll"] == pytest.approx(ref.item(), abs=1e-5)
+
+
+def test_the_trainer_feeds_its_action_targets_to_the_loss():
+    from types import SimpleNamespace
+
+    from internal_rl.metacontroller.train import DiscoveryTrainer
+
+    m, upper = make_model(), frozen_upper()
+    e, mask, actions, noise = batch()
+    b = SimpleNamespace(observations=torch.zeros(3, 8), mask=mask, actions=actions)
+    base = SimpleNamespace(lower=lambda obs, layer: e, action_dist=lambda x: x)
+    seen = []
+
+    def targets(batch):
+        seen.append(batch)
+        return nn.functional.one_hot((batch.actions + 1) % A_ACT, A_ACT).float()
+
+    def trainer(**kw):
+        t = DiscoveryTrainer(
+            base, m, MaskOnlyEpisodes(8, 5), layer=1, batch_size=4, seed=0, device=torch.device("cpu"), **kw
+        )
+        t.upper_fn = upper
+        return t
+
+    plain = trainer().loss((b, noise, 0.1, False, None))[0]
+    shifted = trainer(action_targets=targets).loss((b, noise, 0.1, False, None))[0]
+    torch.testing.assert_close(plain, m(e, mask, actions, upper, noise, alpha=0.1)[0])
+    torch.testing.assert_close(shifted, m(e, mask, (actions + 1) % A_ACT, upper, noise, alpha=0.1)[0])
+    assert seen == [b]
+
+
 def test_gradients_reach_every_part_through_a_frozen_upper_network():
     m = make_model()
     upper = frozen_upper()

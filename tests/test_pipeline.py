@@ -9,6 +9,7 @@ here the data *stage* is interrupted and must neither be taken for complete nor 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -41,6 +42,7 @@ CONTRACT = {
         "subgoals_per_episode",
         "action_nll",
         "kl",
+        "expert_target_nll",
     ],
     "rl": [],  # per-method keys, checked below
     "report": [],
@@ -418,3 +420,21 @@ def test_a_metacontroller_checkpoint_is_refused_for_another_architecture(smoke_r
             load_metacontroller(existing_run(smoke_run, per_step, torch.device("cpu")), "seed0")
     finally:
         path.write_text(json.dumps(meta))
+
+
+def test_discovery_with_expert_targets_trains_and_reports_both_nlls(smoke_run):
+    """discover.targets: expert (E36) through the stage's own trainer on the smoke run: a new metacontroller trains
+    to finite losses; held-out metrics carry the recorded actions' NLL and the NLL against the expert's
+    distribution; the training loss is the latter's."""
+    from internal_rl.pipeline.context import existing_run
+    from internal_rl.pipeline.stages.discover import train_metacontroller
+
+    cfg = load_config(SMOKE, ["discover.targets=expert"])
+    ctx = existing_run(smoke_run, cfg, torch.device("cpu"))
+    _, mc, m, _ = train_metacontroller(ctx, "soft_targets", seed=5, steps=20)
+    assert all(math.isfinite(m[k]) and m[k] > 0 for k in ("action_nll", "target_nll"))
+    assert m["target_nll"] != m["action_nll"]
+    _, mc_sampled, _, _ = train_metacontroller(
+        existing_run(smoke_run, CFG, torch.device("cpu")), "hard", seed=5, steps=20
+    )
+    assert any(not torch.equal(a, b) for a, b in zip(mc.parameters(), mc_sampled.parameters(), strict=True))

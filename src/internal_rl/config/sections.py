@@ -115,11 +115,15 @@ class DiscoverConfig(MetacontrollerArch):
     gate_noise: float = added_later(0.0)  # scale of logistic noise on β's logit in training (0 = the paper)
     # fp32 | bf16 | auto (= bf16 where native): autocast of the training forward (evaluation: fp32)
     precision: str = added_later("fp32")
+    # the NLL's targets: sampled = the recorded actions (the paper) | expert = the noiseless gridworld expert's
+    # distribution at each step (E36: codes cannot profit from predicting the expert's coin flips)
+    targets: str = added_later("sampled")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
         check_precision(self.precision)
+        require(self.targets in ("sampled", "expert"), "targets", f"sampled or expert, got {self.targets!r}")
         non_negative(
             self,
             "weight_decay",
@@ -233,6 +237,11 @@ class RunConfig:
             self.data.task_set == "table_a1",
             "data.task_set",
             f"ant-pinpad pretrains on its paper's tasks (Table A2; the default table_a1), got {self.data.task_set!r}",
+        )
+        require(
+            self.discover.targets == "sampled",
+            "discover.targets",
+            "expert targets are the gridworld's shortest-path distribution; ant-pinpad uses sampled",
         )
         require(
             self.data.meta_tasks == "pretrain",

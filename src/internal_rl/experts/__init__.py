@@ -9,6 +9,7 @@ from internal_rl.experts.shortest_path import (
     expert_policy,
     nonterminating_action_mask,
     optimal_action_mask,
+    recorded_expert_probs,
     safe_action_mask,
     sample_actions,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "expert_policy",
     "nonterminating_action_mask",
     "optimal_action_mask",
+    "recorded_expert_probs",
     "safe_action_mask",
     "sample_actions",
 ]

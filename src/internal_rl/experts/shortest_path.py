@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from internal_rl.envs.core import EnvState
+from internal_rl.envs.core import EnvState, GridParams, reset_with_layout
 from internal_rl.envs.grid import NUM_ACTIONS, UNREACHABLE, move_table
 from internal_rl.envs.paths import distance_maps
 
@@ -97,6 +97,26 @@ def expert_policy(state: EnvState, epsilon: float = 0.0) -> np.ndarray:
     return probs
 
 
+def recorded_expert_probs(obs_idx: np.ndarray, target: np.ndarray, params: GridParams) -> np.ndarray:
+    """(B, T, 4) float32: the noiseless expert's distribution (:func:`expert_action_probs`) at every step of
+    recorded episodes, from their observation indices (B, >= T, M) (walls, colours, agent; observations.py) and the
+    colour pursued before a_t (B, T). Steps without a target (padding, -1) or with an unreachable one get the
+    uniform distribution. Used as the soft action targets of discovery (``discover.targets: expert``)."""
+    obs_idx, target = np.asarray(obs_idx, dtype=np.int64), np.asarray(target, dtype=np.int64)
+    B, T = target.shape
+    C, W, O = params.num_channels, params.num_walls, params.num_colors
+    layout = reset_with_layout(
+        obs_idx[:, 0, W : W + O] // C, obs_idx[:, 0, :W] // C, obs_idx[:, 0, -1] // C, [[0]] * B, params
+    )
+    dist = distance_maps(layout)  # (B, O, N)
+    nb = move_table(params.size)[obs_idx[:, :T, -1] // C]  # (B, T, 4) cells reached by each action
+    d = dist[np.arange(B)[:, None, None], np.maximum(target, 0)[..., None], nb]  # (B, T, 4)
+    best = d.min(-1, keepdims=True)
+    opt = (d == best) & (best < UNREACHABLE) & (target >= 0)[..., None]
+    opt[~opt.any(-1)] = True
+    return (opt / opt.sum(-1, keepdims=True)).astype(np.float32)
+
+
 def sample_actions(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(B,) int64 samples from categorical rows (B, A) (inverse-CDF, one uniform per row)."""
     u = rng.random(probs.shape[0])[:, None]  # (B, 1)
@@ -157,6 +177,7 @@ __all__ = [
     "expert_policy",
     "nonterminating_action_mask",
     "optimal_action_mask",
+    "recorded_expert_probs",
     "safe_action_mask",
     "sample_actions",
 ]

@@ -215,9 +215,10 @@ class Metacontroller(nn.Module):
         """Negative ELBO of Eq. 3 on a batch of sequences.
 
         e (B, T, D) residuals at layer l; mask (B, T) prefix mask; actions (B, T) long or (B, T, A) float
-        (padding may hold any value); upper_fn maps ê to the action distribution (or logits); noise (B, T, Z)
-        or None; alpha the KL weight of this step (None: ``cfg.alpha``; a KL warm-up passes a smaller one);
-        open_gate: β ≡ 1 for this step and gate_noise (B, T) β's logit noise (see :meth:`encode`).
+        (continuous actions, or target distributions over discrete ones; padding may hold any value); upper_fn
+        maps ê to the action distribution (or logits); noise (B, T, Z) or None; alpha the KL weight of this step
+        (None: ``cfg.alpha``; a KL warm-up passes a smaller one); open_gate: β ≡ 1 for this step and gate_noise
+        (B, T) β's logit noise (see :meth:`encode`).
         Returns (loss, loss_dict) with loss = nll + α kl, each a mean over valid steps; the KL is *not*
         weighted by β (SPEC §5).
         """
@@ -240,10 +241,11 @@ class Metacontroller(nn.Module):
 
         with torch.no_grad():
             stats = switch_statistics(trace.beta, mask)
+            hard = safe_actions.argmax(-1) if dist.discrete and safe_actions.dim() == 3 else safe_actions
             acc = (
                 {}
                 if not dist.discrete
-                else {"action_accuracy": (((dist.mode() == safe_actions).to(m.dtype) * m).sum() / n_valid).item()}
+                else {"action_accuracy": (((dist.mode() == hard).to(m.dtype) * m).sum() / n_valid).item()}
             )
         loss_dict = {"loss": loss.item(), "nll": nll.item(), "kl": kl.item(), **acc, **stats}
         return loss, loss_dict

@@ -7,6 +7,9 @@ scratch instead (the paper's co-training ablation, Fig. 7).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -17,6 +20,8 @@ from internal_rl.metacontroller.model import Metacontroller
 from internal_rl.metacontroller.switching import switch_alignment
 from internal_rl.models.actions import ActionDist
 from internal_rl.train.precision import autocast
+
+ActionTargets = Callable[[Any], Tensor]  # a batch -> (B, T, A) target distributions over discrete actions
 
 
 def kl_weight(alpha: float, step: int, warmup_steps: int, free_steps: int = 0) -> float:
@@ -53,14 +58,18 @@ class DiscoveryTrainer:
         open_gate_steps: int = 0,
         gate_noise: float = 0.0,
         precision: str = "fp32",
+        action_targets: ActionTargets | None = None,
     ):
         """``open_gate_steps``: the first steps train with β ≡ 1 (the switching unit unused), so that the codes
         mean something before the gate learns when to adopt them (E21; 0 = the paper). ``gate_noise``: the scale
         of logistic noise added to β's logit at every training step (a relaxed Bernoulli gate, E26; 0 = the
-        paper). ``precision``: fp32, bf16 or auto, the autocast of the loss's forward (the losses stay fp32)."""
+        paper). ``precision``: fp32, bf16 or auto, the autocast of the loss's forward (the losses stay fp32).
+        ``action_targets``: batch -> (B, T, A) target distributions that replace the recorded actions in the NLL
+        (``discover.targets: expert``, E36; None = the recorded actions, the paper)."""
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
         self.kl_warmup_steps, self.kl_free_steps, self.open_gate_steps = kl_warmup_steps, kl_free_steps, open_gate_steps
         self.gate_noise, self.precision, self.device = gate_noise, precision, device
+        self.action_targets = action_targets
         self.batches = StepBatches(dataset, batch_size, seed, device)
 
     def alpha_at(self, step: int) -> float:
@@ -89,8 +98,9 @@ class DiscoveryTrainer:
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, noise, alpha, open_gate, gate_noise = batch
         e = self.residuals(b.observations[:, :-1])  # (B, T, D)
+        actions = b.actions if self.action_targets is None else self.action_targets(b)
         loss, logs = self.mc(
-            e, b.mask, b.actions, self.upper_fn, noise, alpha=alpha, open_gate=open_gate, gate_noise=gate_noise
+            e, b.mask, actions, self.upper_fn, noise, alpha=alpha, open_gate=open_gate, gate_noise=gate_noise
         )
         return loss, {**logs, "alpha": alpha}
 
@@ -106,8 +116,11 @@ def evaluate_discovery(
     device: torch.device,
     max_steps: int = 100,
     batch_size: int = 256,
+    action_targets: ActionTargets | None = None,
 ) -> tuple[dict, dict]:
-    """Held-out NLL, KL and switch alignment at the posterior mean (ε = 0).
+    """Held-out NLL, KL and switch alignment at the posterior mean (ε = 0); with ``action_targets`` also
+    ``target_nll``, the NLL against those distributions (e.g. the noiseless expert's: what the codes predict beyond
+    the recorded actions' own randomness).
 
     Returns (metrics, traces) with traces = {beta (N, T), subgoal (N, T), lengths (N,)} as NumPy arrays.
     """
@@ -115,19 +128,26 @@ def evaluate_discovery(
     mc.eval()
     n = min(episodes, len(dataset))
     betas, labels, lengths = [], [], []
-    sums = np.zeros(3)
+    sums = np.zeros(4)
     for start in range(0, n, batch_size):
         b = dataset.batch(np.arange(start, min(n, start + batch_size))).to(device)
         e = base.lower(b.observations[:, :-1], layer)
         noise = torch.zeros(*b.mask.shape, mc.cfg.latent_dim, device=device)
-        _, logs = mc(e, b.mask, b.actions, lambda x: base.action_dist(base.upper(x, layer, with_obs=False)[0]), noise)
+
+        def upper(x: Tensor) -> ActionDist:
+            return base.action_dist(base.upper(x, layer, with_obs=False)[0])
+
+        _, logs = mc(e, b.mask, b.actions, upper, noise)
+        soft = mc(e, b.mask, action_targets(b), upper, noise)[1]["nll"] if action_targets else 0.0
         count = float(b.mask.sum())
-        sums += np.array([logs["nll"] * count, logs["kl"] * count, count])
+        sums += np.array([logs["nll"], logs["kl"], soft, 1.0]) * count
         trace = mc.encode(e, b.mask, noise)
         pad = max_steps - b.mask.shape[1]
         betas.append(np.pad(trace.beta.cpu().numpy(), ((0, 0), (0, pad))))
         labels.append(np.pad(b.subgoal.cpu().numpy(), ((0, 0), (0, pad))))
         lengths.append(b.lengths.cpu().numpy())
     beta, subgoal, lens = np.concatenate(betas), np.concatenate(labels), np.concatenate(lengths)
-    metrics = {"action_nll": sums[0] / sums[2], "kl": sums[1] / sums[2], **switch_alignment(beta, subgoal, lens)}
+    metrics = {"action_nll": sums[0] / sums[3], "kl": sums[1] / sums[3], **switch_alignment(beta, subgoal, lens)}
+    if action_targets is not None:
+        metrics["target_nll"] = sums[2] / sums[3]
     return metrics, {"beta": beta, "subgoal": subgoal, "lengths": lens}

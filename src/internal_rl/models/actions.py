@@ -70,8 +70,11 @@ class Categorical:
         return F.log_softmax(self.logits, -1).gather(-1, actions.long()[..., None])[..., 0]
 
     def nll(self, actions: Tensor) -> Tensor:
-        """cross_entropy's fused kernel (bit-identical to the losses of earlier versions), class dim second."""
+        """cross_entropy's fused kernel (bit-identical to the losses of earlier versions), class dim second.
+        ``actions`` may also be target distributions (..., A) float: then the expected NLL −Σ_a q(a) log p(a)."""
         logits = _at_least_fp32(self.logits)
+        if actions.is_floating_point() and actions.shape == logits.shape:  # soft targets q (..., A)
+            return -(actions.to(logits.dtype) * F.log_softmax(logits, -1)).sum(-1)
         if logits.dim() == 3:  # (B, T, A)
             return F.cross_entropy(logits.transpose(1, 2), actions.long(), reduction="none")
         flat = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), actions.reshape(-1).long(), reduction="none")

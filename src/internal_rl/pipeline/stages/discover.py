@@ -11,9 +11,11 @@ import torch
 from torch import nn
 
 from internal_rl.config import DiscoverConfig
+from internal_rl.data import EpisodeBatch
+from internal_rl.experts import recorded_expert_probs
 from internal_rl.metacontroller import Metacontroller
 from internal_rl.metacontroller.switching import plot_beta_traces
-from internal_rl.metacontroller.train import DiscoveryTrainer, evaluate_discovery
+from internal_rl.metacontroller.train import ActionTargets, DiscoveryTrainer, evaluate_discovery
 from internal_rl.pipeline.artifacts import build_model, freeze, load_base_model, load_dataset, metacontroller_config
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_rate_distortion
@@ -29,6 +31,7 @@ SUMMARY = {
     "action_nll": "action_nll",
     "kl": "kl",
     "fraction_beta_mid": "fraction_beta_mid",
+    "expert_target_nll": "target_nll",  # gridworld: the NLL against the noiseless expert's distribution
 }
 
 
@@ -38,6 +41,20 @@ def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, Any]:
     own number of steps, so that its collapse is the paper's and not an artefact of a gate it never learned."""
     names = ("kl_warmup_steps", "kl_free_steps", "open_gate_steps", "gate_noise")
     return {k: 0 if cotrain else getattr(dc, k) for k in names}
+
+
+def expert_targets(ctx: Context) -> ActionTargets | None:
+    """The NLL's soft targets of ``discover.targets: expert``, for training: the noiseless shortest-path expert's
+    distribution at every step (E36). For evaluation every gridworld run reports the NLL against them too."""
+    if ctx.cfg.is_ant:
+        return None
+    params = ctx.cfg.env.params()
+
+    def targets(b: EpisodeBatch) -> torch.Tensor:
+        probs = recorded_expert_probs(b.obs_idx.cpu().numpy(), b.target.cpu().numpy(), params)
+        return torch.from_numpy(probs).to(b.mask.device)  # (B, T, 4)
+
+    return targets
 
 
 def train_metacontroller(
@@ -66,6 +83,7 @@ def train_metacontroller(
         device=ctx.device,
         cotrain=cotrain,
         precision=dc.precision,
+        action_targets=expert_targets(ctx) if dc.targets == "expert" else None,
         **training_schedule(dc, cotrain),
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
@@ -104,6 +122,7 @@ def train_metacontroller(
         episodes=cfg.pretrain.eval_episodes,
         device=ctx.device,
         max_steps=cfg.horizon,
+        action_targets=expert_targets(ctx),
     )
     return base, mc, metrics, traces
 
@@ -135,7 +154,7 @@ def run(ctx: Context) -> dict:
             )
             sweep.append({"alpha": alpha, "action_nll": m["action_nll"], "kl": m["kl"], "switch_f1": m["f1"]})
         plot_rate_distortion(sweep, ctx.path("discover", "rate_distortion.png"))
-    median = {out: float(np.median([m[key] for m in per_seed])) for out, key in SUMMARY.items()}
+    median = {out: float(np.median([m[key] for m in per_seed])) for out, key in SUMMARY.items() if key in per_seed[0]}
     return {
         **median,
         "alpha": dc.alpha,

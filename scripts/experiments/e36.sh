@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# E36 (issue 10): do the discovered codes name a direction because it predicts the expert's coin flips? Discovery
+# with the NLL against the noiseless expert's distribution (discover.targets: expert) on the bar-1 backbone
+# (runs/chains_bf16_s0).
+#   bash scripts/experiments/e36.sh arm NAME K FIELD=VALUE ...   discovery seed K in runs/s0_NAME with the discover
+#                                                       FIELDs set; what its codes carry; internal RL on it; the
+#                                                       code table through its decoder
+#   bash scripts/experiments/e36.sh soften SRC K STEPS [FIELD=VALUE ...]   discovery seed K of run SRC trained on in
+#                                                       runs/soft_K to STEPS with expert targets; what its codes carry
+set -euo pipefail
+export OMP_NUM_THREADS=1
+py=.venv/bin/python
+src=runs/chains_bf16_s0
+out=docs/experiments/e36
+mkdir -p $out
+source "$(dirname "$0")/link_run.sh"
+case $1 in
+  arm)
+    name=$2; k=$3; run=runs/s0_$name
+    link_run $src $run
+    for kv in "${@:4}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
+    $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_${name}_seed$k.json"
+    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
+    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
+    $py scripts/experiments/code_table.py $run "seed$k" "$out/code_table_${name}_seed$k.json" | tee "$out/code_table_${name}_seed$k.log"
+    ;;
+  soften)
+    k=$3; steps=$4; run=runs/soft_$k
+    copy_seed "$2" $run "$k"
+    set_discover $run/config.yaml targets expert
+    set_discover $run/config.yaml steps "$steps"
+    for kv in "${@:5}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
+    $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_soft_${steps}_seed$k.json"
+    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_soft_${steps}_seed$k.json"
+    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_soft_${steps}_seed$k.json" seed="$k"
+    ;;
+  *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | soften SRC K STEPS [FIELD=VALUE ...]" >&2
+     exit 2 ;;
+esac
