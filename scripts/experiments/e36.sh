@@ -5,8 +5,10 @@
 #   bash scripts/experiments/e36.sh arm NAME K FIELD=VALUE ...   discovery seed K in runs/s0_NAME with the discover
 #                                                       FIELDs set; what its codes carry; internal RL on it; the
 #                                                       code table through its decoder
-#   bash scripts/experiments/e36.sh soften SRC K STEPS [FIELD=VALUE ...]   discovery seed K of run SRC trained on in
-#                                                       runs/soft_K to STEPS with expert targets; what its codes carry
+#   bash scripts/experiments/e36.sh anneal SRC K STEPS:ALPHA ...   discovery seed K of run SRC trained on in
+#                                                       runs/anneal_soft_K (SRC's config: e.g. expert targets) with α
+#                                                       raised stage by stage (e35.sh anneal); what its codes carry
+#                                                       and internal RL after each stage
 set -euo pipefail
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
@@ -24,16 +26,18 @@ case $1 in
     $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
     $py scripts/experiments/code_table.py $run "seed$k" "$out/code_table_${name}_seed$k.json" | tee "$out/code_table_${name}_seed$k.log"
     ;;
-  soften)
-    k=$3; steps=$4; run=runs/soft_$k
+  anneal)
+    k=$3; run=runs/anneal_soft_$k
     copy_seed "$2" $run "$k"
-    set_discover $run/config.yaml targets expert
-    set_discover $run/config.yaml steps "$steps"
-    for kv in "${@:5}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
-    $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_soft_${steps}_seed$k.json"
-    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_soft_${steps}_seed$k.json"
-    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_soft_${steps}_seed$k.json" seed="$k"
+    for stage in "${@:4}"; do
+      steps=${stage%%:*} alpha=${stage#*:}
+      set_discover $run/config.yaml steps "$steps"
+      set_discover $run/config.yaml alpha "$alpha"
+      $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_anneal_${steps}_seed$k.json"
+      $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_anneal_${steps}_seed$k.json"
+      $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_anneal_${steps}_seed$k.json" seed="$k"
+    done
     ;;
-  *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | soften SRC K STEPS [FIELD=VALUE ...]" >&2
+  *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | anneal SRC K STEPS:ALPHA ..." >&2
      exit 2 ;;
 esac
