@@ -9,6 +9,9 @@
 #                                                       runs/anneal_soft_K (SRC's config: e.g. expert targets) with α
 #                                                       raised stage by stage (e35.sh anneal); what its codes carry
 #                                                       and internal RL after each stage
+#   bash scripts/experiments/e36.sh start NAME K START FIELD=VALUE ...   as arm, but the first START steps pull the
+#                                                       posterior toward a fixed code per subgoal (subgoal_start.py,
+#                                                       a labelled diagnostic), then Eq. 3 alone
 set -euo pipefail
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
@@ -38,6 +41,14 @@ case $1 in
       $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_anneal_${steps}_seed$k.json" seed="$k"
     done
     ;;
-  *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | anneal SRC K STEPS:ALPHA ..." >&2
+  start)
+    name=$2; k=$3; run=runs/s0_$name
+    link_run $src $run
+    for kv in "${@:5}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
+    $py scripts/experiments/subgoal_start.py $run "$k" "$out/discover_${name}_seed$k.json" start="$4"
+    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
+    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
+    ;;
+  *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | anneal SRC K STEPS:ALPHA ... | start NAME K START FIELD=VALUE ..." >&2
      exit 2 ;;
 esac
