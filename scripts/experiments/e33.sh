@@ -13,11 +13,9 @@
 #   bash scripts/experiments/e33.sh extend_s1         E32's seed-1 chains backbone (cpu-full, stopped at 24k) trained on
 #                                                     to 48k (pretrain.stop_at raised), in a copy: runs/chains_s1_long
 set -euo pipefail
-export OMP_NUM_THREADS=1
-py=.venv/bin/python
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers
 out=docs/experiments/e33
 mkdir -p $out
-source "$(dirname "$0")/link_run.sh"
 case $1 in
   discover_fp32)
     link_run runs/chains_s1 runs/chains_s1d

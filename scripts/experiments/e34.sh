@@ -10,20 +10,17 @@
 #                                                       what its codes carry at each
 #   bash scripts/experiments/e34.sh table RUN ARM       code_table.py: the best fixed code per subgoal in ARM's code space
 set -euo pipefail
-export OMP_NUM_THREADS=1
-py=.venv/bin/python
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers
 src=runs/chains_bf16_s0
 out=docs/experiments/e34
 mkdir -p $out
-source "$(dirname "$0")/link_run.sh"
 case $1 in
   cotrained)
     $py scripts/experiments/discover_seed.py $src cotrained $out/discover_s0_cotrained.json | tee $out/discover_s0_cotrained.log
     ;;
   arm)
     name=$2; k=$3; run=runs/s0_$name
-    link_run $src $run
-    for kv in "${@:4}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
+    arm_run $src $run "${@:4}"
     $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_${name}_seed$k.json"
     $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
     $py scripts/experiments/code_ceiling.py $run "seed$k" "$out/ceiling_${name}_seed$k.json" episodes=512

@@ -12,32 +12,18 @@
 #                                                       snapshots every 6k)
 #   bash scripts/experiments/e35.sh steer RUN STEP      the E33 steerability check (chains D*, rank 128) on snapshot STEP
 set -euo pipefail
-export OMP_NUM_THREADS=1
-py=.venv/bin/python
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers
 src=runs/chains_bf16_s0
 out=docs/experiments/e35
 mkdir -p $out
-source "$(dirname "$0")/link_run.sh"
 case $1 in
   arm)
-    name=$2; k=$3; run=runs/s0_$name
-    link_run $src $run
-    for kv in "${@:4}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
-    $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_${name}_seed$k.json"
-    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
-    $py scripts/experiments/code_table.py $run "seed$k" "$out/code_table_${name}_seed$k.json" | tee "$out/code_table_${name}_seed$k.log"
-    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
+    discover_arm $src "$2" "$3" $out "${@:4}"
     ;;
   anneal)
     k=$3; run=runs/anneal_$k
     copy_seed "$2" $run "$k"
-    for stage in "${@:4}"; do
-      steps=${stage%%:*} alpha=${stage#*:}
-      set_discover $run/config.yaml steps "$steps"
-      set_discover $run/config.yaml alpha "$alpha"
-      $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_anneal_${steps}_seed$k.json"
-      $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_anneal_${steps}_seed$k.json"
-    done
+    anneal_stages $run "$k" $out "${@:4}"
     ;;
   pretrain)
     .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/chains_s$2" --quiet --set seed="$2"

@@ -13,41 +13,27 @@
 #                                                       posterior toward a fixed code per subgoal (subgoal_start.py,
 #                                                       a labelled diagnostic), then Eq. 3 alone
 set -euo pipefail
-export OMP_NUM_THREADS=1
-py=.venv/bin/python
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers
 src=runs/chains_bf16_s0
 out=docs/experiments/e36
 mkdir -p $out
-source "$(dirname "$0")/link_run.sh"
 case $1 in
   arm)
-    name=$2; k=$3; run=runs/s0_$name
-    link_run $src $run
-    for kv in "${@:4}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
-    $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_${name}_seed$k.json"
-    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
-    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
-    $py scripts/experiments/code_table.py $run "seed$k" "$out/code_table_${name}_seed$k.json" | tee "$out/code_table_${name}_seed$k.log"
+    discover_arm $src "$2" "$3" $out "${@:4}"
     ;;
   anneal)
     k=$3; run=runs/anneal_soft_$k
     copy_seed "$2" $run "$k"
+    anneal_stages $run "$k" $out "${@:4}"
     for stage in "${@:4}"; do
-      steps=${stage%%:*} alpha=${stage#*:}
-      set_discover $run/config.yaml steps "$steps"
-      set_discover $run/config.yaml alpha "$alpha"
-      $py scripts/experiments/discover_seed.py $run "$k" "$out/discover_anneal_${steps}_seed$k.json"
-      $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_anneal_${steps}_seed$k.json"
-      $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_anneal_${steps}_seed$k.json" seed="$k"
+      $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_anneal_${stage%%:*}_seed$k.json" seed="$k"
     done
     ;;
   start)
     name=$2; k=$3; run=runs/s0_$name
-    link_run $src $run
-    for kv in "${@:5}"; do set_discover $run/config.yaml "${kv%%=*}" "${kv#*=}"; done
+    arm_run $src $run "${@:5}"
     $py scripts/experiments/subgoal_start.py $run "$k" "$out/discover_${name}_seed$k.json" start="$4"
-    $py scripts/experiments/code_content.py $run "seed$k" "$out/code_content_${name}_seed$k.json"
-    $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${name}_seed$k.json" seed="$k"
+    score_codes $run "$k" $out "$name"
     ;;
   *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | anneal SRC K STEPS:ALPHA ... | start NAME K START FIELD=VALUE ..." >&2
      exit 2 ;;

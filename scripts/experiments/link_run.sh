@@ -1,4 +1,6 @@
-# Sourced by the experiment scripts (e33.sh, e34.sh, e35.sh); set_discover needs $py.
+# Sourced by the experiment scripts (e33.sh - e36.sh): one thread per job, the project's Python, run-folder helpers.
+export OMP_NUM_THREADS=1
+py=.venv/bin/python
 link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
   mkdir -p "$2"
   cp "$1/config.yaml" "$2/"
@@ -12,4 +14,30 @@ copy_seed() {  # copy_seed SRC DST K: DST linked to SRC's backbone (when new) wi
 }
 set_discover() {  # set_discover CONFIG FIELD VALUE: one field of the discover section (checked when loaded)
   $py scripts/experiments/set_field.py "$1" "discover.$2" "$3"
+}
+arm_run() {  # arm_run SRC RUN FIELD=VALUE ...: RUN linked to SRC's backbone, with the discover FIELDs set
+  link_run "$1" "$2"
+  for kv in "${@:3}"; do set_discover "$2/config.yaml" "${kv%%=*}" "${kv#*=}"; done
+}
+score_codes() {  # score_codes RUN K OUT TAG: what discovery seed K's codes carry, and internal RL on them
+  $py scripts/experiments/code_content.py "$1" "seed$2" "$3/code_content_$4_seed$2.json"
+  $py scripts/experiments/internal_rl_arm.py "$1" "seed$2" "$3/rl_$4_seed$2.json" seed="$2"
+}
+anneal_stages() {  # anneal_stages RUN K OUT STEPS:ALPHA ...: seed K trained on to STEPS at ALPHA, and so on; scored
+  local stage steps alpha
+  for stage in "${@:4}"; do
+    steps=${stage%%:*} alpha=${stage#*:}
+    set_discover "$1/config.yaml" steps "$steps"
+    set_discover "$1/config.yaml" alpha "$alpha"
+    $py scripts/experiments/discover_seed.py "$1" "$2" "$3/discover_anneal_${steps}_seed$2.json"
+    $py scripts/experiments/code_content.py "$1" "seed$2" "$3/code_content_anneal_${steps}_seed$2.json"
+  done
+}
+discover_arm() {  # discover_arm SRC NAME K OUT FIELD=VALUE ...: discovery seed K in runs/s0_NAME (SRC's backbone, the
+  #                 discover FIELDs set), what its codes carry, internal RL on them and the code table of its decoder
+  local run=runs/s0_$2
+  arm_run "$1" $run "${@:5}"
+  $py scripts/experiments/discover_seed.py $run "$3" "$4/discover_$2_seed$3.json"
+  score_codes $run "$3" "$4" "$2"
+  $py scripts/experiments/code_table.py $run "seed$3" "$4/code_table_$2_seed$3.json" | tee "$4/code_table_$2_seed$3.log"
 }
