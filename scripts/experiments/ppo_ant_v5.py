@@ -13,6 +13,7 @@ pinpad floor (E12-E18) lies in the pinpad env or its reward; if it does not, in 
                                      uniform yaw)
         [cell=2.0]                  (with world=pinpad: metres per cell; the boundary walls are 2 cells from the
                                      centre, so cell=20 makes an 80 m floor on which no ant reaches a wall)
+        [log_std=0]                 (the policy's initial log std, every joint; E36b)
 
 Writes one row per update to OUT.json: env steps, mean x velocity (m/s) over the rollout, mean return of the
 episodes that ended, policy entropy, wall seconds.
@@ -126,6 +127,8 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
         world = GymAnts(B, kw.get("integrator"))
     obs = world.reset()
     policy = AntExpertPolicy(obs.shape[1], cfg.hidden, 8)
+    with torch.no_grad():
+        policy.log_std.fill_(float(kw.get("log_std", 0.0)))
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
     ret_acc, ret_mean, ret_var, ret_count = np.zeros(B), 0.0, 1.0, 1e-4
     ep_ret, finished, rows, t0 = np.zeros(B), [], [], time.perf_counter()
