@@ -23,7 +23,7 @@ case $1 in
   anneal)
     k=$3; run=runs/anneal_$k
     copy_seed "$2" $run "$k"
-    anneal_stages $run "$k" $out "${@:4}"
+    anneal_stages $run "$k" $out anneal "${@:4}"
     ;;
   pretrain)
     .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/chains_s$2" --quiet --set seed="$2"

@@ -5,10 +5,10 @@
 #   bash scripts/experiments/e36.sh arm NAME K FIELD=VALUE ...   discovery seed K in runs/s0_NAME with the discover
 #                                                       FIELDs set; what its codes carry; internal RL on it; the
 #                                                       code table through its decoder
-#   bash scripts/experiments/e36.sh anneal SRC K STEPS:ALPHA ...   discovery seed K of run SRC trained on in
-#                                                       runs/anneal_soft_K (SRC's config: e.g. expert targets) with α
+#   bash scripts/experiments/e36.sh anneal SRC K TAG STEPS:ALPHA ...   discovery seed K of run SRC trained on in
+#                                                       runs/TAG_K (SRC's config) with α
 #                                                       raised stage by stage (e35.sh anneal); what its codes carry
-#                                                       and internal RL after each stage
+#                                                       and internal RL and its ceiling after each stage
 #   bash scripts/experiments/e36.sh start NAME K START FIELD=VALUE ...   as arm, but the first START steps pull the
 #                                                       posterior toward a fixed code per subgoal (subgoal_start.py,
 #                                                       a labelled diagnostic), then Eq. 3 alone
@@ -22,11 +22,12 @@ case $1 in
     discover_arm $src "$2" "$3" $out "${@:4}"
     ;;
   anneal)
-    k=$3; run=runs/anneal_soft_$k
+    k=$3; tag=$4; run=runs/${tag}_$k
     copy_seed "$2" $run "$k"
-    anneal_stages $run "$k" $out "${@:4}"
-    for stage in "${@:4}"; do
-      $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_anneal_${stage%%:*}_seed$k.json" seed="$k"
+    anneal_stages $run "$k" $out "$tag" "${@:5}"
+    for stage in "${@:5}"; do
+      $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${tag}_${stage%%:*}_seed$k.json" seed="$k"
+      $py scripts/experiments/code_ceiling.py $run "seed$k" "$out/ceiling_${tag}_${stage%%:*}_seed$k.json" episodes=512
     done
     ;;
   start)
@@ -35,6 +36,6 @@ case $1 in
     $py scripts/experiments/subgoal_start.py $run "$k" "$out/discover_${name}_seed$k.json" start="$4"
     score_codes $run "$k" $out "$name"
     ;;
-  *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | anneal SRC K STEPS:ALPHA ... | start NAME K START FIELD=VALUE ..." >&2
+  *) echo "usage: e36.sh arm NAME K FIELD=VALUE ... | anneal SRC K TAG STEPS:ALPHA ... | start NAME K START FIELD=VALUE ..." >&2
      exit 2 ;;
 esac

@@ -23,14 +23,15 @@ score_codes() {  # score_codes RUN K OUT TAG: what discovery seed K's codes carr
   $py scripts/experiments/code_content.py "$1" "seed$2" "$3/code_content_$4_seed$2.json"
   $py scripts/experiments/internal_rl_arm.py "$1" "seed$2" "$3/rl_$4_seed$2.json" seed="$2"
 }
-anneal_stages() {  # anneal_stages RUN K OUT STEPS:ALPHA ...: seed K trained on to STEPS at ALPHA, and so on; scored
+anneal_stages() {  # anneal_stages RUN K OUT TAG STEPS:ALPHA ...: seed K trained on to STEPS at ALPHA, and so on;
+  #                  after each stage its held-out metrics and what its codes carry, in OUT/*_TAG_STEPS_seedK.json
   local stage steps alpha
-  for stage in "${@:4}"; do
+  for stage in "${@:5}"; do
     steps=${stage%%:*} alpha=${stage#*:}
     set_discover "$1/config.yaml" steps "$steps"
     set_discover "$1/config.yaml" alpha "$alpha"
-    $py scripts/experiments/discover_seed.py "$1" "$2" "$3/discover_anneal_${steps}_seed$2.json"
-    $py scripts/experiments/code_content.py "$1" "seed$2" "$3/code_content_anneal_${steps}_seed$2.json"
+    $py scripts/experiments/discover_seed.py "$1" "$2" "$3/discover_$4_${steps}_seed$2.json"
+    $py scripts/experiments/code_content.py "$1" "seed$2" "$3/code_content_$4_${steps}_seed$2.json"
   done
 }
 discover_arm() {  # discover_arm SRC NAME K OUT FIELD=VALUE ...: discovery seed K in runs/s0_NAME (SRC's backbone, the
