@@ -229,6 +229,27 @@ def test_the_std_floor_holds_through_training_and_lifts_an_initial_policy(tmp_pa
     assert (free.log_std < np.log(0.9)).all()
 
 
+def test_init_log_std_sets_the_first_policys_std(tmp_path, monkeypatch):
+    """ant_expert.init_log_std (E36b): the fresh policy's log std on every joint; training moves it from there."""
+    torch.set_num_threads(1)
+    import internal_rl.experts.ant_ppo as ppo
+
+    monkeypatch.setattr(ppo, "evaluate_expert", lambda *a, **k: {"success": 0.0})
+    seen = []
+    real = ppo.collect
+
+    def first_collect(run, policy):
+        seen.append(policy.log_std.detach().clone())
+        return real(run, policy)
+
+    monkeypatch.setattr(ppo, "collect", first_collect)
+    trained = train_ant_expert(_tiny(init_log_std=-1.0), tmp_path / "a", show_progress=False)
+    torch.testing.assert_close(seen[0], torch.full((8,), -1.0))
+    assert (trained.log_std - -1.0).abs().max() < 0.5  # a few small updates from -1, not from 0
+    default = train_ant_expert(_tiny(), tmp_path / "b", show_progress=False)
+    assert (default.log_std.abs() < 0.5).all()
+
+
 def test_the_curriculum_plays_lenient_for_lenient_steps_then_the_pinpad_rules():
     from internal_rl.envs import antpinpad as A
     from internal_rl.experts.ant_ppo import _Run
@@ -325,6 +346,9 @@ def test_config_errors_name_the_field():
         AntExpertConfig(command_spread=float("nan"))
     with pytest.raises(ValueError, match="ant_expert.lateral_weight"):
         AntExpertConfig(lateral_weight=-1.0)
+    for bad in (float("nan"), -6.0, 2.0):
+        with pytest.raises(ValueError, match="ant_expert.init_log_std"):
+            AntExpertConfig(init_log_std=bad)
     from internal_rl.experts.ant_config import config_from_overrides
 
     assert config_from_overrides(["symmetric=true"]).symmetric is True

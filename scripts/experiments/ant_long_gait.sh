@@ -4,7 +4,8 @@
 # trains on ~260M samples. This arm trains E25b's gait recipe (reward along the torso's heading, lenient 80 m floor)
 # for STEPS env steps (resumable: rerun the same command to continue), and scores every saved checkpoint zero-shot on
 # the pinpad through the four-fold relabelling (ant_eval.py, 256 episodes, symmetric).
-# Usage: bash scripts/experiments/ant_long_gait.sh OUT STEPS            train (or resume)
+# Usage: bash scripts/experiments/ant_long_gait.sh OUT STEPS [FIELD=VALUE ...]   train (or resume), ant_expert fields
+#                                                                              changed (E36b: init_log_std=-1)
 #        bash scripts/experiments/ant_long_gait.sh OUT STEPS eval        score the current checkpoint
 set -euo pipefail
 out=$1 steps=$2
@@ -17,4 +18,4 @@ if [ "${3:-}" = eval ]; then
   exit
 fi
 $py scripts/experiments/ant_expert.py "$out" total_steps="$steps" reward_direction=heading params.cell=20 \
-  params.strict=false eval_every=0 checkpoint_every=50
+  params.strict=false eval_every=0 checkpoint_every=50 "${@:3}"

@@ -41,6 +41,7 @@ class AntExpertConfig:
     command_ramp_steps: int = 0  # env steps over which the spread grows linearly from 0 (0: the full spread at once)
     command_every: int = 100  # actions between an ant's commands (0: one per episode)
     min_std: float = 0.0  # a floor under the policy's std, kept by projection after every step (0: none)
+    init_log_std: float = 0.0  # the policy's log std at initialisation, every joint (0: std 1, CleanRL; E36b: -1)
     target_kl: float = 0.0  # stop an update's epochs once a minibatch's approximate KL to the rollout policy
     #                         exceeds 1.5 x this (SB3's early stop; 0: never)
     symmetric: bool = False  # the policy sees the ant relabelled by quarter turns so that its direction lies within
@@ -77,6 +78,8 @@ class AntExpertConfig:
         for name in ("lateral_weight", "command_spread", "command_ramp_steps", "command_every", "min_std", "target_kl"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
+        if not -5.0 <= self.init_log_std <= 1.0:
+            raise ValueError(f"ant_expert.init_log_std: must be in [-5, 1], got {self.init_log_std!r}")
         if (self.num_envs * self.rollout_steps) % self.minibatches:
             raise ValueError("ant_expert.minibatches: must divide num_envs x rollout_steps")
 

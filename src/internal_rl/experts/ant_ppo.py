@@ -290,6 +290,8 @@ def train_ant_expert(
     out = Path(out)
     torch.manual_seed(cfg.seed)
     policy = new_policy(params, cfg.hidden, cfg.symmetric)
+    with torch.no_grad():
+        policy.log_std.fill_(cfg.init_log_std)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
     run = _Run(cfg, params, [tuple(t) for t in tasks])
     meta = json.loads(json.dumps({"config": dataclasses.asdict(cfg), "params": dataclasses.asdict(params)}))
