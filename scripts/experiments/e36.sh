@@ -24,8 +24,8 @@ case $1 in
   anneal)
     k=$3; tag=$4; run=runs/${tag}_$k
     copy_seed "$2" $run "$k"
-    anneal_stages $run "$k" $out "$tag" "${@:5}"
     for stage in "${@:5}"; do
+      anneal_stages $run "$k" $out "$tag" "$stage"
       $py scripts/experiments/internal_rl_arm.py $run "seed$k" "$out/rl_${tag}_${stage%%:*}_seed$k.json" seed="$k"
       $py scripts/experiments/code_ceiling.py $run "seed$k" "$out/ceiling_${tag}_${stage%%:*}_seed$k.json" episodes=512
     done
