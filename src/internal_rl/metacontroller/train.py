@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from internal_rl.data import Dataset
 from internal_rl.data.batches import StepBatches
-from internal_rl.metacontroller.model import Metacontroller
+from internal_rl.metacontroller.model import Metacontroller, gaussian_kl
 from internal_rl.metacontroller.switching import switch_alignment
 from internal_rl.models.actions import ActionDist
 from internal_rl.train.precision import autocast
@@ -128,20 +128,19 @@ def evaluate_discovery(
     mc.eval()
     n = min(episodes, len(dataset))
     betas, labels, lengths = [], [], []
-    sums = np.zeros(4)
+
+    def upper(x: Tensor) -> ActionDist:
+        return base.action_dist(base.upper(x, layer, with_obs=False)[0])
+
+    sums = np.zeros(4)  # Σ over valid steps of: NLL of the recorded actions, KL, NLL of the targets, 1
     for start in range(0, n, batch_size):
-        b = dataset.batch(np.arange(start, min(n, start + batch_size))).to(device)
+        b = dataset.batch(np.arange(start, min(n, start + batch_size))).to(device)  # padding: actions 0, mask False
         e = base.lower(b.observations[:, :-1], layer)
-        noise = torch.zeros(*b.mask.shape, mc.cfg.latent_dim, device=device)
-
-        def upper(x: Tensor) -> ActionDist:
-            return base.action_dist(base.upper(x, layer, with_obs=False)[0])
-
-        _, logs = mc(e, b.mask, b.actions, upper, noise)
-        soft = mc(e, b.mask, action_targets(b), upper, noise)[1]["nll"] if action_targets else 0.0
-        count = float(b.mask.sum())
-        sums += np.array([logs["nll"], logs["kl"], soft, 1.0]) * count
-        trace = mc.encode(e, b.mask, noise)
+        trace = mc.encode(e, b.mask, torch.zeros(*b.mask.shape, mc.cfg.latent_dim, device=device))
+        dist = mc.action_dist(e, trace, upper)  # over (B, T), once for both NLLs
+        soft = dist.nll(action_targets(b)) if action_targets else torch.zeros_like(b.mask, dtype=torch.float32)
+        per_step = (dist.nll(b.actions), gaussian_kl(trace.mu.float(), trace.logsigma.float()), soft)
+        sums += [float((x.float() * b.mask).sum()) for x in per_step] + [float(b.mask.sum())]
         pad = max_steps - b.mask.shape[1]
         betas.append(np.pad(trace.beta.cpu().numpy(), ((0, 0), (0, pad))))
         labels.append(np.pad(b.subgoal.cpu().numpy(), ((0, 0), (0, pad))))
