@@ -112,6 +112,39 @@ def test_running_norm_matches_the_pooled_statistics():
     np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-3)
 
 
+def test_running_norm_passes_columns_from_raw_from_unchanged():
+    x = torch.as_tensor(np.random.default_rng(6).normal(4.0, 2.0, (50, 5)))
+    norm, plain = RunningNorm(5, raw_from=3), RunningNorm(3)
+    norm.update(x), plain.update(x[:, :3])
+    z = norm(x)
+    torch.testing.assert_close(z[:, 3:], x[:, 3:], rtol=0, atol=0)
+    torch.testing.assert_close(z[:, :3], plain(x[:, :3]), rtol=0, atol=0)
+    assert z[:, :3].abs().mean() < 2  # normalised, unlike the raw columns
+
+
+def test_gated_hints_do_not_move_a_fresh_policy_and_blank_hints_are_zeros():
+    """E37b: with gated hints a fresh policy's actions and values ignore the hint channels (raw, zero weights);
+    with hints off its observation shows zeros there and the ant's own channels unchanged."""
+    torch.manual_seed(0)
+    s = A.reset(np.random.default_rng(7), [(0, 2, 1)] * 6)
+    gated = new_policy(P, 16, gated_hints=True)
+    obs = torch.as_tensor(gated.inputs(s)[0])
+    gated.norm.update(obs)
+    scrambled = obs.clone()
+    scrambled[:, P.obs_dim :] = torch.rand(6, obs.shape[1] - P.obs_dim) * 5
+    torch.testing.assert_close(gated.dist(scrambled).mean, gated.dist(obs).mean, rtol=0, atol=0)
+    torch.testing.assert_close(gated.value(scrambled), gated.value(obs), rtol=0, atol=0)
+    assert obs[:, P.obs_dim :].abs().sum() > 0  # the layouts do give hints
+    plain = new_policy(P, 16)
+    plain.norm.update(obs)
+    assert not torch.equal(plain.dist(scrambled).mean, plain.dist(obs).mean)  # the ungated policy sees them
+    blind = new_policy(P, 16, hints=False).inputs(s)[0]
+    assert not blind[:, P.obs_dim :].any()
+    np.testing.assert_array_equal(blind[:, : P.obs_dim], obs[:, : P.obs_dim].numpy())
+    with pytest.raises(ValueError, match="hints_from"):
+        type(plain)(10, 8, gated_hints=True)
+
+
 def test_gae_with_lambda_one_is_the_discounted_return_minus_the_value():
     rng = np.random.default_rng(5)
     T, B, g = 7, 3, 0.9
@@ -294,7 +327,30 @@ def test_init_from_starts_a_fresh_run_from_another_experts_policy(tmp_path, monk
         train_ant_expert(_tiny(init_from=str(tmp_path / "none")), tmp_path / "c", show_progress=False)
     with pytest.raises(ValueError, match="init_from: .* hidden 16"):
         train_ant_expert(_tiny(init_from=init, hidden=32), tmp_path / "d", show_progress=False)
-    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+    with pytest.raises(ValueError, match="init_from: .* gated_hints False"):
+        train_ant_expert(_tiny(init_from=init, gated_hints=True), tmp_path / "e", show_progress=False)
+    assert not any((tmp_path / x).exists() for x in "cde")
+
+
+def test_a_blind_gated_gait_stage_hands_its_hint_weights_on_at_zero(tmp_path, monkeypatch):
+    """The E37b curriculum: a gait stage with hints off and gated trains, its recorded settings come back with
+    load_expert, and its first-layer weights from the hint channels are still exactly zero (the hints were zeros),
+    so the pinpad stage that starts from it with hints on begins from the gait's behaviour."""
+    torch.set_num_threads(1)
+    import internal_rl.experts.ant_ppo as ppo
+
+    monkeypatch.setattr(ppo, "evaluate_expert", lambda *a, **k: {"success": 0.0})
+    gait = train_ant_expert(_tiny(hints=False, gated_hints=True), tmp_path / "gait", show_progress=False)
+    assert not gait.actor[0].weight[:, P.obs_dim :].any() and not gait.critic[0].weight[:, P.obs_dim :].any()
+    assert gait.actor[0].weight[:, : P.obs_dim].any()
+    loaded, _ = ppo.load_expert(tmp_path / "gait")
+    assert not loaded.hints and loaded.norm.raw_from == P.obs_dim
+    path = train_ant_expert(
+        _tiny(gated_hints=True, init_from=str(tmp_path / "gait"), total_steps=32),
+        tmp_path / "path",
+        show_progress=False,
+    )
+    assert path.hints and path.actor[0].weight[:, P.obs_dim :].any()  # the hints now matter to the gradient
 
 
 def test_evaluation_accounts_for_every_episode():

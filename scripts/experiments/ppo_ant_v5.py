@@ -9,6 +9,14 @@ pinpad floor (E12-E18) lies in the pinpad env or its reward; if it does not, in 
                                      along the torso's heading and the pinpad observation: everything else equal)
         [obs=raw]                   (with world=pinpad: observe qpos[2:] and qvel unscaled, as Ant-v5 without
                                      contact forces, instead of the pinpad observation)
+        [obs=expert]                (with world=pinpad: the expert's observation, the pinpad's with every cell's
+                                     path hints and the path direction in the heading frame; tasks drawn at random
+                                     as the expert's are; E37b)
+        [hints=raw]                 (with obs=expert: the hint channels and the direction skip the running
+                                     normaliser, entering as their raw 0/1 and unit-vector values; E37b)
+        [hints=zero]                (with obs=expert: the hint channels and the direction are zeros; E37b)
+        [hints=zeroinit]            (with obs=expert: the first layer's weights from the hint channels and the
+                                     direction start at zero, actor and critic; E37b)
         [yaw=0]                     (with world=pinpad: every ant starts facing +x, as in Ant-v5, instead of a
                                      uniform yaw)
         [cell=2.0]                  (with world=pinpad: metres per cell; the boundary walls are 2 cells from the
@@ -38,7 +46,7 @@ import torch  # noqa: E402
 
 from internal_rl.envs import antpinpad as A  # noqa: E402
 from internal_rl.experts.advantages import rollout_batch  # noqa: E402
-from internal_rl.experts.ant import heading  # noqa: E402
+from internal_rl.experts.ant import expert_observation, heading  # noqa: E402
 from internal_rl.experts.ant_policy import AntExpertPolicy, merge_moments  # noqa: E402
 from internal_rl.experts.ant_ppo import AntExpertConfig, ppo_update  # noqa: E402
 
@@ -72,16 +80,28 @@ class PinpadAnts:
     """The pinpad floor's batched core on its lenient rules (only falls terminate), T = 500, with Ant-v5's reward
     terms: the torso's velocity along its own heading + 1 while healthy − 0.5 |a|² (the expert's antf2 arm)."""
 
-    def __init__(self, B: int, integrator: str | None, obs: str = "pinpad", fixed_yaw: bool = False, cell=2.0):
+    def __init__(
+        self, B: int, integrator: str | None, obs: str = "pinpad", fixed_yaw: bool = False, cell=2.0, hints=""
+    ):
+        self.hints = hints
         self.params = A.AntParams(strict=False, cell=cell, **({"integrator": integrator} if integrator else {}))
-        self.rng, self.B, self.raw, self.fixed_yaw = np.random.default_rng(0), B, obs == "raw", fixed_yaw
+        self.rng, self.B, self.obs, self.fixed_yaw = np.random.default_rng(0), B, obs, fixed_yaw
 
     def observe(self) -> np.ndarray:
         s = self.state
-        return np.concatenate([s.qpos[:, 2:], s.qvel], 1).astype(np.float32) if self.raw else A.observe(s)
+        if self.obs == "expert":
+            o = expert_observation(s)
+            if self.hints == "zero":
+                o[:, s.params.obs_dim :] = 0.0
+            return o
+        return np.concatenate([s.qpos[:, 2:], s.qvel], 1).astype(np.float32) if self.obs == "raw" else A.observe(s)
 
     def _fresh(self, n: int) -> A.AntState:
-        state = A.reset(self.rng, [A.ANT_PRETRAIN_TASKS[0]] * n, self.params)
+        if self.obs == "expert":  # the expert's task draw: the hints differ from layout to layout and task to task
+            tasks = [A.ANT_PRETRAIN_TASKS[i] for i in self.rng.integers(len(A.ANT_PRETRAIN_TASKS), size=n)]
+        else:
+            tasks = [A.ANT_PRETRAIN_TASKS[0]] * n
+        state = A.reset(self.rng, tasks, self.params)
         if self.fixed_yaw:  # physics = (time, qpos, qvel, ...): the torso quaternion is qpos[3:7]
             state.physics[:, 4:8] = [1.0, 0.0, 0.0, 0.0]
         return state
@@ -122,13 +142,18 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
             kw.get("obs", "pinpad"),
             fixed_yaw=kw.get("yaw") == "0",
             cell=float(kw.get("cell", 2)),
+            hints=kw.get("hints", ""),
         )
     else:
         world = GymAnts(B, kw.get("integrator"))
     obs = world.reset()
+    raw_from = A.AntParams().obs_dim  # where the expert observation's hint channels begin
     policy = AntExpertPolicy(obs.shape[1], cfg.hidden, 8)
     with torch.no_grad():
         policy.log_std.fill_(float(kw.get("log_std", 0.0)))
+        if kw.get("hints") == "zeroinit":
+            policy.actor[0].weight[:, raw_from:] = 0.0
+            policy.critic[0].weight[:, raw_from:] = 0.0
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
     ret_acc, ret_mean, ret_var, ret_count = np.zeros(B), 0.0, 1.0, 1e-4
     ep_ret, finished, rows, t0 = np.zeros(B), [], [], time.perf_counter()
@@ -139,6 +164,8 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
         rew, done_buf, val, logp, xvel = (np.zeros((T, B)) for _ in range(5))
         for t in range(T):
             policy.norm.update(torch.as_tensor(obs))
+            if kw.get("hints") == "raw":  # the hint channels keep mean 0, var 1: they enter unnormalised
+                policy.norm.mean[raw_from:], policy.norm.var[raw_from:] = 0.0, 1.0
             with torch.no_grad():
                 o = policy.norm(torch.as_tensor(obs))
                 dist = policy.dist(o, normalized=True)

@@ -42,6 +42,10 @@ class AntExpertConfig:
     command_every: int = 100  # actions between an ant's commands (0: one per episode)
     min_std: float = 0.0  # a floor under the policy's std, kept by projection after every step (0: none)
     init_log_std: float = 0.0  # the policy's log std at initialisation, every joint (0: std 1, CleanRL; E36b: -1)
+    hints: bool = True  # false: the hint channels of the observation are zeros (a gait stage, reward_direction
+    #                     heading, where the path is noise to the policy: E37b)
+    gated_hints: bool = False  # the hint channels skip the observation normaliser and enter through first-layer
+    #                            weights that start at zero (ours, E37b; false: normalised like the rest, CleanRL)
     target_kl: float = 0.0  # stop an update's epochs once a minibatch's approximate KL to the rollout policy
     #                         exceeds 1.5 x this (SB3's early stop; 0: never)
     symmetric: bool = False  # the policy sees the ant relabelled by quarter turns so that its direction lies within

@@ -29,11 +29,12 @@ def merge_moments(mean, var, count, batch_mean, batch_var, n):
 
 class RunningNorm(nn.Module):
     """Running mean / variance of the inputs (parallel-merge formula), applied as (x - mean) / std, clipped to ±clip
-    (Gymnasium's NormalizeObservation). Its statistics are buffers, saved with the module."""
+    (Gymnasium's NormalizeObservation). Its statistics are buffers, saved with the module. Columns from
+    ``raw_from`` on (if given) pass through unchanged: inputs already bounded, such as the expert's hints."""
 
-    def __init__(self, dim: int, clip: float = 10.0):
+    def __init__(self, dim: int, clip: float = 10.0, raw_from: int | None = None):
         super().__init__()
-        self.clip = clip
+        self.clip, self.raw_from = clip, raw_from
         self.register_buffer("mean", torch.zeros(dim, dtype=torch.float64))
         self.register_buffer("var", torch.ones(dim, dtype=torch.float64))
         self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
@@ -45,8 +46,8 @@ class RunningNorm(nn.Module):
         self.mean.copy_(mean), self.var.copy_(var), self.count.copy_(count)
 
     def forward(self, x: Tensor) -> Tensor:
-        z = (x - self.mean.to(x.dtype)) / torch.sqrt(self.var.to(x.dtype) + 1e-8)
-        return z.clamp(-self.clip, self.clip)
+        z = ((x - self.mean.to(x.dtype)) / torch.sqrt(self.var.to(x.dtype) + 1e-8)).clamp(-self.clip, self.clip)
+        return z if self.raw_from is None else torch.cat([z[..., : self.raw_from], x[..., self.raw_from :]], -1)
 
 
 def _mlp(d_in: int, hidden: int, d_out: int, out_gain: float) -> nn.Sequential:
@@ -60,17 +61,37 @@ def _mlp(d_in: int, hidden: int, d_out: int, out_gain: float) -> nn.Sequential:
 
 class AntExpertPolicy(nn.Module):
     """π(a | o) = N(actor(norm(o)), diag(exp(log_std))²) and V(o) = critic(norm(o)); actions are clipped to
-    [-1, 1] by the environment, log-probabilities are those of the unclipped sample (CleanRL)."""
+    [-1, 1] by the environment, log-probabilities are those of the unclipped sample (CleanRL).
+
+    ``hints_from``: where the hint channels begin in the observation (:func:`expert_observation`). ``hints``
+    False shows them as zeros (a gait stage with no path to follow); ``gated_hints`` lets them skip the
+    normaliser and enter through first-layer weights that start at zero, so that channels which do not yet
+    matter do not perturb the policy (docs/experiments.md E37b)."""
 
     def __init__(
-        self, obs_dim: int, hidden: int = 256, num_actions: int = A.NUM_JOINT_TORQUES, symmetric: bool = False
+        self,
+        obs_dim: int,
+        hidden: int = 256,
+        num_actions: int = A.NUM_JOINT_TORQUES,
+        symmetric: bool = False,
+        *,
+        hints_from: int | None = None,
+        hints: bool = True,
+        gated_hints: bool = False,
     ):
         super().__init__()
+        if (gated_hints or not hints) and hints_from is None:
+            raise ValueError("AntExpertPolicy: hints_from is needed to blank or gate the hint channels")
         self.symmetric = symmetric  # see :meth:`inputs` (part of the expert's recorded config, not its weights)
-        self.norm = RunningNorm(obs_dim)
+        self.hints_from, self.hints = hints_from, hints
+        self.norm = RunningNorm(obs_dim, raw_from=hints_from if gated_hints else None)
         self.actor = _mlp(obs_dim, hidden, num_actions, 0.01)
         self.critic = _mlp(obs_dim, hidden, 1, 1.0)
         self.log_std = nn.Parameter(torch.zeros(num_actions))
+        if gated_hints:
+            with torch.no_grad():
+                self.actor[0].weight[:, hints_from:] = 0.0
+                self.critic[0].weight[:, hints_from:] = 0.0
 
     def dist(self, obs: Tensor, normalized: bool = False) -> torch.distributions.Normal:  # obs (B, D)
         """π(· | o) for raw observations, or for ones already normalised (PPO's stored rollout)."""
@@ -87,10 +108,15 @@ class AntExpertPolicy(nn.Module):
         so that its direction (``command`` (B, 2), world x, y, or else the path's) lies within ±45° of body x
         (experts/ant_symmetry.py); :meth:`to_env` maps the torques back."""
         if not self.symmetric:
-            return expert_observation(state, command), np.zeros(state.num_envs, np.int64)
+            return self._blank(expert_observation(state, command)), np.zeros(state.num_envs, np.int64)
         direction = path_direction(state) if command is None else command
         k = quarter_turns(to_heading_frame(state, direction))
-        return expert_observation(relabel_physics(state, k), command), k
+        return self._blank(expert_observation(relabel_physics(state, k), command)), k
+
+    def _blank(self, obs: np.ndarray) -> np.ndarray:
+        if not self.hints:
+            obs[:, self.hints_from :] = 0.0
+        return obs
 
     def to_env(self, action: np.ndarray, k: np.ndarray) -> np.ndarray:
         """(B, 8) torques for the ant from the policy's torques for its relabelled view (:meth:`inputs`)."""
@@ -150,8 +176,18 @@ def evaluate_expert(
     }
 
 
-def new_policy(params: A.AntParams, hidden: int, symmetric: bool = False) -> AntExpertPolicy:
-    return AntExpertPolicy(expert_obs_dim(params), hidden, symmetric=symmetric)
+def new_policy(
+    params: A.AntParams, hidden: int, symmetric: bool = False, hints: bool = True, gated_hints: bool = False
+) -> AntExpertPolicy:
+    """A fresh expert policy for ``params``'s floor (:class:`AntExpertPolicy`; hint channels from obs_dim on)."""
+    return AntExpertPolicy(
+        expert_obs_dim(params),
+        hidden,
+        symmetric=symmetric,
+        hints_from=params.obs_dim,
+        hints=hints,
+        gated_hints=gated_hints,
+    )
 
 
 __all__ = ["AntExpertPolicy", "RunningNorm", "merge_moments", "evaluate_expert", "new_policy"]

@@ -289,7 +289,7 @@ def train_ant_expert(
     """Train (or resume) the expert under ``out`` (checkpoint/, metrics.json); returns the trained policy."""
     out = Path(out)
     torch.manual_seed(cfg.seed)
-    policy = new_policy(params, cfg.hidden, cfg.symmetric)
+    policy = new_policy(params, cfg.hidden, cfg.symmetric, cfg.hints, cfg.gated_hints)
     with torch.no_grad():
         policy.log_std.fill_(cfg.init_log_std)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
@@ -305,8 +305,12 @@ def train_ant_expert(
         source = Path(cfg.init_from) / "checkpoint"
         if not has_checkpoint(source):
             raise ValueError(f"ant_expert.init_from: no expert checkpoint in {source}")
-        if (hidden := read_meta(source)["config"]["hidden"]) != cfg.hidden:
-            raise ValueError(f"ant_expert.init_from: {source} has hidden {hidden}, this config {cfg.hidden}")
+        source_cfg = _with_defaults(read_meta(source))["config"]
+        for name in ("hidden", "gated_hints"):
+            if source_cfg[name] != getattr(cfg, name):
+                raise ValueError(
+                    f"ant_expert.init_from: {source} has {name} {source_cfg[name]}, this config {getattr(cfg, name)}"
+                )
         load_checkpoint(source, {"policy": policy})
         keep_std_floor(policy, cfg)
     bar = progress(total=cfg.updates, initial=run.update, desc="ant expert", enabled=show_progress)
@@ -355,7 +359,7 @@ def load_expert(out: str | Path) -> tuple[AntExpertPolicy, A.AntParams]:
     p = meta["params"]
     params = A.AntParams(**{**p, "height_range": tuple(p["height_range"])})
     config = _with_defaults(meta)["config"]
-    policy = new_policy(params, config["hidden"], config["symmetric"])
+    policy = new_policy(params, config["hidden"], config["symmetric"], config["hints"], config["gated_hints"])
     load_checkpoint(Path(out) / "checkpoint", {"policy": policy})
     return policy.eval(), params
 
