@@ -387,6 +387,14 @@ def test_the_reward_adds_each_term_with_its_weight():
     ours = {"heading_weight": 0.0, "turn_weight": 0.0, "lateral_weight": 0.0}
     paper = expert_reward(replace(cfg, **ours), task, speed, lateral, align, term, torques, 0.05)
     np.testing.assert_allclose(paper, want - 0.5 * align[1] - 0.1 * (align[1] - align[0]) / 0.05 + 0.5 * lateral)
+    # success_pays_alive: the completed row (the second) also gets b Σ_{k=0..n} γ^k for its n steps left, summed
+    # here term by term; the other row is unchanged, and with no step left it is this step's bonus alone
+    paying = replace(cfg, success_pays_alive=True, gamma=0.9)
+    left = np.array([7, 3])
+    got = expert_reward(paying, task, speed, lateral, align, term, torques, 0.05, left)
+    np.testing.assert_allclose(got, want + np.array([0.0, sum(0.9**k for k in range(4))]))
+    last = expert_reward(paying, task, speed, lateral, align, term, torques, 0.05, np.array([0, 0]))
+    np.testing.assert_allclose(last, want + np.array([0.0, 1.0]))
 
 
 def test_config_errors_name_the_field():

@@ -32,6 +32,9 @@ class AntExpertConfig:
     lateral_weight: float = 0.0  # x the torso's speed (m/s) across the rewarded direction, subtracted: pays for
     #                              walking *along* the hint rather than drifting off it (ours, E35b; 0: the paper's)
     alive_bonus: float = 1.0  # per action before termination (Gymnasium Ant's healthy reward)
+    success_pays_alive: bool = False  # completing the task also pays, at once, the alive bonus of the steps left to
+    #                                   T, discounted: finishing never costs the bonus that staying alive would
+    #                                   earn (ours, E37b; false: the bonus simply stops, as at any termination)
     ctrl_cost: float = 0.5  # x the squared norm of the (clipped) torques (Gymnasium Ant's control cost)
     reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,
     #                                 a check of the learner on the problem it is known to solve) | command: a

@@ -7,7 +7,8 @@ in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cos
 default) ``heading_weight`` x the torso's alignment with the rewarded direction (:func:`alignment`: the cosine
 of its forward axis, or of twice the angle to its nearest leg-pair axis for a symmetric expert) and
 ``turn_weight`` x the rate at which it grows (1/s; potential-based shaping of that alignment), minus
-``lateral_weight`` x the torso's speed across the rewarded direction (ours, off by default). Rewards are
+``lateral_weight`` x the torso's speed across the rewarded direction (ours, off by default), and (ours, off by
+default, ``success_pays_alive``) on completion the discounted alive bonus of the steps left. Rewards are
 divided by a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from
 the critic, termination does not.
 
@@ -49,15 +50,20 @@ def expert_reward(
     terminated: np.ndarray,
     torques: np.ndarray,
     dt: float,
+    steps_left: np.ndarray | int = 0,
 ) -> np.ndarray:
     """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path and across
     it (m/s), the torso's alignment with it (its cosine before and after the action, and its rate of change over
     the action's ``dt`` seconds), the alive bonus and the control cost of the torques as executed (clipped to
-    [-1, 1])."""
+    [-1, 1]). With ``success_pays_alive``, a completed task also pays the alive bonus b that this action and the
+    ``steps_left`` = n actions to the horizon would have earned alive, discounted: Σ_{k=0..n} γ^k b."""
     torque = np.clip(torques, -1.0, 1.0)
     before, after = alignment
+    g = cfg.gamma
+    rest = cfg.alive_bonus * (1 - g ** (np.asarray(steps_left, dtype=np.float64) + 1)) / (1 - g)
     return (
         cfg.task_weight * task_reward
+        + (task_reward * rest if cfg.success_pays_alive else 0.0)
         + cfg.intrinsic_weight * speed
         - cfg.lateral_weight * lateral
         + cfg.heading_weight * after
@@ -184,7 +190,8 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
         else:
             facing = (np.zeros(B), np.zeros(B))
         lateral = lateral_speed(nxt, direction) if cfg.lateral_weight else np.zeros(B)
-        r = expert_reward(cfg, task_r, speed[t], lateral, facing, term, torques, dt)
+        steps_left = run.params.max_steps - nxt.t
+        r = expert_reward(cfg, task_r, speed[t], lateral, facing, term, torques, dt, steps_left)
         done = term | trunc
         if trunc.any():  # the horizon is not the task's end: bootstrap from the critic
             with torch.no_grad():
