@@ -575,6 +575,29 @@ def test_target_kl_stops_the_epochs_once_the_policy_has_moved():
         _tiny(target_kl=-1.0)
 
 
+def test_critic_warmup_holds_the_policy_and_trains_the_critic():
+    """ant_expert.critic_warmup_steps (E37b): updates whose first env step is inside the warm-up change the critic
+    only; the first update after it changes the actor too."""
+    from internal_rl.experts.ant_ppo import _Run, collect, ppo_update
+
+    torch.set_num_threads(1)
+    cfg = _tiny(critic_warmup_steps=32)  # 4 ants x 8 actions = 32 env steps per update: update 0 warms up
+    torch.manual_seed(0)
+    policy = new_policy(A.AntParams(), cfg.hidden)
+    run = _Run(cfg, A.AntParams(), [(0, 2)])
+    opt = torch.optim.Adam(policy.parameters(), lr=1e-2)
+    actor = [p.clone() for p in (*policy.actor.parameters(), policy.log_std)]
+    critic = [p.clone() for p in policy.critic.parameters()]
+    batch, _ = collect(run, policy)
+    ppo_update(policy, opt, batch, cfg, torch.Generator().manual_seed(0), 0)
+    assert all(torch.equal(a, b) for a, b in zip(actor, (*policy.actor.parameters(), policy.log_std), strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(critic, policy.critic.parameters(), strict=True))
+    ppo_update(policy, opt, batch, cfg, torch.Generator().manual_seed(0), 1)
+    assert not all(torch.equal(a, b) for a, b in zip(actor, policy.actor.parameters(), strict=False))
+    with pytest.raises(ValueError, match="ant_expert.critic_warmup_steps"):
+        _tiny(critic_warmup_steps=-1)
+
+
 def test_alignment_of_a_symmetric_expert_is_to_its_nearest_leg_pair_axis():
     from internal_rl.experts.ant import heading
     from internal_rl.experts.ant_ppo import alignment

@@ -49,6 +49,9 @@ class AntExpertConfig:
     #                     heading, where the path is noise to the policy: E37b)
     gated_hints: bool = False  # the hint channels skip the observation normaliser and enter through first-layer
     #                            weights that start at zero (ours, E37b; false: normalised like the rest, CleanRL)
+    critic_warmup_steps: int = 0  # env steps at the start of a run during which only the critic learns (the
+    #                               policy is held): a stage that starts from another expert's policy (init_from)
+    #                               under a new reward first learns to value it (ours, E37b; 0: from the start)
     target_kl: float = 0.0  # stop an update's epochs once a minibatch's approximate KL to the rollout policy
     #                         exceeds 1.5 x this (SB3's early stop; 0: never)
     symmetric: bool = False  # the policy sees the ant relabelled by quarter turns so that its direction lies within
@@ -76,8 +79,9 @@ class AntExpertConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
-        if self.lenient_steps < 0:
-            raise ValueError(f"ant_expert.lenient_steps: must be >= 0, got {self.lenient_steps!r}")
+        for name in ("lenient_steps", "critic_warmup_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
         if self.lr_schedule not in ("linear", "constant"):
             raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
         if self.reward_direction not in ("path", "heading", "command"):

@@ -238,6 +238,7 @@ def ppo_update(
     size = n // cfg.minibatches
     stats: dict[str, float] = {}
     steps = 0
+    critic_only = update * cfg.num_envs * cfg.rollout_steps < cfg.critic_warmup_steps  # the policy is held
     for _ in range(cfg.epochs):
         for idx in torch.randperm(n, generator=gen).split(size):
             dist = policy.dist(flat["obs"][idx], normalized=True)
@@ -252,7 +253,7 @@ def ppo_update(
             pg = -torch.minimum(ratio * adv, ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
             v_loss = (policy.value(flat["obs"][idx], normalized=True) - flat["ret"][idx]).pow(2).mean()
             entropy = dist.entropy().sum(-1).mean()
-            loss = pg + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
+            loss = cfg.vf_coef * v_loss + (0.0 if critic_only else pg - cfg.ent_coef * entropy)
             check_finite(loss, "ant expert PPO loss", update)
             opt.zero_grad()
             loss.backward()
