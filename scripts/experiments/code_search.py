@@ -54,14 +54,11 @@ class OracleTimeEnv(InternalEnv):
     """The internal environment with the switches of time taken from the environment: β = 1 at the first step and
     wherever the subgoal label changed since the last raw step, else 0 (the decoder and the codes as before)."""
 
-    def _switch_prob(self, record: np.ndarray) -> torch.Tensor:
+    def _beta(self) -> torch.Tensor:
         subgoal = self.world.labels(self.state)["subgoal"]  # (B,)
         changed = np.ones(self.num_envs, bool) if self.t == 0 else subgoal != self._last
         self._last = subgoal.copy()
-        beta = torch.as_tensor(changed[self.active], dtype=torch.float64)
-        if self.t < self.horizon:
-            self.beta[torch.from_numpy(self.active[record]), self.t] = beta[torch.from_numpy(record)]
-        return beta
+        return torch.as_tensor(changed[self.active], dtype=torch.float64)
 
 
 def table_chooser(tables: torch.Tensor, episodes: int):

@@ -47,7 +47,7 @@ import torch  # noqa: E402
 from internal_rl.envs import antpinpad as A  # noqa: E402
 from internal_rl.experts.advantages import rollout_batch  # noqa: E402
 from internal_rl.experts.ant import expert_observation, heading  # noqa: E402
-from internal_rl.experts.ant_policy import AntExpertPolicy, merge_moments  # noqa: E402
+from internal_rl.experts.ant_policy import AntExpertPolicy, merge_moments, zero_input_weights  # noqa: E402
 from internal_rl.experts.ant_ppo import AntExpertConfig, ppo_update  # noqa: E402
 
 torch.set_num_threads(1)
@@ -151,9 +151,10 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
     policy = AntExpertPolicy(obs.shape[1], cfg.hidden, 8)
     with torch.no_grad():
         policy.log_std.fill_(float(kw.get("log_std", 0.0)))
-        if kw.get("hints") == "zeroinit":
-            policy.actor[0].weight[:, raw_from:] = 0.0
-            policy.critic[0].weight[:, raw_from:] = 0.0
+    if kw.get("hints") == "zeroinit":
+        zero_input_weights(policy, raw_from)
+    if kw.get("hints") == "raw":  # the hint channels pass the normaliser unchanged
+        policy.norm.raw_from = raw_from
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
     ret_acc, ret_mean, ret_var, ret_count = np.zeros(B), 0.0, 1.0, 1e-4
     ep_ret, finished, rows, t0 = np.zeros(B), [], [], time.perf_counter()
@@ -164,8 +165,6 @@ def main(steps: int, out: str, kw: dict[str, str]) -> None:
         rew, done_buf, val, logp, xvel = (np.zeros((T, B)) for _ in range(5))
         for t in range(T):
             policy.norm.update(torch.as_tensor(obs))
-            if kw.get("hints") == "raw":  # the hint channels keep mean 0, var 1: they enter unnormalised
-                policy.norm.mean[raw_from:], policy.norm.var[raw_from:] = 0.0, 1.0
             with torch.no_grad():
                 o = policy.norm(torch.as_tensor(obs))
                 dist = policy.dist(o, normalized=True)

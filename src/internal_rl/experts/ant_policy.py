@@ -50,6 +50,13 @@ class RunningNorm(nn.Module):
         return z if self.raw_from is None else torch.cat([z[..., : self.raw_from], x[..., self.raw_from :]], -1)
 
 
+@torch.no_grad()
+def zero_input_weights(policy: AntExpertPolicy, start: int) -> None:
+    """Zero the first-layer weights of the actor and the critic from input column ``start`` on."""
+    policy.actor[0].weight[:, start:] = 0.0
+    policy.critic[0].weight[:, start:] = 0.0
+
+
 def _mlp(d_in: int, hidden: int, d_out: int, out_gain: float) -> nn.Sequential:
     layers = [nn.Linear(d_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, d_out)]
     for layer in layers:
@@ -89,9 +96,7 @@ class AntExpertPolicy(nn.Module):
         self.critic = _mlp(obs_dim, hidden, 1, 1.0)
         self.log_std = nn.Parameter(torch.zeros(num_actions))
         if gated_hints:
-            with torch.no_grad():
-                self.actor[0].weight[:, hints_from:] = 0.0
-                self.critic[0].weight[:, hints_from:] = 0.0
+            zero_input_weights(self, hints_from)
 
     def dist(self, obs: Tensor, normalized: bool = False) -> torch.distributions.Normal:  # obs (B, D)
         """π(· | o) for raw observations, or for ones already normalised (PPO's stored rollout)."""
@@ -190,4 +195,4 @@ def new_policy(
     )
 
 
-__all__ = ["AntExpertPolicy", "RunningNorm", "merge_moments", "evaluate_expert", "new_policy"]
+__all__ = ["AntExpertPolicy", "RunningNorm", "evaluate_expert", "merge_moments", "new_policy", "zero_input_weights"]

@@ -59,11 +59,13 @@ def expert_reward(
     ``steps_left`` = n actions to the horizon would have earned alive, discounted: Σ_{k=0..n} γ^k b."""
     torque = np.clip(torques, -1.0, 1.0)
     before, after = alignment
-    g = cfg.gamma
-    rest = cfg.alive_bonus * (1 - g ** (np.asarray(steps_left, dtype=np.float64) + 1)) / (1 - g)
+    paid = 0.0
+    if cfg.success_pays_alive:
+        g = cfg.gamma
+        paid = task_reward * cfg.alive_bonus * (1 - g ** (np.asarray(steps_left, dtype=np.float64) + 1)) / (1 - g)
     return (
         cfg.task_weight * task_reward
-        + (task_reward * rest if cfg.success_pays_alive else 0.0)
+        + paid
         + cfg.intrinsic_weight * speed
         - cfg.lateral_weight * lateral
         + cfg.heading_weight * after

@@ -248,9 +248,13 @@ class InternalEnv:
         full[torch.from_numpy(self.active).to(self.device)] = self.e
         return full
 
+    def _beta(self) -> Tensor:
+        """β (b,) of the switching unit for the active rows (a subclass may replace where switches come from)."""
+        return self.mc.switch_prob(self.e, self.sw)
+
     def _switch_prob(self, record: np.ndarray) -> Tensor:
         """β (b,) on the CPU for the active rows; recorded at raw step t for the rows selected by ``record``."""
-        beta = self.mc.switch_prob(self.e, self.sw).to("cpu", torch.float64)  # (b,)
+        beta = self._beta().to("cpu", torch.float64)  # (b,)
         if self.t < self.horizon:
             self.beta[torch.from_numpy(self.active[record]), self.t] = beta[torch.from_numpy(record)]
         return beta
