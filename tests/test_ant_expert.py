@@ -16,6 +16,7 @@ from internal_rl.envs import paths  # noqa: E402
 from internal_rl.envs.grid import move_table  # noqa: E402
 from internal_rl.experts.ant import (  # noqa: E402
     cell_hints,
+    centre_direction,
     direction_hints,
     expert_obs_dim,
     expert_observation,
@@ -76,6 +77,36 @@ def test_path_direction_axes_and_intrinsic_reward_sign():
     np.testing.assert_allclose(lateral_speed(fast, across), 2.0 * (np.linalg.norm(d, axis=1) > 0))
     diagonal = (d + across) / np.sqrt(2)  # 45° off: half the speed's square along, half across
     np.testing.assert_allclose(lateral_speed(fast, diagonal), np.sqrt(2) * (np.linalg.norm(d, axis=1) > 0))
+
+
+def _moved(s: A.AntState, xy: np.ndarray) -> A.AntState:
+    """``s`` with the torso at x, y (B, 2), nothing else changed (the cell stays: offsets stay inside it)."""
+    physics = s.physics.copy()
+    physics[:, 1:3] = xy  # qpos x, y follow the time
+    return replace(s, physics=physics)
+
+
+def test_centre_direction_aims_at_the_next_cells_centre():
+    """On the line through the centres it is the path's direction; beside it, it points back toward the line by
+    the angle to the next centre; ties average their aims; no hint, no direction."""
+    s = A.reset(np.random.default_rng(4), [(0,)] * 64)
+    centres = A.cell_centres(P)[s.cell]  # (B, 2)
+    hints = direction_hints(s)
+    single = hints.sum(1) == 1
+    assert single.any() and (hints.sum(1) == 2).any()
+    at_centre = _moved(s, centres)
+    np.testing.assert_allclose(centre_direction(at_centre)[single], path_direction(s)[single], atol=1e-12)
+    d = path_direction(s)
+    across = np.stack([-d[:, 1], d[:, 0]], 1)
+    off = _moved(s, centres + 0.25 * P.cell * across)  # a quarter cell beside the line
+    c = centre_direction(off)[single]
+    along, back = (c * d[single]).sum(1), (c * across[single]).sum(1)
+    np.testing.assert_allclose(along, np.cos(np.arctan(0.25)), atol=1e-12)  # one cell ahead, a quarter aside
+    np.testing.assert_allclose(back, -np.sin(np.arctan(0.25)), atol=1e-12)
+    tie = hints.sum(1) == 2
+    np.testing.assert_allclose(centre_direction(at_centre)[tie], d[tie], atol=1e-12)  # symmetric: the mean
+    ended = replace(s, terminated=np.ones(64, bool))
+    assert not centre_direction(ended).any()
 
 
 def test_expert_observation_layout():

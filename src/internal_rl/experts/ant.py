@@ -5,7 +5,8 @@ next target, where walls and the other colours are obstacles.
   target (the paper's "one-hot of the cardinal direction", multi-hot where several moves tie);
 - :func:`direction_hints` (B, 4): the same for the torso's cell;
 - :func:`path_direction` (B, 2): their mean as a unit vector in world x, y; the intrinsic reward is the torso's
-  velocity along it (:func:`intrinsic_reward`);
+  velocity along it (:func:`intrinsic_reward`); :func:`centre_direction` aims at the next cell's centre instead
+  (ours, ``ant_expert.reward_direction = centre``);
 - :func:`expert_observation` (B, 41 + 4 N + 6): the ant's observation, the per-cell hints, the torso cell's, and
   :func:`path_direction` in the torso's heading frame (*decision*: without it the policy must rotate the world-frame
   hints by the quaternion itself; measured in docs/experiments.md E12).
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from internal_rl.envs.antpinpad import AntState, grid_state, observe
+from internal_rl.envs.antpinpad import AntState, cell_centres, grid_state, observe
 from internal_rl.envs.grid import ACTION_DELTAS, UNREACHABLE, move_table
 from internal_rl.envs.paths import distance_maps
 
@@ -53,6 +54,18 @@ def direction_hints(state: AntState) -> np.ndarray:
 def path_direction(state: AntState) -> np.ndarray:
     """(B, 2) unit vector (world x, y) of the torso cell's hinted moves, averaged; zero where there is none."""
     return _unit(direction_hints(state).astype(np.float64) @ MOVE_XY)
+
+
+def centre_direction(state: AntState) -> np.ndarray:
+    """(B, 2) unit vector (world x, y) from the torso toward the centre of the next cell on the path: the mean, over
+    the torso cell's hinted moves, of the unit vectors toward the neighbours they lead to; zero where there is no
+    hint. Equal to :func:`path_direction` on the line through the cell centres; off it, it points back toward that
+    line, so walking along it does not drift into the cells beside the path (ours, E38b)."""
+    hints = direction_hints(state)  # (B, 4)
+    nb = move_table(state.params.size)[state.cell]  # (B, 4) the neighbour each move leads to
+    toward = cell_centres(state.params)[nb] - state.qpos[:, None, :2]  # (B, 4, 2)
+    toward = _unit(toward.reshape(-1, 2)).reshape(toward.shape)
+    return _unit((hints[..., None] * toward).sum(1))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -39,7 +39,8 @@ class AntExpertConfig:
     reward_direction: str = "path"  # path (C.1.1) | heading: the torso's own forward axis (Gymnasium Ant's task,
     #                                 a check of the learner on the problem it is known to solve) | command: a
     #                                 commanded world direction, shown where the observation shows the path's
-    #                                 direction (the command curriculum of E25)
+    #                                 direction (the command curriculum of E25) | centre: toward the centre of
+    #                                 the next cell on the path (ours, E38b: corrects drift across the path)
     command_spread: float = 180.0  # degrees: a command is the torso's heading when it is drawn ± U(0, spread)
     command_ramp_steps: int = 0  # env steps over which the spread grows linearly from 0 (0: the full spread at once)
     command_every: int = 100  # actions between an ant's commands (0: one per episode)
@@ -84,8 +85,10 @@ class AntExpertConfig:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
         if self.lr_schedule not in ("linear", "constant"):
             raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
-        if self.reward_direction not in ("path", "heading", "command"):
-            raise ValueError(f"ant_expert.reward_direction: path, heading or command, got {self.reward_direction!r}")
+        if self.reward_direction not in ("path", "heading", "command", "centre"):
+            raise ValueError(
+                f"ant_expert.reward_direction: path, heading, command or centre, got {self.reward_direction!r}"
+            )
         for name in ("lateral_weight", "command_spread", "command_ramp_steps", "command_every", "min_std", "target_kl"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")

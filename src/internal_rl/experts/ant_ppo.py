@@ -34,7 +34,14 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.advantages import gae, rollout_batch
-from internal_rl.experts.ant import heading, intrinsic_reward, lateral_speed, path_direction, to_heading_frame
+from internal_rl.experts.ant import (
+    centre_direction,
+    heading,
+    intrinsic_reward,
+    lateral_speed,
+    path_direction,
+    to_heading_frame,
+)
 from internal_rl.experts.ant_config import AntExpertConfig, config_from_overrides
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
@@ -181,9 +188,12 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             dist = policy.dist(o, normalized=True)
             action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=run.gen)
             logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
-        direction = {"path": path_direction, "heading": forward_axis, "command": lambda _: run.command.copy()}[
-            cfg.reward_direction
-        ](run.state)
+        direction = {
+            "path": path_direction,
+            "centre": centre_direction,
+            "heading": forward_axis,
+            "command": lambda _: run.command.copy(),
+        }[cfg.reward_direction](run.state)
         torques = policy.to_env(action.double().numpy(), k)
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
