@@ -169,9 +169,15 @@ def test_gated_hints_do_not_move_a_fresh_policy_and_blank_hints_are_zeros():
     plain = new_policy(P, 16)
     plain.norm.update(obs)
     assert not torch.equal(plain.dist(scrambled).mean, plain.dist(obs).mean)  # the ungated policy sees them
-    blind = new_policy(P, 16, hints=False).inputs(s)[0]
+    blind = new_policy(P, 16, shown="none").inputs(s)[0]
     assert not blind[:, P.obs_dim :].any()
     np.testing.assert_array_equal(blind[:, : P.obs_dim], obs[:, : P.obs_dim].numpy())
+    heading_only = new_policy(P, 16, shown="direction").inputs(s)[0]  # a command stage's view: the direction alone
+    assert not heading_only[:, P.obs_dim : -2].any()
+    np.testing.assert_array_equal(heading_only[:, -2:], obs[:, -2:].numpy())
+    assert np.abs(heading_only[:, -2:]).sum() > 0
+    with pytest.raises(ValueError, match="shown"):
+        new_policy(P, 16, shown="some")
     with pytest.raises(ValueError, match="hints_from"):
         type(plain)(10, 8, gated_hints=True)
 
@@ -375,13 +381,17 @@ def test_a_blind_gated_gait_stage_hands_its_hint_weights_on_at_zero(tmp_path, mo
     assert not gait.actor[0].weight[:, P.obs_dim :].any() and not gait.critic[0].weight[:, P.obs_dim :].any()
     assert gait.actor[0].weight[:, : P.obs_dim].any()
     loaded, _ = ppo.load_expert(tmp_path / "gait")
-    assert not loaded.hints and loaded.norm.raw_from == P.obs_dim
+    assert loaded.shown == "none" and loaded.norm.raw_from == P.obs_dim
     path = train_ant_expert(
         _tiny(gated_hints=True, init_from=str(tmp_path / "gait"), total_steps=32),
         tmp_path / "path",
         show_progress=False,
     )
-    assert path.hints and path.actor[0].weight[:, P.obs_dim :].any()  # the hints now matter to the gradient
+    assert path.shown == "all" and path.actor[0].weight[:, P.obs_dim :].any()  # the hints now matter to the gradient
+    command = _tiny(gated_hints=True, cell_hints=False, reward_direction="command", total_steps=32)
+    assert command.shown_hints == "direction"
+    train_ant_expert(command, tmp_path / "command", show_progress=False)
+    assert ppo.load_expert(tmp_path / "command")[0].shown == "direction"  # E38b's command stage: the direction alone
 
 
 def test_evaluation_accounts_for_every_episode():

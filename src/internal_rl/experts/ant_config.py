@@ -48,6 +48,9 @@ class AntExpertConfig:
     init_log_std: float = 0.0  # the policy's log std at initialisation, every joint (0: std 1, CleanRL; E36b: -1)
     hints: bool = True  # false: the hint channels of the observation are zeros (a gait stage, reward_direction
     #                     heading, where the path is noise to the policy: E37b)
+    cell_hints: bool = True  # false: every cell's hints and the torso cell's are zeros, and only the direction
+    #                          channels (the path's, or the command's, in the heading frame) are shown: a command
+    #                          stage that teaches the gait to walk along a shown direction (ours, E38b)
     gated_hints: bool = False  # the hint channels skip the observation normaliser and enter through first-layer
     #                            weights that start at zero (ours, E37b; false: normalised like the rest, CleanRL)
     critic_warmup_steps: int = 0  # env steps at the start of a run during which only the critic learns (the
@@ -96,6 +99,11 @@ class AntExpertConfig:
             raise ValueError(f"ant_expert.init_log_std: must be in [-5, 1], got {self.init_log_std!r}")
         if (self.num_envs * self.rollout_steps) % self.minibatches:
             raise ValueError("ant_expert.minibatches: must divide num_envs x rollout_steps")
+
+    @property
+    def shown_hints(self) -> str:
+        """Which hint channels the policy sees (AntExpertPolicy's ``shown``): all, direction or none."""
+        return "none" if not self.hints else "all" if self.cell_hints else "direction"
 
     @property
     def updates(self) -> int:

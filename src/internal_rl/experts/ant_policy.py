@@ -70,8 +70,10 @@ class AntExpertPolicy(nn.Module):
     """π(a | o) = N(actor(norm(o)), diag(exp(log_std))²) and V(o) = critic(norm(o)); actions are clipped to
     [-1, 1] by the environment, log-probabilities are those of the unclipped sample (CleanRL).
 
-    ``hints_from``: where the hint channels begin in the observation (:func:`expert_observation`). ``hints``
-    False shows them as zeros (a gait stage with no path to follow); ``gated_hints`` lets them skip the
+    ``hints_from``: where the hint channels begin in the observation (:func:`expert_observation`). ``shown``:
+    ``all`` of them, only the ``direction`` (the last two channels: the path's or a command's direction in the
+    heading frame; every cell's hints are zeros), or ``none`` (all zeros: a gait stage with no path to follow);
+    ``gated_hints`` lets them skip the
     normaliser and enter through first-layer weights that start at zero, so that channels which do not yet
     matter do not perturb the policy (docs/experiments.md E37b)."""
 
@@ -83,14 +85,16 @@ class AntExpertPolicy(nn.Module):
         symmetric: bool = False,
         *,
         hints_from: int | None = None,
-        hints: bool = True,
+        shown: str = "all",
         gated_hints: bool = False,
     ):
         super().__init__()
-        if (gated_hints or not hints) and hints_from is None:
+        if shown not in ("all", "direction", "none"):
+            raise ValueError(f"AntExpertPolicy: shown is all, direction or none, got {shown!r}")
+        if (gated_hints or shown != "all") and hints_from is None:
             raise ValueError("AntExpertPolicy: hints_from is needed to blank or gate the hint channels")
         self.symmetric = symmetric  # see :meth:`inputs` (part of the expert's recorded config, not its weights)
-        self.hints_from, self.hints = hints_from, hints
+        self.hints_from, self.shown = hints_from, shown
         self.norm = RunningNorm(obs_dim, raw_from=hints_from if gated_hints else None)
         self.actor = _mlp(obs_dim, hidden, num_actions, 0.01)
         self.critic = _mlp(obs_dim, hidden, 1, 1.0)
@@ -119,8 +123,8 @@ class AntExpertPolicy(nn.Module):
         return self._blank(expert_observation(relabel_physics(state, k), command)), k
 
     def _blank(self, obs: np.ndarray) -> np.ndarray:
-        if not self.hints:
-            obs[:, self.hints_from :] = 0.0
+        if self.shown != "all":
+            obs[:, self.hints_from : -2 if self.shown == "direction" else None] = 0.0
         return obs
 
     def to_env(self, action: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -182,7 +186,7 @@ def evaluate_expert(
 
 
 def new_policy(
-    params: A.AntParams, hidden: int, symmetric: bool = False, hints: bool = True, gated_hints: bool = False
+    params: A.AntParams, hidden: int, symmetric: bool = False, shown: str = "all", gated_hints: bool = False
 ) -> AntExpertPolicy:
     """A fresh expert policy for ``params``'s floor (:class:`AntExpertPolicy`; hint channels from obs_dim on)."""
     return AntExpertPolicy(
@@ -190,7 +194,7 @@ def new_policy(
         hidden,
         symmetric=symmetric,
         hints_from=params.obs_dim,
-        hints=hints,
+        shown=shown,
         gated_hints=gated_hints,
     )
 
