@@ -1,10 +1,9 @@
 """E27b: how a symmetric expert enters a wrong cell. 256 ants on the pinpad's pretraining tasks (mean action); for
 every episode that ends in a wrong colour or the wall cell, the angle between the hinted direction in the cell it
 left and the move it made (0° = along the hint, 90° = sideways, 180° = back). E38b adds, for the sideways entries,
-whether the ant left its start cell, whether the path turns in the cell it left (it came in along a move other than that cell's hint: an overshoot
-at a turn) or runs straight through it (it came in along the hint: drift), and the actions it spent in that cell.
-
-Usage: .venv/bin/python scripts/experiments/ant_wrong_cells.py EXPERT OUT.json
+whether the ant left its start cell, whether the path turns in the cell it left (it came in along a move other than
+that cell's hint: an overshoot at a turn) or runs straight through it (it came in along the hint: drift), and the
+actions it spent in that cell.
 """
 
 from __future__ import annotations
