@@ -255,6 +255,14 @@ def test_a_killed_run_resumes_exactly(tmp_path, monkeypatch, extra):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
     with pytest.raises(ValueError, match="another ant_expert config"):
         train_ant_expert(tiny(lr=1e-3), tmp_path / "b", show_progress=False)
+    stopped = train_ant_expert(tiny(stop_steps=40), tmp_path / "c", show_progress=False)  # 2 of 3 updates
+    assert load_checkpoint(tmp_path / "c" / "checkpoint")[0]["run"]["update"] == 2
+    assert any(
+        (a != b).any() for a, b in zip(stopped.state_dict().values(), straight.state_dict().values(), strict=True)
+    )
+    continued = train_ant_expert(tiny(), tmp_path / "c", show_progress=False)  # the schedule spanned all 3
+    for (k, a), (_, b) in zip(straight.state_dict().items(), continued.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
 
 
 def test_a_command_is_the_heading_within_the_ramped_spread_and_is_redrawn_when_due():

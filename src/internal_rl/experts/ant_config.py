@@ -12,6 +12,9 @@ class AntExpertConfig:
     num_envs: int = 64
     rollout_steps: int = 64  # actions per ant per update (64 x 64 = 4,096 samples)
     total_steps: int = 10_000_000  # ant actions over the whole run
+    stop_steps: int = 0  # stop (checkpointed, evaluated) after this many env steps while the lr schedule still spans
+    #                      total_steps; not part of the run's identity, so a stopped run resumes with another value
+    #                      (0: run to total_steps). Replays a stage stopped part-way (scripts/ant_expert_chain.sh)
     epochs: int = 10
     minibatches: int = 32  # of 128 samples: CleanRL's ratio of gradient steps to samples
     lr: float = 3e-4
@@ -83,7 +86,7 @@ class AntExpertConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"ant_expert.{name}: must be >= 1, got {getattr(self, name)!r}")
-        for name in ("lenient_steps", "critic_warmup_steps"):
+        for name in ("lenient_steps", "critic_warmup_steps", "stop_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
         if self.lr_schedule not in ("linear", "constant"):
@@ -108,6 +111,13 @@ class AntExpertConfig:
     @property
     def updates(self) -> int:
         return max(1, self.total_steps // (self.num_envs * self.rollout_steps))
+
+    @property
+    def last_update(self) -> int:
+        """The update this run stops after: ``updates``, or the first whose env steps reach ``stop_steps``."""
+        if not self.stop_steps:
+            return self.updates
+        return min(self.updates, max(1, -(-self.stop_steps // (self.num_envs * self.rollout_steps))))
 
 
 def config_from_overrides(overrides: list[str]) -> AntExpertConfig:

@@ -298,6 +298,11 @@ def _with_defaults(saved: dict) -> dict:
     return {k: {**defaults[k], **saved.get(k, {})} for k in defaults}
 
 
+def _identity(meta: dict) -> dict:
+    """What a resumed run must share with its checkpoint: every setting but where it stops."""
+    return {**meta, "config": {k: v for k, v in meta["config"].items() if k != "stop_steps"}}
+
+
 def train_ant_expert(
     cfg: AntExpertConfig,
     out: str | Path,
@@ -317,7 +322,7 @@ def train_ant_expert(
     meta = json.loads(json.dumps({"config": dataclasses.asdict(cfg), "params": dataclasses.asdict(params)}))
     if has_checkpoint(out / "checkpoint"):
         state, saved = load_checkpoint(out / "checkpoint", {"policy": policy})
-        if _with_defaults(saved) != meta:
+        if _identity(_with_defaults(saved)) != _identity(meta):
             raise ValueError(f"{out / 'checkpoint'}: made with another ant_expert config or AntParams; use a new --out")
         opt.load_state_dict(state["opt"])
         run.load(state["run"])
@@ -333,9 +338,9 @@ def train_ant_expert(
                 )
         load_checkpoint(source, {"policy": policy})
         keep_std_floor(policy, cfg)
-    bar = progress(total=cfg.updates, initial=run.update, desc="ant expert", enabled=show_progress)
+    bar = progress(total=cfg.last_update, initial=run.update, desc="ant expert", enabled=show_progress)
     start = time.perf_counter()
-    while run.update < cfg.updates:
+    while run.update < cfg.last_update:
         for group in opt.param_groups:  # linear annealing (CleanRL) or constant
             group["lr"] = cfg.lr * (1.0 - run.update / cfg.updates if cfg.lr_schedule == "linear" else 1.0)
         t0 = time.perf_counter()
@@ -357,7 +362,7 @@ def train_ant_expert(
         run.history.append(stats)
         bar.update(1)
         bar.set_postfix(success=f"{stats['train_success']:.2f}", progress=f"{stats['train_progress']:.2f}")
-        if run.update % cfg.checkpoint_every == 0 or run.update == cfg.updates:
+        if run.update % cfg.checkpoint_every == 0 or run.update == cfg.last_update:
             save_checkpoint(out / "checkpoint", {"policy": policy}, {"opt": opt.state_dict(), "run": run.save()}, meta)
             write_json_atomic(out / "history.json", run.history)
     bar.close()
@@ -366,7 +371,7 @@ def train_ant_expert(
         {
             "pretrain_tasks": evaluate_expert(policy, tasks, 256, cfg.seed + 2, params=params),
             "post_task": evaluate_expert(policy, [A.ANT_POST_TASK], 256, cfg.seed + 3, params=params),
-            "env_steps": cfg.updates * cfg.num_envs * cfg.rollout_steps,
+            "env_steps": run.update * cfg.num_envs * cfg.rollout_steps,
             "wall_time_s_this_process": round(time.perf_counter() - start, 1),
         },
     )
