@@ -28,7 +28,7 @@ class AntExpertConfig:
     hidden: int = 128
     task_weight: float = 10.0  # x the task's reward (1 on completion)
     intrinsic_weight: float = 1.0  # x the torso's velocity (m/s) along the path (C.1.1)
-    heading_weight: float = 0.0  # x the torso's alignment with the rewarded direction (ant_ppo.alignment):
+    heading_weight: float = 0.0  # x the torso's alignment with the rewarded direction (ant_reward.alignment):
     #                              rewards turning toward it (ours, E25; 0: the paper's reward)
     turn_weight: float = 0.0  # x the rate (1/s) at which that alignment grows: potential-based shaping that credits
     #                           turning toward the direction at once (ours, E25; 0: the paper's reward)

@@ -72,10 +72,9 @@ class AntExpertPolicy(nn.Module):
 
     ``hints_from``: where the hint channels begin in the observation (:func:`expert_observation`). ``shown``:
     ``all`` of them, only the ``direction`` (the last two channels: the path's or a command's direction in the
-    heading frame; every cell's hints are zeros), or ``none`` (all zeros: a gait stage with no path to follow);
-    ``gated_hints`` lets them skip the
-    normaliser and enter through first-layer weights that start at zero, so that channels which do not yet
-    matter do not perturb the policy (docs/experiments.md E37b)."""
+    heading frame; every cell's hints are zeros), or ``none`` (all zeros: a gait stage with no path to follow).
+    ``gated_hints`` lets them skip the normaliser and enter through first-layer weights that start at zero, so that
+    channels which do not yet matter do not perturb the policy (docs/experiments.md E37b)."""
 
     def __init__(
         self,

@@ -1,16 +1,9 @@
 """PPO for the ant expert (App. C.1.1, Table A3): one agent for all pretraining tasks, with a critic and GAE,
 CleanRL's ``ppo_continuous_action`` top to bottom, on the batched ant core (no per-ant Python loop).
 
-Reward per action (*decisions* in docs/deviations.md): ``task_weight`` x the task's reward (1 on completion), plus
-``intrinsic_weight`` x the torso velocity along the grid-level shortest path (C.1.1), plus Gymnasium Ant's shaping
-in its units: ``alive_bonus`` while the ant has not terminated, minus ``ctrl_cost`` x |a|², and (ours, off by
-default) ``heading_weight`` x the torso's alignment with the rewarded direction (:func:`alignment`: the cosine
-of its forward axis, or of twice the angle to its nearest leg-pair axis for a symmetric expert) and
-``turn_weight`` x the rate at which it grows (1/s; potential-based shaping of that alignment), minus
-``lateral_weight`` x the torso's speed across the rewarded direction (ours, off by default), and (ours, off by
-default, ``success_pays_alive``) on completion the discounted alive bonus of the steps left. Rewards are
-divided by a running std of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from
-the critic, termination does not.
+Reward per action: ``experts/ant_reward.py`` (its docstring lists the terms). Rewards are divided by a running std
+of the discounted return (Gymnasium's NormalizeReward); truncation at T bootstraps from the critic, termination
+does not.
 
 Per update: B ants x ``rollout_steps`` actions (observations stored normalised with the statistics of their
 step), then ``epochs`` passes of ``minibatches`` minibatches:
@@ -34,68 +27,12 @@ import torch
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.advantages import gae, rollout_batch
-from internal_rl.experts.ant import (
-    centre_direction,
-    heading,
-    intrinsic_reward,
-    lateral_speed,
-    path_direction,
-    to_heading_frame,
-)
+from internal_rl.experts.ant import heading, intrinsic_reward, lateral_speed
 from internal_rl.experts.ant_config import AntExpertConfig, config_from_overrides
 from internal_rl.experts.ant_policy import AntExpertPolicy, evaluate_expert, merge_moments, new_policy
+from internal_rl.experts.ant_reward import alignment, expert_reward, rewarded_direction
 from internal_rl.train import check_finite, load_checkpoint, progress, save_checkpoint, write_json_atomic
 from internal_rl.train.checkpoint import has_checkpoint, read_meta
-
-
-def expert_reward(
-    cfg: AntExpertConfig,
-    task_reward: np.ndarray,
-    speed: np.ndarray,
-    lateral: np.ndarray,
-    alignment: tuple[np.ndarray, np.ndarray],
-    terminated: np.ndarray,
-    torques: np.ndarray,
-    dt: float,
-    steps_left: np.ndarray | int = 0,
-) -> np.ndarray:
-    """(B,) the expert's reward of one action (module docstring): the task's, the speed along the path and across
-    it (m/s), the torso's alignment with it (its cosine before and after the action, and its rate of change over
-    the action's ``dt`` seconds), the alive bonus and the control cost of the torques as executed (clipped to
-    [-1, 1]). With ``success_pays_alive``, a completed task also pays the alive bonus b that this action and the
-    ``steps_left`` = n actions to the horizon would have earned alive, discounted: Σ_{k=0..n} γ^k b."""
-    torque = np.clip(torques, -1.0, 1.0)
-    before, after = alignment
-    paid = 0.0
-    if cfg.success_pays_alive:
-        g = cfg.gamma
-        paid = task_reward * cfg.alive_bonus * (1 - g ** (np.asarray(steps_left, dtype=np.float64) + 1)) / (1 - g)
-    return (
-        cfg.task_weight * task_reward
-        + paid
-        + cfg.intrinsic_weight * speed
-        - cfg.lateral_weight * lateral
-        + cfg.heading_weight * after
-        + cfg.turn_weight * (after - before) / dt
-        + cfg.alive_bonus * ~terminated
-        - cfg.ctrl_cost * (torque**2).sum(1)
-    )
-
-
-def forward_axis(state: A.AntState) -> np.ndarray:
-    """(B, 2) the torso's forward axis in world x, y."""
-    yaw = heading(state)
-    return np.stack([np.cos(yaw), np.sin(yaw)], 1)
-
-
-def alignment(state: A.AntState, direction: np.ndarray, symmetric: bool) -> np.ndarray:
-    """(B,) how well the torso faces ``direction`` (B, 2; unit or zero): cos(forward axis, direction), or, for a
-    symmetric expert, which walks along whichever leg-pair axis is nearest (experts/ant_symmetry.py),
-    cos(2 x the angle to that axis): 1 on an axis, 0 half-way between two. 0 without a direction."""
-    if not symmetric:
-        return (forward_axis(state) * direction).sum(1)
-    nearest = np.abs(to_heading_frame(state, direction)).max(1)  # cos of the angle to the nearest axis
-    return np.where(np.abs(direction).sum(1) > 0, 2 * nearest**2 - 1, 0.0)
 
 
 class _Run:
@@ -188,12 +125,7 @@ def collect(run: _Run, policy: AntExpertPolicy) -> tuple[dict[str, torch.Tensor]
             dist = policy.dist(o, normalized=True)
             action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=run.gen)
             logp[t], val[t] = dist.log_prob(action).sum(-1).numpy(), policy.value(o, normalized=True).numpy()
-        direction = {
-            "path": path_direction,
-            "centre": centre_direction,
-            "heading": forward_axis,
-            "command": lambda _: run.command.copy(),
-        }[cfg.reward_direction](run.state)
+        direction = rewarded_direction(cfg, run.state, run.command)
         torques = policy.to_env(action.double().numpy(), k)
         nxt, task_r, term, trunc = A.step(run.state, torques)
         speed[t] = intrinsic_reward(nxt, direction)  # m/s along the path
