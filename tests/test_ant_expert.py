@@ -24,6 +24,7 @@ from internal_rl.experts.ant import (  # noqa: E402
     intrinsic_reward,
     lateral_speed,
     path_direction,
+    pursuit_direction,
     to_heading_frame,
 )
 from internal_rl.experts.ant_policy import RunningNorm, evaluate_expert, new_policy  # noqa: E402
@@ -107,6 +108,49 @@ def test_centre_direction_aims_at_the_next_cells_centre():
     np.testing.assert_allclose(centre_direction(at_centre)[tie], d[tie], atol=1e-12)  # symmetric: the mean
     ended = replace(s, terminated=np.ones(64, bool))
     assert not centre_direction(ended).any()
+
+
+def test_pursuit_direction_steers_back_to_the_line_through_the_centre():
+    """Gain 0 is the hint's direction; on the line through the cell's centre it is the hint's direction at any gain;
+    a quarter cell (half a half-cell) beside it, it turns back by atan(gain / 2); ties and ended ants as the hint."""
+    s = A.reset(np.random.default_rng(4), [(0,)] * 64)
+    centres = A.cell_centres(P)[s.cell]  # (B, 2)
+    d = path_direction(s)
+    np.testing.assert_array_equal(pursuit_direction(s, 0.0), d)
+    at_centre = _moved(s, centres)
+    has = np.abs(d).sum(1) > 0
+    assert has.all() and (direction_hints(s).sum(1) == 2).any()  # every start has a path; some are ties
+    np.testing.assert_allclose(pursuit_direction(at_centre, 1.5), d, atol=1e-12)
+    across = np.stack([-d[:, 1], d[:, 0]], 1)
+    off = _moved(s, centres + 0.25 * P.cell * across + 0.3 * d)  # how far along the line does not matter
+    for gain in (0.5, 1.0, 2.0):
+        p = pursuit_direction(off, gain)
+        np.testing.assert_allclose((p * d).sum(1), np.cos(np.arctan(gain / 2)), atol=1e-12)
+        np.testing.assert_allclose((p * across).sum(1), -np.sin(np.arctan(gain / 2)), atol=1e-12)
+    assert not pursuit_direction(replace(s, terminated=np.ones(64, bool)), 1.0).any()
+
+
+def test_a_pursuit_expert_is_shown_and_rewarded_its_direction(tmp_path, monkeypatch):
+    """The policy's direction channels (and its relabelling) and the reward's direction follow pursuit_gain, and
+    load_expert restores the gain."""
+    torch.set_num_threads(1)
+    import internal_rl.experts.ant_ppo as ppo
+    from internal_rl.experts.ant_reward import rewarded_direction
+
+    s = A.reset(np.random.default_rng(5), [(0, 2)] * 16)
+    s = _moved(s, A.cell_centres(P)[s.cell] + 0.4)  # off every line through a centre
+    plain, bent = new_policy(P, 16, True), new_policy(P, 16, True, pursuit_gain=1.0)
+    want = pursuit_direction(s, 1.0)
+    obs, k = bent.inputs(s)
+    obs_given, k_given = plain.inputs(s, want)
+    np.testing.assert_array_equal(obs, obs_given)
+    np.testing.assert_array_equal(k, k_given)
+    assert not np.allclose(obs[:, -2:], plain.inputs(s)[0][:, -2:])  # another direction than the hint's
+    cfg = _tiny(pursuit_gain=1.0, symmetric=True)
+    np.testing.assert_array_equal(rewarded_direction(cfg, s, np.zeros((16, 2))), want)
+    monkeypatch.setattr(ppo, "evaluate_expert", lambda *a, **k: {"success": 0.0})
+    train_ant_expert(cfg, tmp_path / "pursuit", show_progress=False)
+    assert ppo.load_expert(tmp_path / "pursuit")[0].pursuit_gain == 1.0
 
 
 def test_expert_observation_layout():
@@ -459,6 +503,8 @@ def test_config_errors_name_the_field():
         AntExpertConfig(command_spread=float("nan"))
     with pytest.raises(ValueError, match="ant_expert.lateral_weight"):
         AntExpertConfig(lateral_weight=-1.0)
+    with pytest.raises(ValueError, match="ant_expert.pursuit_gain"):
+        AntExpertConfig(pursuit_gain=-0.5)
     for bad in (float("nan"), -6.0, 2.0):
         with pytest.raises(ValueError, match="ant_expert.init_log_std"):
             AntExpertConfig(init_log_std=bad)

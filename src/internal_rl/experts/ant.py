@@ -56,6 +56,20 @@ def path_direction(state: AntState) -> np.ndarray:
     return _unit(direction_hints(state).astype(np.float64) @ MOVE_XY)
 
 
+def pursuit_direction(state: AntState, gain: float) -> np.ndarray:
+    """(B, 2) unit vector (world x, y): the torso cell's hinted direction (:func:`path_direction`, h) bent back toward
+    the line through the cell's centre along h, by ``gain`` x the torso's offset across that line in half-cells:
+    unit(h - gain x lateral). ``gain`` 0 is :func:`path_direction`; zero where there is no hint. A path follower's
+    cross-track correction: walking along the hint alone, the ant drifts along cell sides and clips the cells beside
+    the path (ours, docs/experiments.md E39)."""
+    h = path_direction(state)  # (B, 2)
+    if gain == 0:
+        return h
+    offset = (state.qpos[:, :2] - cell_centres(state.params)[state.cell]) / (state.params.cell / 2)  # (B, 2)
+    lateral = offset - (offset * h).sum(1, keepdims=True) * h  # (B, 2) across h
+    return np.where(np.abs(h).sum(1, keepdims=True) > 0, _unit(h - gain * lateral), 0.0)
+
+
 def centre_direction(state: AntState) -> np.ndarray:
     """(B, 2) unit vector (world x, y) from the torso toward the centre of the next cell on the path: the mean, over
     the torso cell's hinted moves, of the unit vectors toward the neighbours they lead to; zero where there is no
@@ -123,5 +137,6 @@ __all__ = [
     "intrinsic_reward",
     "lateral_speed",
     "path_direction",
+    "pursuit_direction",
     "to_heading_frame",
 ]

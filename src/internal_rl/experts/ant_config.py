@@ -44,6 +44,10 @@ class AntExpertConfig:
     #                                 commanded world direction, shown where the observation shows the path's
     #                                 direction (the command curriculum of E25) | centre: toward the centre of
     #                                 the next cell on the path (ours, E38b: corrects drift across the path)
+    pursuit_gain: float = 0.0  # > 0: the path's direction, where the policy is shown it and where reward_direction
+    #                            path rewards it, is bent back toward the line through the torso cell's centre by
+    #                            this x the offset across it in half-cells (experts/ant.py pursuit_direction; ours,
+    #                            E39; 0: the hint's cardinal direction, C.1.1)
     command_spread: float = 180.0  # degrees: a command is the torso's heading when it is drawn ± U(0, spread)
     command_ramp_steps: int = 0  # env steps over which the spread grows linearly from 0 (0: the full spread at once)
     command_every: int = 100  # actions between an ant's commands (0: one per episode)
@@ -95,7 +99,15 @@ class AntExpertConfig:
             raise ValueError(
                 f"ant_expert.reward_direction: path, heading, command or centre, got {self.reward_direction!r}"
             )
-        for name in ("lateral_weight", "command_spread", "command_ramp_steps", "command_every", "min_std", "target_kl"):
+        for name in (
+            "lateral_weight",
+            "pursuit_gain",
+            "command_spread",
+            "command_ramp_steps",
+            "command_every",
+            "min_std",
+            "target_kl",
+        ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
         if not -5.0 <= self.init_log_std <= 1.0:

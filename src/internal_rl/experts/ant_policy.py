@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from internal_rl.envs import antpinpad as A
-from internal_rl.experts.ant import expert_obs_dim, expert_observation, path_direction, to_heading_frame
+from internal_rl.experts.ant import expert_obs_dim, expert_observation, pursuit_direction, to_heading_frame
 from internal_rl.experts.ant_symmetry import quarter_turns, relabel_actions, relabel_physics
 
 
@@ -74,7 +74,8 @@ class AntExpertPolicy(nn.Module):
     ``all`` of them, only the ``direction`` (the last two channels: the path's or a command's direction in the
     heading frame; every cell's hints are zeros), or ``none`` (all zeros: a gait stage with no path to follow).
     ``gated_hints`` lets them skip the normaliser and enter through first-layer weights that start at zero, so that
-    channels which do not yet matter do not perturb the policy (docs/experiments.md E37b)."""
+    channels which do not yet matter do not perturb the policy (docs/experiments.md E37b). ``pursuit_gain``: the
+    direction shown, unless a command is given, is :func:`pursuit_direction` with this gain (0: the hint's)."""
 
     def __init__(
         self,
@@ -86,6 +87,7 @@ class AntExpertPolicy(nn.Module):
         hints_from: int | None = None,
         shown: str = "all",
         gated_hints: bool = False,
+        pursuit_gain: float = 0.0,
     ):
         super().__init__()
         if shown not in ("all", "direction", "none"):
@@ -94,6 +96,7 @@ class AntExpertPolicy(nn.Module):
             raise ValueError("AntExpertPolicy: hints_from is needed to blank or gate the hint channels")
         self.symmetric = symmetric  # see :meth:`inputs` (part of the expert's recorded config, not its weights)
         self.hints_from, self.shown = hints_from, shown
+        self.pursuit_gain = pursuit_gain  # like ``symmetric``: recorded config, not weights
         self.norm = RunningNorm(obs_dim, raw_from=hints_from if gated_hints else None)
         self.actor = _mlp(obs_dim, hidden, num_actions, 0.01)
         self.critic = _mlp(obs_dim, hidden, 1, 1.0)
@@ -113,13 +116,13 @@ class AntExpertPolicy(nn.Module):
         """The policy's observation (B, D) of ``state`` and the relabellings k (B,) it was made with.
 
         Plain policy: :func:`expert_observation`, k = 0. Symmetric policy: the ant relabelled by k quarter turns
-        so that its direction (``command`` (B, 2), world x, y, or else the path's) lies within ±45° of body x
-        (experts/ant_symmetry.py); :meth:`to_env` maps the torques back."""
+        so that its direction (``command`` (B, 2), world x, y, or else the path's: :func:`pursuit_direction`) lies
+        within ±45° of body x (experts/ant_symmetry.py); :meth:`to_env` maps the torques back."""
+        direction = pursuit_direction(state, self.pursuit_gain) if command is None else command
         if not self.symmetric:
-            return self._blank(expert_observation(state, command)), np.zeros(state.num_envs, np.int64)
-        direction = path_direction(state) if command is None else command
+            return self._blank(expert_observation(state, direction)), np.zeros(state.num_envs, np.int64)
         k = quarter_turns(to_heading_frame(state, direction))
-        return self._blank(expert_observation(relabel_physics(state, k), command)), k
+        return self._blank(expert_observation(relabel_physics(state, k), direction)), k
 
     def _blank(self, obs: np.ndarray) -> np.ndarray:
         if self.shown != "all":
@@ -185,7 +188,12 @@ def evaluate_expert(
 
 
 def new_policy(
-    params: A.AntParams, hidden: int, symmetric: bool = False, shown: str = "all", gated_hints: bool = False
+    params: A.AntParams,
+    hidden: int,
+    symmetric: bool = False,
+    shown: str = "all",
+    gated_hints: bool = False,
+    pursuit_gain: float = 0.0,
 ) -> AntExpertPolicy:
     """A fresh expert policy for ``params``'s floor (:class:`AntExpertPolicy`; hint channels from obs_dim on)."""
     return AntExpertPolicy(
@@ -195,6 +203,7 @@ def new_policy(
         hints_from=params.obs_dim,
         shown=shown,
         gated_hints=gated_hints,
+        pursuit_gain=pursuit_gain,
     )
 
 

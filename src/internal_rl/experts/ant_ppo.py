@@ -246,7 +246,7 @@ def train_ant_expert(
     """Train (or resume) the expert under ``out`` (checkpoint/, metrics.json); returns the trained policy."""
     out = Path(out)
     torch.manual_seed(cfg.seed)
-    policy = new_policy(params, cfg.hidden, cfg.symmetric, cfg.shown_hints, cfg.gated_hints)
+    policy = new_policy(params, cfg.hidden, cfg.symmetric, cfg.shown_hints, cfg.gated_hints, cfg.pursuit_gain)
     with torch.no_grad():
         policy.log_std.fill_(cfg.init_log_std)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
@@ -317,7 +317,9 @@ def load_expert(out: str | Path) -> tuple[AntExpertPolicy, A.AntParams]:
     params = A.AntParams(**{**p, "height_range": tuple(p["height_range"])})
     config = _with_defaults(meta)["config"]
     shown = AntExpertConfig(hints=config["hints"], cell_hints=config["cell_hints"]).shown_hints
-    policy = new_policy(params, config["hidden"], config["symmetric"], shown, config["gated_hints"])
+    policy = new_policy(
+        params, config["hidden"], config["symmetric"], shown, config["gated_hints"], config["pursuit_gain"]
+    )
     load_checkpoint(Path(out) / "checkpoint", {"policy": policy})
     return policy.eval(), params
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from internal_rl.envs import antpinpad as A
-from internal_rl.experts.ant import centre_direction, heading, path_direction, to_heading_frame
+from internal_rl.experts.ant import centre_direction, heading, pursuit_direction, to_heading_frame
 from internal_rl.experts.ant_config import AntExpertConfig
 
 
@@ -71,10 +71,12 @@ def alignment(state: A.AntState, direction: np.ndarray, symmetric: bool) -> np.n
 
 def rewarded_direction(cfg: AntExpertConfig, state: A.AntState, command: np.ndarray) -> np.ndarray:
     """(B, 2) the world direction whose velocity the reward pays (``ant_expert.reward_direction``); ``command``
-    (B, 2) is the commanded one."""
+    (B, 2) is the commanded one; ``path`` is the direction the policy is shown (``pursuit_gain``)."""
     if cfg.reward_direction == "command":
         return command.copy()
-    return {"path": path_direction, "centre": centre_direction, "heading": forward_axis}[cfg.reward_direction](state)
+    if cfg.reward_direction == "path":
+        return pursuit_direction(state, cfg.pursuit_gain)
+    return {"centre": centre_direction, "heading": forward_axis}[cfg.reward_direction](state)
 
 
 __all__ = ["alignment", "expert_reward", "forward_axis", "rewarded_direction"]
