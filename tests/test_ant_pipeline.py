@@ -124,3 +124,16 @@ def test_a_dataset_of_the_other_world_is_refused(ant_run, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "dataset" in err and str(mixed / "data" / "meta") in err and "\n" not in err, err
     assert not (mixed / "probe" / "metrics.json").exists()
+
+
+def test_the_steerability_check_runs_on_ant_pinpad(ant_run, tmp_path):
+    """The steerability command scores ant-pinpad's own post task (0-1-2-3) and pretraining tasks (Table A2),
+    without the gridworld's colour-pair diagnosis."""
+    run = tmp_path / "run"
+    shutil.copytree(ant_run, run)
+    assert main(["steerability", "--out", str(run), "--greedy", "--quiet", "--set", "steer.steps=2"]) == 0
+    (result,) = (run / "steerability").glob("final_layer*_greedy.json")
+    r = json.loads(result.read_text())
+    assert r["post_task"] == "0123" and "post_steered_wrong_to_allowed" not in r
+    for key in ("pretrain_steered_success", "post_unsteered_greedy_success", "post_steered_greedy_success"):
+        assert 0.0 <= r[key] <= 1.0, key

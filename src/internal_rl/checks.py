@@ -79,7 +79,6 @@ def steerability_check(
     """Steerability of each backbone checkpoint (or of those named in ``only``, e.g. ``step8000``, ``final``) at
     each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import Diagnostics, steerability
-    from internal_rl.envs import pretraining_tasks
     from internal_rl.pipeline.artifacts import load_backbone, load_dataset
 
     cfg = ctx.cfg
@@ -122,7 +121,8 @@ def steerability_check(
                     layer=layer,
                     cfg=cfg.steer,
                     world=cfg.world(),
-                    pretrain_tasks=pretraining_tasks(cfg.data.task_set),
+                    pretrain_tasks=cfg.pretrain_tasks(),
+                    post_task=cfg.post_task(),
                     seed=cfg.seed + layer,
                     checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller",
                     extra=Diagnostics(tuple(gains or ()), greedy),

@@ -163,6 +163,7 @@ def steerability(
     cfg: SteerConfig,
     world: World,
     pretrain_tasks: Sequence[Sequence[int]],
+    post_task: Sequence[int] = POST_TASK,
     seed: int,
     checkpoint_dir: str | Path,
     extra: Diagnostics = Diagnostics(),
@@ -170,23 +171,27 @@ def steerability(
     """Fit a controller at ``layer`` and score closed-loop decisions, unsteered and steered (oracle switching),
     on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task, and the
     ``extra`` evaluations (does a larger push, or the argmax action, win?)."""
-    post_task, device = POST_TASK, base.device
+    post_task, device = tuple(post_task), base.device
     controller, history = fit_controller(
         base, dataset, layer=layer, cfg=cfg, seed=seed, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}"
     )
     ev = dict(episodes=cfg.eval_episodes, world=world, seed=seed + 11)
     steer = dict(layer=layer, control=oracle(controller))
     post = closed_loop_stats(base, [post_task], **steer, **ev)
+    pairs = world.spec.num_colors == 2 * world.spec.num_subgoals  # subgoals are colour pairs (the gridworld)
     out = {
         "layer": layer,
-        "post_task": letters_of(post_task),
+        "post_task": letters_of(post_task) if pairs else "".join(map(str, post_task)),
         "train_nll": history[-1]["action_nll"],
         **closed_loop_stats(base, pretrain_tasks, **ev).metrics("pretrain_unsteered_"),
         **closed_loop_stats(base, pretrain_tasks, **steer, **ev).metrics("pretrain_steered_"),
         **closed_loop_stats(base, [post_task], **ev).metrics("post_unsteered_"),
         **post.metrics("post_steered_"),
-        **{f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()},
     }
+    if pairs:  # where the wrong pair starts go: a diagnosis of pair subgoals
+        out.update(
+            {f"post_steered_{k}": v for k, v in prior_capture(post, allowed_transitions(pretrain_tasks)).items()}
+        )
     if extra.greedy:
         for name, tasks in (("pretrain", pretrain_tasks), ("post", [post_task])):
             stats = closed_loop_stats(base, tasks, **steer, **ev, greedy=True)
