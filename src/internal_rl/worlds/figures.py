@@ -57,6 +57,25 @@ def save_layout_figure(path: str | Path, seed: int = 0, letters: str = "ACA") ->
     return _save(fig, path, dpi=120)
 
 
+def draw_ant_episode(ax, params, colors, walls, xy: np.ndarray, title: str) -> None:
+    """One ant-pinpad layout (colour cells (O,), wall cells (W,)) top-down on ``ax``, with the torso track xy (T, 2)."""
+    import matplotlib.pyplot as plt
+
+    from internal_rl.envs import antpinpad as A
+
+    half, centres = params.size * params.cell / 2, A.cell_centres(params)
+    palette = ["tab:red", "tab:blue", "tab:green", "gold"]
+    for k, cell in enumerate(colors):
+        ax.add_patch(
+            plt.Rectangle(centres[cell] - params.cell / 2, params.cell, params.cell, color=palette[k], alpha=0.6)
+        )
+    for cell in walls:
+        ax.add_patch(plt.Rectangle(centres[cell] - params.cell / 2, params.cell, params.cell, color="0.3"))
+    ax.plot(xy[:, 0], xy[:, 1], "k-", lw=1)
+    ax.plot(*xy[0], "ko")
+    ax.set(xlim=(-half, half), ylim=(-half, half), aspect="equal", xticks=[], yticks=[], title=title)
+
+
 def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int = 200, expert=None) -> Path:
     """Top-down ant-pinpad layouts with torso trajectories (matplotlib, any machine): under random torques on the
     post task, or, with ``expert`` (an AntWorld with its policy), its mean actions on pretraining tasks."""
@@ -76,25 +95,10 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
         state, *_ = A.step(state, act)
         track.append(state.qpos[:, :2].copy())
     xy = np.stack(track, 1)  # (ants, steps + 1, 2)
-    half, centres = p.size * p.cell / 2, A.cell_centres(p)
-    palette = ["tab:red", "tab:blue", "tab:green", "gold"]
     fig, axes = plt.subplots(1, ants, figsize=(3.2 * ants, 3.4))
     for b, ax in enumerate(np.atleast_1d(axes)):
-        for k, cell in enumerate(state.colors[b]):
-            ax.add_patch(plt.Rectangle(centres[cell] - p.cell / 2, p.cell, p.cell, color=palette[k], alpha=0.6))
-        for cell in state.walls[b]:
-            ax.add_patch(plt.Rectangle(centres[cell] - p.cell / 2, p.cell, p.cell, color="0.3"))
-        ax.plot(xy[b, :, 0], xy[b, :, 1], "k-", lw=1)
-        ax.plot(*xy[b, 0], "ko")
-        ax.set(
-            xlim=(-half, half),
-            ylim=(-half, half),
-            aspect="equal",
-            xticks=[],
-            yticks=[],
-            title=f"task {''.join(map(str, tasks[b]))}: {int(state.progress[b])} visited, {int(state.t[b])} steps"
-            + (" (ended)" if state.done[b] else ""),
-        )
+        title = f"task {''.join(map(str, tasks[b]))}: {int(state.progress[b])} visited, {int(state.t[b])} steps"
+        draw_ant_episode(ax, p, state.colors[b], state.walls[b], xy[b], title + (" (ended)" if state.done[b] else ""))
     return _save(fig, path, dpi=100)
 
 
