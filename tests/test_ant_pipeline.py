@@ -86,6 +86,27 @@ def test_a_trained_expert_is_taken_from_ant_expert(ant_run, tmp_path):
         ant_expert(existing_run(tmp_path / "x", cfg, torch.device("cpu")))
 
 
+def test_the_data_stage_trains_the_three_stage_expert_with_recipe_chain(tmp_path):
+    run = tmp_path / "run"
+    chain = ["--set", "ant_expert.recipe=chain", "--set", "ant_expert.total_steps=640"]
+    assert main(["data", "--config", SMOKE, "--out", str(run), "--quiet", *chain]) == 0
+    expert = run / "data" / "expert"
+    assert not (expert / "checkpoint").exists()
+    for stage in ("gait", "command", "pinpad"):
+        assert (expert / stage / "checkpoint").is_dir(), stage
+    # the data came from the last stage: the same data as with ant.expert naming it
+    other = tmp_path / "other"
+    assert (
+        main(["data", "--config", SMOKE, "--out", str(other), "--quiet", "--set", f"ant.expert={expert}/pinpad"]) == 0
+    )
+    ours, theirs = (json.loads((r / "data" / "meta" / "meta.json").read_text()) for r in (run, other))
+    assert ours["expert_success"] == theirs["expert_success"]
+    from internal_rl.data import VectorEpisodes
+
+    a, b = (VectorEpisodes(r / "data" / "meta").arrays["actions"] for r in (run, other))
+    assert np.array_equal(a, b)
+
+
 @pytest.mark.parametrize(
     ("override", "field"),
     [

@@ -108,7 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="an AntExpertConfig field, e.g. --set total_steps=2000000 (repeatable)",
+        help="an AntExpertConfig field, e.g. --set total_steps=2000000 (repeatable); --set recipe=chain trains "
+        "the three-stage curriculum (experts/ant_curriculum.py) in OUT/gait, OUT/command, OUT/pinpad (the expert)",
     )
     a.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     a.add_argument(
@@ -194,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 def _ant_expert(args: argparse.Namespace) -> int:
     import torch
 
-    from internal_rl.experts.ant_ppo import config_from_overrides, train_ant_expert
+    from internal_rl.experts.ant_curriculum import expert_dir, train_expert
+    from internal_rl.experts.ant_ppo import config_from_overrides
 
     try:
         cfg = config_from_overrides(args.overrides)
@@ -202,14 +204,12 @@ def _ant_expert(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     torch.set_num_threads(max(1, args.threads))
-    train_ant_expert(cfg, args.out, show_progress=not args.quiet)
-    print(f"[ant-expert] {Path(args.out) / 'metrics.json'}")
+    train_expert(cfg, args.out, show_progress=not args.quiet)
+    out = expert_dir(cfg, args.out)  # a chain's last stage
+    print(f"[ant-expert] {out / 'metrics.json'}")
     if args.datasets:
-        for name, meta in write_ant_datasets(args.out, args.datasets, cfg.seed).items():
-            print(
-                f"[ant-expert] {Path(args.out) / name}: {args.datasets} episodes, expert success "
-                f"{meta['expert_success']:.3f}"
-            )
+        for name, meta in write_ant_datasets(out, args.datasets, cfg.seed).items():
+            print(f"[ant-expert] {out / name}: {args.datasets} episodes, expert success {meta['expert_success']:.3f}")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""Experts that generate the demonstration data: the gridworld's shortest-path expert (SPEC §1.4); the ant
-expert's direction hints (ant.py; its PPO policy is not built yet)."""
+"""Experts that generate the demonstration data: the gridworld's shortest-path expert (SPEC §1.4), and the ant's
+PPO expert (ant_ppo.py, its policy, hints, reward and symmetry beside it; ant_curriculum.py chains its stages)."""
 
 from internal_rl.experts.shortest_path import (
     ShortestPathExpert,

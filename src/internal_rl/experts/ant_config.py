@@ -72,6 +72,9 @@ class AntExpertConfig:
     init_from: str = ""  # an expert directory whose policy (weights and observation statistics) a fresh run starts
     #                      from: the gait curriculum (E22), e.g. first a lenient 80 m floor with reward_direction
     #                      heading, then the pinpad with the path hints
+    recipe: str = "single"  # single: one PPO run of this section | chain: the three-stage curriculum of
+    #                         experts/ant_curriculum.py (ours, E39), each stage this section with its overrides,
+    #                         step counts scaled by total_steps / 10M
     seed: int = 0
     checkpoint_every: int = 10  # updates
     eval_every: int = 50  # updates; 0 = only at the end
@@ -95,6 +98,10 @@ class AntExpertConfig:
                 raise ValueError(f"ant_expert.{name}: must be >= 0, got {getattr(self, name)!r}")
         if self.lr_schedule not in ("linear", "constant"):
             raise ValueError(f"ant_expert.lr_schedule: linear or constant, got {self.lr_schedule!r}")
+        if self.recipe not in ("single", "chain"):
+            raise ValueError(f"ant_expert.recipe: single or chain, got {self.recipe!r}")
+        if self.recipe == "chain" and self.init_from:
+            raise ValueError("ant_expert.init_from: must be empty with recipe chain (each stage starts from the last)")
         if self.reward_direction not in ("path", "heading", "command", "centre"):
             raise ValueError(
                 f"ant_expert.reward_direction: path, heading, command or centre, got {self.reward_direction!r}"

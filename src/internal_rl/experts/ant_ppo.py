@@ -231,8 +231,9 @@ def _with_defaults(saved: dict) -> dict:
 
 
 def _identity(meta: dict) -> dict:
-    """What a resumed run must share with its checkpoint: every setting but where it stops."""
-    return {**meta, "config": {k: v for k, v in meta["config"].items() if k != "stop_steps"}}
+    """What a resumed run must share with its checkpoint: every setting but where it stops and where its policy came
+    from (init_from only seeds a fresh run, so a moved run directory, e.g. a chain's, still resumes)."""
+    return {**meta, "config": {k: v for k, v in meta["config"].items() if k not in ("stop_steps", "init_from")}}
 
 
 def train_ant_expert(
@@ -245,6 +246,10 @@ def train_ant_expert(
 ) -> AntExpertPolicy:
     """Train (or resume) the expert under ``out`` (checkpoint/, metrics.json); returns the trained policy."""
     out = Path(out)
+    if cfg.recipe != "single":
+        raise ValueError(
+            f"ant_expert.recipe: {cfg.recipe} trains several runs (experts/ant_curriculum.py train_expert)"
+        )
     torch.manual_seed(cfg.seed)
     policy = new_policy(params, cfg.hidden, cfg.symmetric, cfg.shown_hints, cfg.gated_hints, cfg.pursuit_gain)
     with torch.no_grad():

@@ -1,7 +1,8 @@
 """What stages hand each other through the run directory: datasets, the base model, metacontrollers.
 
     data/<name>/                 the datasets (train, eval, meta)              load_dataset
-    data/expert/                 ant-pinpad: the expert trained by the data stage (when ant.expert is "")
+    data/expert/                 ant-pinpad: the expert trained by the data stage (when ant.expert is ""); with
+                                 ant_expert.recipe chain, its stages gait/, command/ and pinpad/ (the expert)
     pretrain/checkpoint/         the base model (its model section in meta)    load_backbone, load_base_model
     discover/<name>/checkpoint/  a metacontroller (+ base when co-trained)     load_metacontroller
 

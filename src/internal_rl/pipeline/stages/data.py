@@ -1,7 +1,8 @@
 """Stage ``data``: D (pretraining), a held-out set and D* (metacontroller, ε = 0), SPEC §1.5.
 
 On ant-pinpad the expert is a policy network (SPEC §7): the one named by ``ant.expert``, or else the one this
-stage trains first with the ``ant_expert`` section (``data/expert``, resumable); ``data.epsilon`` then scales its
+stage trains first with the ``ant_expert`` section (``data/expert``, or with ``recipe: chain`` the three stages
+``data/expert/{gait,command,pinpad}``; resumable); ``data.epsilon`` then scales its
 Gaussian noise (1 = sampled actions, the paper's D).
 """
 
@@ -19,13 +20,17 @@ from internal_rl.pipeline.context import Context
 
 def ant_expert(ctx: Context):
     """The run's trained ant expert policy: ``ant.expert`` (checked against the ant section) or trained here."""
-    from internal_rl.experts.ant_ppo import load_expert, train_ant_expert
+    from internal_rl.experts.ant_curriculum import train_expert
+    from internal_rl.experts.ant_ppo import load_expert
 
     cfg = ctx.cfg
     if not cfg.ant.expert:
-        return train_ant_expert(cfg.ant_expert, ctx.path("data", "expert"), params=cfg.ant.params()).eval()
+        return train_expert(cfg.ant_expert, ctx.path("data", "expert"), params=cfg.ant.params()).eval()
     if not (Path(cfg.ant.expert) / "checkpoint").is_dir():
-        raise ConfigError(f"ant.expert: {cfg.ant.expert} holds no expert (train one: internal-rl ant-expert --out DIR)")
+        raise ConfigError(
+            f"ant.expert: {cfg.ant.expert} holds no expert (train one: internal-rl ant-expert --out DIR; "
+            "a chain's expert is DIR/pinpad)"
+        )
     policy, params = load_expert(cfg.ant.expert)
     if params != cfg.ant.params():
         raise ConfigError(f"ant.expert: {cfg.ant.expert} was trained on other ant settings ({params})")
