@@ -86,7 +86,9 @@ def test_a_tiny_chain_trains_its_stages_in_order_and_resumes(tmp_path, monkeypat
     assert params == A.AntParams()
     for k, v in policy.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[k], v, rtol=0, atol=0, msg=k)
-    again = train_expert(section, tmp_path, show_progress=False)  # every stage complete: nothing trains
+    scored = {n: (tmp_path / n / "metrics.json").stat().st_mtime_ns for n in ("gait", "command", "pinpad")}
+    again = train_expert(section, tmp_path, show_progress=False)  # every stage complete: nothing trains or scores
+    assert {n: (tmp_path / n / "metrics.json").stat().st_mtime_ns for n in scored} == scored
     assert len(json.loads((tmp_path / "pinpad" / "history.json").read_text())) == 10
     for k, v in policy.state_dict().items():
         torch.testing.assert_close(again.state_dict()[k], v, rtol=0, atol=0, msg=k)

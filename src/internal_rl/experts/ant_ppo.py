@@ -275,6 +275,8 @@ def train_ant_expert(
                 )
         load_checkpoint(source, {"policy": policy})
         keep_std_floor(policy, cfg)
+    if run.update >= cfg.last_update and (out / "metrics.json").exists():
+        return policy  # complete and scored: a rerun (a chain's finished stage) changes nothing
     bar = progress(total=cfg.last_update, initial=run.update, desc="ant expert", enabled=show_progress)
     start = time.perf_counter()
     while run.update < cfg.last_update:
