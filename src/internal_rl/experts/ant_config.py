@@ -14,7 +14,8 @@ class AntExpertConfig:
     total_steps: int = 10_000_000  # ant actions over the whole run
     stop_steps: int = 0  # stop (checkpointed, evaluated) after this many env steps while the lr schedule still spans
     #                      total_steps; not part of the run's identity, so a stopped run resumes with another value
-    #                      (0: run to total_steps). Replays a stage stopped part-way (the chain's gait, experts/ant_curriculum.py)
+    #                      (0: run to total_steps). Replays a stage stopped part-way (the chain's gait stage,
+    #                      experts/ant_curriculum.py)
     epochs: int = 10
     minibatches: int = 32  # of 128 samples: CleanRL's ratio of gradient steps to samples
     lr: float = 3e-4
