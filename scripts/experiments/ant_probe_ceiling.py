@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from internal_rl.analysis.probe import majority_rate, probe_accuracy, quick_probes, standardize, train_probes
+from internal_rl.analysis.probe import (
+    majority_rate,
+    probe_accuracy,
+    quick_probes,
+    standardize,
+    step_labels,
+    train_probes,
+)
 from internal_rl.data import VectorEpisodes
 from internal_rl.envs.antpinpad import PROPRIO
 from internal_rl.envs.tasks import pad_tasks
@@ -43,9 +50,8 @@ def features(data: VectorEpisodes, episodes: int) -> tuple[dict[str, torch.Tenso
     rel = obs[..., PROPRIO + 2 : PROPRIO + 2 + 8].reshape(*obs.shape[:2], 4, 2)  # colour cells minus torso
     dist = rel.norm(dim=-1)  # (B, T, 4)
     cos = (rel * vv[..., None, :]).sum(-1) / (dist * vv.norm(dim=-1, keepdim=True) + 1e-6)
-    tasks = torch.from_numpy(pad_tasks(data.tasks)[0])[b.task_index]  # (B, K)
-    last = tasks.gather(1, (b.progress - 1).clamp(min=0))
-    last = torch.where(b.progress > 0, last, torch.full_like(last, 4))
+    tasks = torch.from_numpy(pad_tasks(data.tasks)[0])
+    last = step_labels(b, tasks, "last_colour").clamp(max=4)  # ant's colours 0-3, "none yet" (8) -> 4
     onehot = torch.nn.functional.one_hot(last, 5).float()
     heading = torch.cat([cos, dist], -1)
     sets = {

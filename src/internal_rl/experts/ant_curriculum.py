@@ -15,7 +15,7 @@ previous stage's policy (``init_from``):
 Each stage is the ``ant_expert`` section with the overrides below, so the section's other fields (seed, hidden,
 num_envs, ...) apply to every stage. The step counts are those of ``ant_expert.total_steps`` = 10M (E39: 0.779 of
 the pretraining tasks and 0.693 of the post task on 1,024 fresh layouts) and scale with it, so that a tiny
-``total_steps`` runs the same chain in seconds (configs/ant-demo.yaml, the tests). Stages live in ``OUT/gait``,
+``total_steps`` runs the same chain in seconds (the tests). Stages live in ``OUT/gait``,
 ``OUT/command`` and ``OUT/pinpad`` (the expert); each resumes on its own, so a killed chain carries on where it
 stopped.
 """
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from internal_rl.envs import antpinpad as A
 from internal_rl.experts.ant_config import AntExpertConfig
+from internal_rl.experts.ant_ppo import train_ant_expert
 
 REFERENCE_STEPS = 10_000_000  # ant_expert.total_steps at which the step counts below hold as written
 STEP_FIELDS = ("total_steps", "stop_steps", "lenient_steps", "critic_warmup_steps")  # scale with total_steps
@@ -110,8 +111,6 @@ def train_expert(
     show_progress: bool = True,
 ):
     """Train (or resume) the expert of ``cfg.recipe`` under ``out``; returns the trained policy (in train mode)."""
-    from internal_rl.experts.ant_ppo import train_ant_expert
-
     if cfg.recipe == "single":
         return train_ant_expert(cfg, out, params=params, show_progress=show_progress)
     policy = None
