@@ -45,6 +45,19 @@ def test_reset_distribution_and_determinism():
     assert A.observe(s).shape == (256, P.obs_dim) == (256, 41)
 
 
+def test_reset_takes_tasks_as_a_padded_array_too():
+    """rollout_expert passes a (B, K) array padded with -1, as the gridworld takes it; a chunk of the 3-colour
+    pretraining tasks padded to the post task's 4 must reset exactly as the list of tasks does."""
+    tasks = [A.ANT_PRETRAIN_TASKS[0], A.ANT_PRETRAIN_TASKS[5]]
+    padded = np.array([[*t, -1] for t in tasks])
+    a, b = A.reset(np.random.default_rng(2), tasks), A.reset(np.random.default_rng(2), padded)
+    np.testing.assert_array_equal(A.observe(a), A.observe(b))
+    np.testing.assert_array_equal(a.task[:, :3], b.task[:, :3])
+    assert (b.task[:, 3] == -1).all()
+    with pytest.raises(ValueError, match="colour"):
+        A.reset(np.random.default_rng(2), np.array([[0, 9, 1]]))
+
+
 def teleport(state, rows, cell_to, height=0.6):
     """``state`` with the torso of ``rows`` moved to the centre of ``cell_to`` (the rule function's input)."""
     new_cell = state.cell.copy()

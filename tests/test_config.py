@@ -191,6 +191,7 @@ def _error(overrides, data=None) -> str:
         ("steer.rank=-4", "steer.rank"),
         ("data.epsilon=1.5", "data.epsilon"),
         ("seed=-1", "seed"),
+        ("workers=-1", "workers"),
         # invalid enums
         ("model.encoder=resnet", "model.encoder"),
         ("pretrain.schedule=linear", "pretrain.schedule"),
@@ -285,6 +286,7 @@ STAGES = ("data", "pretrain", "probe", "steer", "discover", "rl", "report")
         ("name=other", set()),  # naming, device and threads do not change results
         ("device=cpu", set()),
         ("threads=2", set()),
+        ("workers=4", set()),  # the data stage's processes: the datasets do not depend on them
     ],
 )
 def test_fingerprint_changes_iff_a_relevant_section_changes(override, changed):

@@ -195,10 +195,12 @@ def test_ctrl_c_says_how_to_resume(monkeypatch, tmp_path, capsys):
 
 
 # ------------------------------------------------------------------------------------------------ resume
-def test_threads_or_device_alone_do_not_block_a_resume_and_real_differences_are_named(finished, tmp_path, capsys):
+def test_threads_device_or_workers_alone_do_not_block_a_resume_and_real_differences_are_named(
+    finished, tmp_path, capsys
+):
     x = copy_run(finished, tmp_path / "X")
-    assert main(["pretrain", "--config", SMOKE, "--set", "threads=2", "--quiet", "--out", str(x)]) == 0
-    assert main(["pretrain", "--config", SMOKE, "--set", "device=cpu", "--quiet", "--out", str(x)]) == 0
+    for execution_only in ("threads=2", "device=cpu", "workers=2"):
+        assert main(["pretrain", "--config", SMOKE, "--set", execution_only, "--quiet", "--out", str(x)]) == 0
     capsys.readouterr()
     assert main(["pretrain", *S, "--set", "pretrain.lr=0.002", "--out", str(x)]) == 2
     assert "pretrain.lr (stored 0.001, now 0.002)" in capsys.readouterr().err

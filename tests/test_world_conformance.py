@@ -148,3 +148,21 @@ def test_the_ant_expert_is_the_policy_mean_plus_scaled_noise():
     assert mean.shape == (4, 8) and not np.allclose(full, mean)
     with pytest.raises(RuntimeError, match="no expert policy"):
         AntWorld().expert(state, np.random.default_rng(0))
+
+
+def test_a_dataset_is_the_same_for_any_number_of_workers(case, tmp_path):
+    from internal_rl.data import generate_dataset
+    from internal_rl.data.store import read_meta
+
+    world, _, tasks, _ = case
+    kw = dict(num_episodes=12, tasks=tasks, epsilon=0.5, seed=5, world=world, chunk_size=4, progress=False)
+    generate_dataset(tmp_path / "one", **kw)
+    generate_dataset(tmp_path / "three", **kw, workers=3)  # spawned processes, chunks out of step with each other
+    for name in sorted(p.name for p in (tmp_path / "one").glob("*.npy")):
+        np.testing.assert_array_equal(np.load(tmp_path / "one" / name), np.load(tmp_path / "three" / name), name)
+    one, three = read_meta(tmp_path / "one"), read_meta(tmp_path / "three")
+    assert {k: v for k, v in one.items() if "time" not in k and k != "created_unix"} == {
+        k: v for k, v in three.items() if "time" not in k and k != "created_unix"
+    }
+    with pytest.raises(ValueError, match="workers"):
+        generate_dataset(tmp_path / "none", **kw, workers=0)

@@ -166,6 +166,7 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"  # auto (cuda if present) | cpu | cuda
     threads: int = 0  # torch intra-op threads (0 = leave torch's default)
+    workers: int = 1  # processes generating the data stage's episodes (0 = one per CPU; the data do not depend on it)
     env: EnvConfig = field(default_factory=EnvConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -179,7 +180,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         require(self.device in ("auto", "cpu", "cuda"), "device", f"auto, cpu or cuda, got {self.device!r}")
-        non_negative(self, "seed", "threads")
+        non_negative(self, "seed", "threads", "workers")
         for name, layer in (("steer.layer", self.steer.layer), ("discover.layer", self.discover.layer)):
             require(layer <= self.model.depth, name, f"{layer} exceeds model.depth={self.model.depth}")
         top = self.layer(self.steer.layer) + self.steer.span - 1

@@ -34,7 +34,6 @@ import numpy as np
 
 from internal_rl.envs import core
 from internal_rl.envs.grid import GridParams
-from internal_rl.envs.tasks import pad_tasks
 
 ANT_XML = Path(gymnasium.__file__).parent / "envs" / "mujoco" / "assets" / "ant.xml"
 NUM_JOINT_TORQUES = 8
@@ -219,7 +218,7 @@ def reset(
     zero."""
     import mujoco
 
-    task, task_len = pad_tasks(list(tasks), params.num_colors)
+    task, task_len = core.as_task_array(tasks, None, params.grid)  # tasks, or a (B, K) array padded with -1
     B, O, W = len(task), params.num_colors, params.num_walls
     layout = core.reset(
         rng, [tuple(int(c) for c in t if c >= 0) for t in task], params.grid, solvable_only=solvable_only

@@ -35,7 +35,7 @@ class RunDirError(RuntimeError):
 
 
 # Fields that change how a run is executed, never its results: a run may be resumed with other values.
-EXECUTION_FIELDS = ("threads", "device")
+EXECUTION_FIELDS = ("threads", "device", "workers")
 
 
 def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:

@@ -8,6 +8,7 @@ Gaussian noise (1 = sampled actions, the paper's D).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ def run(ctx: Context) -> dict:
             seed=cfg.seed * 1000 + offset,
             world=world,
             chunk_size=cfg.data.chunk_size,
+            workers=cfg.workers or os.cpu_count() or 1,
         )
         metrics["expert_success"][name] = stats["expert_success"]
         metrics["episodes"][name] = n
