@@ -37,8 +37,9 @@ from internal_rl.envs.tasks import pad_tasks
 WINDOW = 20  # steps of velocity averaged for the heading
 
 
-def features(data: VectorEpisodes, episodes: int) -> tuple[dict[str, torch.Tensor], torch.Tensor, int]:
-    """Feature sets (N, 1, F) of every valid step, the subgoal labels (N,), and how many steps the first half holds."""
+def features(data: VectorEpisodes, episodes: int) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor, int]:
+    """Feature sets (N, 1, F) of every valid step, the subgoal and colour-entered-last labels (N,) each, and how many
+    steps the first half holds."""
     b = data.batch(np.arange(episodes))
     obs = b.obs[:, :-1]  # (B, T, 41): o_t, the step's input
     v = torch.sign(obs[..., 13:15]) * torch.expm1(obs[..., 13:15].abs())  # torso vx, vy (world), symlog undone
@@ -62,7 +63,7 @@ def features(data: VectorEpisodes, episodes: int) -> tuple[dict[str, torch.Tenso
     }
     m = b.mask
     n_first = int(m[: episodes // 2].sum())
-    return {k: x[m][:, None, :] for k, x in sets.items()}, b.subgoal[m], n_first
+    return {k: x[m][:, None, :] for k, x in sets.items()}, b.subgoal[m], last[m], n_first
 
 
 def main() -> None:
@@ -71,8 +72,14 @@ def main() -> None:
     episodes = int(sys.argv[3]) if len(sys.argv) > 3 else 256
     data = VectorEpisodes(run / "data" / "eval")
     episodes = min(episodes, len(data))
-    sets, y, n = features(data, episodes)
-    result: dict = {"episodes": episodes, "steps": len(y), "chance": 0.25, "majority": majority_rate(y[n:])}
+    sets, y, last, n = features(data, episodes)
+    result: dict = {
+        "episodes": episodes,
+        "steps": len(y),
+        "chance": 0.25,
+        "majority": majority_rate(y[n:]),
+        "majority_last_colour": majority_rate(last[n:]),
+    }
     for name, x in sets.items():
         x_tr, x_te = standardize(x[:n], x[n:])
         w, b = train_probes(x_tr, y[:n], steps=2000, batch_size=512, lr=1e-2, weight_decay=0.0, seed=0)
