@@ -704,3 +704,11 @@ def test_alignment_of_a_symmetric_expert_is_to_its_nearest_leg_pair_axis():
     np.testing.assert_allclose(alignment(s, direction, symmetric=False), np.cos(turns), atol=1e-9)
     np.testing.assert_allclose(alignment(s, direction, symmetric=True), [1.0, 1.0, 0.0, 1.0, 0.5], atol=1e-9)
     np.testing.assert_array_equal(alignment(s, np.zeros((5, 2)), symmetric=True), np.zeros(5))
+
+
+def test_ant_expert_cli_rejects_negative_workers(tmp_path, capsys):
+    """`--workers` (processes writing D and D*) is checked before anything is trained or written."""
+    from internal_rl.cli import main
+
+    assert main(["ant-expert", "--out", str(tmp_path / "x"), "--quiet", "--workers", "-1", "--datasets", "3"]) == 2
+    assert "--workers" in capsys.readouterr().err and not (tmp_path / "x").exists()
