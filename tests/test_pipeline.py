@@ -258,6 +258,34 @@ def test_late_stage_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_pat
     assert strip(metrics(run, stage)) == strip(metrics(reference, stage))
 
 
+def test_discovery_under_two_ranks_matches_one_process(smoke_run, tmp_path):
+    """Under torchrun each rank trains its share of the stage's metacontrollers (rank r: jobs r, r + 2, ...) and the
+    main rank gathers them: the stage's metrics equal the one-process stage's."""
+    import socket
+
+    run = tmp_path / "ddp"
+    shutil.copytree(smoke_run, run)
+    shutil.rmtree(run / "discover")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "INTERNAL_RL_QUIET": "1",
+        "WORLD_SIZE": "2",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(port),
+    }
+    cmd = [sys.executable, "-m", "internal_rl.cli", "discover", "--config", SMOKE, "--out", str(run), "--quiet"]
+    procs = [subprocess.Popen(cmd, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, cwd=ROOT) for r in (0, 1)]
+    assert [p.wait(timeout=600) for p in procs] == [0, 0]
+    assert strip(metrics(run, "discover")) == strip(metrics(smoke_run, "discover"))
+    names = ("seed0", "always", "cotrained")
+    assert all(json.loads((run / "discover" / n / "metrics.json").read_text()) for n in names)
+    assert (run / "discover" / "beta_traces_cotrained.png").exists()
+
+
 def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, monkeypatch):
     import internal_rl.data.generate as gen
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+# How long a collective waits for the other ranks. torch's default (30 min) is shorter than work that one rank does
+# while the others wait at the stage's closing barrier (cpu-full's steering fit, or a discovery rank with one
+# metacontroller more than the others: ~30 min each on one CPU thread), so a long run would fail there.
+TIMEOUT = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,7 @@ def init_distributed(device: torch.device) -> DistInfo:
     if world <= 1:
         return DistInfo()
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     return DistInfo(
         rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=int(os.environ.get("LOCAL_RANK", "0"))
     )

@@ -19,7 +19,9 @@ from internal_rl.metacontroller.train import ActionTargets, DiscoveryTrainer, ev
 from internal_rl.pipeline.artifacts import build_model, freeze, load_base_model, load_dataset, metacontroller_config
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_rate_distortion
-from internal_rl.train import Logger
+from internal_rl.train import Logger, write_json_atomic
+from internal_rl.train.checkpoint import read_json
+from internal_rl.train.distributed import barrier
 from internal_rl.train.loop import Schedule, adamw, fit
 
 SUMMARY = {
@@ -127,40 +129,63 @@ def train_metacontroller(
     return base, mc, metrics, traces
 
 
-def run(ctx: Context) -> dict:
+def jobs(ctx: Context) -> list[tuple[str, dict[str, Any]]]:
+    """The stage's metacontrollers, each (folder name, ``train_metacontroller`` arguments): the seeds of Eq. 3, the
+    β ≡ 1 and co-trained ablations, and the α sweep. Each is a function of its own seed, not of the others."""
     cfg, dc = ctx.cfg, ctx.cfg.discover
-    if not ctx.dist.is_main:
-        return {}
-    per_seed = []
-    for k in range(dc.seeds):
-        _, _, m, traces = train_metacontroller(ctx, f"seed{k}", seed=cfg.seed * 100 + k)
-        per_seed.append(m)
-        if k == 0:
-            plot_beta_traces(
-                traces["beta"], traces["subgoal"], traces["lengths"], ctx.path("discover", "beta_traces.png"), n=4
-            )
-    _, _, always, _ = train_metacontroller(ctx, "always", seed=cfg.seed * 100, switching="always")
-    _, _, cotrained, traces = train_metacontroller(
-        ctx, "cotrained", seed=cfg.seed * 100, cotrain=True, steps=dc.cotrain_steps or cfg.pretrain.steps
+    out: list[tuple[str, dict[str, Any]]] = [(f"seed{k}", {"seed": cfg.seed * 100 + k}) for k in range(dc.seeds)]
+    out.append(("always", {"seed": cfg.seed * 100, "switching": "always"}))
+    out.append(
+        ("cotrained", {"seed": cfg.seed * 100, "cotrain": True, "steps": dc.cotrain_steps or cfg.pretrain.steps})
     )
-    plot_beta_traces(
-        traces["beta"], traces["subgoal"], traces["lengths"], ctx.path("discover", "beta_traces_cotrained.png"), n=4
-    )
-    sweep = []
     if dc.sweep_steps:
-        for alpha in dc.alpha_sweep:
-            _, _, m, _ = train_metacontroller(
-                ctx, f"alpha{alpha:g}", seed=cfg.seed * 100, alpha=alpha, steps=dc.sweep_steps
-            )
-            sweep.append({"alpha": alpha, "action_nll": m["action_nll"], "kl": m["kl"], "switch_f1": m["f1"]})
+        out += [(f"alpha{a:g}", {"seed": cfg.seed * 100, "alpha": a, "steps": dc.sweep_steps}) for a in dc.alpha_sweep]
+    return out
+
+
+BETA_FIGURES = {"seed0": "beta_traces.png", "cotrained": "beta_traces_cotrained.png"}
+
+
+def run_job(ctx: Context, name: str, kwargs: dict[str, Any]) -> None:
+    """Train (or resume) one metacontroller and write its evaluation to ``discover/<name>/metrics.json`` (and its
+    β traces for the first seed and the co-trained ablation); a job whose metrics exist is done."""
+    path = ctx.path("discover", name, "metrics.json")
+    if path.exists():
+        return
+    _, _, metrics, traces = train_metacontroller(ctx, name, **kwargs)
+    if name in BETA_FIGURES:
+        plot_beta_traces(
+            traces["beta"], traces["subgoal"], traces["lengths"], ctx.path("discover", BETA_FIGURES[name]), n=4
+        )
+    write_json_atomic(path, metrics)
+
+
+def run(ctx: Context) -> dict:
+    """Every rank trains its share of :func:`jobs` (all of them in one process; under torchrun rank r takes jobs
+    r, r + W, ...), then the main rank gathers their metrics."""
+    cfg, dc, dist = ctx.cfg, ctx.cfg.discover, ctx.dist
+    todo = jobs(ctx)
+    for name, kwargs in todo[dist.rank :: dist.world_size]:
+        run_job(ctx, name, kwargs)
+    barrier(dist)
+    if not dist.is_main:
+        return {}
+    done = {name: read_json(ctx.path("discover", name, "metrics.json")) for name, _ in todo}
+    per_seed = [done[f"seed{k}"] for k in range(dc.seeds)]
+    sweep = [
+        {"alpha": a, "action_nll": m["action_nll"], "kl": m["kl"], "switch_f1": m["f1"]}
+        for a in (dc.alpha_sweep if dc.sweep_steps else ())
+        for m in [done[f"alpha{a:g}"]]
+    ]
+    if sweep:
         plot_rate_distortion(sweep, ctx.path("discover", "rate_distortion.png"))
     median = {out: float(np.median([m[key] for m in per_seed])) for out, key in SUMMARY.items() if key in per_seed[0]}
     return {
         **median,
         "alpha": dc.alpha,
         "per_seed": per_seed,
-        "no_temporal_abstraction": always,
-        "cotrained": cotrained,
+        "no_temporal_abstraction": done["always"],
+        "cotrained": done["cotrained"],
         "rate_distortion": sweep,
         "layer": cfg.layer(dc.layer),
     }
