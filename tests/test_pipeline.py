@@ -258,24 +258,19 @@ def test_late_stage_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_pat
     assert strip(metrics(run, stage)) == strip(metrics(reference, stage))
 
 
-def test_discovery_under_two_ranks_matches_one_process(smoke_run, tmp_path):
+def test_discovery_under_two_ranks_matches_one_process(smoke_run, tmp_path, free_port):
     """Under torchrun each rank trains its share of the stage's metacontrollers (rank r: jobs r, r + 2, ...) and the
     main rank gathers them: the stage's metrics equal the one-process stage's."""
-    import socket
-
     run = tmp_path / "ddp"
     shutil.copytree(smoke_run, run)
     shutil.rmtree(run / "discover")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
         "INTERNAL_RL_QUIET": "1",
         "WORLD_SIZE": "2",
         "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(port),
+        "MASTER_PORT": str(free_port),
     }
     cmd = [sys.executable, "-m", "internal_rl.cli", "discover", "--config", SMOKE, "--out", str(run), "--quiet"]
     procs = [subprocess.Popen(cmd, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, cwd=ROOT) for r in (0, 1)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -149,12 +148,6 @@ def test_small_transformer_learns_beyond_markov_level(data, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ DDP
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _load_worker():
     spec = importlib.util.spec_from_file_location("_ddp_pretrain_worker", WORKER)
     module = importlib.util.module_from_spec(spec)
@@ -162,7 +155,7 @@ def _load_worker():
     return module
 
 
-def test_ddp_two_processes_match_one_process(data, tmp_path):
+def test_ddp_two_processes_match_one_process(data, tmp_path, free_port):
     """Two gloo ranks, each on half of the same global batch, follow the 1-process loss trajectory and end with
     the same weights (the loss is normalised by the global count of valid steps). The small dataset (65
     episodes, batch 16) makes the run cross two epoch boundaries, where a short last batch of 1 episode used to
@@ -179,7 +172,7 @@ def test_ddp_two_processes_match_one_process(data, tmp_path):
         "INTERNAL_RL_QUIET": "1",
         "WORLD_SIZE": "2",
         "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(_free_port()),
+        "MASTER_PORT": str(free_port),
     }
     cmd = [sys.executable, str(WORKER), str(data["small"]), str(ddp), str(steps), str(batch)]
     procs = [

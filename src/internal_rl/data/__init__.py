@@ -1,7 +1,7 @@
 """Expert episode datasets: generation (batched over a World), on-disk format, length-bucketed batches; vector.py
 reads the datasets of worlds with float observations (ant-pinpad)."""
 
-from internal_rl.data.generate import generate_dataset, rollout_expert
+from internal_rl.data.generate import generate_dataset, process_count, rollout_expert
 from internal_rl.data.loader import EpisodeBatch, EpisodeDataset, LengthBucketSampler, obs_onehot_torch
 from internal_rl.data.store import FORMAT_NAME, FORMAT_VERSION, META_FILE, clean_stale_temps, read_meta
 from internal_rl.data.vector import Dataset, VectorBatch, VectorEpisodes
@@ -18,6 +18,7 @@ __all__ = [
     "VectorEpisodes",
     "clean_stale_temps",
     "generate_dataset",
+    "process_count",
     "obs_onehot_torch",
     "read_meta",
     "rollout_expert",

@@ -76,6 +76,11 @@ def _quiet() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("INTERNAL_RL_QUIET") == "1"
 
 
+def process_count(workers: int) -> int:
+    """A ``workers`` setting as a number of processes: 0 = one per CPU (the config field's and flags' rule)."""
+    return workers or os.cpu_count() or 1
+
+
 def generate_dataset(
     path: str | Path,
     num_episodes: int,

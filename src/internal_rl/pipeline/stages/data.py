@@ -8,13 +8,12 @@ Gaussian noise (1 = sampled actions, the paper's D).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from internal_rl.config import ConfigError
-from internal_rl.data import generate_dataset, rollout_expert
+from internal_rl.data import generate_dataset, process_count, rollout_expert
 from internal_rl.envs.tasks import pad_tasks
 from internal_rl.pipeline.context import Context
 
@@ -61,7 +60,7 @@ def run(ctx: Context) -> dict:
             seed=cfg.seed * 1000 + offset,
             world=world,
             chunk_size=cfg.data.chunk_size,
-            workers=cfg.workers or os.cpu_count() or 1,
+            workers=process_count(cfg.workers),
         )
         metrics["expert_success"][name] = stats["expert_success"]
         metrics["episodes"][name] = n

@@ -172,11 +172,8 @@ def run(ctx: Context) -> dict:
         return {}
     done = {name: read_json(ctx.path("discover", name, "metrics.json")) for name, _ in todo}
     per_seed = [done[f"seed{k}"] for k in range(dc.seeds)]
-    sweep = [
-        {"alpha": a, "action_nll": m["action_nll"], "kl": m["kl"], "switch_f1": m["f1"]}
-        for a in (dc.alpha_sweep if dc.sweep_steps else ())
-        for m in [done[f"alpha{a:g}"]]
-    ]
+    swept = [(a, done[f"alpha{a:g}"]) for a in dc.alpha_sweep] if dc.sweep_steps else []
+    sweep = [{"alpha": a, "action_nll": m["action_nll"], "kl": m["kl"], "switch_f1": m["f1"]} for a, m in swept]
     if sweep:
         plot_rate_distortion(sweep, ctx.path("discover", "rate_distortion.png"))
     median = {out: float(np.median([m[key] for m in per_seed])) for out, key in SUMMARY.items() if key in per_seed[0]}
