@@ -12,12 +12,13 @@ With ``data=chains`` the controller is instead fitted (in its own checkpoint dir
 tasks of 3-6 pairs made only of the pretraining transitions (lengths uniform), written once to RUN/data/chains.
 The post task's transitions stay out of the steering data; only the length of the tasks changes.
 
-gain=G evaluates at e + G U e (the controller unchanged). fit_seed=K (E30) fits the controller from another seed
+gain=G evaluates at e + G U e (the controller unchanged); greedy=1 (E43) takes the most likely action at every step
+instead of sampling it. fit_seed=K (E30) fits the controller from another seed
 (its initialisation and batch order; the data and the evaluation layouts are unchanged), in its own directory.
 steer.FIELD=VALUE arguments change the controller (e.g. steer.rank=128), in a checkpoint directory of its own.
 
 Usage: .venv/bin/python scripts/experiments/steer_length.py RUN CHECKPOINT [OUT.json] [episodes=512] [data=chains]
-       [gain=G] [fit_seed=K] [steer.FIELD=VALUE ...]
+       [gain=G] [greedy=1] [fit_seed=K] [steer.FIELD=VALUE ...]
   e.g. ... runs/long32 step24000 docs/experiments/e28/length_step24000.json
 """
 
@@ -46,7 +47,7 @@ out = Path(sys.argv[3]) if len(sys.argv) > 3 and "=" not in sys.argv[3] else Non
 flags = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a and not a.startswith("steer."))
 overrides = [a for a in sys.argv[3:] if a.startswith("steer.")]  # e.g. steer.rank=128: the controller's settings
 episodes, data, gain = int(flags.get("episodes", 512)), flags.get("data", "meta"), float(flags.get("gain", 1))
-fit_seed = int(flags.get("fit_seed", 0))
+fit_seed, greedy = int(flags.get("fit_seed", 0)), flags.get("greedy", "0") == "1"
 if data not in ("meta", "chains"):
     raise SystemExit(f"data={data}: choose meta (the run's D*) or chains")
 
@@ -97,6 +98,7 @@ result = {
     "steering_data": data,
     "overrides": overrides,
     "gain": gain,
+    "greedy": greedy,
     "fit_seed": fit_seed,
     "pretrain_step": meta.get("step"),
     "layer": layer,
@@ -106,7 +108,7 @@ ev = dict(episodes=episodes, world=cfg.world(), seed=cfg.seed + layer + 11)
 for group, tasks in groups.items():
     for steered in (True, False):
         control = dict(layer=layer, control=oracle(controller, gain)) if steered else {}
-        stats = closed_loop_stats(base, tasks, **control, **ev)
+        stats = closed_loop_stats(base, tasks, **control, **ev, greedy=greedy)
         key = f"{group}_{'steered' if steered else 'unsteered'}"
         by_pair = prior_capture(stats, allowed)["pair_start_accuracy_by_pair"]
         result[key] = {**stats.metrics(), "by_pair": by_pair, "by_transition": by_transition(stats.pair_start_log)}
