@@ -6,7 +6,7 @@ next pool), bf16 autocast where native, AdamW, gradients averaged by DDP (gloo) 
 generates the whole pool and keeps its share of each batch (data/stream.py), so the expert's rollouts are not
 split; the ``pool`` line times one pool alone to show what that costs.
 
-    .venv/bin/python benchmarks/bench_ddp.py [--steps 200]                       # one process, one thread
+    .venv/bin/python benchmarks/bench_ddp.py [--steps 200] [--threads 2]         # one process (internal-rl bench ddp)
     .venv/bin/torchrun --nproc_per_node 2 benchmarks/bench_ddp.py [--steps 200]  # two processes, one thread each
 
 Prints one JSON line (rank 0): seconds per step after a warm-up pool, and cpu-full's 48k-step pretraining at
@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 
 import torch
 import torch.distributed as torch_dist
@@ -35,7 +36,7 @@ from internal_rl.train.precision import resolve_precision
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=200, help="timed steps, after one pool (32 steps) of warm-up")
-    ap.add_argument("--config", default="configs/cpu-full.yaml")
+    ap.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "configs" / "cpu-full.yaml"))
     ap.add_argument("--threads", type=int, default=1, help="torch threads per process")
     ap.add_argument("--batch", type=int, default=0, help="global batch (0: the config's)")
     args = ap.parse_args()

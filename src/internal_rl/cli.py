@@ -3,7 +3,7 @@
     internal-rl run      --config configs/cpu.yaml --out runs/cpu [--set pretrain.steps=100] [--force]
     internal-rl data | pretrain | probe | steer | discover | rl | report   --config ... --out ...
     internal-rl ant-expert --out runs/ant-expert [--set total_steps=2000000]
-    internal-rl bench    env | model | rl | hawk | ant | precision | control
+    internal-rl bench    env | model | rl | hawk | ant | precision | control | ddp
 
 A stage command first runs (or skips, when complete) the stages it depends on.
 """
@@ -130,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="throughput benchmarks")
     b.add_argument(
         "what",
-        choices=["env", "model", "rl", "hawk", "ant", "precision", "control"],
+        choices=["env", "model", "rl", "hawk", "ant", "precision", "control", "ddp"],
         help="benchmarks/bench_<what>.py; other options (e.g. --quick, --threads) are passed to the script",
     )
     return p
