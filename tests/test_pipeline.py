@@ -281,6 +281,31 @@ def test_discovery_under_two_ranks_matches_one_process(smoke_run, tmp_path, free
     assert (run / "discover" / "beta_traces_cotrained.png").exists()
 
 
+def test_rl_under_two_ranks_matches_one_process(smoke_run, tmp_path, free_port):
+    """Under torchrun the (method, seed) runs are shared between the ranks and gathered by the main rank: the rl
+    stage's metrics and its per-run results equal the one-process stage's."""
+    reference, run = tmp_path / "one", tmp_path / "ddp"
+    shutil.copytree(smoke_run, reference)
+    assert cli("rl", "--config", SMOKE, "--out", str(reference)) == 0
+    shutil.copytree(smoke_run, run)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "INTERNAL_RL_QUIET": "1",
+        "WORLD_SIZE": "2",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(free_port),
+    }
+    cmd = [sys.executable, "-m", "internal_rl.cli", "rl", "--config", SMOKE, "--out", str(run), "--quiet"]
+    procs = [subprocess.Popen(cmd, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, cwd=ROOT) for r in (0, 1)]
+    assert [p.wait(timeout=600) for p in procs] == [0, 0]
+    assert strip(metrics(run, "rl")) == strip(metrics(reference, "rl"))
+    runs = [f"{m}_seed{k}.json" for m in CFG.rl.methods for k in range(CFG.rl.seeds)]
+    assert sorted(p.name for p in (run / "rl").glob("*_seed*.json")) == sorted(runs)
+    for r in runs:
+        assert strip(json.loads((run / "rl" / r).read_text())) == strip(json.loads((reference / "rl" / r).read_text()))
+
+
 def test_interrupted_data_stage_is_not_taken_for_complete(smoke_run, tmp_path, monkeypatch):
     import internal_rl.data.generate as gen
 

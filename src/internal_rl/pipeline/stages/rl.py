@@ -5,6 +5,9 @@ evaluation (SPEC §6, §6.1). Each (method, seed) run checkpoints every ``rl.eva
     no_temporal_abstraction   the same on the β ≡ 1 metacontroller (discover/always)
     cotrained                 the same on the co-trained pair (discover/cotrained)
     raw_action_rl             the whole base model finetuned in action space
+
+Each (method, seed) run writes ``rl/<method>_seed<k>.json`` when it ends; under torchrun rank r trains runs r, r + W,
+... of that list and the main rank gathers them (as the discover stage does with its metacontrollers).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_success_curves
 from internal_rl.rl.ceiling import code_ceiling
 from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
-from internal_rl.train import Logger
-from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, save_checkpoint
+from internal_rl.train import Logger, write_json_atomic
+from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, read_json, save_checkpoint
+from internal_rl.train.distributed import barrier
 
 METACONTROLLER_OF = {  # internal-RL method: (discover/<name> as a function of the seed index, switching)
     "internal_rl": (lambda k, seeds: f"seed{k % seeds}", "learned"),
@@ -70,11 +74,24 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
     return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), **common)
 
 
+def run_job(ctx: Context, method: str, k: int) -> None:
+    """Train (or resume) one seed of one method and write its result; a run whose result exists is done."""
+    path = ctx.path("rl", f"{method}_seed{k}.json")
+    if not path.exists():
+        write_json_atomic(path, train_one(ctx, method, k))
+
+
 def run(ctx: Context) -> dict:
-    rc = ctx.cfg.rl
-    if not ctx.dist.is_main:
+    """Every rank trains its share of the (method, seed) runs (all of them in one process), then the main rank
+    gathers their results, plots the curves and measures seed 0's code ceiling."""
+    rc, dist = ctx.cfg.rl, ctx.dist
+    todo = [(method, k) for method in rc.methods for k in range(rc.seeds)]
+    for method, k in todo[dist.rank :: dist.world_size]:
+        run_job(ctx, method, k)
+    barrier(dist)
+    if not dist.is_main:
         return {}
-    results = {method: [train_one(ctx, method, k) for k in range(rc.seeds)] for method in rc.methods}
+    results = {m: [read_json(ctx.path("rl", f"{m}_seed{k}.json")) for k in range(rc.seeds)] for m in rc.methods}
     curves = {m: [r["curve"] for r in runs] for m, runs in results.items()}
     logger = Logger(ctx.path("rl", "tb"))
     for m, runs in curves.items():
