@@ -258,22 +258,14 @@ def test_late_stage_killed_midway_resumes_to_the_same_metrics(smoke_run, tmp_pat
     assert strip(metrics(run, stage)) == strip(metrics(reference, stage))
 
 
-def test_discovery_under_two_ranks_matches_one_process(smoke_run, tmp_path, free_port):
+def test_discovery_under_two_ranks_matches_one_process(smoke_run, tmp_path, two_ranks):
     """Under torchrun each rank trains its share of the stage's metacontrollers (rank r: jobs r, r + 2, ...) and the
     main rank gathers them: the stage's metrics equal the one-process stage's."""
     run = tmp_path / "ddp"
     shutil.copytree(smoke_run, run)
     shutil.rmtree(run / "discover")
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "INTERNAL_RL_QUIET": "1",
-        "WORLD_SIZE": "2",
-        "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(free_port),
-    }
     cmd = [sys.executable, "-m", "internal_rl.cli", "discover", "--config", SMOKE, "--out", str(run), "--quiet"]
-    procs = [subprocess.Popen(cmd, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, cwd=ROOT) for r in (0, 1)]
+    procs = two_ranks(cmd, cwd=ROOT)
     assert [p.wait(timeout=600) for p in procs] == [0, 0]
     assert strip(metrics(run, "discover")) == strip(metrics(smoke_run, "discover"))
     names = ("seed0", "always", "cotrained")
@@ -281,23 +273,15 @@ def test_discovery_under_two_ranks_matches_one_process(smoke_run, tmp_path, free
     assert (run / "discover" / "beta_traces_cotrained.png").exists()
 
 
-def test_rl_under_two_ranks_matches_one_process(smoke_run, tmp_path, free_port):
+def test_rl_under_two_ranks_matches_one_process(smoke_run, tmp_path, two_ranks):
     """Under torchrun the (method, seed) runs are shared between the ranks and gathered by the main rank: the rl
     stage's metrics and its per-run results equal the one-process stage's."""
     reference, run = tmp_path / "one", tmp_path / "ddp"
     shutil.copytree(smoke_run, reference)
     assert cli("rl", "--config", SMOKE, "--out", str(reference)) == 0
     shutil.copytree(smoke_run, run)
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "INTERNAL_RL_QUIET": "1",
-        "WORLD_SIZE": "2",
-        "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(free_port),
-    }
     cmd = [sys.executable, "-m", "internal_rl.cli", "rl", "--config", SMOKE, "--out", str(run), "--quiet"]
-    procs = [subprocess.Popen(cmd, env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, cwd=ROOT) for r in (0, 1)]
+    procs = two_ranks(cmd, cwd=ROOT)
     assert [p.wait(timeout=600) for p in procs] == [0, 0]
     assert strip(metrics(run, "rl")) == strip(metrics(reference, "rl"))
     runs = [f"{m}_seed{k}.json" for m in CFG.rl.methods for k in range(CFG.rl.seeds)]

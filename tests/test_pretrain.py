@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -155,7 +154,7 @@ def _load_worker():
     return module
 
 
-def test_ddp_two_processes_match_one_process(data, tmp_path, free_port):
+def test_ddp_two_processes_match_one_process(data, tmp_path, two_ranks):
     """Two gloo ranks, each on half of the same global batch, follow the 1-process loss trajectory and end with
     the same weights (the loss is normalised by the global count of valid steps). The small dataset (65
     episodes, batch 16) makes the run cross two epoch boundaries, where a short last batch of 1 episode used to
@@ -164,27 +163,9 @@ def test_ddp_two_processes_match_one_process(data, tmp_path, free_port):
     single = tmp_path / "single"
     _load_worker().run(data["small"], single, steps, batch, DistInfo())
 
-    # two ranks started with the environment torchrun gives its workers (init_distributed reads it)
     ddp = tmp_path / "ddp"
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "INTERNAL_RL_QUIET": "1",
-        "WORLD_SIZE": "2",
-        "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(free_port),
-    }
     cmd = [sys.executable, str(WORKER), str(data["small"]), str(ddp), str(steps), str(batch)]
-    procs = [
-        subprocess.Popen(
-            cmd,
-            env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for r in range(2)
-    ]
+    procs = two_ranks(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         logs = [p.communicate(timeout=180)[0] for p in procs]
     finally:
