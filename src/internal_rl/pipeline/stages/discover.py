@@ -21,7 +21,7 @@ from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_rate_distortion
 from internal_rl.train import Logger, write_json_atomic
 from internal_rl.train.checkpoint import read_json
-from internal_rl.train.distributed import barrier
+from internal_rl.train.distributed import barrier, my_share
 from internal_rl.train.loop import Schedule, adamw, fit
 
 SUMMARY = {
@@ -165,7 +165,7 @@ def run(ctx: Context) -> dict:
     r, r + W, ...), then the main rank gathers their metrics."""
     cfg, dc, dist = ctx.cfg, ctx.cfg.discover, ctx.dist
     todo = jobs(ctx)
-    for name, kwargs in todo[dist.rank :: dist.world_size]:
+    for name, kwargs in my_share(todo, dist):
         run_job(ctx, name, kwargs)
     barrier(dist)
     if not dist.is_main:

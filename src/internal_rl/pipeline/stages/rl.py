@@ -21,7 +21,7 @@ from internal_rl.rl.ceiling import code_ceiling
 from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
 from internal_rl.train import Logger, write_json_atomic
 from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, read_json, save_checkpoint
-from internal_rl.train.distributed import barrier
+from internal_rl.train.distributed import barrier, my_share
 
 METACONTROLLER_OF = {  # internal-RL method: (discover/<name> as a function of the seed index, switching)
     "internal_rl": (lambda k, seeds: f"seed{k % seeds}", "learned"),
@@ -74,9 +74,13 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
     return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), **common)
 
 
+def result_path(ctx: Context, method: str, k: int):
+    return ctx.path("rl", f"{method}_seed{k}.json")
+
+
 def run_job(ctx: Context, method: str, k: int) -> None:
     """Train (or resume) one seed of one method and write its result; a run whose result exists is done."""
-    path = ctx.path("rl", f"{method}_seed{k}.json")
+    path = result_path(ctx, method, k)
     if not path.exists():
         write_json_atomic(path, train_one(ctx, method, k))
 
@@ -86,12 +90,12 @@ def run(ctx: Context) -> dict:
     gathers their results, plots the curves and measures seed 0's code ceiling."""
     rc, dist = ctx.cfg.rl, ctx.dist
     todo = [(method, k) for method in rc.methods for k in range(rc.seeds)]
-    for method, k in todo[dist.rank :: dist.world_size]:
+    for method, k in my_share(todo, dist):
         run_job(ctx, method, k)
     barrier(dist)
     if not dist.is_main:
         return {}
-    results = {m: [read_json(ctx.path("rl", f"{m}_seed{k}.json")) for k in range(rc.seeds)] for m in rc.methods}
+    results = {m: [read_json(result_path(ctx, m, k)) for k in range(rc.seeds)] for m in rc.methods}
     curves = {m: [r["curve"] for r in runs] for m, runs in results.items()}
     logger = Logger(ctx.path("rl", "tb"))
     for m, runs in curves.items():
