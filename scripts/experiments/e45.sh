@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# E45 (issue 10): the steering budget on the weight-decay-0.1 backbones that stop short of bar 1
+#   bash scripts/experiments/e45.sh budget SEED STEP   E42's check on runs/e43_wd0.1_sSEED's snapshot at STEP with the
+#                                                      paper's steering budget (3.2k steps x 512 episodes, lr 1e-3;
+#                                                      ours: 1000 x 128, lr 3e-3); its controller in a directory of its own
+#   bash scripts/experiments/e45.sh greedy SEED STEP   E43's greedy evaluation of E44's controller for that snapshot
+set -euo pipefail
+export OMP_NUM_THREADS=1
+out=docs/experiments/e45
+mkdir -p "$out"
+run=runs/e43_wd0.1_s$2
+name=e43_wd0.1_s$2_step$3
+case "${1:-}" in
+  budget)
+    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/budget_$name.json" data=chains \
+      steer.rank=128 steer.steps=3200 steer.batch_size=512 steer.lr=0.001 | tee "$out/budget_$name.log" ;;
+  greedy)
+    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/greedy_$name.json" data=chains \
+      steer.rank=128 greedy=1 | tee "$out/greedy_$name.log" ;;
+  *) echo "usage: e45.sh budget SEED STEP | greedy SEED STEP" >&2; exit 2 ;;
+esac
