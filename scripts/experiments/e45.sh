@@ -4,12 +4,15 @@
 #                                                      paper's steering budget (3.2k steps x 512 episodes, lr 1e-3;
 #                                                      ours: 1000 x 128, lr 3e-3); its controller in a directory of its own
 #   bash scripts/experiments/e45.sh greedy SEED STEP   E43's greedy evaluation of E44's controller for that snapshot
+#   bash scripts/experiments/e45.sh long SEED          cpu-full pretraining with weight decay 0.1 on a 96k-step cosine
+#                                                      schedule, twice cpu-full's (runs/e45_long_sSEED; resumable)
+#   bash scripts/experiments/e45.sh check-long SEED STEP   E42's check of that run's snapshot at STEP
 set -euo pipefail
 export OMP_NUM_THREADS=1
 out=docs/experiments/e45
 mkdir -p "$out"
-run=runs/e43_wd0.1_s$2
-name=e43_wd0.1_s$2_step$3
+run=runs/e43_wd0.1_s${2:-}
+name=e43_wd0.1_s${2:-}_step${3:-}
 case "${1:-}" in
   budget)
     .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/budget_$name.json" data=chains \
@@ -17,5 +20,11 @@ case "${1:-}" in
   greedy)
     .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/greedy_$name.json" data=chains \
       steer.rank=128 greedy=1 | tee "$out/greedy_$name.log" ;;
-  *) echo "usage: e45.sh budget SEED STEP | greedy SEED STEP" >&2; exit 2 ;;
+  long)
+    .venv/bin/python scripts/experiments/e42_seeds.py "$2" "$2" "runs/e45_long_s$2" pretrain.weight_decay=0.1 \
+      pretrain.steps=96000 ;;
+  check-long)
+    bash scripts/experiments/e42.sh steer "runs/e45_long_s$2" "$3"
+    mv "docs/experiments/e42/length_e45_long_s$2_step$3".* "$out/" ;;
+  *) echo "usage: e45.sh budget SEED STEP | greedy SEED STEP | long SEED | check-long SEED STEP" >&2; exit 2 ;;
 esac
