@@ -6,6 +6,7 @@
 #   bash scripts/experiments/e45.sh greedy SEED STEP   E43's greedy evaluation of E44's controller for that snapshot
 #   bash scripts/experiments/e45.sh budget-greedy SEED STEP   the same for the paper's-budget controller
 #   bash scripts/experiments/e45.sh wide SEED STEP     both controllers (ours, the paper's budget) on 2,048 layouts
+#   bash scripts/experiments/e45.sh fitseed SEED STEP K   cpu-full's controller fitted from seed K (E30), 2,048 layouts
 #   bash scripts/experiments/e45.sh long SEED          cpu-full pretraining with weight decay 0.1 on a 96k-step cosine
 #                                                      schedule, twice cpu-full's (runs/e45_long_sSEED; resumable)
 #   bash scripts/experiments/e45.sh check-long SEED STEP   E42's check of that run's snapshot at STEP
@@ -30,11 +31,14 @@ case "${1:-}" in
       steer.rank=128 episodes=2048 | tee "$out/wide_$name.log"
     .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/wide_budget_$name.json" data=chains \
       steer.rank=128 steer.steps=3200 steer.batch_size=512 steer.lr=0.001 episodes=2048 | tee "$out/wide_budget_$name.log" ;;
+  fitseed)
+    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/wide_fitseed$4_$name.json" data=chains \
+      steer.rank=128 episodes=2048 fit_seed="$4" | tee "$out/wide_fitseed$4_$name.log" ;;
   long)
     .venv/bin/python scripts/experiments/e42_seeds.py "$2" "$2" "runs/e45_long_s$2" pretrain.weight_decay=0.1 \
       pretrain.steps=96000 ;;
   check-long)
     bash scripts/experiments/e42.sh steer "runs/e45_long_s$2" "$3"
     mv "docs/experiments/e42/length_e45_long_s$2_step$3".* "$out/" ;;
-  *) echo "usage: e45.sh budget|greedy|budget-greedy|wide SEED STEP | long SEED | check-long SEED STEP" >&2; exit 2 ;;
+  *) echo "usage: e45.sh budget|greedy|budget-greedy|wide SEED STEP | fitseed SEED STEP K | long SEED | check-long SEED STEP" >&2; exit 2 ;;
 esac
