@@ -14,26 +14,25 @@ set -euo pipefail
 export OMP_NUM_THREADS=1
 out=docs/experiments/e45
 mkdir -p "$out"
+step=${3:-}
 run=runs/e43_wd0.1_s${2:-}
-name=e43_wd0.1_s${2:-}_step${3:-}
+name=e43_wd0.1_s${2:-}_step$step
+budget=(steer.steps=3200 steer.batch_size=512 steer.lr=0.001)  # the paper's steering budget (ours: 1000 x 128 at 3e-3)
+
+check() {  # check PREFIX [ARG ...]: E42's check of $run at $step (rank 128, chains) into $out/PREFIX_$name.*
+  local prefix=$1; shift
+  .venv/bin/python scripts/experiments/steer_length.py "$run" "step$step" "$out/${prefix}_$name.json" data=chains \
+    steer.rank=128 "$@" | tee "$out/${prefix}_$name.log"
+}
+
 case "${1:-}" in
-  budget)
-    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/budget_$name.json" data=chains \
-      steer.rank=128 steer.steps=3200 steer.batch_size=512 steer.lr=0.001 | tee "$out/budget_$name.log" ;;
-  greedy)
-    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/greedy_$name.json" data=chains \
-      steer.rank=128 greedy=1 | tee "$out/greedy_$name.log" ;;
-  budget-greedy)
-    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/budget_greedy_$name.json" data=chains \
-      steer.rank=128 steer.steps=3200 steer.batch_size=512 steer.lr=0.001 greedy=1 | tee "$out/budget_greedy_$name.log" ;;
+  budget) check budget "${budget[@]}" ;;
+  greedy) check greedy greedy=1 ;;
+  budget-greedy) check budget_greedy "${budget[@]}" greedy=1 ;;
   wide)
-    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/wide_$name.json" data=chains \
-      steer.rank=128 episodes=2048 | tee "$out/wide_$name.log"
-    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/wide_budget_$name.json" data=chains \
-      steer.rank=128 steer.steps=3200 steer.batch_size=512 steer.lr=0.001 episodes=2048 | tee "$out/wide_budget_$name.log" ;;
-  fitseed)
-    .venv/bin/python scripts/experiments/steer_length.py "$run" "step$3" "$out/wide_fitseed$4_$name.json" data=chains \
-      steer.rank=128 episodes=2048 fit_seed="$4" | tee "$out/wide_fitseed$4_$name.log" ;;
+    check wide episodes=2048
+    check wide_budget "${budget[@]}" episodes=2048 ;;
+  fitseed) check "wide_fitseed$4" episodes=2048 fit_seed="$4" ;;
   long)
     .venv/bin/python scripts/experiments/e42_seeds.py "$2" "$2" "runs/e45_long_s$2" pretrain.weight_decay=0.1 \
       pretrain.steps=96000 ;;
