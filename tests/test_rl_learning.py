@@ -115,6 +115,9 @@ def test_internal_rl_beats_raw_action_rl_at_equal_budget():
     assert internal["curve"]["success_rate"][0] < 0.1  # not solved by construction: it is learned
     assert internal["success_rate"] >= 0.9
     assert raw["success_rate"] <= 0.02
+    hits = [h["train_successes"] for h in internal["history"][1:]]
+    assert sum(hits) <= internal["episodes"] and hits[-1] >= 0.5 * ARGS.eval_every * ARGS.batch_size  # learnt
+    assert sum(h["train_successes"] for h in raw["history"][1:]) <= 0.05 * raw["episodes"]
     steps = internal["history"][-1]["policy_steps_per_episode"]
     assert 2.5 < steps < 4.5  # ≈ 3 abstract steps (one per leg) instead of 12 raw decisions
 
@@ -149,6 +152,7 @@ def test_training_resumes_exactly():
         **kw,
     )
     assert resumed["curve"] == full["curve"]
+    assert [h.get("train_successes") for h in resumed["history"]] == [h.get("train_successes") for h in full["history"]]
     for a, b in zip(full_policy.parameters(), resumed_policy.parameters(), strict=True):
         assert torch.equal(a, b)
     assert any(

@@ -3,7 +3,8 @@
 discover/seed<k>, and any rl.* field changed. No checkpoints; one thread.
 
 Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [rl.FIELD=VALUE ...]
-Prints and writes the success-rate curve (episodes, post-task success) and the final success rate.
+Prints and writes the success-rate curve (episodes, post-task success), the final success rate and the history (per
+evaluation: training success, exploration's hits since the last row, PPO statistics).
 """
 
 import json
@@ -26,7 +27,8 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         episodes=Episodes(cfg.post_task(), cfg.world()),
         seed=cfg.seed * 1000 + seed,
     )
-    row = {"run": run, "arm": arm, "seed": seed, "overrides": kw, **{k: result[k] for k in ("curve", "success_rate")}}
+    row = {"run": run, "arm": arm, "seed": seed, "overrides": kw}
+    row |= {k: result[k] for k in ("curve", "success_rate", "history")}
     row["wall_time_s"] = round(result["wall_time_s"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(row, indent=1) + "\n")

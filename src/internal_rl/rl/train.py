@@ -180,6 +180,7 @@ def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuat
             {"update": 0, "episodes": 0, "success_rate": _evaluate(method, args, seed), "wall_time_s": elapsed()}
         )
     bar = progress_bar(total=args.updates, initial=start_update, desc=desc or "", enabled=desc is not None)
+    hits = 0  # successful training episodes since the last evaluation (callers checkpoint at evaluations only)
     for update in range(start_update, args.updates):
         # ---- collect a batch of fresh episodes with the current (stochastic) policy
         batch = method.collect(derive_seed(seed, _TRAIN, update), args.batch_size)
@@ -194,6 +195,7 @@ def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuat
         )
         done = update + 1
         train_success = float(batch.success.float().mean())
+        hits += int(batch.success.sum())
         bar.update(1)
         bar.set_postfix(success=f"{train_success:.2f}", kl=f"{stats['approx_kl']:.3g}")
         if done % args.eval_every == 0 or done == args.updates:
@@ -203,12 +205,14 @@ def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuat
                     "episodes": done * args.batch_size,
                     "success_rate": _evaluate(method, args, seed),
                     "train_success": train_success,
+                    "train_successes": hits,  # exploration's hits: successful episodes collected since the last row
                     "train_return": float(batch.returns.float().mean()),
                     "policy_steps_per_episode": float(getattr(batch, method.steps_field).float().mean()),
                     "wall_time_s": elapsed(),
                     **stats,
                 }
             )
+            hits = 0
         if cont.on_update is not None:
             cont.on_update(done, method.modules, optimizer, history)
     bar.close()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# E46 (issue 10, bar 3): internal RL at the paper's episode budget (Fig. 8: ~1e6 episodes; cpu-full's rl stage
+# uses 3,840) on the Xeon's bar-1 backbone runs/cpufull_s0 (E43), with its discovered *where* codes and with E36's
+# labelled start (subgoal codes; a diagnostic, the labels are used)
+#   bash scripts/experiments/e46.sh rl1m RUN K   internal RL on RUN's discovery seed K: 1,000 updates x 1,024 episodes
+#                                                = 1.02M post-task episodes, evaluated on 1,024 fresh layouts every 100
+#                                                updates; the history counts exploration's hits (successful training
+#                                                episodes) between evaluations
+#   bash scripts/experiments/e46.sh sgstart K    discovery seed K on runs/cpufull_s0's backbone in runs/xeon_sgsoft
+#                                                with E36's labelled start (subgoal_start.py, start=4000), then its
+#                                                code ceiling (prior and oracle centroids, post and pretraining tasks)
+set -euo pipefail
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers
+out=docs/experiments/e46
+mkdir -p "$out"
+case "${1:-}" in
+  rl1m)
+    tag=$(basename "$2")
+    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$out/rl1m_${tag}_seed$3.json" \
+      rl.updates=1000 rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$out/rl1m_${tag}_seed$3.log" ;;
+  sgstart)
+    run=runs/xeon_sgsoft
+    arm_run runs/cpufull_s0 $run
+    $py scripts/experiments/subgoal_start.py $run "$2" "$out/discover_sgsoft_seed$2.json" start=4000
+    $py scripts/experiments/code_content.py $run "seed$2" "$out/code_content_sgsoft_seed$2.json"
+    $py scripts/experiments/code_ceiling.py $run "seed$2" "$out/ceiling_sgsoft_seed$2.json" episodes=1024 ;;
+  *) echo "usage: e46.sh rl1m RUN K | sgstart K" >&2; exit 2 ;;
+esac
