@@ -11,7 +11,7 @@ from internal_rl.envs import GridParams
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.rl import InternalEnv
-from internal_rl.rl.ceiling import centroids_of, oracle_chooser, prior_chooser, run_chooser
+from internal_rl.rl.ceiling import centroids_of, oracle_chooser, prior_chooser, run_chooser, uniform_chooser
 from internal_rl.worlds import GridWorld
 
 PARAMS = GridParams(size=4, num_colors=2, num_walls=1, max_steps=24)
@@ -41,6 +41,18 @@ def test_the_oracle_gives_each_environment_its_current_subgoals_centroid():
     assert torch.equal(codes, centroids[[3, 2, 1]])
 
 
+def test_the_uniform_chooser_draws_whole_centroids_evenly_and_reproducibly():
+    centroids = torch.arange(12.0).reshape(4, 3)
+    rows = torch.arange(4000)
+    codes = uniform_chooser(centroids, seed=1)(None, rows)
+    which = (codes[:, None, :] == centroids[None]).all(-1)  # (n, K): the row of centroids each code is
+    assert bool((which.sum(1) == 1).all())  # every code is exactly one centroid
+    counts = which.sum(0).float()
+    assert bool(((counts / len(rows) - 0.25).abs() < 0.03).all())
+    assert torch.equal(codes, uniform_chooser(centroids, seed=1)(None, rows))
+    assert not torch.equal(codes, uniform_chooser(centroids, seed=2)(None, rows))
+
+
 def test_with_u_zero_the_code_cannot_matter_so_start_equals_ceiling():
     """A decoder that outputs U = 0 leaves every raw action to the backbone; both choosers see the same layouts and
     action noise, so success and progress must be identical (switch counts may differ: β reads z)."""
@@ -60,5 +72,7 @@ def test_with_u_zero_the_code_cannot_matter_so_start_equals_ceiling():
     env = InternalEnv(base, mc, LAYER, WORLD)
     start = run_chooser(env, (0, 1), 32, 5, prior_chooser(0))
     ceiling = run_chooser(env, (0, 1), 32, 5, oracle_chooser(torch.randn(2, Z) * 3))
-    assert start["success"] == ceiling["success"] and start["progress"] == ceiling["progress"]
+    uniform = run_chooser(env, (0, 1), 32, 5, uniform_chooser(torch.randn(2, Z) * 3, 0))
+    assert start["success"] == ceiling["success"] == uniform["success"]
+    assert start["progress"] == ceiling["progress"] == uniform["progress"]
     assert start["abstract_steps"] >= 1.0 and ceiling["abstract_steps"] >= 1.0

@@ -9,6 +9,10 @@ internal environment (Alg. 1-2: frozen backbone, switching unit and decoder) on 
   ceiling  at every switch, the centroid of the posterior codes of the abstract subgoal the environment is on: a
            perfect policy that treats the code space as a vocabulary of subgoals (oracle switching of codes,
            the metacontroller's own switching of time).
+  uniform  at every switch, one of those centroids drawn uniformly: a policy that knows the vocabulary but not the
+           task, i.e. the exploration a prior concentrated on the subgoal codes would give (E46). On a task of n
+           subgoals and K codes it succeeds ~ K^-n x ceiling; start far below that means the prior's samples seldom
+           land on the codes.
 
 The centroids are the means, by subgoal label, of the integrated posterior codes z_t (ε = 0) on held-out episodes;
 their nearest-centroid accuracy says how much of z is the subgoal. Both choosers see the same layouts and the same
@@ -92,6 +96,11 @@ def oracle_chooser(centroids: Tensor) -> Chooser:
     return choose
 
 
+def uniform_chooser(centroids: Tensor, seed: int) -> Chooser:
+    gen = torch.Generator().manual_seed(seed)
+    return lambda env, rows: centroids[torch.randint(len(centroids), (len(rows),), generator=gen)]
+
+
 def code_ceiling(
     base: nn.Module, mc: Metacontroller, layer: int, world: Any, dataset: Any, tasks: Any, episodes: int, seed: int
 ) -> dict[str, float]:
@@ -101,11 +110,21 @@ def code_ceiling(
     env = InternalEnv(base, mc, layer, world)
     start = run_chooser(env, tasks, episodes, seed, prior_chooser(seed))
     ceiling = run_chooser(env, tasks, episodes, seed, oracle_chooser(centroids))
+    uniform = run_chooser(env, tasks, episodes, seed, uniform_chooser(centroids, seed))
     return {
         "centroid_accuracy": accuracy,
         **{f"start_{k}": v for k, v in start.items()},
         **{f"ceiling_{k}": v for k, v in ceiling.items()},
+        **{f"uniform_{k}": v for k, v in uniform.items()},
     }
 
 
-__all__ = ["centroids_of", "code_ceiling", "oracle_chooser", "posterior_centroids", "prior_chooser", "run_chooser"]
+__all__ = [
+    "centroids_of",
+    "code_ceiling",
+    "oracle_chooser",
+    "posterior_centroids",
+    "prior_chooser",
+    "run_chooser",
+    "uniform_chooser",
+]
