@@ -6,6 +6,7 @@
 #                                                = 1.02M post-task episodes, evaluated on 1,024 fresh layouts every 100
 #                                                updates; the history counts exploration's hits (successful training
 #                                                episodes) between evaluations
+#   bash scripts/experiments/e46.sh rl RUN K UPDATES   the same with UPDATES x 1,024 episodes
 #   bash scripts/experiments/e46.sh sgstart K [NAME FIELD=VALUE ...]   discovery seed K on runs/cpufull_s0's backbone
 #                                                in runs/xeon_NAME (default sgsoft) with the discover FIELDs set and E36's
 #                                                labelled start (subgoal_start.py, start=4000), then what its codes
@@ -16,15 +17,15 @@ source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder 
 out=docs/experiments/e46
 mkdir -p "$out"
 case "${1:-}" in
-  rl1m)
-    tag=$(basename "$2")
-    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$out/rl1m_${tag}_seed$3.json" \
-      rl.updates=1000 rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$out/rl1m_${tag}_seed$3.log" ;;
+  rl1m | rl)
+    tag=$(basename "$2"); updates=${4:-1000}; name=rl${updates}x1024; [ "$1" = rl1m ] && name=rl1m
+    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$out/${name}_${tag}_seed$3.json" \
+      rl.updates="$updates" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$out/${name}_${tag}_seed$3.log" ;;
   sgstart)
     name=${3:-sgsoft}; run=runs/xeon_$name
     arm_run runs/cpufull_s0 $run "${@:4}"
     $py scripts/experiments/subgoal_start.py $run "$2" "$out/discover_${name}_seed$2.json" start=4000
     $py scripts/experiments/code_content.py $run "seed$2" "$out/code_content_${name}_seed$2.json"
     $py scripts/experiments/code_ceiling.py $run "seed$2" "$out/ceiling_${name}_seed$2.json" episodes=1024 ;;
-  *) echo "usage: e46.sh rl1m RUN K | sgstart K [NAME FIELD=VALUE ...]" >&2; exit 2 ;;
+  *) echo "usage: e46.sh rl1m RUN K | rl RUN K UPDATES | sgstart K [NAME FIELD=VALUE ...]" >&2; exit 2 ;;
 esac
