@@ -10,17 +10,21 @@
 #   bash scripts/experiments/e46.sh sgstart K [NAME FIELD=VALUE ...]   discovery seed K on runs/cpufull_s0's backbone
 #                                                in runs/xeon_NAME (default sgsoft) with the discover FIELDs set and E36's
 #                                                labelled start (subgoal_start.py, start=4000), then what its codes
-#                                                carry and its code ceiling (prior and oracle centroids, post and
-#                                                pretraining tasks)
+#                                                carry and its code ceiling (prior, uniform and oracle centroids, post
+#                                                and pretraining tasks)
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers
 out=docs/experiments/e46
 mkdir -p "$out"
+internal_rl() {  # internal_rl NAME RUN K UPDATES: UPDATES x 1,024 episodes into $out/NAME_<run>_seedK.{json,log}
+  local file=$out/${1}_$(basename "$2")_seed$3
+  $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$file.json" \
+    rl.updates="$4" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$file.log"
+}
+
 case "${1:-}" in
-  rl1m | rl)
-    tag=$(basename "$2"); updates=${4:-1000}; name=rl${updates}x1024; [ "$1" = rl1m ] && name=rl1m
-    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$out/${name}_${tag}_seed$3.json" \
-      rl.updates="$updates" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$out/${name}_${tag}_seed$3.log" ;;
+  rl1m) internal_rl rl1m "$2" "$3" 1000 ;;
+  rl) internal_rl "rl${4}x1024" "$2" "$3" "$4" ;;
   sgstart)
     name=${3:-sgsoft}; run=runs/xeon_$name
     arm_run runs/cpufull_s0 $run "${@:4}"

@@ -1,7 +1,7 @@
 """Where internal RL starts and how far it can go on one metacontroller (docs/experiments.md E24).
 
 Eq. 10's advantage is critic-free: a batch in which no episode succeeds has every advantage 0 and teaches nothing.
-So two numbers bound what internal RL can do on a metacontroller before any PPO is run, both measured in the
+So these numbers bound what internal RL can do on a metacontroller before any PPO is run, each measured in the
 internal environment (Alg. 1-2: frozen backbone, switching unit and decoder) on fresh layouts:
 
   start    codes z ~ N(0, I) at every switch: the policy's first behaviour (its mean head and log-std start at 0).
@@ -15,8 +15,8 @@ internal environment (Alg. 1-2: frozen backbone, switching unit and decoder) on 
            land on the codes.
 
 The centroids are the means, by subgoal label, of the integrated posterior codes z_t (ε = 0) on held-out episodes;
-their nearest-centroid accuracy says how much of z is the subgoal. Both choosers see the same layouts and the same
-raw-action noise (common random numbers), so a code that changes nothing gives them identical results.
+their nearest-centroid accuracy says how much of z is the subgoal. All three choosers see the same layouts and the
+same raw-action noise (common random numbers), so a code that changes nothing gives them identical results.
 """
 
 from __future__ import annotations
