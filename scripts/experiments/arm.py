@@ -22,6 +22,14 @@ def load_arm(run: str, arm: str, kw: dict[str, str]) -> tuple[RunConfig, Context
     return cfg, ctx, base, mc
 
 
+def with_gain(mc: Metacontroller, gain: float):
+    """Make ``mc.decode`` return (gain · A, B), so that the internal environment's push is ê = e + gain · A Bᵀ e (a
+    diagnostic of the frozen decoder's strength, E47; 1 = the trained decoder). Returns the original ``decode``."""
+    decode = mc.decode
+    mc.decode = lambda z: (lambda A, Bm: (gain * A, Bm))(*decode(z))
+    return decode
+
+
 def write_row(out: str, row: dict) -> None:
     """Write one JSON row to ``out`` (its folder made) and print it."""
     Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,9 @@
 ``internal_rl`` method, with discover/<ARM> (e.g. one written by scripts/experiment_discover_levers.py) in place of
 discover/seed<k>, and any rl.* field changed. No checkpoints; one thread.
 
-Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [rl.FIELD=VALUE ...]
+``gain=G`` (E47, a diagnostic) scales the frozen decoder's push, ê = e + G · A Bᵀ e, in training and evaluation.
+
+Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [gain=1] [rl.FIELD=VALUE ...]
 Prints and writes the success-rate curve (episodes, post-task success), the final success rate and the history (per
 evaluation: training success, exploration's hits since the last row, PPO statistics).
 """
@@ -11,14 +13,16 @@ import json
 import sys
 from pathlib import Path
 
-from arm import load_arm
+from arm import load_arm, with_gain
 
 from internal_rl.rl.train import Episodes, train_internal_rl
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
-    seed = int(kw.pop("seed", "0"))
+    seed, gain = int(kw.pop("seed", "0")), float(kw.pop("gain", "1"))
     cfg, ctx, base, mc = load_arm(run, arm, kw)
+    if gain != 1:
+        with_gain(mc, gain)
     result = train_internal_rl(
         base,
         mc,
@@ -27,7 +31,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         episodes=Episodes(cfg.post_task(), cfg.world()),
         seed=cfg.seed * 1000 + seed,
     )
-    row = {"run": run, "arm": arm, "seed": seed, "overrides": kw}
+    row = {"run": run, "arm": arm, "seed": seed, "gain": gain, "overrides": kw}
     row |= {k: result[k] for k in ("curve", "success_rate", "history")}
     row["wall_time_s"] = round(result["wall_time_s"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# E47 (issue 10, bar 3): the discovered decoder pushes too gently for the post task's unseen transitions
+#   bash scripts/experiments/e47.sh gain RUN K [ARG ...]   code_gain.py on RUN's discovery seed K: the oracle-centroid
+#                                                         ceiling and the uniform chooser with the codes scaled and the
+#                                                         decoder's push scaled (ê = e + gain · A Bᵀ e)
+#   bash scripts/experiments/e47.sh steer-gain G          the supervised rank-128 controller of the bar-1 backbone
+#                                                         (runs/cpufull_s0 at 48k, chains D*) evaluated at gain G
+#   bash scripts/experiments/e47.sh rl RUN K G UPDATES    internal RL on RUN's seed K with the push scaled by G:
+#                                                         UPDATES x 1,024 post-task episodes (E46's settings)
+#   bash scripts/experiments/e47.sh longer STEPS NAME [FIELD=VALUE ...]   E46's labelled-start metacontroller
+#                                                         (runs/xeon_sgsoft, 6k steps; the pull ended at 4k) trained on
+#                                                         to STEPS with the discover FIELDs set (constant lr), in
+#                                                         runs/xeon_sgsoft_NAME; then what its codes carry, its
+#                                                         posterior's spread and its gain sweep
+set -euo pipefail
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py
+out=docs/experiments/e47
+mkdir -p "$out"
+case "${1:-}" in
+  gain) $py scripts/experiments/code_gain.py "$2" "seed$3" "$out/gain_$(basename "$2")_seed$3.json" "${@:4}" ;;
+  steer-gain)
+    $py scripts/experiments/steer_length.py runs/cpufull_s0 step48000 "$out/length_gain$2_cpufull_s0_step48000.json" \
+      data=chains steer.rank=128 gain="$2" | tee "$out/length_gain$2_cpufull_s0_step48000.log" ;;
+  rl)
+    file=$out/rl${5}x1024_gain$4_$(basename "$2")_seed$3
+    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$file.json" gain="$4" \
+      rl.updates="$5" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$file.log" ;;
+  longer)
+    run=runs/xeon_sgsoft_$3
+    copy_seed runs/xeon_sgsoft "$run" 0
+    set_discover "$run/config.yaml" steps "$2"
+    for kv in "${@:4}"; do set_discover "$run/config.yaml" "${kv%%=*}" "${kv#*=}"; done
+    $py scripts/experiments/subgoal_start.py "$run" 0 "$out/discover_sgsoft_$3_seed0.json" start=4000
+    $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_sgsoft_$3_seed0.json"
+    $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_xeon_sgsoft_$3_seed0.json" scales=1 \
+      gains=1,1.25,1.5,2 episodes=2048 ;;
+  *) echo "usage: e47.sh gain RUN K [ARG ...] | steer-gain G | rl RUN K G UPDATES | longer STEPS NAME [FIELD=VALUE ...]" >&2; exit 2 ;;
+esac
