@@ -159,7 +159,13 @@ def test_whole_pipeline_via_run(smoke_run, tmp_path):
             r = rl["methods"][method]
             assert 0.0 <= r["success_rate"] <= 1.0 and r["episodes"] > 0, method
     if "report" in LATE:
-        assert (outs[0] / "report" / "report.md").exists()
+        report = (outs[0] / "report" / "report.md").read_text()
+        if "rl" in LATE and "code_ceiling" in metrics(outs[0], "rl"):  # the three choosers, each with its progress
+            c = metrics(outs[0], "rl")["code_ceiling"]
+            row = " / ".join(
+                f"{c[f'{k}_success']:.3f} ({c[f'{k}_progress']:.2f})" for k in ("start", "uniform", "ceiling")
+            )
+            assert row in report
     for stage in LATE:
         assert strip(metrics(outs[0], stage)) == strip(metrics(outs[1], stage)), stage
 

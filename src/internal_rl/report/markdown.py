@@ -182,13 +182,18 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                     paper["internal_rl"] if method == "internal_rl" else paper["baselines"],
                 )
             )
-        if c := m["rl"].get("code_ceiling"):  # rl/ceiling.py: prior codes, per-subgoal centroid codes
+        if c := m["rl"].get("code_ceiling"):  # rl/ceiling.py: prior, uniform-over-centroids and oracle choosers
+            choosers = [k for k in ("start", "uniform", "ceiling") if f"{k}_success" in c]
             rows.append(
                 (
                     "rl",
-                    "internal RL's start (codes from the prior) / ceiling (the subgoal's centroid code at each "
-                    "switch): success; centroid accuracy of z",
-                    f"{_f(c['start_success'])} / {_f(c['ceiling_success'])}; {_f(c['centroid_accuracy'])}",
+                    "codes at each switch from the prior (internal RL's start) / a random subgoal centroid / the "
+                    "subgoal's centroid (ceiling): success (colours in order); centroid accuracy of z"
+                    if len(choosers) == 3
+                    else "internal RL's start (codes from the prior) / ceiling (the subgoal's centroid code at each "
+                    "switch): success (colours in order); centroid accuracy of z",
+                    " / ".join(f"{_f(c[f'{k}_success'])} ({_f(c[f'{k}_progress'], 2)})" for k in choosers)
+                    + f"; {_f(c['centroid_accuracy'])}",
                     "— (start > 0 is needed for Eq. 10 to learn)",
                 )
             )
