@@ -5,8 +5,11 @@
 #                                                         decoder's push scaled (ê = e + gain · A Bᵀ e)
 #   bash scripts/experiments/e47.sh steer-gain G          the supervised rank-128 controller of the bar-1 backbone
 #                                                         (runs/cpufull_s0 at 48k, chains D*) evaluated at gain G
-#   bash scripts/experiments/e47.sh rl RUN K G UPDATES    internal RL on RUN's seed K with the push scaled by G:
-#                                                         UPDATES x 1,024 post-task episodes (E46's settings)
+#   bash scripts/experiments/e47.sh rl RUN K G UPDATES [TASK]   internal RL on RUN's seed K with the push scaled by
+#                                                         G: UPDATES x 1,024 episodes of TASK (letters; default the
+#                                                         post task ABCDAB), E46's settings
+#   bash scripts/experiments/e47.sh raw RUN UPDATES [TASK]   the raw-action RL baseline on RUN's backbone, the same
+#                                                         episodes (rl.raw_lr)
 #   bash scripts/experiments/e47.sh longer STEPS NAME [FIELD=VALUE ...]   E46's labelled-start metacontroller
 #                                                         (runs/xeon_sgsoft, 6k steps; the pull ended at 4k) trained on
 #                                                         to STEPS with the discover FIELDs set (constant lr), in
@@ -22,9 +25,15 @@ case "${1:-}" in
     $py scripts/experiments/steer_length.py runs/cpufull_s0 step48000 "$out/length_gain$2_cpufull_s0_step48000.json" \
       data=chains steer.rank=128 gain="$2" | tee "$out/length_gain$2_cpufull_s0_step48000.log" ;;
   rl)
-    file=$out/rl${5}x1024_gain$4_$(basename "$2")_seed$3
-    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$file.json" gain="$4" \
+    task=${6:-}
+    file=$out/rl${5}x1024_gain$4${task:+_$task}_$(basename "$2")_seed$3
+    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$file.json" gain="$4" ${task:+task=$task} \
       rl.updates="$5" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$file.log" ;;
+  raw)
+    task=${4:-}
+    file=$out/raw${3}x1024${task:+_$task}_$(basename "$2")
+    $py scripts/experiments/internal_rl_arm.py "$2" seed0 "$file.json" method=raw ${task:+task=$task} \
+      rl.updates="$3" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$file.log" ;;
   longer)
     run=runs/xeon_sgsoft_$3
     copy_seed runs/xeon_sgsoft "$run" 0
@@ -34,5 +43,5 @@ case "${1:-}" in
     $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_sgsoft_$3_seed0.json"
     $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_xeon_sgsoft_$3_seed0.json" scales=1 \
       gains=1,1.25,1.5,2 episodes=2048 ;;
-  *) echo "usage: e47.sh gain RUN K [ARG ...] | steer-gain G | rl RUN K G UPDATES | longer STEPS NAME [FIELD=VALUE ...]" >&2; exit 2 ;;
+  *) echo "usage: e47.sh gain RUN K [ARG ...] | steer-gain G | rl RUN K G UPDATES [TASK] | raw RUN UPDATES [TASK] | longer STEPS NAME [FIELD=VALUE ...]" >&2; exit 2 ;;
 esac

@@ -3,8 +3,12 @@
 discover/seed<k>, and any rl.* field changed. No checkpoints; one thread.
 
 ``gain=G`` (E47, a diagnostic) scales the frozen decoder's push, ê = e + G · A Bᵀ e, in training and evaluation.
+``task=LETTERS`` (E47) trains and evaluates on another abstract task than the post task ABCDAB, e.g. ABCD.
+``method=raw`` runs the raw-action RL baseline instead (the whole base model finetuned at ``rl.raw_lr``; ARM is
+then only where the base model is read from).
 
-Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [gain=1] [rl.FIELD=VALUE ...]
+Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [gain=1] [task=ABCDAB]
+       [method=internal|raw] [rl.FIELD=VALUE ...]
 Prints and writes the success-rate curve (episodes, post-task success), the final success rate and the history (per
 evaluation: training success, exploration's hits since the last row, PPO statistics).
 """
@@ -15,23 +19,26 @@ from pathlib import Path
 
 from arm import load_arm, with_gain
 
-from internal_rl.rl.train import Episodes, train_internal_rl
+from internal_rl.envs.tasks import task_from_letters
+from internal_rl.rl.train import Episodes, train_internal_rl, train_raw_action_rl
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
-    seed, gain = int(kw.pop("seed", "0")), float(kw.pop("gain", "1"))
+    seed, gain, letters = int(kw.pop("seed", "0")), float(kw.pop("gain", "1")), kw.pop("task", "")
+    method = kw.pop("method", "internal")
+    if method not in ("internal", "raw"):
+        raise SystemExit(f"method: internal or raw, got {method!r}")
     cfg, ctx, base, mc = load_arm(run, arm, kw)
+    task = task_from_letters(letters) if letters else cfg.post_task()
     if gain != 1:
         with_gain(mc, gain)
-    result = train_internal_rl(
-        base,
-        mc,
-        cfg.rl,
-        layer=cfg.layer(cfg.discover.layer),
-        episodes=Episodes(cfg.post_task(), cfg.world()),
-        seed=cfg.seed * 1000 + seed,
-    )
-    row = {"run": run, "arm": arm, "seed": seed, "gain": gain, "overrides": kw}
+    common = dict(episodes=Episodes(task, cfg.world()), seed=cfg.seed * 1000 + seed)
+    if method == "raw":
+        result = train_raw_action_rl(base, cfg.rl, lr=cfg.rl.raw_lr, **common)
+    else:
+        result = train_internal_rl(base, mc, cfg.rl, layer=cfg.layer(cfg.discover.layer), **common)
+    row = {"run": run, "arm": arm, "seed": seed, "gain": gain, "task": letters or "post", "method": method}
+    row["overrides"] = kw
     row |= {k: result[k] for k in ("curve", "success_rate", "history")}
     row["wall_time_s"] = round(result["wall_time_s"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
