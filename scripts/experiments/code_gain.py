@@ -13,8 +13,10 @@ pretraining tasks:
 and the uniform chooser (a random centroid per switch, scaled alike: the exploration a prior concentrated on the
 codes would give). A diagnostic: the labels pick the centroid.
 
+``task=LETTERS`` replaces the post task ABCDAB (e.g. ABCD; the rows keep the name ``post``).
+
 Usage: .venv/bin/python scripts/experiments/code_gain.py RUN ARM OUT.json [episodes=1024] [seed=0]
-       [scales=1,1.5,2,3] [gains=1,1.5,2,3] [FIELD=VALUE ...]
+       [scales=1,1.5,2,3] [gains=1,1.5,2,3] [task=ABCDAB] [FIELD=VALUE ...]
 Writes one row per (scale, gain) to OUT.json.
 """
 
@@ -27,6 +29,7 @@ import numpy as np
 import torch
 from arm import load_arm, with_gain
 
+from internal_rl.envs.tasks import task_from_letters
 from internal_rl.pipeline.artifacts import load_dataset
 from internal_rl.rl.ceiling import oracle_chooser, posterior_centroids, run_chooser, uniform_chooser
 from internal_rl.rl.internal_env import InternalEnv
@@ -50,13 +53,14 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     episodes, seed = int(kw.pop("episodes", "1024")), int(kw.pop("seed", "0"))
     scales = [float(s) for s in kw.pop("scales", "1,1.5,2,3").split(",")]
     gains = [float(g) for g in kw.pop("gains", "1,1.5,2,3").split(",")]
+    letters = kw.pop("task", "")
     cfg, ctx, base, mc = load_arm(run, arm, kw)
     layer, t0 = cfg.layer(cfg.discover.layer), time.perf_counter()
     data = load_dataset(ctx, "eval")
     centroids, accuracy = posterior_centroids(base, mc, data, layer, episodes)
     pretrain = cfg.pretrain_tasks()
     tasks = {
-        "post": cfg.post_task(),
+        "post": task_from_letters(letters) if letters else cfg.post_task(),
         "pretrain": [pretrain[i] for i in np.random.default_rng(seed).integers(len(pretrain), size=episodes)],
     }
     env, rows = InternalEnv(base, mc, layer, cfg.world()), []
@@ -73,7 +77,8 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
         mc.decode = decode
-    result = {"run": run, "arm": arm, "episodes": episodes, "seed": seed, "centroid_accuracy": accuracy}
+    result = {"run": run, "arm": arm, "task": letters or "post", "episodes": episodes, "seed": seed}
+    result["centroid_accuracy"] = accuracy
     result |= {"centroid_norms": [round(float(n), 3) for n in centroids.norm(dim=1)], **spread(base, mc, data, layer)}
     result["rows"] = rows
     Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -3,11 +3,13 @@
 #   bash scripts/experiments/e47.sh gain RUN K [ARG ...]   code_gain.py on RUN's discovery seed K: the oracle-centroid
 #                                                         ceiling and the uniform chooser with the codes scaled and the
 #                                                         decoder's push scaled (ê = e + gain · A Bᵀ e)
+#   bash scripts/experiments/e47.sh gain-task TASK RUN K  the same on another task (letters, e.g. ABCD), gains 1 and 1.5,
+#                                                         2,048 layouts
 #   bash scripts/experiments/e47.sh steer-gain G          the supervised rank-128 controller of the bar-1 backbone
 #                                                         (runs/cpufull_s0 at 48k, chains D*) evaluated at gain G
-#   bash scripts/experiments/e47.sh rl RUN K G UPDATES [TASK]   internal RL on RUN's seed K with the push scaled by
-#                                                         G: UPDATES x 1,024 episodes of TASK (letters; default the
-#                                                         post task ABCDAB), E46's settings
+#   bash scripts/experiments/e47.sh rl RUN K G UPDATES [TASK [S]]   internal RL on RUN's seed K with the push scaled
+#                                                         by G: UPDATES x 1,024 episodes of TASK (letters; default the
+#                                                         post task ABCDAB), E46's settings; S the RL seed (default 0)
 #   bash scripts/experiments/e47.sh raw RUN UPDATES [TASK]   the raw-action RL baseline on RUN's backbone, the same
 #                                                         episodes (rl.raw_lr)
 #   bash scripts/experiments/e47.sh longer STEPS NAME [FIELD=VALUE ...]   E46's labelled-start metacontroller
@@ -21,13 +23,16 @@ out=docs/experiments/e47
 mkdir -p "$out"
 case "${1:-}" in
   gain) $py scripts/experiments/code_gain.py "$2" "seed$3" "$out/gain_$(basename "$2")_seed$3.json" "${@:4}" ;;
+  gain-task)
+    $py scripts/experiments/code_gain.py "$3" "seed$4" "$out/gain_$2_$(basename "$3")_seed$4.json" task="$2" scales=1 \
+      gains=1,1.5 episodes=2048 ;;
   steer-gain)
     $py scripts/experiments/steer_length.py runs/cpufull_s0 step48000 "$out/length_gain$2_cpufull_s0_step48000.json" \
       data=chains steer.rank=128 gain="$2" | tee "$out/length_gain$2_cpufull_s0_step48000.log" ;;
   rl)
-    task=${6:-}
-    file=$out/rl${5}x1024_gain$4${task:+_$task}_$(basename "$2")_seed$3
-    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$file.json" gain="$4" ${task:+task=$task} \
+    task=${6:-} rlseed=${7:-0}
+    file=$out/rl${5}x1024_gain$4${task:+_$task}_$(basename "$2")_seed$3$([ "$rlseed" = 0 ] || echo "_rl$rlseed")
+    $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$file.json" gain="$4" ${task:+task=$task} seed="$rlseed" \
       rl.updates="$5" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$file.log" ;;
   raw)
     task=${4:-}
@@ -43,5 +48,5 @@ case "${1:-}" in
     $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_sgsoft_$3_seed0.json"
     $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_xeon_sgsoft_$3_seed0.json" scales=1 \
       gains=1,1.25,1.5,2 episodes=2048 ;;
-  *) echo "usage: e47.sh gain RUN K [ARG ...] | steer-gain G | rl RUN K G UPDATES [TASK] | raw RUN UPDATES [TASK] | longer STEPS NAME [FIELD=VALUE ...]" >&2; exit 2 ;;
+  *) echo "usage: e47.sh gain RUN K [ARG ...] | gain-task TASK RUN K | steer-gain G | rl RUN K G UPDATES [TASK [S]] | raw RUN UPDATES [TASK] | longer STEPS NAME [FIELD=VALUE ...]" >&2; exit 2 ;;
 esac
