@@ -17,6 +17,7 @@
 #                                                         to STEPS with the discover FIELDs set (constant lr), in
 #                                                         runs/xeon_sgsoft_NAME; then what its codes carry, its
 #                                                         posterior's spread and its gain sweep
+#   SRC=runs/xeon_sgsoft_a0.01 bash scripts/experiments/e47.sh longer ...   the same from another such run
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py
 out=docs/experiments/e47
@@ -41,7 +42,7 @@ case "${1:-}" in
       rl.updates="$3" rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024 | tee "$file.log" ;;
   longer)
     run=runs/xeon_sgsoft_$3
-    copy_seed runs/xeon_sgsoft "$run" 0
+    copy_seed "${SRC:-runs/xeon_sgsoft}" "$run" 0
     set_discover "$run/config.yaml" steps "$2"
     for kv in "${@:4}"; do set_discover "$run/config.yaml" "${kv%%=*}" "${kv#*=}"; done
     $py scripts/experiments/subgoal_start.py "$run" 0 "$out/discover_sgsoft_$3_seed0.json" start=4000
