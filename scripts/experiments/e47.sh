@@ -18,6 +18,9 @@
 #                                                         runs/xeon_sgsoft_NAME; then what its codes carry, its
 #                                                         posterior's spread and its gain sweep
 #   SRC=runs/xeon_sgsoft_a0.01 bash scripts/experiments/e47.sh longer ...   the same from another such run
+#   bash scripts/experiments/e47.sh unlabelled K ALPHA   cpu-full's own discovery (no labels) at KL weight ALPHA on the
+#                                                         bar-1 backbone, seed K, in runs/xeon_aALPHA; then what its
+#                                                         codes carry and its gain sweep
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py
 out=docs/experiments/e47
@@ -49,5 +52,11 @@ case "${1:-}" in
     $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_sgsoft_$3_seed0.json"
     $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_xeon_sgsoft_$3_seed0.json" scales=1 \
       gains=1,1.25,1.5,2 episodes=2048 ;;
-  *) echo "usage: e47.sh gain RUN K [ARG ...] | gain-task TASK RUN K | steer-gain G | rl RUN K G UPDATES [TASK [S]] | raw RUN UPDATES [TASK] | longer STEPS NAME [FIELD=VALUE ...]" >&2; exit 2 ;;
+  unlabelled)
+    run=runs/xeon_a$3
+    arm_run runs/cpufull_s0 "$run" alpha="$3"
+    $py scripts/experiments/discover_seed.py "$run" "$2" "$out/discover_a$3_seed$2.json"
+    $py scripts/experiments/code_content.py "$run" "seed$2" "$out/code_content_a$3_seed$2.json"
+    $py scripts/experiments/code_gain.py "$run" "seed$2" "$out/gain_xeon_a$3_seed$2.json" scales=1 gains=1,1.5 ;;
+  *) echo "usage: e47.sh gain RUN K [ARG ...] | gain-task TASK RUN K | steer-gain G | rl RUN K G UPDATES [TASK [S]] | raw RUN UPDATES [TASK] | longer STEPS NAME [FIELD=VALUE ...] | unlabelled K ALPHA" >&2; exit 2 ;;
 esac
