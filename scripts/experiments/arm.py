@@ -3,6 +3,7 @@ trained metacontroller with its frozen base model (code_ceiling.py, beta_profile
 code_content.py)."""
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -22,12 +23,21 @@ def load_arm(run: str, arm: str, kw: dict[str, str]) -> tuple[RunConfig, Context
     return cfg, ctx, base, mc
 
 
-def with_gain(mc: Metacontroller, gain: float):
-    """Make ``mc.decode`` return (gain · A, B), so that the internal environment's push is ê = e + gain · A Bᵀ e (a
-    diagnostic of the frozen decoder's strength, E47; 1 = the trained decoder). Returns the original ``decode``."""
+@contextmanager
+def scaled_push(mc: Metacontroller, gain: float):
+    """Within the block, ``mc.decode`` returns (gain · A, B), so that the internal environment's push is
+    ê = e + gain · A Bᵀ e (a diagnostic of the frozen decoder's strength, E47; 1 = the trained decoder)."""
     decode = mc.decode
-    mc.decode = lambda z: (lambda A, Bm: (gain * A, Bm))(*decode(z))
-    return decode
+
+    def scaled(z):
+        A, Bm = decode(z)
+        return gain * A, Bm
+
+    mc.decode = scaled
+    try:
+        yield
+    finally:
+        mc.decode = decode
 
 
 def write_row(out: str, row: dict) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from arm import load_arm, with_gain
+from arm import load_arm, scaled_push
 
 from internal_rl.envs.tasks import task_from_letters
 from internal_rl.pipeline.artifacts import load_dataset
@@ -64,19 +64,17 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "pretrain": [pretrain[i] for i in np.random.default_rng(seed).integers(len(pretrain), size=episodes)],
     }
     env, rows = InternalEnv(base, mc, layer, cfg.world()), []
-    for gain in gains:
-        decode = with_gain(mc, gain)
-        for scale in scales:
-            row = {"scale": scale, "gain": gain}
+    for gain, scale in ((g, s) for g in gains for s in scales):
+        row = {"scale": scale, "gain": gain}
+        with scaled_push(mc, gain):
             for name, task in tasks.items():
                 ceiling = run_chooser(env, task, episodes, seed, oracle_chooser(scale * centroids))
                 row |= {f"{name}_ceiling_{k}": round(v, 4) for k, v in ceiling.items()}
             uniform = run_chooser(env, tasks["post"], episodes, seed, uniform_chooser(scale * centroids, seed))
-            row |= {f"post_uniform_{k}": round(v, 4) for k, v in uniform.items()}
-            row["wall_s"] = round(time.perf_counter() - t0)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-        mc.decode = decode
+        row |= {f"post_uniform_{k}": round(v, 4) for k, v in uniform.items()}
+        row["wall_s"] = round(time.perf_counter() - t0)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     result = {"run": run, "arm": arm, "task": letters or "post", "episodes": episodes, "seed": seed}
     result["centroid_accuracy"] = accuracy
     result |= {"centroid_norms": [round(float(n), 3) for n in centroids.norm(dim=1)], **spread(base, mc, data, layer)}

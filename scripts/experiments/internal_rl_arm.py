@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from arm import load_arm, with_gain
+from arm import load_arm, scaled_push
 
 from internal_rl.envs.tasks import task_from_letters
 from internal_rl.rl.train import Episodes, train_internal_rl, train_raw_action_rl
@@ -30,13 +30,12 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         raise SystemExit(f"method: internal or raw, got {method!r}")
     cfg, ctx, base, mc = load_arm(run, arm, kw)
     task = task_from_letters(letters) if letters else cfg.post_task()
-    if gain != 1:
-        with_gain(mc, gain)
     common = dict(episodes=Episodes(task, cfg.world()), seed=cfg.seed * 1000 + seed)
     if method == "raw":
         result = train_raw_action_rl(base, cfg.rl, lr=cfg.rl.raw_lr, **common)
     else:
-        result = train_internal_rl(base, mc, cfg.rl, layer=cfg.layer(cfg.discover.layer), **common)
+        with scaled_push(mc, gain):
+            result = train_internal_rl(base, mc, cfg.rl, layer=cfg.layer(cfg.discover.layer), **common)
     row = {"run": run, "arm": arm, "seed": seed, "gain": gain, "task": letters or "post", "method": method}
     row["overrides"] = kw
     row |= {k: result[k] for k in ("curve", "success_rate", "history")}

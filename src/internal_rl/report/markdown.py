@@ -65,6 +65,13 @@ def _load(run: Path, stage: str) -> StageMetrics | None:
     return StageMetrics(stage, json.loads(p.read_text())) if p.exists() else None
 
 
+CHOOSERS = {  # rl/ceiling.py's choosers, as the report's rl row names them
+    "start": "the prior (internal RL's start)",
+    "uniform": "a random subgoal centroid",
+    "ceiling": "the subgoal's centroid (ceiling)",
+}
+
+
 def _f(x, nd: int = 3) -> str:
     return "n/a" if x is None else (f"{x:.{nd}f}" if isinstance(x, float) else str(x))
 
@@ -183,15 +190,12 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                 )
             )
         if c := m["rl"].get("code_ceiling"):  # rl/ceiling.py: prior, uniform-over-centroids and oracle choosers
-            choosers = [k for k in ("start", "uniform", "ceiling") if f"{k}_success" in c]
+            choosers = [k for k in CHOOSERS if f"{k}_success" in c]  # metrics before E46 have no uniform chooser
             rows.append(
                 (
                     "rl",
-                    "codes at each switch from the prior (internal RL's start) / a random subgoal centroid / the "
-                    "subgoal's centroid (ceiling): success (colours in order); centroid accuracy of z"
-                    if len(choosers) == 3
-                    else "internal RL's start (codes from the prior) / ceiling (the subgoal's centroid code at each "
-                    "switch): success (colours in order); centroid accuracy of z",
+                    f"codes at each switch from {' / '.join(CHOOSERS[k] for k in choosers)}: success (colours in "
+                    "order); centroid accuracy of z",
                     " / ".join(f"{_f(c[f'{k}_success'])} ({_f(c[f'{k}_progress'], 2)})" for k in choosers)
                     + f"; {_f(c['centroid_accuracy'])}",
                     "— (start > 0 is needed for Eq. 10 to learn)",
