@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -303,13 +304,23 @@ def test_check_finite_returns_the_float():
     assert check_finite(1, "loss", 0) == 1.0
 
 
-def _fit(model, directory, steps, batch_fn=None, loss_scale=None, eval_every=3, checkpoint_every=4, **schedule):
-    opt = adamw([model], lr=5e-2, weight_decay=0.1)
+def _fit(
+    model,
+    directory,
+    steps,
+    batch_fn=None,
+    loss_scale=None,
+    eval_every=3,
+    checkpoint_every=4,
+    weight_decay=0.1,
+    **schedule,
+):
+    opt = adamw([model], lr=5e-2, weight_decay=weight_decay)
     sched = Schedule(
         **schedule,
         steps=steps,
         lr=5e-2,
-        weight_decay=0.1,
+        weight_decay=weight_decay,
         warmup_steps=3,
         schedule="cosine",
         grad_clip=0.5,
@@ -438,6 +449,23 @@ def test_stop_at_is_the_first_steps_of_the_longer_schedule(tmp_path):
     short = tiny_model(0)  # a 7-step schedule decays faster: another model
     _fit(short, tmp_path / "short", stop)
     assert any(not torch.equal(short.state_dict()[k], stopped.state_dict()[k]) for k in stopped.state_dict())
+
+
+def test_a_resume_trains_on_with_the_configured_weight_decay(tmp_path):
+    """The optimiser's state restores its groups' hyper-parameters too; a run resumed with another weight decay
+    (a longer schedule at new settings) must use the new one, as it uses the schedule's learning rate."""
+    first = tiny_model(0)
+    _fit(first, tmp_path / "a", steps=8, stop_at=4)  # weight decay 0.1 up to the checkpoint at step 4
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    resumed = {}
+    for name, decay in (("a", 0.0), ("b", 0.1)):
+        resumed[name] = tiny_model(5)
+        _fit(resumed[name], tmp_path / name, steps=8, weight_decay=decay)
+    changed = tiny_model(0)  # weight decay 0.1 to step 4, then 0 to step 8, in one run
+    _fit(changed, tmp_path / "c", steps=8, weight_decay=0.1, stop_at=4)
+    _fit(changed, tmp_path / "c", steps=8, weight_decay=0.0)
+    assert_same_weights(weights(resumed["a"]), weights(changed))
+    assert any(not torch.equal(resumed["a"].state_dict()[k], resumed["b"].state_dict()[k]) for k in weights(first))
 
 
 def test_fit_resume_without_rng_restore_would_differ(tmp_path, monkeypatch):

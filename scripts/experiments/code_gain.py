@@ -49,6 +49,20 @@ def spread(base, mc, data, layer: int, episodes: int = 256) -> dict[str, list[fl
     }
 
 
+@torch.no_grad()
+def push(base, mc, data, layer: int, centroids: torch.Tensor, episodes: int = 256) -> list[float]:
+    """Per subgoal k, the mean over held-out steps pursuing k of ‖U(c_k) e‖ / ‖e‖: how hard the decoder pushes the
+    residual at the centroid code (the gain multiplies it)."""
+    b = data.batch(np.arange(min(episodes, len(data)))).to(base.device)
+    e = base.lower(b.observations[:, :-1], layer)  # (B, T, D)
+    out = []
+    for k, c in enumerate(centroids):
+        at = b.mask.bool() & (b.subgoal == k)
+        x = e[at]  # (N, D)
+        out.append(round(float(((mc.control(x, c.expand(len(x), -1)) - x).norm(dim=-1) / x.norm(dim=-1)).mean()), 3))
+    return out
+
+
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     episodes, seed = int(kw.pop("episodes", "1024")), int(kw.pop("seed", "0"))
     scales = [float(s) for s in kw.pop("scales", "1,1.5,2,3").split(",")]
@@ -78,6 +92,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     result = {"run": run, "arm": arm, "task": letters or "post", "episodes": episodes, "seed": seed}
     result["centroid_accuracy"] = accuracy
     result |= {"centroid_norms": [round(float(n), 3) for n in centroids.norm(dim=1)], **spread(base, mc, data, layer)}
+    result["push"] = push(base, mc, data, layer, centroids)
     result["rows"] = rows
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=1) + "\n")

@@ -134,7 +134,10 @@ def fit(
     start, history, before = 0, [], 0.0  # before: seconds trained by earlier processes (resumes)
     if has_checkpoint(checkpoint_dir):
         state, _ = load_checkpoint(checkpoint_dir, modules)
-        optimizer.load_state_dict(state["optimizer"])
+        decays = [g["weight_decay"] for g in optimizer.param_groups]
+        optimizer.load_state_dict(state["optimizer"])  # restores each group's hyper-parameters too: the config's win
+        for g, decay in zip(optimizer.param_groups, decays, strict=True):
+            g["weight_decay"] = decay
         set_rng_state(state["rng"])
         start, history, before = state["step"], state["history"], float(state.get("wall_time_s", 0.0))
         if start > schedule.end:
