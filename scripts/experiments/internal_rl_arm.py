@@ -7,6 +7,11 @@ discover/seed<k>, and any rl.* field changed. No checkpoints; one thread.
 ``method=raw`` runs the raw-action RL baseline instead (the whole base model finetuned at ``rl.raw_lr``; ARM is
 then only where the base model is read from).
 
+Resumable (E48): at every evaluation the policy (or, raw, the base model), the optimiser and the history are
+checkpointed in runs/rl_arms/<OUT's stem>, and a rerun with the same arguments resumes there exactly; a larger
+``rl.updates`` continues a finished run (any other difference is refused, naming the field). Each evaluation's row
+is printed as it comes.
+
 Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [gain=1] [task=ABCDAB]
        [method=internal|raw] [rl.FIELD=VALUE ...]
 Prints and writes the success-rate curve (episodes, post-task success), the final success rate and the history (per
@@ -20,7 +25,35 @@ from pathlib import Path
 from arm import load_arm, scaled_push
 
 from internal_rl.envs.tasks import task_from_letters
-from internal_rl.rl.train import Episodes, train_internal_rl, train_raw_action_rl
+from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
+from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, save_checkpoint
+
+
+def continuation(ckpt: Path, modules: dict, recorded: dict, eval_every: int) -> Continuation:
+    """Resume from ``ckpt`` when it holds a checkpoint of the same arm; checkpoint there at every evaluation."""
+    check_recorded(ckpt, "rl_arm", recorded, "arm")
+    start, history, opt_state = 0, None, None
+    if has_checkpoint(ckpt):
+        state, _ = load_checkpoint(ckpt, modules)
+        start, history, opt_state = state["update"], state["history"], state["optimizer"]
+        print(f"resumed at update {start} from {ckpt}", flush=True)
+
+    def on_update(update, mods, optimizer, hist):
+        if update % eval_every == 0:
+            print(json.dumps({k: hist[-1].get(k) for k in ROW}), flush=True)
+            state = {"optimizer": optimizer.state_dict(), "update": update, "history": hist}
+            save_checkpoint(ckpt, mods, state, meta={"rl_arm": recorded})
+
+    return Continuation(
+        policy=modules.get("policy"),
+        optimizer_state=opt_state,
+        start_update=start,
+        history=history,
+        on_update=on_update,
+    )
+
+
+ROW = ("update", "episodes", "success_rate", "train_success", "train_successes", "policy_steps_per_episode")
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
@@ -30,7 +63,15 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         raise SystemExit(f"method: internal or raw, got {method!r}")
     cfg, ctx, base, mc = load_arm(run, arm, kw)
     task = task_from_letters(letters) if letters else cfg.post_task()
-    common = dict(episodes=Episodes(task, cfg.world()), seed=cfg.seed * 1000 + seed)
+    rl_seed = cfg.seed * 1000 + seed
+    if method == "raw":
+        modules = {"model": base}
+    else:
+        modules = {"policy": make_policy(base.cfg.width, mc.cfg.latent_dim, cfg.rl.policy_hidden, rl_seed)}
+    recorded = {"run": run, "arm": arm, "seed": seed, "gain": gain, "task": letters or "post", "method": method}
+    recorded["overrides"] = {k: v for k, v in kw.items() if k != "rl.updates"}  # more updates continue a run
+    cont = continuation(Path("runs/rl_arms") / Path(out).stem, modules, recorded, cfg.rl.eval_every)
+    common = dict(episodes=Episodes(task, cfg.world()), seed=rl_seed, cont=cont)
     if method == "raw":
         result = train_raw_action_rl(base, cfg.rl, lr=cfg.rl.raw_lr, **common)
     else:
