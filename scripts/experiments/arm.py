@@ -3,6 +3,7 @@ trained metacontroller with its frozen base model (code_ceiling.py, beta_profile
 code_content.py)."""
 
 import json
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,6 +39,19 @@ def scaled_push(mc: Metacontroller, gain: float):
         yield
     finally:
         mc.decode = decode
+
+
+def train_seed(run: str, k: int, trainer: type, kw: dict[str, str]):
+    """discover/seedK of RUN trained (or resumed) to discover.steps with the stage's DiscoveryTrainer replaced by
+    ``trainer``, the overrides ``kw`` applied; returns (cfg, mc, held-out metrics rounded, wall seconds)."""
+    import internal_rl.pipeline.stages.discover as stage
+
+    torch.set_num_threads(1)
+    cfg = load_config(f"{run}/config.yaml", [f"{a}={b}" for a, b in kw.items()])
+    ctx, t0 = existing_run(run, cfg, torch.device("cpu")), time.perf_counter()
+    stage.DiscoveryTrainer = trainer
+    _, mc, metrics, _ = stage.train_metacontroller(ctx, f"seed{k}", seed=cfg.seed * 100 + k)
+    return cfg, mc, {name: round(float(v), 4) for name, v in metrics.items()}, round(time.perf_counter() - t0)
 
 
 def write_row(out: str, row: dict) -> None:

@@ -14,15 +14,10 @@ Trains discover/seedK of RUN on to discover.steps (resumable), then writes the h
 """
 
 import sys
-import time
 
-import torch
-from arm import write_row
+from arm import train_seed, write_row
 
-import internal_rl.pipeline.stages.discover as stage
-from internal_rl.config import load_config
 from internal_rl.metacontroller.train import DiscoveryTrainer
-from internal_rl.pipeline.context import existing_run
 
 
 def decoder_only_trainer(noise_scale: float) -> type[DiscoveryTrainer]:
@@ -42,17 +37,10 @@ def decoder_only_trainer(noise_scale: float) -> type[DiscoveryTrainer]:
 
 
 def main(run: str, k: int, out: str, kw: dict[str, str]) -> None:
-    torch.set_num_threads(1)
     noise = float(kw.pop("noise", 0.0))
-    cfg = load_config(f"{run}/config.yaml", [f"{a}={b}" for a, b in kw.items()])
-    ctx, t0 = existing_run(run, cfg, torch.device("cpu")), time.perf_counter()
-    stage.DiscoveryTrainer = decoder_only_trainer(noise)
-    _, mc, metrics, _ = stage.train_metacontroller(ctx, f"seed{k}", seed=cfg.seed * 100 + k)
-    trained = sorted({n.split(".")[0] for n, p in mc.named_parameters() if p.requires_grad})
-    row = {"run": run, "arm": f"seed{k}", "noise": noise, "trained": trained, "steps": cfg.discover.steps}
-    row |= {name: round(float(v), 4) for name, v in metrics.items()}
-    row["wall_s"] = round(time.perf_counter() - t0)
-    write_row(out, row)
+    cfg, _, metrics, wall = train_seed(run, k, decoder_only_trainer(noise), kw)
+    row = {"run": run, "arm": f"seed{k}", "noise": noise, "trained": ["decoder"], "steps": cfg.discover.steps}
+    write_row(out, row | metrics | {"wall_s": wall})
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py
 out=docs/experiments/e47
 mkdir -p "$out"
-episodes=(rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024)  # E46's: batches of 1,024, evaluated every 100
 case "${1:-}" in
   gain) $py scripts/experiments/code_gain.py "$2" "seed$3" "$out/gain_$(basename "$2")_seed$3.json" "${@:4}" ;;
   gain-task)
@@ -38,12 +37,12 @@ case "${1:-}" in
     task=${6:-} rlseed=${7:-0}
     file=$out/rl${5}x1024_gain$4${task:+_$task}_$(basename "$2")_seed$3$([ "$rlseed" = 0 ] || echo "_rl$rlseed")
     $py scripts/experiments/internal_rl_arm.py "$2" "seed$3" "$file.json" gain="$4" ${task:+task=$task} seed="$rlseed" \
-      rl.updates="$5" "${episodes[@]}" | tee "$file.log" ;;
+      rl.updates="$5" "${rl_episodes[@]}" | tee "$file.log" ;;
   raw)
     task=${4:-}
     file=$out/raw${3}x1024${task:+_$task}_$(basename "$2")
     $py scripts/experiments/internal_rl_arm.py "$2" seed0 "$file.json" method=raw ${task:+task=$task} \
-      rl.updates="$3" "${episodes[@]}" | tee "$file.log" ;;
+      rl.updates="$3" "${rl_episodes[@]}" | tee "$file.log" ;;
   longer)
     run=runs/xeon_sgsoft_$3
     copy_seed "${SRC:-runs/xeon_sgsoft}" "$run" 0

@@ -12,7 +12,6 @@ set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py
 out=docs/experiments/e48
 mkdir -p "$out"
-episodes=(rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024)  # E46's: batches of 1,024, evaluated every 100
 case "${1:-}" in
   refit)
     run=runs/xeon_sgsoft_$3
@@ -27,6 +26,6 @@ case "${1:-}" in
     tag=$(IFS=_; echo "${*:7}" | tr -d '=' | sed 's/rl\.//g')
     file=$out/rl${4}x1024_gain$3_$5_$(basename "$2")_rl$6${tag:+_$tag}
     $py scripts/experiments/internal_rl_arm.py "$2" seed0 "$file.json" gain="$3" task="$5" seed="$6" rl.updates="$4" \
-      "${episodes[@]}" "${@:7}" | tee "$file.log" ;;
+      "${rl_episodes[@]}" "${@:7}" | tee "$file.log" ;;
   *) echo "usage: e48.sh refit STEPS NAME [noise=S] [FIELD=VALUE ...] | rl RUN G UPDATES TASK S [rl.FIELD=VALUE ...]" >&2; exit 2 ;;
 esac

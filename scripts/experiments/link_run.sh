@@ -1,6 +1,7 @@
 # Sourced by the experiment scripts (e33.sh - e36.sh): one thread per job, the project's Python, run-folder helpers.
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
+rl_episodes=(rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024)  # E46's: batches of 1,024, evaluated every 100
 link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
   mkdir -p "$2"
   cp "$1/config.yaml" "$2/"

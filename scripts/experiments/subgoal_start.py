@@ -12,15 +12,11 @@ Trains discover/seedK of RUN (resumable), then writes the held-out discovery met
 """
 
 import sys
-import time
 
 import torch
-from arm import write_row
+from arm import train_seed, write_row
 
-import internal_rl.pipeline.stages.discover as stage
-from internal_rl.config import load_config
 from internal_rl.metacontroller.train import DiscoveryTrainer
-from internal_rl.pipeline.context import existing_run
 
 
 def trainer_with_subgoal_start(start: int, scale: float) -> type[DiscoveryTrainer]:
@@ -45,16 +41,10 @@ def trainer_with_subgoal_start(start: int, scale: float) -> type[DiscoveryTraine
 
 
 def main(run: str, k: int, out: str, kw: dict[str, str]) -> None:
-    torch.set_num_threads(1)
     start, scale = int(kw.pop("start", 4000)), float(kw.pop("scale", 1.5))
-    cfg = load_config(f"{run}/config.yaml", [f"{a}={b}" for a, b in kw.items()])
-    ctx, t0 = existing_run(run, cfg, torch.device("cpu")), time.perf_counter()
-    stage.DiscoveryTrainer = trainer_with_subgoal_start(start, scale)
-    _, _, metrics, _ = stage.train_metacontroller(ctx, f"seed{k}", seed=cfg.seed * 100 + k)
+    cfg, _, metrics, wall = train_seed(run, k, trainer_with_subgoal_start(start, scale), kw)
     row = {"run": run, "arm": f"seed{k}", "start": start, "scale": scale, "alpha": cfg.discover.alpha}
-    row |= {name: round(float(v), 4) for name, v in metrics.items()}
-    row["wall_s"] = round(time.perf_counter() - t0)
-    write_row(out, row)
+    write_row(out, row | metrics | {"wall_s": wall})
 
 
 if __name__ == "__main__":
