@@ -1,6 +1,6 @@
 """Internal RL (Alg. 1-3) on one discovery arm's metacontroller (docs/experiments.md E21): the rl stage's
 ``internal_rl`` method, with discover/<ARM> (e.g. one written by scripts/experiment_discover_levers.py) in place of
-discover/seed<k>, and any rl.* field changed. No checkpoints; one thread.
+discover/seed<k>, and any rl.* field changed. One thread; checkpointed (below).
 
 ``gain=G`` (E47, a diagnostic) scales the frozen decoder's push, ê = e + G · A Bᵀ e, in training and evaluation.
 ``task=LETTERS`` (E47) trains and evaluates on another abstract task than the post task ABCDAB, e.g. ABCD.
