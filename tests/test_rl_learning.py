@@ -23,13 +23,17 @@ Both methods use the same PPO settings, episodes and evaluation.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
+import pytest
 import torch
 
 from internal_rl.envs import GridParams, reset_with_layout
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.rl import Continuation, Episodes, PPOArgs, make_policy, train_internal_rl, train_raw_action_rl
+from internal_rl.rl.resume import resumable
+from internal_rl.train.checkpoint import CheckpointMismatch
 from internal_rl.worlds import GridWorld
 
 torch.set_num_threads(1)
@@ -159,3 +163,29 @@ def test_training_resumes_exactly():
         not torch.equal(a, b)
         for a, b in zip(full_policy.parameters(), make_policy(D, 2, 8, seed=3).parameters(), strict=True)
     )
+
+
+def test_a_run_stopped_at_a_checkpoint_resumes_from_its_directory_exactly_and_refuses_other_weights(tmp_path):
+    """rl/resume.py (the rl stage's and the experiment scripts' resume): 2 updates saved in a directory, then 4
+    from there, equal 4 uninterrupted; a checkpoint recorded for another layer is refused, naming the field."""
+    base, mc = toy_models()
+    args = PPOArgs(updates=4, batch_size=32, lr=1e-2, policy_hidden=8, eval_every=2, eval_episodes=32)
+    kw = dict(layer=0, episodes=Episodes(TASK, GridWorld(PARAMS), START), seed=5)
+    recorded, saves = {"layer": 0}, []
+
+    def run(directory, updates):
+        policy = make_policy(D, 2, 8, seed=5)
+        save_at, on_save = (lambda u: u % 2 == 0), (lambda history: saves.append(history[-1]["update"]))
+        cont = resumable(directory, {"policy": policy}, recorded, "rl", save_at, on_save)
+        return train_internal_rl(base, mc, dataclasses.replace(args, updates=updates), cont=cont, **kw), policy
+
+    full, full_policy = run(tmp_path / "full", 4)
+    run(tmp_path / "split", 2)
+    assert saves == [2, 4, 2]  # a save at every even update, after its evaluation
+    resumed, resumed_policy = run(tmp_path / "split", 4)
+    assert saves == [2, 4, 2, 4]  # the resumed run started after update 2
+    assert resumed["curve"] == full["curve"]
+    for a, b in zip(full_policy.parameters(), resumed_policy.parameters(), strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(CheckpointMismatch, match=r"rl\.layer=0 .* rl\.layer=1"):
+        resumable(tmp_path / "split", {"policy": make_policy(D, 2, 8, seed=5)}, {"layer": 1}, "rl", lambda u: True)

@@ -36,11 +36,16 @@ from internal_rl.rl.internal_env import InternalEnv
 
 
 @torch.no_grad()
-def spread(base, mc, data, layer: int, episodes: int = 256) -> dict[str, list[float]]:
-    """Per latent dimension, the posterior's mean |μ| and σ at the switches (β ≥ 0.5) of held-out episodes: how
-    noisy the codes the decoder was trained on are, against how far apart they are."""
+def held_out(base, data, layer: int, episodes: int = 256):
+    """The first ``episodes`` held-out episodes and their residual stream at ``layer``, (B, T, D)."""
     b = data.batch(np.arange(min(episodes, len(data)))).to(base.device)
-    e = base.lower(b.observations[:, :-1], layer)  # (B, T, D)
+    return b, base.lower(b.observations[:, :-1], layer)
+
+
+@torch.no_grad()
+def spread(mc, b, e: torch.Tensor) -> dict[str, list[float]]:
+    """Per latent dimension, the posterior's mean |μ| and σ at the switches (β ≥ 0.5) of the held-out episodes
+    ``b`` (residual stream ``e``): how noisy the codes the decoder was trained on are, against how far apart."""
     trace = mc.encode(e, b.mask, torch.zeros(*b.mask.shape, mc.cfg.latent_dim, device=e.device))
     at = b.mask.bool() & (trace.beta >= 0.5)  # (B, T)
     return {
@@ -50,11 +55,9 @@ def spread(base, mc, data, layer: int, episodes: int = 256) -> dict[str, list[fl
 
 
 @torch.no_grad()
-def push(base, mc, data, layer: int, centroids: torch.Tensor, episodes: int = 256) -> list[float]:
-    """Per subgoal k, the mean over held-out steps pursuing k of ‖U(c_k) e‖ / ‖e‖: how hard the decoder pushes the
-    residual at the centroid code (the gain multiplies it)."""
-    b = data.batch(np.arange(min(episodes, len(data)))).to(base.device)
-    e = base.lower(b.observations[:, :-1], layer)  # (B, T, D)
+def push(mc, b, e: torch.Tensor, centroids: torch.Tensor) -> list[float]:
+    """Per subgoal k, the mean over the held-out steps of ``b`` pursuing k of ‖U(c_k) e‖ / ‖e‖: how hard the
+    decoder pushes the residual at the centroid code (the gain multiplies it)."""
     out = []
     for k, c in enumerate(centroids):
         at = b.mask.bool() & (b.subgoal == k)
@@ -91,8 +94,9 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         print(json.dumps(row), flush=True)
     result = {"run": run, "arm": arm, "task": letters or "post", "episodes": episodes, "seed": seed}
     result["centroid_accuracy"] = accuracy
-    result |= {"centroid_norms": [round(float(n), 3) for n in centroids.norm(dim=1)], **spread(base, mc, data, layer)}
-    result["push"] = push(base, mc, data, layer, centroids)
+    b, e = held_out(base, data, layer)
+    result |= {"centroid_norms": [round(float(n), 3) for n in centroids.norm(dim=1)], **spread(mc, b, e)}
+    result["push"] = push(mc, b, e, centroids)
     result["rows"] = rows
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=1) + "\n")

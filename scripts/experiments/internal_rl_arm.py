@@ -25,35 +25,15 @@ from pathlib import Path
 from arm import load_arm, scaled_push
 
 from internal_rl.envs.tasks import task_from_letters
-from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
-from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, save_checkpoint
-
-
-def continuation(ckpt: Path, modules: dict, recorded: dict, eval_every: int) -> Continuation:
-    """Resume from ``ckpt`` when it holds a checkpoint of the same arm; checkpoint there at every evaluation."""
-    check_recorded(ckpt, "rl_arm", recorded, "arm")
-    start, history, opt_state = 0, None, None
-    if has_checkpoint(ckpt):
-        state, _ = load_checkpoint(ckpt, modules)
-        start, history, opt_state = state["update"], state["history"], state["optimizer"]
-        print(f"resumed at update {start} from {ckpt}", flush=True)
-
-    def on_update(update, mods, optimizer, hist):
-        if update % eval_every == 0:
-            print(json.dumps({k: hist[-1].get(k) for k in ROW}), flush=True)
-            state = {"optimizer": optimizer.state_dict(), "update": update, "history": hist}
-            save_checkpoint(ckpt, mods, state, meta={"rl_arm": recorded})
-
-    return Continuation(
-        policy=modules.get("policy"),
-        optimizer_state=opt_state,
-        start_update=start,
-        history=history,
-        on_update=on_update,
-    )
-
+from internal_rl.rl.resume import resumable
+from internal_rl.rl.train import Episodes, make_policy, train_internal_rl, train_raw_action_rl
 
 ROW = ("update", "episodes", "success_rate", "train_success", "train_successes", "policy_steps_per_episode")
+
+
+def print_row(history: list[dict]) -> None:
+    """The latest evaluation's row, as it comes."""
+    print(json.dumps({k: history[-1].get(k) for k in ROW}), flush=True)
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
@@ -70,7 +50,10 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         modules = {"policy": make_policy(base.cfg.width, mc.cfg.latent_dim, cfg.rl.policy_hidden, rl_seed)}
     recorded = {"run": run, "arm": arm, "seed": seed, "gain": gain, "task": letters or "post", "method": method}
     recorded["overrides"] = {k: v for k, v in kw.items() if k != "rl.updates"}  # more updates continue a run
-    cont = continuation(Path("runs/rl_arms") / Path(out).stem, modules, recorded, cfg.rl.eval_every)
+    ckpt, every = Path("runs/rl_arms") / Path(out).stem, cfg.rl.eval_every
+    cont = resumable(ckpt, modules, recorded, "rl_arm", save_at=lambda u: u % every == 0, on_save=print_row)
+    if cont.start_update:
+        print(f"resumed at update {cont.start_update} from {ckpt}", flush=True)
     common = dict(episodes=Episodes(task, cfg.world()), seed=rl_seed, cont=cont)
     if method == "raw":
         result = train_raw_action_rl(base, cfg.rl, lr=cfg.rl.raw_lr, **common)

@@ -9,6 +9,7 @@
 | ``ppo``          | Eq. 10: :func:`trajectory_advantages`, :func:`ppo_clip_loss` |
 | ``raw_env``      | raw-action baseline rollouts and log-probs of the base model |
 | ``train``        | :func:`train_internal_rl`, :func:`train_raw_action_rl` (same PPO, budget, evaluation) |
+| ``resume``       | :func:`resumable`: a run that resumes from, and checkpoints into, its own directory |
 | ``ceiling``      | :func:`code_ceiling`: internal RL's start (prior codes) and ceiling (per-subgoal centroid codes) |
 """
 

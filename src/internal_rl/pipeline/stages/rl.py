@@ -18,9 +18,10 @@ from internal_rl.pipeline.artifacts import build_model, load_base_into, load_dat
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_success_curves
 from internal_rl.rl.ceiling import code_ceiling
-from internal_rl.rl.train import Continuation, Episodes, make_policy, train_internal_rl, train_raw_action_rl
+from internal_rl.rl.resume import resumable
+from internal_rl.rl.train import Episodes, make_policy, train_internal_rl, train_raw_action_rl
 from internal_rl.train import Logger, write_json_atomic
-from internal_rl.train.checkpoint import check_recorded, has_checkpoint, load_checkpoint, read_json, save_checkpoint
+from internal_rl.train.checkpoint import read_json
 from internal_rl.train.distributed import barrier, my_share
 
 METACONTROLLER_OF = {  # internal-RL method: (discover/<name> as a function of the seed index, switching)
@@ -43,7 +44,6 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         base, mc = load_metacontroller(ctx, name_of(k, cfg.discover.seeds), switching, cotrained=method == "cotrained")
         policy = make_policy(cfg.model.width, cfg.discover.latent_dim, rc.policy_hidden, seed).to(ctx.device)
         modules = {"policy": policy}
-    start, history, opt_state = 0, None, None
     recorded = {
         "method": method,
         "width": cfg.model.width,
@@ -51,22 +51,13 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
         "policy_hidden": rc.policy_hidden,
         "layer": cfg.layer(cfg.discover.layer),
     }  # what the weights are
-    check_recorded(ckpt, "rl", recorded, "rl")
-    if has_checkpoint(ckpt):  # resume an interrupted run exactly
-        st, _ = load_checkpoint(ckpt, modules, map_location=ctx.device)
-        start, history, opt_state = st["update"], st["history"], st["optimizer"]
-
-    def on_update(u, mods, opt, hist):
-        if u % rc.eval_every == 0 or u == rc.updates:
-            state = {"optimizer": opt.state_dict(), "update": u, "history": hist}
-            save_checkpoint(ckpt, mods, state, meta={"rl": recorded})
-
-    cont = Continuation(
-        policy=None if method == "raw_action_rl" else policy,
-        optimizer_state=opt_state,
-        start_update=start,
-        history=history,
-        on_update=on_update,
+    cont = resumable(
+        ckpt,
+        modules,
+        recorded,
+        "rl",
+        save_at=lambda u: u % rc.eval_every == 0 or u == rc.updates,
+        map_location=ctx.device,
     )
     common = dict(episodes=Episodes(cfg.post_task(), cfg.world()), seed=seed, cont=cont, progress=f"rl {method} {k}")
     if method == "raw_action_rl":
