@@ -60,8 +60,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     else:
         with scaled_push(mc, gain):
             result = train_internal_rl(base, mc, cfg.rl, layer=cfg.layer(cfg.discover.layer), **common)
-    row = {"run": run, "arm": arm, "seed": seed, "gain": gain, "task": letters or "post", "method": method}
-    row["overrides"] = kw
+    row = recorded | {"overrides": kw}  # what the run was, with every override (rl.updates too)
     row |= {k: result[k] for k in ("curve", "success_rate", "history")}
     row["wall_time_s"] = round(result["wall_time_s"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
