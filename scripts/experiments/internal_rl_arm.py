@@ -3,7 +3,9 @@
 discover/seed<k>, and any rl.* field changed. One thread; checkpointed (below).
 
 ``gain=G`` (E47, a diagnostic) scales the frozen decoder's push, ê = e + G · A Bᵀ e, in training and evaluation.
-``task=LETTERS`` (E47) trains and evaluates on another abstract task than the post task ABCDAB, e.g. ABCD.
+``std=S`` (E50) starts the policy's learned log-std at log S instead of 0 (SPEC §6: the N(0, I) prior), so that
+exploration draws codes of S times the prior's spread. ``task=LETTERS`` (E47) trains and evaluates on another
+abstract task than the post task ABCDAB, e.g. ABCD.
 ``method=raw`` runs the raw-action RL baseline instead (the whole base model finetuned at ``rl.raw_lr``; ARM is
 then only where the base model is read from).
 
@@ -12,16 +14,18 @@ checkpointed in runs/rl_arms/<OUT's stem>, and a rerun with the same arguments r
 ``rl.updates`` continues a finished run (any other difference is refused, naming the field). Each evaluation's row
 is printed as it comes.
 
-Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [gain=1] [task=ABCDAB]
+Usage: .venv/bin/python scripts/experiments/internal_rl_arm.py RUN ARM OUT.json [seed=0] [gain=1] [std=1] [task=ABCDAB]
        [method=internal|raw] [rl.FIELD=VALUE ...]
 Prints and writes the success-rate curve (episodes, post-task success), the final success rate and the history (per
 evaluation: training success, exploration's hits since the last row, PPO statistics).
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 
+import torch
 from arm import load_arm, scaled_push
 
 from internal_rl.envs.tasks import task_from_letters
@@ -38,6 +42,9 @@ def print_row(history: list[dict]) -> None:
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     seed, gain, letters = int(kw.pop("seed", "0")), float(kw.pop("gain", "1")), kw.pop("task", "")
+    std = float(kw.pop("std", "1"))
+    if not std > 0:
+        raise SystemExit(f"std: must be > 0, got {std}")
     method = kw.pop("method", "internal")
     if method not in ("internal", "raw"):
         raise SystemExit(f"method: internal or raw, got {method!r}")
@@ -48,7 +55,10 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         modules = {"model": base}
     else:
         modules = {"policy": make_policy(base.cfg.width, mc.cfg.latent_dim, cfg.rl.policy_hidden, rl_seed)}
+        with torch.no_grad():
+            modules["policy"].log_std.fill_(math.log(std))  # a resumed run loads its own below
     recorded = {"run": run, "arm": arm, "seed": seed, "gain": gain, "task": letters or "post", "method": method}
+    recorded |= {"std": std} if std != 1 else {}  # absent at 1, as in the runs recorded before it existed
     recorded["overrides"] = {k: v for k, v in kw.items() if k != "rl.updates"}  # more updates continue a run
     ckpt, every = Path("runs/rl_arms") / Path(out).stem, cfg.rl.eval_every
     cont = resumable(ckpt, modules, recorded, "rl_arm", save_at=lambda u: u % every == 0, on_save=print_row)
