@@ -1,7 +1,7 @@
-"""Issue 10, bar 1 across seeds (E33-E45): oracle-switched post-task success against pretraining steps for every
+"""Issue 10, bar 1 across seeds (E31-E50): oracle-switched post-task success against pretraining steps for every
 cpu-full backbone checked with E33's steering check (chains D*, rank 128, 512 fresh layouts, sampled actions), by
-seed and pretraining weight decay, from the committed result files. Writes docs/figures/bar1_post_success.png and
-prints the table it plots.
+seed and pretraining weight decay (squares: the fp32 runs of an AVX2 CPU; the others trained in bf16), from the
+committed result files. Writes docs/figures/bar1_post_success.png and prints the table it plots.
 
 Usage: .venv/bin/python scripts/experiments/bar1_curves.py
 """
@@ -27,6 +27,8 @@ BACKBONES = [
         ["e32/length_chains_bf16_s0_step*000.json", "e33/length_chains_bf16_s0_step4*000.json"],
     ),
     ("seed 0, wd 0.03 (Xeon)", 0, 0.03, ["e41/length_cpufull_s0_step*000.json", "e42/length_cpufull_s0_step*000.json"]),
+    ("seed 0, wd 0.03 (AVX2, fp32, 1 thread)", 0, 0.03, ["e31/length_chains_pre_step*000.json"]),
+    ("seed 0, wd 0.03 (AVX2, fp32, 2 threads)", 0, 0.03, ["e49/length_cpufull_s0_step*000.json"]),
     (
         "seed 1, wd 0.03 (EPYC)",
         1,
@@ -64,7 +66,7 @@ def main() -> None:
         ax.plot(
             [s / 1000 for s in steps],
             success,
-            marker="o",
+            marker="s" if "fp32" in label else "o",
             color=colours[seed],
             linestyle="-" if wd == 0.1 else ":",
             alpha=0.6 if "EPYC" in label and seed == 0 else 1.0,

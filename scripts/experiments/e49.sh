@@ -11,7 +11,7 @@
 #   bash scripts/experiments/e49.sh rl G UPDATES TASK S [rl.FIELD=VALUE ...]   E48's internal RL on runs/epyc_sgsoft
 #                                                        (push x G, TASK in letters, RL seed S); resumable, log appended
 set -euo pipefail
-source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, the run-folder helpers, steer_check
 out=docs/experiments/e49
 run=runs/cpufull_s0
 mkdir -p "$out"
@@ -20,8 +20,7 @@ case "${1:-}" in
     OMP_NUM_THREADS=${2:-2} .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "$run" --quiet \
       --set threads="${2:-2}" ;;
   check)
-    bash scripts/experiments/e42.sh steer "$run" "$2"
-    mv "docs/experiments/e42/length_cpufull_s0_step$2".* "$out/" ;;
+    steer_check "$run" "$2" "$out" ;;  # (it used to write through e42.sh into docs/experiments/e42, over E42's files)
   sgstart)
     arm_run "$run" runs/epyc_sgsoft
     $py scripts/experiments/subgoal_start.py runs/epyc_sgsoft 0 "$out/discover_sgsoft_seed0.json" start=4000

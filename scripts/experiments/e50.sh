@@ -4,9 +4,13 @@
 #   bash scripts/experiments/e50.sh avg STEP STEP [STEP ...]   the mean of runs/cpufull_s0's snapshots at STEPS in
 #                                                              runs/cpufull_s0_avg<STEPS joined by ->, then E42's steering
 #                                                              check on it (chains D*, rank 128, 512 layouts per group)
-# The snapshots themselves: bash scripts/experiments/e49.sh pretrain, then e49.sh check STEP.
+#   bash scripts/experiments/e50.sh pretrain1                 cpu-full's seed 0 on ONE thread into runs/cpufull_s0_1t
+#                                                              (E31's arithmetic bit for bit on an AVX2 CPU: its 24k
+#                                                              snapshot should steer as E31's did, 0.354; resumable)
+#   bash scripts/experiments/e50.sh check1 STEP               E42's steering check on runs/cpufull_s0_1t at STEP
+# The two-thread snapshots themselves: bash scripts/experiments/e49.sh pretrain, then e49.sh check STEP.
 set -euo pipefail
-source "$(dirname "$0")/link_run.sh"  # one thread per job, $py
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, steer_check
 out=docs/experiments/e50
 src=runs/cpufull_s0
 mkdir -p "$out"
@@ -16,7 +20,12 @@ case "${1:-}" in
     name=cpufull_s0_avg$(IFS=-; echo "${steps[*]}")
     last=${steps[${#steps[@]}-1]}
     [ -d "runs/$name/pretrain" ] || $py scripts/experiments/average_snapshots.py "$src" "runs/$name" "${steps[@]}"
-    $py scripts/experiments/steer_length.py "runs/$name" "step$last" "$out/length_${name}.json" data=chains \
-      steer.rank=128 | tee "$out/length_${name}.log" ;;
-  *) echo "usage: e50.sh avg STEP STEP [STEP ...]" >&2; exit 2 ;;
+    steer_check "runs/$name" "$last" "$out" ;;
+  pretrain1)
+    run=runs/cpufull_s0_1t
+    [ -d $run/data ] || { mkdir -p $run && cp -r $src/data $run/; }  # the same data stage (its fingerprint matches)
+    .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out $run --quiet --set threads=1 ;;
+  check1)
+    steer_check runs/cpufull_s0_1t "$2" "$out" ;;
+  *) echo "usage: e50.sh avg STEP STEP [STEP ...] | pretrain1 | check1 STEP" >&2; exit 2 ;;
 esac

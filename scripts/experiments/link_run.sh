@@ -2,6 +2,12 @@
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
 rl_episodes=(rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024)  # E46's: batches of 1,024, evaluated every 100
+steer_check() {  # steer_check RUN STEP OUT: E42's steering check (chains D*, rank 128, 512 fresh layouts per group)
+  #                on RUN's snapshot at STEP, into OUT/length_<RUN's name>_stepSTEP.{json,log}
+  local name; name=$(basename "$1")_step$2
+  $py scripts/experiments/steer_length.py "$1" "step$2" "$3/length_$name.json" data=chains steer.rank=128 \
+    | tee "$3/length_$name.log"
+}
 link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
   mkdir -p "$2"
   cp "$1/config.yaml" "$2/"
