@@ -8,6 +8,10 @@
 #                                                              (E31's arithmetic bit for bit on an AVX2 CPU: its 24k
 #                                                              snapshot should steer as E31's did, 0.354; resumable)
 #   bash scripts/experiments/e50.sh check1 STEP               E42's steering check on runs/cpufull_s0_1t at STEP
+#   bash scripts/experiments/e50.sh explore TASK STD UPDATES   internal RL on E49's labelled-start metacontroller
+#                                                              (runs/epyc_sgsoft, e49.sh sgstart) with the policy's
+#                                                              spread starting at STD (internal_rl_arm.py std=), evaluated
+#                                                              every 10 updates: how often exploration hits TASK
 # The two-thread snapshots themselves: bash scripts/experiments/e49.sh pretrain, then e49.sh check STEP.
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, steer_check
@@ -27,5 +31,9 @@ case "${1:-}" in
     .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out $run --quiet --set threads=1 ;;
   check1)
     steer_check runs/cpufull_s0_1t "$2" "$out" ;;
-  *) echo "usage: e50.sh avg STEP STEP [STEP ...] | pretrain1 | check1 STEP" >&2; exit 2 ;;
+  explore)
+    file=$out/explore_$2_std$3_u$4
+    $py scripts/experiments/internal_rl_arm.py runs/epyc_sgsoft seed0 "$file.json" task="$2" std="$3" rl.updates="$4" \
+      rl.batch_size=1024 rl.eval_every=10 rl.eval_episodes=1024 | tee -a "$file.log" ;;
+  *) echo "usage: e50.sh avg STEP STEP [STEP ...] | pretrain1 | check1 STEP | explore TASK STD UPDATES" >&2; exit 2 ;;
 esac
