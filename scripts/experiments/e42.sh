@@ -6,15 +6,13 @@
 #   bash scripts/experiments/e42.sh steer RUN STEP         the E33 steering check (chains D*, rank 128, 512 fresh
 #                                                          layouts per group) on RUN's snapshot at STEP
 set -euo pipefail
-export OMP_NUM_THREADS=1
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, steer_check
 out=docs/experiments/e42
 mkdir -p "$out"
 case "${1:-}" in
   arm)
     .venv/bin/python scripts/experiments/e42_seeds.py "$2" "$3" "runs/e42_i$2d$3" "pretrain.stop_at=${4:-36000}" ;;
   steer)
-    name=$(basename "$2")_step$3
-    .venv/bin/python scripts/experiments/steer_length.py "$2" "step$3" "$out/length_$name.json" data=chains \
-      steer.rank=128 | tee "$out/length_$name.log" ;;
+    steer_check "$2" "$3" "$out" ;;
   *) echo "usage: e42.sh arm INIT DATA [STOP] | steer RUN STEP" >&2; exit 2 ;;
 esac

@@ -20,7 +20,7 @@ case "${1:-}" in
     OMP_NUM_THREADS=${2:-2} .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "$run" --quiet \
       --set threads="${2:-2}" ;;
   check)
-    steer_check "$run" "$2" "$out" ;;  # (it used to write through e42.sh into docs/experiments/e42, over E42's files)
+    steer_check "$run" "$2" "$out" ;;
   sgstart)
     arm_run "$run" runs/epyc_sgsoft
     $py scripts/experiments/subgoal_start.py runs/epyc_sgsoft 0 "$out/discover_sgsoft_seed0.json" start=4000
