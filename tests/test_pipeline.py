@@ -52,7 +52,9 @@ PRESENT = ORDER
 # that a broken late stage fails that test only.
 CORE = [s for s in PRESENT if s not in ("rl", "report")]
 LATE = [s for s in PRESENT if s in ("rl", "report")]
-VOLATILE = {"wall_time_s", "report"}  # timings, and the absolute path of the report
+# timings, the absolute path of the report, and how the finishing process ran (threads, processes; the two-rank
+# test compares a torchrun stage with a one-process one)
+VOLATILE = {"wall_time_s", "report", "arithmetic"}
 
 
 def metrics(run: Path, stage: str) -> dict:
@@ -60,7 +62,7 @@ def metrics(run: Path, stage: str) -> dict:
 
 
 def strip(obj):
-    """Metrics without wall-clock times (recursively)."""
+    """Metrics without what VOLATILE names (recursively)."""
     if isinstance(obj, dict):
         return {k: strip(v) for k, v in obj.items() if k not in VOLATILE}
     if isinstance(obj, list):
@@ -122,6 +124,9 @@ def test_every_stage_writes_contract_metrics(smoke_run):
     assert 0.0 <= p["action_accuracy"] <= 1.0 and p["action_nll"] > 0
     assert p["history"][-1]["step"] == CFG.pretrain.steps
     assert (smoke_run / "pretrain" / "checkpoint" / "model.safetensors").exists()
+    arith = p["arithmetic"]  # what the backbone's rounding depends on, beside the seed (E50)
+    assert arith["threads"] >= 1 and arith["device"] == "cpu" and arith["processes"] == 1
+    assert arith["torch"] == torch.__version__ and arith["cpu_capability"]
     if "probe" in CORE:
         pr = metrics(smoke_run, "probe")
         assert len(pr["accuracy_by_layer"]) == CFG.model.depth + 1
@@ -160,6 +165,9 @@ def test_whole_pipeline_via_run(smoke_run, tmp_path):
             assert 0.0 <= r["success_rate"] <= 1.0 and r["episodes"] > 0, method
     if "report" in LATE:
         report = (outs[0] / "report" / "report.md").read_text()
+        arith = metrics(outs[0], "pretrain")["arithmetic"]
+        line = next(t for t in report.splitlines() if t.startswith("- pretraining's arithmetic"))
+        assert f"torch {torch.__version__}" in line and f"threads {arith['threads']}" in line and "processes 1" in line
         if "rl" in LATE and "code_ceiling" in metrics(outs[0], "rl"):  # the three choosers, each with its progress
             c = metrics(outs[0], "rl")["code_ceiling"]
             row = " / ".join(

@@ -433,6 +433,31 @@ def test_wall_time_counts_the_seconds_before_a_resume(tmp_path, monkeypatch):
     ]
 
 
+def test_a_checkpoint_records_the_arithmetic_of_each_stretch_of_steps(tmp_path, capsys):
+    """Thread count changes a run's rounding (E50), so a checkpoint records the arithmetic each stretch of steps ran
+    with, and a resume with other arithmetic says so on stderr; one with the same adds nothing and says nothing."""
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        _fit(tiny_model(0), tmp_path / "run", steps=8, stop_at=4)
+        first = read_meta(tmp_path / "run")["arithmetic"]
+        assert [s["from_step"] for s in first] == [0]
+        assert first[0]["threads"] == 1 and first[0]["processes"] == 1 and first[0]["device"] == "cpu"
+        assert first[0]["torch"] == torch.__version__ and first[0]["cpu_capability"]
+        _fit(tiny_model(0), tmp_path / "run", steps=8, stop_at=6)  # same arithmetic: the same stretch goes on
+        assert read_meta(tmp_path / "run")["arithmetic"] == first
+        assert "arithmetic" not in capsys.readouterr().err
+        torch.set_num_threads(2)
+        _fit(tiny_model(0), tmp_path / "run", steps=8)
+    finally:
+        torch.set_num_threads(threads)
+    segments = read_meta(tmp_path / "run")["arithmetic"]
+    assert [(s["from_step"], s["threads"]) for s in segments] == [(0, 1), (6, 2)]
+    state, _ = load_checkpoint(tmp_path / "run")
+    assert state["arithmetic"] == segments
+    assert "resuming at step 6 with other arithmetic (threads 1 -> 2)" in capsys.readouterr().err
+
+
 def test_stop_at_is_the_first_steps_of_the_longer_schedule(tmp_path):
     """pretrain.stop_at: training stops at step N with the weights the full schedule has at step N (its snapshot),
     the learning rate having followed the long schedule, and the checkpoint is written at N."""

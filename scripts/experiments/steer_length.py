@@ -12,6 +12,9 @@ With ``data=chains`` the controller is instead fitted (in its own checkpoint dir
 tasks of 3-6 pairs made only of the pretraining transitions (lengths uniform), written once to RUN/data/chains.
 The post task's transitions stay out of the steering data; only the length of the tasks changes.
 
+The result also holds ``push``: the controller's relative push ‖ê - e‖ / ‖e‖ (at gain G) by subgoal on 256 held-out
+episodes, at each subgoal's first 3 steps (where a pair starts) and at the rest (E51).
+
 gain=G evaluates at e + G U e (the controller unchanged); greedy=1 (E43) takes the most likely action at every step
 instead of sampling it. fit_seed=K (E30) fits the controller from another seed
 (its initialisation and batch order; the data and the evaluation layouts are unchanged), in its own directory.
@@ -28,10 +31,12 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.analysis.steerability import allowed_transitions, fit_controller, oracle, prior_capture
+from internal_rl.analysis.steering import START_STEPS, push, subgoal_starts
 from internal_rl.checks import backbone_checkpoints, check_context, steer_tag
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
@@ -86,6 +91,21 @@ def by_transition(log) -> dict[str, list]:
     return dict(sorted(out.items()))
 
 
+@torch.no_grad()
+def relative_push(episodes: int = 256) -> dict[str, list[float]]:
+    """Per subgoal, the mean of ‖ê - e‖ / ‖e‖ over held-out steps pursuing it: at its first START_STEPS steps and
+    at the rest."""
+    data = load_dataset(ctx, "eval")
+    b = data.batch(np.arange(min(episodes, len(data)))).to(base.device)
+    e = base.lower(b.observations[:, :-1], layer)  # (B, T, D)
+    size = (push(controller, e, b.subgoal.clamp(min=0), gain) - e).norm(dim=-1) / e.norm(dim=-1)  # (B, T)
+    starts, valid = subgoal_starts(b.subgoal, START_STEPS), b.mask.bool() & (b.subgoal >= 0)
+    return {
+        where: [round(float(size[valid & at & (b.subgoal == k)].mean()), 3) for k in range(len(letters))]
+        for where, at in (("starts", starts), ("rest", ~starts))
+    }
+
+
 groups = {
     "post": [POST_TASK],
     "long_allowed": chain_tasks(pretrain, min_pairs=6),  # every six-pair chain of the pretraining transitions
@@ -103,7 +123,9 @@ result = {
     "pretrain_step": meta.get("step"),
     "layer": layer,
     "episodes": episodes,
+    "push": relative_push(),
 }
+print(f"push by subgoal: {result['push']}", flush=True)
 ev = dict(episodes=episodes, world=cfg.world(), seed=cfg.seed + layer + 11)
 for group, tasks in groups.items():
     for steered in (True, False):

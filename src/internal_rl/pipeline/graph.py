@@ -101,6 +101,7 @@ def run_stage(ctx: Context, name: str) -> dict:
     from internal_rl.config import fingerprint
     from internal_rl.train import seed_everything
     from internal_rl.train.loop import take_restored_wall_time
+    from internal_rl.train.seeding import arithmetic
 
     for dep in STAGES[name].depends:
         run_stage(ctx, dep)
@@ -123,6 +124,7 @@ def run_stage(ctx: Context, name: str) -> dict:
     metrics = importlib.import_module(f"internal_rl.pipeline.stages.{name}").run(ctx)
     wall = time.perf_counter() - t0 + take_restored_wall_time()  # with the time of earlier processes (resumes)
     metrics.update(wall_time_s=metrics.get("wall_time_s", wall), seed=ctx.cfg.seed, device=str(ctx.device))
+    metrics["arithmetic"] = arithmetic(ctx.device, ctx.dist.world_size)  # this process's (checkpoints: every resume's)
     if ctx.dist.is_main:
         stage.finish(metrics)
     if ctx.dist.enabled:

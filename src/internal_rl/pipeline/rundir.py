@@ -34,7 +34,9 @@ class RunDirError(RuntimeError):
     """The output directory cannot be used (a file, under a file, not writable)."""
 
 
-# Fields that change how a run is executed, never its results: a run may be resumed with other values.
+# Fields that change how a run is executed, not what it computes: a run may be resumed with other values. Its
+# rounding does change with them (threads, device), so the training loop records them and says when a resume
+# changes them (train/loop.py).
 EXECUTION_FIELDS = ("threads", "device", "workers")
 
 

@@ -7,8 +7,6 @@ import platform
 import shutil
 from pathlib import Path
 
-import torch
-
 # The paper's reported values (docs/spec.md; Kobayashi et al. 2025, Fig. 4, 6-8, A1-A3).
 PAPER = {
     "expert_success": "1.0 on solvable layouts",
@@ -209,6 +207,8 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     cpu = platform.processor()
     machine = platform.machine() + (f" ({cpu})" if cpu and cpu != platform.machine() else "")
     devices = ", ".join(sorted({str(v["device"]) for v in m.values() if v})) or "?"
+    pretrain = (m.get("pretrain") or {}).get("arithmetic")  # what the backbone's rounding depended on (E50)
+    arith = ", ".join(f"{k} {v}" for k, v in pretrain.items()) if pretrain else "not recorded"
     text = f"""# internal-rl reproduction report: `{run.name}`
 
 Kobayashi et al. (2025), *Emergent temporal abstractions in autoregressive models enable hierarchical
@@ -224,7 +224,8 @@ reinforcement learning*, reproduced with the configuration in `{run / "config.ya
 
 ## Compute
 
-- machine: {machine}, {torch.get_num_threads()} torch threads, device: {devices}
+- machine: {machine}, device: {devices}
+- pretraining's arithmetic (a seed replays a run bit for bit only with the same): {arith}
 - wall time per stage: {wall_text}; total {sum(wall.values()):.0f} s
 
 Where our numbers differ from the paper's, `docs/deviations.md` and `docs/experiments.md` say why.

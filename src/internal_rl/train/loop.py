@@ -8,14 +8,19 @@ A stage supplies three functions and the loop does the rest:
 
 Checkpoints hold the modules, the optimiser, the step, the RNG state and the metric history; a run killed at
 any point resumes from the last checkpoint and, because data and noise depend only on the step and the seed,
-ends with the same metrics as an uninterrupted run. Wall time is counted across resumes: the checkpoint holds the
-seconds trained so far, the evaluation history's ``wall_time_s`` continues from them, and the seconds restored by
-every loop of a process add up in :func:`take_restored_wall_time` (the stage's wall time counts them).
+ends with the same metrics as an uninterrupted run, as long as it resumes with the same arithmetic (torch, device,
+threads, processes; :func:`~internal_rl.train.seeding.arithmetic`): the checkpoint records the arithmetic of every
+segment of the run, and a resume with another one says so on stderr, since its rounding differs.
+
+Wall time is counted across resumes: the checkpoint holds the seconds trained so far, the evaluation history's
+``wall_time_s`` continues from them, and the seconds restored by every loop of a process add up in
+:func:`take_restored_wall_time` (the stage's wall time counts them).
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +34,7 @@ from internal_rl.train.checkpoint import CheckpointMismatch, has_checkpoint, loa
 from internal_rl.train.distributed import DistInfo, barrier
 from internal_rl.train.guard import check_finite, check_modules_finite
 from internal_rl.train.logging import Logger, progress
-from internal_rl.train.seeding import rng_state, set_rng_state
+from internal_rl.train.seeding import arithmetic, rng_state, set_rng_state
 
 _restored_wall_s = [0.0]  # seconds of training restored from checkpoints by this process's loops, not yet taken
 
@@ -132,6 +137,8 @@ def fit(
     batch_fn, loss_fn = objective.batch, objective.loss
     eval_fn: Callable[[], dict[str, float]] | None = getattr(objective, "evaluate", None)
     start, history, before = 0, [], 0.0  # before: seconds trained by earlier processes (resumes)
+    segments: list[dict] = []  # the arithmetic of each stretch of steps, {"from_step": s, **arithmetic}
+    now = arithmetic(next(p.device for m in modules.values() for p in m.parameters()), dist.world_size)
     if has_checkpoint(checkpoint_dir):
         state, _ = load_checkpoint(checkpoint_dir, modules)
         decays = [g["weight_decay"] for g in optimizer.param_groups]
@@ -140,6 +147,7 @@ def fit(
             g["weight_decay"] = decay
         set_rng_state(state["rng"])
         start, history, before = state["step"], state["history"], float(state.get("wall_time_s", 0.0))
+        segments = state.get("arithmetic", [])  # absent in checkpoints written before it was recorded
         if start > schedule.end:
             raise CheckpointMismatch(
                 f"checkpoint {checkpoint_dir} is at step {start}, past this run's last step {schedule.end} "
@@ -148,6 +156,7 @@ def fit(
         _restored_wall_s[0] += before
         if logger is not None:
             logger.resume(start)
+    segments = _continue_segments(segments, now, start, desc, dist.is_main)
     params = [p for g in optimizer.param_groups for p in g["params"]]
 
     def checkpoint(step: int) -> None:
@@ -161,8 +170,9 @@ def fit(
                     "step": step,
                     "history": history,
                     "wall_time_s": before + time.perf_counter() - t0,
+                    "arithmetic": segments,
                 },
-                meta={**(meta or {}), "step": step},
+                meta={**(meta or {}), "step": step, "arithmetic": segments},
             )
         barrier(dist)
 
@@ -202,9 +212,30 @@ def fit(
             checkpoint(done)
         if schedule.snapshot_every and done % schedule.snapshot_every == 0 and dist.is_main:
             save_checkpoint(
-                snapshot_dir(checkpoint_dir, done), modules, {"step": done}, meta={**(meta or {}), "step": done}
+                snapshot_dir(checkpoint_dir, done),
+                modules,
+                {"step": done},
+                meta={**(meta or {}), "step": done, "arithmetic": segments},
             )
     bar.close()
     for m in modules.values():
         m.eval()
     return history
+
+
+def _continue_segments(segments: list[dict], now: dict, start: int, desc: str, say: bool) -> list[dict]:
+    """``segments`` with a new one from ``start`` when the arithmetic ``now`` differs from the last one's (said on
+    stderr when ``say``: the continuation's rounding differs from an uninterrupted run's)."""
+    if segments:
+        last = {k: v for k, v in segments[-1].items() if k != "from_step"}
+        if last == now:
+            return segments
+        if say:
+            changed = ", ".join(f"{k} {last.get(k)!r} -> {now.get(k)!r}" for k in now if last.get(k) != now.get(k))
+            print(
+                f"{desc}: resuming at step {start} with other arithmetic ({changed}): the continuation is not "
+                "bit for bit the run that an uninterrupted process would have made",
+                file=sys.stderr,
+                flush=True,
+            )
+    return [*segments, {"from_step": start, **now}]
