@@ -22,10 +22,6 @@ case "${1:-}" in
       gains=1,1.25,1.5 episodes=2048
     $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_ABCD_xeon_sgsoft_$3_seed0.json" task=ABCD scales=1 \
       gains=1,1.5 episodes=2048 ;;
-  rl)
-    tag=$(IFS=_; echo "${*:7}" | tr -d '=' | sed 's/rl\.//g')
-    file=$out/rl${4}x1024_gain$3_$5_$(basename "$2")_rl$6${tag:+_$tag}
-    $py scripts/experiments/internal_rl_arm.py "$2" seed0 "$file.json" gain="$3" task="$5" seed="$6" rl.updates="$4" \
-      "${rl_episodes[@]}" "${@:7}" | tee "$file.log" ;;
+  rl) rl_gain "$2" "$out" "${@:3}" ;;
   *) echo "usage: e48.sh refit STEPS NAME [noise=S] [FIELD=VALUE ...] | rl RUN G UPDATES TASK S [rl.FIELD=VALUE ...]" >&2; exit 2 ;;
 esac

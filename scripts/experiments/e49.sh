@@ -29,11 +29,7 @@ case "${1:-}" in
       gains=1,1.25,1.5 episodes=2048
     $py scripts/experiments/code_gain.py runs/epyc_sgsoft seed0 "$out/gain_ABCD_sgsoft_seed0.json" task=ABCD \
       scales=1 gains=1,1.5 episodes=2048 ;;
-  rl)
-    tag=$(IFS=_; echo "${*:6}" | tr -d '=' | sed 's/rl\.//g')
-    file=$out/rl${3}x1024_gain$2_$4_epyc_sgsoft_rl$5${tag:+_$tag}
-    $py scripts/experiments/internal_rl_arm.py runs/epyc_sgsoft seed0 "$file.json" gain="$2" task="$4" seed="$5" \
-      rl.updates="$3" "${rl_episodes[@]}" "${@:6}" | tee -a "$file.log" ;;
+  rl) rl_gain runs/epyc_sgsoft "$out" "${@:2}" ;;
   *) echo "usage: e49.sh pretrain [THREADS] | check STEP | sgstart | rl G UPDATES TASK S [rl.FIELD=VALUE ...]" >&2
      exit 2 ;;
 esac

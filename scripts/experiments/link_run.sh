@@ -1,4 +1,4 @@
-# Sourced by the experiment scripts (e33.sh - e36.sh): one thread per job, the project's Python, run-folder helpers.
+# Sourced by the experiment scripts (e33.sh on): one thread per job, the project's Python, run-folder helpers.
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
 rl_episodes=(rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024)  # E46's: batches of 1,024, evaluated every 100
@@ -7,6 +7,15 @@ steer_check() {  # steer_check RUN STEP OUT: E42's steering check (chains D*, ra
   local name; name=$(basename "$1")_step$2
   $py scripts/experiments/steer_length.py "$1" "step$2" "$3/length_$name.json" data=chains steer.rank=128 \
     | tee "$3/length_$name.log"
+}
+rl_gain() {  # rl_gain RUN OUT G UPDATES TASK S [rl.FIELD=VALUE ...]: internal RL on RUN's seed 0 with the push scaled
+  #           by G (E47), UPDATES x 1,024 episodes of TASK, RL seed S, into
+  #           OUT/rl<UPDATES>x1024_gain<G>_<TASK>_<RUN's name>_rl<S>[_<FIELDVALUE ...>].{json,log} (resumable: appends)
+  local tag file
+  tag=$(IFS=_; echo "${*:7}" | tr -d '=' | sed 's/rl\.//g')
+  file=$2/rl${4}x1024_gain$3_$5_$(basename "$1")_rl$6${tag:+_$tag}
+  $py scripts/experiments/internal_rl_arm.py "$1" seed0 "$file.json" gain="$3" task="$5" seed="$6" rl.updates="$4" \
+    "${rl_episodes[@]}" "${@:7}" | tee -a "$file.log"
 }
 link_run() {  # link_run SRC DST: a run folder sharing SRC's data and backbone, without its discover stage
   mkdir -p "$2"
