@@ -10,16 +10,11 @@
 #                                                       into docs/experiments/e51/<NAME>_<RUN>_step<STEP>.*
 # E50's one-thread rebuild of E31's run is checked with e50.sh check1 STEP.
 set -euo pipefail
-source "$(dirname "$0")/link_run.sh"  # one thread per job, $py
+source "$(dirname "$0")/link_run.sh"  # one thread per job, steer_check
 out=docs/experiments/e51
 mkdir -p "$out"
-check() {  # check RUN STEP NAME ARG...: E42's check with ARGs added, into $out/NAME_<RUN>_stepSTEP.{json,log}
-  local file; file=$out/$3_$(basename "$1")_step$2
-  $py scripts/experiments/steer_length.py "$1" "step$2" "$file.json" data=chains steer.rank=128 "${@:4}" \
-    | tee "$file.log"
-}
 case "${1:-}" in
-  gain) check "$2" "$3" "gain$4" gain="$4" ;;
-  fit) check "$2" "$3" "$4" "${@:5}" ;;
+  gain) steer_check "$2" "$3" "$out" "gain$4" gain="$4" ;;
+  fit) steer_check "$2" "$3" "$out" "$4" "${@:5}" ;;
   *) echo "usage: e51.sh gain RUN STEP G | fit RUN STEP NAME steer.FIELD=VALUE ..." >&2; exit 2 ;;
 esac

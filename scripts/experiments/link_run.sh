@@ -2,11 +2,12 @@
 export OMP_NUM_THREADS=1
 py=.venv/bin/python
 rl_episodes=(rl.batch_size=1024 rl.eval_every=100 rl.eval_episodes=1024)  # E46's: batches of 1,024, evaluated every 100
-steer_check() {  # steer_check RUN STEP OUT: E42's steering check (chains D*, rank 128, 512 fresh layouts per group)
-  #                on RUN's snapshot at STEP, into OUT/length_<RUN's name>_stepSTEP.{json,log}
-  local name; name=$(basename "$1")_step$2
-  $py scripts/experiments/steer_length.py "$1" "step$2" "$3/length_$name.json" data=chains steer.rank=128 \
-    | tee "$3/length_$name.log"
+steer_check() {  # steer_check RUN STEP OUT [NAME [ARG ...]]: E42's steering check (chains D*, rank 128, 512 fresh
+  #                layouts per group) on RUN's snapshot at STEP with steer_length.py's ARGs added (gain=G,
+  #                steer.FIELD=VALUE, ...), into OUT/<NAME, default length>_<RUN's name>_stepSTEP.{json,log}
+  local file; file=$3/${4:-length}_$(basename "$1")_step$2
+  $py scripts/experiments/steer_length.py "$1" "step$2" "$file.json" data=chains steer.rank=128 "${@:5}" \
+    | tee "$file.log"
 }
 rl_gain() {  # rl_gain RUN OUT G UPDATES TASK S [rl.FIELD=VALUE ...]: internal RL on RUN's seed 0 with the push scaled
   #           by G (E47), UPDATES x 1,024 episodes of TASK, RL seed S, into
