@@ -15,14 +15,10 @@ import sys
 import numpy as np
 import torch
 
-from internal_rl.analysis.steering import (
-    StackedController,
-    SubgoalController,
-    steered_upper,
-    steps_since_subgoal_start,
-)
+from internal_rl.analysis.steering import StackedController, SubgoalController, steered_upper
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
+from internal_rl.data.segments import steps_since_subgoal_start
 from internal_rl.pipeline.artifacts import load_backbone
 from internal_rl.train import load_checkpoint
 

@@ -199,7 +199,7 @@ def test_only_a_shift_can_add_a_constant_to_a_centred_stream():
 
 
 def test_subgoal_starts_marks_the_first_steps_of_each_segment():
-    from internal_rl.analysis.steering import subgoal_starts
+    from internal_rl.data.segments import subgoal_starts
 
     g = torch.tensor([[0, 0, 0, 0, 2, 2, 2, 2, 2, 1]])
     assert subgoal_starts(g, 3).int().tolist() == [[1, 1, 1, 0, 1, 1, 1, 0, 0, 1]]

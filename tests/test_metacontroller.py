@@ -278,8 +278,8 @@ def test_the_trainer_feeds_its_action_targets_to_the_loss():
         t.upper_fn = upper
         return t
 
-    plain = trainer().loss((b, noise, 0.1, False, None))[0]
-    shifted = trainer(action_targets=targets).loss((b, noise, 0.1, False, None))[0]
+    plain = trainer().loss((b, noise, 0.1, False, None, None))[0]
+    shifted = trainer(action_targets=targets).loss((b, noise, 0.1, False, None, None))[0]
     torch.testing.assert_close(plain, m(e, mask, actions, upper, noise, alpha=0.1)[0])
     torch.testing.assert_close(shifted, m(e, mask, (actions + 1) % A_ACT, upper, noise, alpha=0.1)[0])
     assert seen == [b]

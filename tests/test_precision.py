@@ -98,7 +98,8 @@ def test_steer_precision_is_validated():
 def test_start_weight_is_a_weighted_mean_of_the_step_losses(data):
     """steer.start_weight w: the loss is the mean of the step NLLs with weight w on each subgoal's first 3 steps;
     the logged action_nll stays the unweighted mean."""
-    from internal_rl.analysis.steering import SteeringTrainer, SubgoalController, steered_upper, subgoal_starts
+    from internal_rl.analysis.steering import SteeringTrainer, SubgoalController, steered_upper
+    from internal_rl.data.segments import subgoal_starts
 
     torch.manual_seed(0)
     base = Transformer(CFG.model).eval().requires_grad_(False)

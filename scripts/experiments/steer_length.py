@@ -36,11 +36,12 @@ import torch
 
 from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.analysis.steerability import allowed_transitions, fit_controller, oracle, prior_capture
-from internal_rl.analysis.steering import START_STEPS, push, subgoal_starts
+from internal_rl.analysis.steering import START_STEPS, push
 from internal_rl.checks import backbone_checkpoints, check_context, steer_tag
 from internal_rl.config import load_config
 from internal_rl.data import EpisodeDataset
 from internal_rl.data.generate import generate_dataset
+from internal_rl.data.segments import subgoal_starts
 from internal_rl.data.store import read_meta as read_dataset_meta
 from internal_rl.envs import POST_TASK, chain_tasks, pretraining_tasks
 from internal_rl.envs.tasks import SUBGOAL_LETTERS, task_from_letters

@@ -29,8 +29,9 @@ def trainer_with_subgoal_start(start: int, scale: float) -> type[DiscoveryTraine
             loss, logs = super().loss(tuple(core))
             if not supervised:
                 return loss, {**logs, "subgoal_pull": 0.0}
-            b, noise, _, open_gate, gate_noise = core
-            trace = self.mc.encode(self.residuals(b.observations[:, :-1]), b.mask, noise, open_gate, gate_noise)
+            b, noise, _, open_gate, gate_noise, shift = core
+            e = self.residuals(b.observations[:, :-1])
+            trace = self.mc.encode(e if shift is None else e + shift, b.mask, noise, open_gate, gate_noise)
             codes = torch.zeros(*b.subgoal.shape, trace.mu.shape[-1])  # (B, T, Z)
             codes[..., :4] = scale * torch.nn.functional.one_hot(b.subgoal.clamp(0, 3), 4)
             m = b.mask.float()

@@ -14,6 +14,8 @@ from torch import Tensor, nn
 
 from internal_rl.config.sections import STEER_FORMS, SteerConfig
 from internal_rl.data.batches import StepBatches
+from internal_rl.data.counterfactual import MemorySwap, estimate_memory
+from internal_rl.data.segments import subgoal_starts
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
 from internal_rl.models.actions import mode_hits
 from internal_rl.train.precision import autocast
@@ -110,19 +112,6 @@ def steered_upper(
     return base.upper(e, layer + len(levels) - 1, cache, with_obs=with_obs)
 
 
-def steps_since_subgoal_start(subgoal: Tensor) -> Tensor:
-    """(B, T) int: steps since the subgoal label last changed (0 at t = 0 and at every change)."""
-    since = torch.zeros_like(subgoal)
-    for t in range(1, subgoal.shape[1]):
-        since[:, t] = torch.where(subgoal[:, t] != subgoal[:, t - 1], 0, since[:, t - 1] + 1)
-    return since
-
-
-def subgoal_starts(subgoal: Tensor, steps: int) -> Tensor:
-    """(B, T) bool: the first ``steps`` steps of every subgoal segment."""
-    return steps_since_subgoal_start(subgoal) < steps
-
-
 class SteeringTrainer:
     """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
 
@@ -132,21 +121,36 @@ class SteeringTrainer:
         self.base, self.controller, self.dataset = base, controller, dataset
         self.start_weight, self.start_steps = cfg.start_weight, START_STEPS
         self.layer, self.batch_size, self.seed, self.device = layer, cfg.batch_size, seed, base.device
-        self.precision = cfg.precision
-        self._batches = None  # StepBatches over the dataset, made on first use
+        self.precision, self.memory_swap, self.memory_swap_to = cfg.precision, cfg.memory_swap, cfg.memory_swap_to
+        self._batches: StepBatches | None = None
+        self._swap: MemorySwap | None = None  # the previous-subgoal components, estimated on first use
 
-    def batch(self, step: int):
-        """Length-bucketed batch of D* for ``step`` (a pure function of seed and step; little padding)."""
-        if self._batches is None:
-            self._batches = StepBatches(self.dataset, min(self.batch_size, len(self.dataset)), self.seed, self.device)
-        b = self._batches(step)
+    def batch(self, step: int, counterfactual: bool = True):
+        """Length-bucketed batch of D* for ``step`` (a pure function of seed and step; little padding), with
+        ``steer.memory_swap`` of its segments given another previous subgoal unless ``counterfactual`` is False."""
+        b = self.batches()(step)
         with torch.no_grad(), autocast(self.device, self.precision):
             e = self.base.lower(b.observations[:, :-1], self.layer)  # (B, T, D), no gradient needed below l
+        if self.memory_swap and counterfactual:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+            e = e + self.memory().shift(b.subgoal, self.memory_swap, generator, self.memory_swap_to).to(e.dtype)
         return b, e
 
+    def batches(self) -> StepBatches:
+        """The batches over the dataset (made on first use)."""
+        if self._batches is None:
+            self._batches = StepBatches(self.dataset, min(self.batch_size, len(self.dataset)), self.seed, self.device)
+        return self._batches
+
+    def memory(self) -> MemorySwap:
+        """The previous-subgoal components of the controlled layer (estimated once, on D*)."""
+        if self._swap is None:
+            self._swap = estimate_memory(self.batches(), lambda obs: self.base.lower(obs, self.layer), NUM_SUBGOALS)
+        return self._swap
+
     def evaluate(self) -> dict[str, float]:
-        """The controller's NLL and accuracy on a batch no training step draws (step 10⁹)."""
-        return self.loss(self.batch(10**9))[1]
+        """The controller's NLL and accuracy on a batch no training step draws (step 10⁹), as recorded."""
+        return self.loss(self.batch(10**9, counterfactual=False))[1]
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, e = batch

@@ -65,6 +65,13 @@ class ProbeConfig:
         non_negative(self, "weight_decay")
 
 
+def check_memory_swap(cfg) -> None:
+    """memory_swap in [0, 1] and memory_swap_to one of other, self (steer and discover)."""
+    require(0 <= cfg.memory_swap <= 1, "memory_swap", f"a share in [0, 1], got {cfg.memory_swap}")
+    to = cfg.memory_swap_to
+    require(to in ("other", "self"), "memory_swap_to", f"other or self, got {to!r}")
+
+
 @dataclass(frozen=True)
 class SteerConfig:
     """Supervised one-hot steering controllers (App. C.3)."""
@@ -84,12 +91,16 @@ class SteerConfig:
     form: str = added_later("low_rank")  # low_rank (the paper's e + U e) | additive (e + v_g) | affine (both) | mlp
     span: int = added_later(1)  # layers controlled from `layer` on, one controller after each block (paper: 1)
     start_weight: float = added_later(1.0)  # loss weight of each subgoal's first 3 steps (paper: 1, unweighted)
+    # share of subgoal segments whose residual is given another previous subgoal (data/counterfactual.py; paper: 0)
+    memory_swap: float = added_later(0.0)
+    memory_swap_to: str = added_later("other")  # other (any other subgoal) | self (the segment's own: a repeat)
 
     def __post_init__(self) -> None:
         positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
         require(self.form in STEER_FORMS, "form", f"one of {', '.join(STEER_FORMS)}, got {self.form!r}")
         check_precision(self.precision)
         non_negative(self, "weight_decay", "warmup_steps")
+        check_memory_swap(self)
         require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
         require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
 
@@ -118,9 +129,14 @@ class DiscoverConfig(MetacontrollerArch):
     # the NLL's targets: sampled = the recorded actions (the paper) | expert = the noiseless gridworld expert's
     # distribution at each step (E36: codes cannot profit from predicting the expert's coin flips)
     targets: str = added_later("sampled")
+    # share of subgoal segments whose residual is given another previous subgoal (data/counterfactual.py; uses the
+    # subgoal labels; 0 = the paper), and which: other | self (as steer.memory_swap_to)
+    memory_swap: float = added_later(0.0)
+    memory_swap_to: str = added_later("other")
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_memory_swap(self)
         positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
         check_precision(self.precision)
         require(self.targets in ("sampled", "expert"), "targets", f"sampled or expert, got {self.targets!r}")

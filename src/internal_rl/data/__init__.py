@@ -1,5 +1,6 @@
 """Expert episode datasets: generation (batched over a World), on-disk format, length-bucketed batches; vector.py
-reads the datasets of worlds with float observations (ant-pinpad)."""
+reads the datasets of worlds with float observations (ant-pinpad); segments.py and counterfactual.py read the subgoal
+segments of a batch and move its residuals to counterfactual previous subgoals (steer/discover.memory_swap)."""
 
 from internal_rl.data.generate import generate_dataset, process_count, rollout_expert
 from internal_rl.data.loader import EpisodeBatch, EpisodeDataset, LengthBucketSampler, obs_onehot_torch

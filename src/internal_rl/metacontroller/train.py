@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from internal_rl.data import Dataset
 from internal_rl.data.batches import StepBatches
+from internal_rl.data.counterfactual import MemorySwap, estimate_memory
 from internal_rl.metacontroller.model import Metacontroller, gaussian_kl
 from internal_rl.metacontroller.switching import switch_alignment
 from internal_rl.models.actions import ActionDist
@@ -59,18 +60,23 @@ class DiscoveryTrainer:
         gate_noise: float = 0.0,
         precision: str = "fp32",
         action_targets: ActionTargets | None = None,
+        memory_swap: float = 0.0,
+        memory_swap_to: str = "other",
     ):
         """``open_gate_steps``: the first steps train with β ≡ 1 (the switching unit unused), so that the codes
         mean something before the gate learns when to adopt them (E21; 0 = the paper). ``gate_noise``: the scale
         of logistic noise added to β's logit at every training step (a relaxed Bernoulli gate, E26; 0 = the
         paper). ``precision``: fp32, bf16 or auto, the autocast of the loss's forward (the losses stay fp32).
         ``action_targets``: batch -> (B, T, A) target distributions that replace the recorded actions in the NLL
-        (``discover.targets: expert``, E36; None = the recorded actions, the paper)."""
+        (``discover.targets: expert``, E36; None = the recorded actions, the paper). ``memory_swap``: the share of
+        subgoal segments whose residual gets another previous subgoal (data/counterfactual.py, E52; the
+        labels are used for it; 0 = the paper)."""
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
         self.kl_warmup_steps, self.kl_free_steps, self.open_gate_steps = kl_warmup_steps, kl_free_steps, open_gate_steps
         self.gate_noise, self.precision, self.device = gate_noise, precision, device
-        self.action_targets = action_targets
+        self.action_targets, self.memory_swap, self.memory_swap_to = action_targets, memory_swap, memory_swap_to
         self.batches = StepBatches(dataset, batch_size, seed, device)
+        self._swap: MemorySwap | None = None  # the previous-subgoal components, estimated on first use
 
     def alpha_at(self, step: int) -> float:
         return kl_weight(self.mc.cfg.alpha, step, self.kl_warmup_steps, self.kl_free_steps)
@@ -93,11 +99,18 @@ class DiscoveryTrainer:
         if self.gate_noise > 0:  # Logistic(0, 1) = log u - log(1 - u), u ~ U(0, 1), scaled: (B, T)
             u = torch.rand(*b.mask.shape, generator=g).clamp(1e-6, 1 - 1e-6)
             gate_noise = (self.gate_noise * (u.log() - (-u).log1p())).to(b.mask.device)
-        return b, noise, self.alpha_at(step), step < self.open_gate_steps, gate_noise
+        shift = None  # (B, T, D) added to the residual: counterfactual previous subgoals
+        if self.memory_swap > 0:
+            if self._swap is None:
+                self._swap = estimate_memory(self.batches, lambda obs: self.base.lower(obs, self.layer))
+            shift = self._swap.shift(b.subgoal, self.memory_swap, g, self.memory_swap_to)
+        return b, noise, self.alpha_at(step), step < self.open_gate_steps, gate_noise, shift
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
-        b, noise, alpha, open_gate, gate_noise = batch
+        b, noise, alpha, open_gate, gate_noise, shift = batch
         e = self.residuals(b.observations[:, :-1])  # (B, T, D)
+        if shift is not None:
+            e = e + shift
         actions = b.actions if self.action_targets is None else self.action_targets(b)
         loss, logs = self.mc(
             e, b.mask, actions, self.upper_fn, noise, alpha=alpha, open_gate=open_gate, gate_noise=gate_noise

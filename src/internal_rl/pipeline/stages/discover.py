@@ -86,6 +86,8 @@ def train_metacontroller(
         cotrain=cotrain,
         precision=dc.precision,
         action_targets=expert_targets(ctx) if dc.targets == "expert" else None,
+        memory_swap=0.0 if cotrain else dc.memory_swap,  # the co-trained ablation stays the paper's
+        memory_swap_to=dc.memory_swap_to,
         **training_schedule(dc, cotrain),
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
