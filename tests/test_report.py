@@ -20,3 +20,15 @@ def test_a_missing_metric_is_an_error_naming_it(tmp_path):
     )  # "chance" renamed away
     with pytest.raises(KeyError, match="chance"):
         build_report(tmp_path)
+
+
+def test_the_steer_row_says_when_the_fit_swapped_memory():
+    """A controller fitted with steer.memory_swap (E52) is not the paper's fit: its row says so; an older run's
+    metrics without the key read as the paper's."""
+    from internal_rl.report.markdown import _swap
+
+    assert _swap(StageMetrics("steer", {"memory_swap": 0.5, "memory_swap_to": "self"})) == (
+        " (fit with 0.5 of the segments' memory swapped: self)"
+    )
+    assert _swap(StageMetrics("steer", {"memory_swap": 0.0, "memory_swap_to": "other"})) == ""
+    assert _swap(StageMetrics("steer", {"layer": 1})) == ""

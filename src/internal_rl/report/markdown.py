@@ -81,6 +81,12 @@ def _decisions(metrics: dict, prefix: str, ant: bool = False) -> str:
     return " / ".join(_f(metrics[f"{prefix}{k}_accuracy"]) for k in kinds)
 
 
+def _swap(steer: dict) -> str:
+    """How the controllers were fitted, where it is not the paper's way (steer.memory_swap, E52)."""
+    share = steer.get("memory_swap", 0)
+    return f" (fit with {share:g} of the segments' memory swapped: {steer['memory_swap_to']})" if share else ""
+
+
 def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     """Write ``<run>/report/report.md`` (and copy the stages' figures beside it); returns its path."""
     run = Path(run)
@@ -134,7 +140,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     if m["steer"]:
         s = m["steer"]
         rows += [
-            ("steer", f"post-task success at layer {s['layer']}", _f(s["post_task_success"]), paper["steer"]),
+            ("steer", f"post-task success at layer {s['layer']}{_swap(s)}", _f(s["post_task_success"]), paper["steer"]),
             ("steer", "post-task success, unsteered", _f(s["post_task_success_unsteered"]), paper["unsteered"]),
             (
                 "steer",

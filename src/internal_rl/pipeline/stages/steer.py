@@ -59,6 +59,8 @@ def run(ctx: Context) -> dict:
         "post_task_success_unsteered": unsteered.success,
         "post_task_pair_start_accuracy_unsteered": unsteered.metrics()["pair_start_accuracy"],
         "layer": main_layer,
+        "memory_swap": sc.memory_swap,  # the fit's counterfactual previous subgoals (E52; 0 = the paper's fit)
+        "memory_swap_to": sc.memory_swap_to,
         "success_by_layer": {str(k): v for k, v in by_layer.items()},
         "train_nll_by_layer": {str(k): v for k, v in nll_by_layer.items()},
     }
