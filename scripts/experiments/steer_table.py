@@ -7,10 +7,14 @@ Usage: .venv/bin/python scripts/experiments/steer_table.py FILE.json ...
 import json
 import sys
 
-print("| file | post success | pair starts | post pairs 1-6 | seen six-pair chains | novel3 / novel4 | unsteered | push at starts |")
-print("|---|---|---|---|---|---|---|---|")
+columns = (
+    "file, post success, pair starts, post pairs 1-6, seen six-pair chains, novel3 / novel4, unsteered, push at starts"
+)
+print("| " + " | ".join(columns.split(", ")) + " |")
+print("|---" * 8 + "|")
 for path in sys.argv[1:]:
-    d = json.load(open(path))
+    with open(path) as f:
+        d = json.load(f)
     post = d["post_steered"]
     pairs = " ".join(f"{v:.2f}" for v in post["by_pair"].values())
     push = d.get("push", {}).get("starts")
