@@ -23,6 +23,7 @@ import torch
 
 from internal_rl.analysis.steering import START_STEPS, SteeringTrainer, SubgoalController
 from internal_rl.checks import backbone_checkpoints, check_context
+from internal_rl.data.counterfactual import since_bucket
 from internal_rl.data.segments import previous_subgoal, steps_since_subgoal_start
 from internal_rl.envs import pretraining_tasks
 from internal_rl.envs.tasks import SUBGOAL_LETTERS, abstract_transitions
@@ -48,7 +49,7 @@ with torch.no_grad():
     e = base.lower(b.observations[:, :-1], layer)  # (B, T, D)
     prev, _ = previous_subgoal(b.subgoal)
     since = steps_since_subgoal_start(b.subgoal)
-    s = since.clamp(max=a.shape[0] - 1)
+    s = since_bucket(b.subgoal, a.shape[0])
     valid = b.mask.bool() & (prev >= 0)
     starts = valid & (since < START_STEPS)
     sums = {k: [0.0, 0] for k in ("same", "seen", "unseen", "self")}
