@@ -64,7 +64,7 @@ class OracleTimeEnv(InternalEnv):
 def table_chooser(tables: torch.Tensor, episodes: int):
     """Row r plays member r // episodes's table (P, K, Z), indexed by the subgoal its environment is on."""
 
-    def choose(env: InternalEnv, rows: torch.Tensor) -> torch.Tensor:
+    def choose(env: InternalEnv, rows: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         subgoal = env.world.labels(env.state)["subgoal"][rows.numpy()]
         member = rows // episodes
         return tables[member, torch.as_tensor(np.clip(subgoal, 0, tables.shape[1] - 1))]

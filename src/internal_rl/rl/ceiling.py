@@ -13,6 +13,8 @@ internal environment (Alg. 1-2: frozen backbone, switching unit and decoder) on 
            task, i.e. the exploration a prior concentrated on the subgoal codes would give (E46). On a task of n
            subgoals and K codes it succeeds ~ K^-n x ceiling; start far below that means the prior's samples seldom
            land on the codes.
+  policy   an internal-RL policy's codes; :class:`StepNames` records which subgoal's centroid each code is nearest
+           to at each abstract step, against the subgoal the environment is on (E53: where exploration dies out).
 
 The centroids are the means, by subgoal label, of the integrated posterior codes z_t (ε = 0) on held-out episodes;
 their nearest-centroid accuracy says how much of z is the subgoal. All three choosers see the same layouts and the
@@ -30,8 +32,9 @@ from torch import Tensor, nn
 
 from internal_rl.metacontroller import Metacontroller
 from internal_rl.rl.internal_env import InternalEnv
+from internal_rl.rl.policy import RecurrentGaussianPolicy
 
-Chooser = Callable[[InternalEnv, Tensor], Tensor]  # (env, rows (n,)) -> codes (n, Z) for those environments
+Chooser = Callable[[InternalEnv, Tensor, Tensor], Tensor]  # (env, rows (n,), their residual e (n, D)) -> codes (n, Z)
 
 
 def centroids_of(z: Tensor, labels: Tensor) -> tuple[Tensor, float]:
@@ -66,14 +69,15 @@ def posterior_centroids(base: nn.Module, mc: Metacontroller, dataset: Any, layer
 def run_chooser(env: InternalEnv, tasks: Any, num_envs: int, seed: int, choose: Chooser) -> dict[str, float]:
     """Whole episodes in which ``choose`` gives the code at every switch: success, colours visited in order and
     abstract steps, each a mean per episode."""
-    _, needs = env.reset(tasks, seed, num_envs=num_envs)
+    e, needs = env.reset(tasks, seed, num_envs=num_envs)
     z = torch.zeros(env.num_envs, env.latent_dim, dtype=env.z_held.dtype, device=env.device)
     while True:
         rows = needs.nonzero()[:, 0].cpu()
         if len(rows):
-            z[rows.to(env.device)] = choose(env, rows).to(env.device, z.dtype)
+            rd = rows.to(env.device)
+            z[rd] = choose(env, rows, e[rd]).to(env.device, z.dtype)
         out = env.step(z)
-        needs = out.needs_action
+        e, needs = out.e, out.needs_action
         if bool(out.done.all()):
             break
     return {
@@ -85,11 +89,11 @@ def run_chooser(env: InternalEnv, tasks: Any, num_envs: int, seed: int, choose: 
 
 def prior_chooser(seed: int) -> Chooser:
     gen = torch.Generator().manual_seed(seed)
-    return lambda env, rows: torch.randn(len(rows), env.latent_dim, generator=gen)
+    return lambda env, rows, e: torch.randn(len(rows), env.latent_dim, generator=gen)
 
 
 def oracle_chooser(centroids: Tensor) -> Chooser:
-    def choose(env: InternalEnv, rows: Tensor) -> Tensor:
+    def choose(env: InternalEnv, rows: Tensor, e: Tensor) -> Tensor:
         subgoal = env.world.labels(env.state)["subgoal"][rows.numpy()]  # the subgoal each environment is on
         return centroids[np.clip(subgoal, 0, len(centroids) - 1)]
 
@@ -98,7 +102,52 @@ def oracle_chooser(centroids: Tensor) -> Chooser:
 
 def uniform_chooser(centroids: Tensor, seed: int) -> Chooser:
     gen = torch.Generator().manual_seed(seed)
-    return lambda env, rows: centroids[torch.randint(len(centroids), (len(rows),), generator=gen)]
+    return lambda env, rows, e: centroids[torch.randint(len(centroids), (len(rows),), generator=gen)]
+
+
+def policy_chooser(policy: RecurrentGaussianPolicy, seed: int, sample: bool = True) -> Chooser:
+    """An internal-RL policy's codes, z = μ + σ ε (``sample``) or μ, its recurrent state kept per environment
+    (one chooser per run of :func:`run_chooser`)."""
+    gen, state = torch.Generator().manual_seed(seed), {}
+
+    def choose(env: InternalEnv, rows: Tensor, e: Tensor) -> Tensor:
+        if "g" not in state:
+            state["g"] = policy.initial_state(env.num_envs, e.device)  # (B, H)
+        mean, state["g"][rows] = policy.step(e.float(), state["g"][rows])
+        if not sample:
+            return mean
+        return mean + policy.log_std.exp() * torch.randn(mean.shape, generator=gen).to(mean.device)
+
+    return choose
+
+
+class StepNames:
+    """A chooser that records, for each code another chooser gives, the abstract step (0-based), the subgoal the
+    environment is on and the subgoal whose centroid the code is nearest to; :meth:`summary` tabulates them."""
+
+    def __init__(self, choose: Chooser, centroids: Tensor, steps: int = 6) -> None:
+        self.choose, self.centroids, self.steps = choose, centroids, steps
+        self.records: list[tuple[int, int, int]] = []  # (abstract step, current subgoal, nearest centroid)
+
+    def __call__(self, env: InternalEnv, rows: Tensor, e: Tensor) -> Tensor:
+        z = self.choose(env, rows, e)
+        nearest = torch.cdist(z.float().cpu(), self.centroids.float()).argmin(1).tolist()
+        subgoal = env.world.labels(env.state)["subgoal"][rows.numpy()]
+        step = env.num_abstract[rows.numpy()]  # abstract steps started before this one
+        self.records += [(int(k), int(g), n) for k, g, n in zip(step, subgoal, nearest, strict=True)]
+        return z
+
+    def summary(self) -> list[dict]:
+        """Per abstract step k < ``steps``: episodes that reached it (n), the share of codes nearest to the current
+        subgoal's centroid (right; None when n = 0), and how many codes are nearest to each centroid (named)."""
+        a = np.array(self.records, dtype=np.int64).reshape(-1, 3)
+        out = []
+        for k in range(self.steps):
+            at = a[a[:, 0] == k]
+            right = round(float((at[:, 1] == at[:, 2]).mean()), 4) if len(at) else None
+            named = [int((at[:, 2] == c).sum()) for c in range(len(self.centroids))]
+            out.append({"n": len(at), "right": right, "named": named})
+        return out
 
 
 def code_ceiling(
@@ -120,9 +169,11 @@ def code_ceiling(
 
 
 __all__ = [
+    "StepNames",
     "centroids_of",
     "code_ceiling",
     "oracle_chooser",
+    "policy_chooser",
     "posterior_centroids",
     "prior_chooser",
     "run_chooser",
