@@ -6,6 +6,9 @@
 #                                                      trains it, in runs/epyc_NAME (runs/cpufull_s0's backbone, the
 #                                                      discover FIELDs set); what its codes carry; its code ceilings
 #                                                      on the post task and on ABCD, into docs/experiments/e53/
+#   bash scripts/experiments/e53.sh fewlabels NAME N FIELD=VALUE ...   E46's labelled start with the labels of only N
+#                                                      training episodes (subgoal_start.py labelled=N), seed 0, in
+#                                                      runs/epyc_NAME; what its codes carry; its code ceilings
 #   bash scripts/experiments/e53.sh rl NAME G UPDATES TASK S [rl.FIELD=VALUE ...]   E48's internal RL on runs/epyc_NAME
 #                                                      (e.g. rl.lr=1e-4: a smaller step per hit), into e53/
 #   bash scripts/experiments/e53.sh codes NAME RLNAME   which subgoal the checkpointed policy runs/rl_arms/RLNAME
@@ -23,8 +26,16 @@ case "${1:-}" in
     $py scripts/experiments/code_gain.py "$run" "seed$3" "$out/gain_$2_seed$3.json" scales=1 gains=1,1.5 episodes=2048
     $py scripts/experiments/code_gain.py "$run" "seed$3" "$out/gain_ABCD_$2_seed$3.json" task=ABCD scales=1 \
       gains=1,1.5 episodes=2048 ;;
+  fewlabels)
+    run=runs/epyc_$2
+    arm_run runs/cpufull_s0 "$run" "${@:4}"
+    $py scripts/experiments/subgoal_start.py "$run" 0 "$out/discover_$2_seed0.json" start=4000 labelled="$3"
+    $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_$2_seed0.json"
+    $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_$2_seed0.json" scales=1 gains=1,1.25 episodes=2048
+    $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_ABCD_$2_seed0.json" task=ABCD scales=1 gains=1 \
+      episodes=2048 ;;
   rl) rl_gain "runs/epyc_$2" "$out" "${@:3}" ;;
   codes) $py scripts/experiments/rl_policy_codes.py "runs/epyc_$2" seed0 "$3" "$out/policy_codes_$2_$3.json" ;;
-  *) echo "usage: e53.sh discover NAME K FIELD=VALUE ... | rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME" >&2
+  *) echo "usage: e53.sh discover NAME K FIELD=VALUE ... | fewlabels NAME N FIELD=VALUE ... | rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME" >&2
     exit 2 ;;
 esac
