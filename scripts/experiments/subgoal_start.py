@@ -30,14 +30,7 @@ def labelled_batch(trainer: DiscoveryTrainer, step: int, labelled: int):
     g = torch.Generator().manual_seed(trainer.seed * 1_000_003 + step + 7_777_777)
     idx = torch.randperm(labelled, generator=g)[: min(labelled, 32)].sort().values.numpy()
     b = trainer.batches.dataset.batch(idx).to(trainer.device)
-    noise = torch.randn(*b.mask.shape, trainer.mc.cfg.latent_dim, generator=g).to(b.mask.device)  # (B, T, Z)
-    gate_noise = shift = None
-    if trainer.gate_noise > 0:
-        u = torch.rand(*b.mask.shape, generator=g).clamp(1e-6, 1 - 1e-6)
-        gate_noise = (trainer.gate_noise * (u.log() - (-u).log1p())).to(b.mask.device)
-    if trainer.memory_swap > 0:
-        shift = trainer._swap.shift(b.subgoal, trainer.memory_swap, g, trainer.memory_swap_to)
-    return b, noise, gate_noise, shift
+    return b, *trainer.draws(b, g)
 
 
 def trainer_with_subgoal_start(start: int, scale: float, labelled: int = 0) -> type[DiscoveryTrainer]:

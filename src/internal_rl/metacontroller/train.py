@@ -93,7 +93,12 @@ class DiscoveryTrainer:
 
     def batch(self, step: int):
         b = self.batches(step)
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        noise, gate_noise, shift = self.draws(b, torch.Generator().manual_seed(self.seed * 1_000_003 + step))
+        return b, noise, self.alpha_at(step), step < self.open_gate_steps, gate_noise, shift
+
+    def draws(self, b, g: torch.Generator) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """The random parts of a batch ``b``, drawn from ``g`` in this order: the ε noise (B, T, Z), the gate noise
+        (B, T) when discover.gate_noise > 0, and the counterfactual-memory shift (B, T, D) when memory_swap > 0."""
         noise = torch.randn(*b.mask.shape, self.mc.cfg.latent_dim, generator=g).to(b.mask.device)  # (B, T, Z)
         gate_noise = None
         if self.gate_noise > 0:  # Logistic(0, 1) = log u - log(1 - u), u ~ U(0, 1), scaled: (B, T)
@@ -104,7 +109,7 @@ class DiscoveryTrainer:
             if self._swap is None:
                 self._swap = estimate_memory(self.batches, lambda obs: self.base.lower(obs, self.layer))
             shift = self._swap.shift(b.subgoal, self.memory_swap, g, self.memory_swap_to)
-        return b, noise, self.alpha_at(step), step < self.open_gate_steps, gate_noise, shift
+        return noise, gate_noise, shift
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         b, noise, alpha, open_gate, gate_noise, shift = batch
