@@ -36,7 +36,7 @@ import torch
 from arm import load_arm
 
 from internal_rl.pipeline.artifacts import load_dataset
-from internal_rl.rl.ceiling import oracle_chooser, posterior_centroids, run_chooser
+from internal_rl.rl.ceiling import current_subgoal, oracle_chooser, posterior_centroids, run_chooser
 from internal_rl.rl.internal_env import InternalEnv
 
 
@@ -65,7 +65,7 @@ def table_chooser(tables: torch.Tensor, episodes: int):
     """Row r plays member r // episodes's table (P, K, Z), indexed by the subgoal its environment is on."""
 
     def choose(env: InternalEnv, rows: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        subgoal = env.world.labels(env.state)["subgoal"][rows.numpy()]
+        subgoal = current_subgoal(env, rows)
         member = rows // episodes
         return tables[member, torch.as_tensor(np.clip(subgoal, 0, tables.shape[1] - 1))]
 

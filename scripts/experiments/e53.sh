@@ -17,23 +17,21 @@ set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, arm_run
 out=docs/experiments/e53
 mkdir -p "$out"
+score() {  # score RUN NAME K POST_GAINS ABCD_GAINS: what discovery seed K's codes carry, its code ceilings
+  $py scripts/experiments/code_content.py "$1" "seed$3" "$out/code_content_$2_seed$3.json"
+  $py scripts/experiments/code_gain.py "$1" "seed$3" "$out/gain_$2_seed$3.json" scales=1 gains="$4" episodes=2048
+  $py scripts/experiments/code_gain.py "$1" "seed$3" "$out/gain_ABCD_$2_seed$3.json" task=ABCD scales=1 gains="$5" \
+    episodes=2048
+}
 case "${1:-}" in
   discover)
-    run=runs/epyc_$2
-    arm_run runs/cpufull_s0 "$run" "${@:4}"
-    $py scripts/experiments/discover_seed.py "$run" "$3" "$out/discover_$2_seed$3.json"
-    $py scripts/experiments/code_content.py "$run" "seed$3" "$out/code_content_$2_seed$3.json"
-    $py scripts/experiments/code_gain.py "$run" "seed$3" "$out/gain_$2_seed$3.json" scales=1 gains=1,1.5 episodes=2048
-    $py scripts/experiments/code_gain.py "$run" "seed$3" "$out/gain_ABCD_$2_seed$3.json" task=ABCD scales=1 \
-      gains=1,1.5 episodes=2048 ;;
+    arm_run runs/cpufull_s0 "runs/epyc_$2" "${@:4}"
+    $py scripts/experiments/discover_seed.py "runs/epyc_$2" "$3" "$out/discover_$2_seed$3.json"
+    score "runs/epyc_$2" "$2" "$3" 1,1.5 1,1.5 ;;
   fewlabels)
-    run=runs/epyc_$2
-    arm_run runs/cpufull_s0 "$run" "${@:4}"
-    $py scripts/experiments/subgoal_start.py "$run" 0 "$out/discover_$2_seed0.json" start=4000 labelled="$3"
-    $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_$2_seed0.json"
-    $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_$2_seed0.json" scales=1 gains=1,1.25 episodes=2048
-    $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_ABCD_$2_seed0.json" task=ABCD scales=1 gains=1 \
-      episodes=2048 ;;
+    arm_run runs/cpufull_s0 "runs/epyc_$2" "${@:4}"
+    $py scripts/experiments/subgoal_start.py "runs/epyc_$2" 0 "$out/discover_$2_seed0.json" start=4000 labelled="$3"
+    score "runs/epyc_$2" "$2" 0 1,1.25 1 ;;
   rl) rl_gain "runs/epyc_$2" "$out" "${@:3}" ;;
   codes) $py scripts/experiments/rl_policy_codes.py "runs/epyc_$2" seed0 "$3" "$out/policy_codes_$2_$3.json" ;;
   *) echo "usage: e53.sh discover NAME K FIELD=VALUE ... | fewlabels NAME N FIELD=VALUE ... | rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME" >&2

@@ -92,10 +92,14 @@ def prior_chooser(seed: int) -> Chooser:
     return lambda env, rows, e: torch.randn(len(rows), env.latent_dim, generator=gen)
 
 
+def current_subgoal(env: InternalEnv, rows: Tensor) -> np.ndarray:
+    """(n,) the abstract subgoal each of the environments ``rows`` is on."""
+    return env.world.labels(env.state)["subgoal"][rows.numpy()]
+
+
 def oracle_chooser(centroids: Tensor) -> Chooser:
     def choose(env: InternalEnv, rows: Tensor, e: Tensor) -> Tensor:
-        subgoal = env.world.labels(env.state)["subgoal"][rows.numpy()]  # the subgoal each environment is on
-        return centroids[np.clip(subgoal, 0, len(centroids) - 1)]
+        return centroids[np.clip(current_subgoal(env, rows), 0, len(centroids) - 1)]
 
     return choose
 
@@ -113,10 +117,11 @@ def policy_chooser(policy: RecurrentGaussianPolicy, seed: int, sample: bool = Tr
     def choose(env: InternalEnv, rows: Tensor, e: Tensor) -> Tensor:
         if "g" not in state:
             state["g"] = policy.initial_state(env.num_envs, e.device)  # (B, H)
-        mean, state["g"][rows] = policy.step(e.float(), state["g"][rows])
-        if not sample:
-            return mean
-        return mean + policy.log_std.exp() * torch.randn(mean.shape, generator=gen).to(mean.device)
+        if sample:
+            z, _, state["g"][rows] = policy.act(e.float(), state["g"][rows], generator=gen)
+        else:
+            z, state["g"][rows] = policy.step(e.float(), state["g"][rows])
+        return z
 
     return choose
 
@@ -132,7 +137,7 @@ class StepNames:
     def __call__(self, env: InternalEnv, rows: Tensor, e: Tensor) -> Tensor:
         z = self.choose(env, rows, e)
         nearest = torch.cdist(z.float().cpu(), self.centroids.float()).argmin(1).tolist()
-        subgoal = env.world.labels(env.state)["subgoal"][rows.numpy()]
+        subgoal = current_subgoal(env, rows)
         step = env.num_abstract[rows.numpy()]  # abstract steps started before this one
         self.records += [(int(k), int(g), n) for k, g, n in zip(step, subgoal, nearest, strict=True)]
         return z
@@ -172,6 +177,7 @@ __all__ = [
     "StepNames",
     "centroids_of",
     "code_ceiling",
+    "current_subgoal",
     "oracle_chooser",
     "policy_chooser",
     "posterior_centroids",
