@@ -168,6 +168,21 @@ def test_rollout_is_deterministic_given_seed():
     assert not torch.equal(a.raw_actions, c.raw_actions)
 
 
+def test_mean_rollout_acts_with_the_policy_mean():
+    """rollout(mean=True): each z is μ of the policy stepped over the episode's switch residuals; sampling differs."""
+    base, mc, policy = make_models()
+    env = InternalEnv(base, mc, LAYER, WORLD)
+    ro = rollout(policy, env, TASK, num_envs=5, seed=4, mean=True)
+    assert ro.mask.sum() > 5  # several abstract steps per episode
+    for i in range(5):
+        g = policy.initial_state(1).to(ro.e.dtype)
+        for k in range(int(ro.num_abstract[i])):
+            mu, g = policy.step(ro.e[i, k][None], g)
+            torch.testing.assert_close(ro.z[i, k], mu[0])
+    sampled = rollout(policy, env, TASK, num_envs=5, seed=4)
+    assert not torch.equal(sampled.z[:, 0], ro.z[:, 0])  # same first residuals, different codes
+
+
 def test_policy_log_prob_recomputation_equals_rollout_logp():
     base, mc, policy = make_models(dtype=torch.float32)
     env = InternalEnv(base, mc, LAYER, WORLD)

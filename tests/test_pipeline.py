@@ -18,6 +18,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -163,11 +164,18 @@ def test_whole_pipeline_via_run(smoke_run, tmp_path):
         for method in CFG.rl.methods:
             r = rl["methods"][method]
             assert 0.0 <= r["success_rate"] <= 1.0 and r["episodes"] > 0, method
+            # internal RL's methods also report their mean codes' success, per seed; raw actions have none
+            assert ("success_rate_mean_per_seed" in r) == (method != "raw_action_rl"), method
+            if "success_rate_mean" in r:
+                assert r["success_rate_mean"] == float(np.median(r["success_rate_mean_per_seed"])), method
     if "report" in LATE:
         report = (outs[0] / "report" / "report.md").read_text()
         arith = metrics(outs[0], "pretrain")["arithmetic"]
         line = next(t for t in report.splitlines() if t.startswith("- pretraining's arithmetic"))
         assert f"torch {torch.__version__}" in line and f"threads {arith['threads']}" in line and "processes 1" in line
+        if "rl" in LATE and "internal_rl" in CFG.rl.methods:
+            mean = metrics(outs[0], "rl")["methods"]["internal_rl"]["success_rate_mean"]
+            assert f"| rl | internal_rl: with the policy's mean codes | {mean:.3f} |" in report
         if "rl" in LATE and "code_ceiling" in metrics(outs[0], "rl"):  # the three choosers, each with its progress
             c = metrics(outs[0], "rl")["code_ceiling"]
             row = " / ".join(

@@ -32,7 +32,15 @@ from internal_rl.envs.tasks import task_from_letters
 from internal_rl.rl.resume import resumable
 from internal_rl.rl.train import Episodes, make_policy, train_internal_rl, train_raw_action_rl
 
-ROW = ("update", "episodes", "success_rate", "train_success", "train_successes", "policy_steps_per_episode")
+ROW = (
+    "update",
+    "episodes",
+    "success_rate",
+    "success_rate_mean",
+    "train_success",
+    "train_successes",
+    "policy_steps_per_episode",
+)
 
 
 def print_row(history: list[dict]) -> None:
@@ -71,11 +79,11 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         with scaled_push(mc, gain):
             result = train_internal_rl(base, mc, cfg.rl, layer=cfg.layer(cfg.discover.layer), **common)
     row = recorded | {"overrides": kw}  # what the run was, with every override (rl.updates too)
-    row |= {k: result[k] for k in ("curve", "success_rate", "history")}
+    row |= {k: result.get(k) for k in ("curve", "success_rate", "success_rate_mean", "history")}
     row["wall_time_s"] = round(result["wall_time_s"])
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(row, indent=1) + "\n")
-    print(json.dumps({k: row[k] for k in ("arm", "seed", "success_rate", "wall_time_s")}))
+    print(json.dumps({k: row[k] for k in ("arm", "seed", "success_rate", "success_rate_mean", "wall_time_s")}))
 
 
 if __name__ == "__main__":

@@ -193,6 +193,8 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
                     paper["internal_rl"] if method == "internal_rl" else paper["baselines"],
                 )
             )
+            if "success_rate_mean" in r:  # the same evaluation episodes with the policy's mean codes z = μ
+                rows.append(("rl", f"{method}: with the policy's mean codes", _f(r["success_rate_mean"]), "—"))
         if c := m["rl"].get("code_ceiling"):  # rl/ceiling.py: prior, uniform-over-centroids and oracle choosers
             choosers = [k for k in CHOOSERS if f"{k}_success" in c]  # metrics before E46 have no uniform chooser
             rows.append(

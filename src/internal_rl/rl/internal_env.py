@@ -318,11 +318,13 @@ def rollout(
     seed: int = 0,
     *,
     start: Any = None,
+    mean: bool = False,
 ) -> Rollout:
     """Run whole episodes of the internal environment with the policy (Alg. 3's data collection).
 
     The policy's recurrent state advances only for the environments that switch; its ε for abstract step k of
-    episode i is ``env.noise.z_eps[i, k]``.
+    episode i is ``env.noise.z_eps[i, k]``, or 0 with ``mean`` (z = μ: the policy's mean codes; the raw actions
+    are still sampled, with the same noise).
     """
     e, needs = env.reset(tasks, seed, num_envs=num_envs, start=start)
     B, T, Z, dev = env.num_envs, env.horizon, env.latent_dim, env.device
@@ -338,6 +340,8 @@ def rollout(
         if len(rows):
             rd, kr = rows.to(dev), k[rows]
             eps = env.noise.z_eps[rows, kr].to(dev, dtype)  # (n, Z)
+            if mean:
+                eps = torch.zeros_like(eps)
             z, logp, g_new = policy.act(e[rd], g[rd], noise=eps)
             g[rd] = g_new
             z_all[rd] = z

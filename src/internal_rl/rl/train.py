@@ -6,7 +6,9 @@ One *update* (Alg. 3, SPEC §6):
     3. ``epochs`` passes of ``minibatches`` PPO-clip steps (Eq. 10) over the policy steps of the batch
        (internal RL: abstract steps, the action is a code z; raw-action RL: raw actions of the base model).
 Every ``eval_every`` updates (and before the first and after the last) the success rate is measured on
-``eval_episodes`` fresh episodes sampled stochastically, exactly as in training (SPEC §8).
+``eval_episodes`` fresh episodes sampled stochastically, exactly as in training (SPEC §8). Internal RL also
+reports ``success_rate_mean``: the same episodes (layouts and raw-action noise) with the policy's mean codes
+z = μ, the deterministic policy a user would deploy (E53: about twice the sampled rate once the policy works).
 
 Determinism and resumption: the layouts and noise of update u come from a seed derived from (seed, u), the
 minibatch order from (seed, u) too, and evaluations always use the same (seed-derived) episodes. A run resumed
@@ -151,16 +153,25 @@ class _Method:
     collect: Callable[[int, int], Any]  # (seed, episodes) -> rollout record
     new_log_prob: Callable[[Any], Tensor]  # minibatch record -> log-probs (n, K) with gradients
     steps_field: str  # field of the record counting policy steps per episode
+    collect_mean: Callable[[int, int], Any] | None = None  # the same with the policy's mean action (internal RL)
 
 
-def _evaluate(method: _Method, args: PPOArgs, seed: int) -> float:
+def _success(collect: Callable[[int, int], Any], args: PPOArgs, seed: int) -> float:
     """Success rate on ``eval_episodes`` fresh episodes (the same ones at every evaluation point)."""
     successes, start, chunk = 0, 0, 0
     while start < args.eval_episodes:
         n = min(args.eval_batch, args.eval_episodes - start)
-        successes += int(method.collect(derive_seed(seed, _EVAL, chunk), n).success.sum())
+        successes += int(collect(derive_seed(seed, _EVAL, chunk), n).success.sum())
         start, chunk = start + n, chunk + 1
     return successes / args.eval_episodes
+
+
+def _evaluate(method: _Method, args: PPOArgs, seed: int) -> dict[str, float]:
+    """{success_rate} with sampled actions (SPEC §8), and {success_rate_mean} where the method has a mean action."""
+    out = {"success_rate": _success(method.collect, args, seed)}
+    if method.collect_mean is not None:
+        out["success_rate_mean"] = _success(method.collect_mean, args, seed)
+    return out
 
 
 def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuation, desc: str | None) -> dict:
@@ -176,9 +187,7 @@ def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuat
         return wall_before + time.perf_counter() - t0
 
     if not history:  # the untrained policy, before any update
-        history.append(
-            {"update": 0, "episodes": 0, "success_rate": _evaluate(method, args, seed), "wall_time_s": elapsed()}
-        )
+        history.append({"update": 0, "episodes": 0, **_evaluate(method, args, seed), "wall_time_s": elapsed()})
     bar = progress_bar(total=args.updates, initial=start_update, desc=desc or "", enabled=desc is not None)
     hits = 0  # successful training episodes since the last evaluation (callers checkpoint at evaluations only)
     for update in range(start_update, args.updates):
@@ -203,7 +212,7 @@ def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuat
                 {
                     "update": done,
                     "episodes": done * args.batch_size,
-                    "success_rate": _evaluate(method, args, seed),
+                    **_evaluate(method, args, seed),
                     "train_success": train_success,
                     "train_successes": hits,  # exploration's hits: successful episodes collected since the last row
                     "train_return": float(batch.returns.float().mean()),
@@ -216,9 +225,10 @@ def _train(method: _Method, args: PPOArgs, lr: float, seed: int, cont: Continuat
         if cont.on_update is not None:
             cont.on_update(done, method.modules, optimizer, history)
     bar.close()
-    return {
-        "curve": {"episodes": [h["episodes"] for h in history], "success_rate": [h["success_rate"] for h in history]},
-        "success_rate": history[-1]["success_rate"],
+    keys = ["success_rate"] + (["success_rate_mean"] if method.collect_mean is not None else [])
+    return {  # success_rate_mean is None at evaluation points of a run resumed from before it was measured
+        "curve": {"episodes": [h["episodes"] for h in history], **{k: [h.get(k) for h in history] for k in keys}},
+        **{k: history[-1].get(k) for k in keys},
         "episodes": history[-1]["episodes"],
         "wall_time_s": elapsed(),
         "history": history,
@@ -253,8 +263,8 @@ def train_internal_rl(
     ``args``: :class:`PPOArgs` (the run config's ``rl`` section is one). ``cont.policy``: pass one (and its
     weights) to resume; default a fresh :func:`make_policy`. The metacontroller's switching mode decides the
     baseline: ``switching="always"`` is "no temporal abstraction". ``progress``: the progress bar's label (None:
-    no bar). Everything runs on the base model's device. Returns {curve: {episodes, success_rate}, success_rate,
-    episodes, wall_time_s, history}.
+    no bar). Everything runs on the base model's device. Returns {curve: {episodes, success_rate,
+    success_rate_mean}, success_rate, success_rate_mean, episodes, wall_time_s, history}.
     """
     cont = cont or Continuation()
     policy = cont.policy or make_policy(base.cfg.width, metacontroller.cfg.latent_dim, args.policy_hidden, seed)
@@ -266,6 +276,7 @@ def train_internal_rl(
         collect=lambda s, n: rollout(policy, env, episodes.task, n, s, start=episodes.start),
         new_log_prob=lambda mb: policy.log_prob(mb.e, mb.z, mb.mask),
         steps_field="num_abstract",
+        collect_mean=lambda s, n: rollout(policy, env, episodes.task, n, s, start=episodes.start, mean=True),
     )
     return _train(method, args, args.lr, seed, cont, progress)
 

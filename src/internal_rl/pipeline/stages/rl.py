@@ -76,6 +76,14 @@ def run_job(ctx: Context, method: str, k: int) -> None:
         write_json_atomic(path, train_one(ctx, method, k))
 
 
+def _mean_codes(runs: list[dict]) -> dict:
+    """Success with the policy's mean codes (rl/train.py), median and per seed, where every seed has it."""
+    rates = [r.get("success_rate_mean") for r in runs]
+    if any(x is None for x in rates):
+        return {}
+    return {"success_rate_mean": float(np.median(rates)), "success_rate_mean_per_seed": rates}
+
+
 def run(ctx: Context) -> dict:
     """Every rank trains its share of the (method, seed) runs (all of them in one process), then the main rank
     gathers their results, plots the curves and measures seed 0's code ceiling."""
@@ -100,6 +108,7 @@ def run(ctx: Context) -> dict:
         m: {
             "success_rate": float(np.median([r["success_rate"] for r in runs])),
             "success_rate_per_seed": [r["success_rate"] for r in runs],
+            **_mean_codes(runs),
             "episodes": runs[0]["episodes"],
             "curves": [r["curve"] for r in runs],
             "wall_time_s": sum(r["wall_time_s"] for r in runs),
