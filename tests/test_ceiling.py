@@ -7,13 +7,14 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from internal_rl.envs import GridParams
+from internal_rl.envs import GridParams, core
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.rl import InternalEnv
 from internal_rl.rl.ceiling import (
     StepNames,
     centroids_of,
+    failure_modes,
     oracle_chooser,
     policy_chooser,
     prior_chooser,
@@ -139,3 +140,35 @@ def test_the_policy_chooser_keeps_each_environments_recurrent_state():
     a = run_chooser(env, (0, 1), 16, 3, sampled)
     b = run_chooser(env, (0, 1), 16, 3, policy_chooser(policy, seed=0))
     assert a == b  # a seed fixes the sampled codes
+
+
+def test_failure_modes_say_where_and_how_each_failed_episode_ended():
+    """Six hand-made 7x7 episodes of task 0-1-2-3 (subgoals (0, 1), (2, 3)), a time limit of 6 steps."""
+    world = GridWorld(GridParams(max_steps=6))
+    colours = [
+        [22, 23, 0, 1, 2, 24, 3, 4],  # 0: right x2 completes (0, 1), then left re-enters 0: the pair just done
+        [22, 23, 0, 1, 2, 24, 3, 4],  # 1: right x3 enters colour 5 at the second subgoal's first colour
+        [23, 22, 0, 1, 2, 24, 3, 4],  # 2: right enters colour 1 before 0: the same pair
+        [22, 23, 0, 1, 15, 24, 3, 4],  # 3: right (0), up enters colour 4 at the pair's second colour
+        [22, 23, 0, 1, 2, 24, 3, 4],  # 4: up and down until the time limit
+        [22, 23, 24, 25, 2, 5, 3, 4],  # 5: right x4 completes the task
+    ]
+    state = core.reset_with_layout(colours, [[42, 43, 44, 45]] * 6, [21] * 6, [(0, 1, 2, 3)] * 6, world.params)
+    up, right, down, left = 0, 1, 2, 3
+    plan = np.array(
+        [
+            [right, right, left, up, up, up],
+            [right, right, right, up, up, up],
+            [right, up, up, up, up, up],
+            [right, up, up, up, up, up],
+            [up, down, up, down, up, down],
+            [right, right, right, right, up, up],
+        ]
+    )
+    for t in range(6):
+        state, *_ = world.step(state, plan[:, t])
+    out = failure_modes(world, state, np.array([2, 1, 1, 3, 1, 2]), horizon=6)
+    assert (out["episodes"], out["success"], out["wrong_colour"], out["timeout"]) == (6, 1, 4, 1)
+    assert out["by_subgoal"] == [{"first": 1, "second": 1, "timeout": 1}, {"first": 2, "second": 0, "timeout": 0}]
+    assert out["wrong_colour_is"] == {"same_pair": 1, "previous_pair": 1, "other": 2}
+    assert out["switches"] == {"missed": 1, "aligned": 3, "extra": 1}  # episodes 1; 0, 2, 4; 3

@@ -11,6 +11,7 @@ is on (``rl/ceiling.py`` ``StepNames``):
   sampled[k].right / mean[k].right   share of abstract step k's codes whose nearest centroid is the current subgoal
   sampled[k].named / mean[k].named   how many codes are nearest to each subgoal's centroid (A..D) at step k
   sampled[k].n                       episodes that reached abstract step k
+  sampled_failures / mean_failures   how the failed episodes ended (``rl/ceiling.py`` ``failure_modes``; E54)
 
 ``NAME=prior`` plays the untrained policy (μ = 0, σ = 1; internal RL's start) for comparison.
 
@@ -27,7 +28,7 @@ from safetensors.torch import load_file
 
 from internal_rl.envs.tasks import task_from_letters
 from internal_rl.pipeline.artifacts import load_dataset
-from internal_rl.rl.ceiling import StepNames, policy_chooser, posterior_centroids, run_chooser
+from internal_rl.rl.ceiling import StepNames, failure_modes, policy_chooser, posterior_centroids, run_chooser
 from internal_rl.rl.internal_env import InternalEnv
 from internal_rl.rl.train import make_policy
 
@@ -51,10 +52,13 @@ def main(run: str, arm: str, name: str, out: str, kw: dict[str, str]) -> None:
             names = StepNames(policy_chooser(policy, seed, sample=kind == "sampled"), centroids)
             result[f"{kind}_success"] = round(run_chooser(env, task, episodes, seed, names)["success"], 4)
             result[kind] = names.summary()
+            result[f"{kind}_failures"] = failure_modes(env.world, env.state, env.num_abstract, env.horizon)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=1) + "\n")
     for k, (z, mu) in enumerate(zip(result["sampled"], result["mean"], strict=True)):
         print(k, json.dumps({"sampled": z, "mean": mu}))
+    for kind in ("sampled", "mean"):
+        print(kind, json.dumps(result[f"{kind}_failures"]))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ internal environment (Alg. 1-2: frozen backbone, switching unit and decoder) on 
   policy   an internal-RL policy's codes; :class:`StepNames` records which subgoal's centroid each code is nearest
            to at each abstract step, against the subgoal the environment is on (E53: where exploration dies out).
 
+:func:`failure_modes` says how the failed episodes of a run ended (E54: what keeps a policy that names every
+subgoal right at ~0.6): on a wrong colour or at the time limit, at which subgoal and which colour of its pair, and
+whether the switching unit had started as many abstract steps as the subgoals reached.
+
 The centroids are the means, by subgoal label, of the integrated posterior codes z_t (ε = 0) on held-out episodes;
 their nearest-centroid accuracy says how much of z is the subgoal. All three choosers see the same layouts and the
 same raw-action noise (common random numbers), so a code that changes nothing gives them identical results.
@@ -33,6 +37,7 @@ from torch import Tensor, nn
 from internal_rl.metacontroller import Metacontroller
 from internal_rl.rl.internal_env import InternalEnv
 from internal_rl.rl.policy import RecurrentGaussianPolicy
+from internal_rl.worlds.gridworld import PAIR
 
 Chooser = Callable[[InternalEnv, Tensor, Tensor], Tensor]  # (env, rows (n,), their residual e (n, D)) -> codes (n, Z)
 
@@ -155,6 +160,43 @@ class StepNames:
         return out
 
 
+def failure_modes(world: Any, state: Any, num_abstract: np.ndarray, horizon: int) -> dict[str, Any]:
+    """How the episodes of a finished batch ended (gridworld: abstract subgoals are pairs of colours, SPEC §1.3).
+
+    ``state``: the final environment state; ``num_abstract`` (B,): abstract steps each episode started. Returns
+    counts: success, wrong_colour, timeout; per failing subgoal k (its index in the task), wrong colours entered
+    at the pair's first colour (``first``: the subgoal decision) or second (``second``), and timeouts; the wrong
+    colour entered: the other colour of the pair being done (``same_pair``), a colour of the pair just completed
+    (``previous_pair``), or ``other``; and the failed episodes' switches against the subgoals they had reached
+    (abstract steps − (k + 1): ``missed`` < 0, ``aligned`` = 0, ``extra`` > 0).
+    """
+    failed = ~state.success
+    timeout = failed & (state.t >= horizon)
+    wrong = failed & ~timeout
+    k, within = state.progress // PAIR, state.progress % PAIR  # the task's subgoal being done, which of its colours
+    entered, steps = world.entered(state), int(state.task_len.max()) // PAIR
+    out: dict[str, Any] = {"episodes": len(failed), "success": int(state.success.sum())}
+    out |= {"wrong_colour": int(wrong.sum()), "timeout": int(timeout.sum())}
+    out["by_subgoal"] = [
+        {
+            "first": int((wrong & (k == i) & (within == 0)).sum()),
+            "second": int((wrong & (k == i) & (within == 1)).sum()),
+            "timeout": int((timeout & (k == i)).sum()),
+        }
+        for i in range(steps)
+    ]
+    kinds = {"same_pair": 0, "previous_pair": 0, "other": 0}
+    for b in np.flatnonzero(wrong):
+        pair = state.task[b, PAIR * k[b] : PAIR * (k[b] + 1)]
+        previous = state.task[b, max(0, PAIR * (k[b] - 1)) : PAIR * k[b]]
+        kind = "same_pair" if entered[b] in pair else "previous_pair" if entered[b] in previous else "other"
+        kinds[kind] += 1
+    out["wrong_colour_is"] = kinds
+    off = num_abstract[failed] - (k[failed] + 1)
+    out["switches"] = {"missed": int((off < 0).sum()), "aligned": int((off == 0).sum()), "extra": int((off > 0).sum())}
+    return out
+
+
 def code_ceiling(
     base: nn.Module, mc: Metacontroller, layer: int, world: Any, dataset: Any, tasks: Any, episodes: int, seed: int
 ) -> dict[str, float]:
@@ -178,6 +220,7 @@ __all__ = [
     "centroids_of",
     "code_ceiling",
     "current_subgoal",
+    "failure_modes",
     "oracle_chooser",
     "policy_chooser",
     "posterior_centroids",
