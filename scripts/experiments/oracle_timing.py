@@ -1,0 +1,64 @@
+"""Does the switching unit's timing cost the oracle codes their success? (issue 10, bar 3; E54)
+
+The oracle chooser (rl/ceiling.py: the posterior centroid of the subgoal the environment is on) played closed-loop
+twice on the same layouts and raw-action noise: at the switches of ARM's switching unit (the code ceiling), and
+with the unit removed (β ≡ 1), so that the chooser sets the code at every raw step and the code changes exactly
+when the subgoal does. Each with ``failure_modes`` (how the failed episodes ended). ``actions=greedy`` takes the
+steered base model's most likely raw action instead of sampling it (a diagnostic: Alg. 1 samples).
+
+Usage: .venv/bin/python scripts/experiments/oracle_timing.py RUN ARM OUT.json [episodes=1024] [seed=7] [task=ABCDAB]
+       [actions=sampled|greedy]
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from arm import load_arm
+
+from internal_rl.envs.tasks import task_from_letters
+from internal_rl.pipeline.artifacts import load_dataset
+from internal_rl.rl.ceiling import failure_modes, oracle_chooser, posterior_centroids, run_chooser
+from internal_rl.rl.internal_env import InternalEnv
+
+
+class Greedy:
+    """An action distribution whose draws are its mode."""
+
+    def __init__(self, dist):
+        self.dist = dist
+
+    def sample_from(self, noise):
+        return self.dist.mode().cpu()
+
+    def __getattr__(self, name):
+        return getattr(self.dist, name)
+
+
+def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
+    episodes, seed, letters = int(kw.pop("episodes", "1024")), int(kw.pop("seed", "7")), kw.pop("task", "")
+    actions = kw.pop("actions", "sampled")
+    if actions not in ("sampled", "greedy"):
+        raise SystemExit(f"actions: sampled or greedy, got {actions!r}")
+    cfg, ctx, base, mc = load_arm(run, arm, kw)
+    if actions == "greedy":  # every raw action the internal environment draws becomes the distribution's mode
+        sampled_dist = base.action_dist
+
+        base.action_dist = lambda params: Greedy(sampled_dist(params))
+    layer = cfg.layer(cfg.discover.layer)
+    centroids, _ = posterior_centroids(base, mc, load_dataset(ctx, "eval"), layer, 1024)
+    task = task_from_letters(letters) if letters else cfg.post_task()
+    result = {"run": run, "arm": arm, "episodes": episodes, "seed": seed, "task": letters or "post", "actions": actions}
+    for timing in ("switching_unit", "subgoal_labels"):
+        if timing == "subgoal_labels":
+            mc.switch = None  # β ≡ 1 (metacontroller.switch_prob): the oracle picks the code at every step
+        env = InternalEnv(base, mc, layer, cfg.world())
+        result[timing] = run_chooser(env, task, episodes, seed, oracle_chooser(centroids))
+        result[timing]["failures"] = failure_modes(env.world, env.state, env.num_abstract, env.horizon)
+        print(timing, json.dumps(result[timing]), flush=True)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3], dict(x.split("=", 1) for x in sys.argv[4:]))
