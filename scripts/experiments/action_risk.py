@@ -11,8 +11,11 @@ target is known), and the implied survival prod_t (1 - risk_t) over an episode, 
 ``steer=oracle`` applies ARM's decoder at every step with the posterior centroid of the subgoal being pursued
 (ê = e + U(z) e at discover.layer, the ceiling's codes of rl/ceiling.py, teacher-forced): what the push itself adds.
 
+``data=DIR`` reads another dataset of the same world instead of RUN's ``split``, e.g. post-task expert episodes
+written by ``generate_dataset`` (the unseen transitions, where the pair starts are the hard decisions).
+
 Usage: .venv/bin/python scripts/experiments/action_risk.py RUN ARM OUT.json [episodes=1024] [split=eval]
-       [steer=none|oracle]
+       [steer=none|oracle] [data=DIR]
 """
 
 import dataclasses
@@ -24,6 +27,7 @@ import numpy as np
 import torch
 from arm import load_arm
 
+from internal_rl.data import EpisodeDataset
 from internal_rl.envs import core
 from internal_rl.experts import nonterminating_action_mask
 from internal_rl.pipeline.artifacts import load_dataset
@@ -33,10 +37,11 @@ from internal_rl.rl.ceiling import posterior_centroids
 @torch.no_grad()
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     episodes, split, steer = int(kw.pop("episodes", "1024")), kw.pop("split", "eval"), kw.pop("steer", "none")
+    other = kw.pop("data", "")
     if steer not in ("none", "oracle"):
         raise SystemExit(f"steer: none or oracle, got {steer!r}")
     cfg, ctx, base, mc = load_arm(run, arm, kw)
-    data, layer = load_dataset(ctx, split), cfg.layer(cfg.discover.layer)
+    data, layer = (EpisodeDataset(other) if other else load_dataset(ctx, split)), cfg.layer(cfg.discover.layer)
     centroids = posterior_centroids(base, mc, load_dataset(ctx, "eval"), layer, 1024)[0] if steer == "oracle" else None
     a, params = data.arrays, cfg.world().params
     n = min(episodes, len(data))
@@ -75,7 +80,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     result = {
         "run": run,
         "arm": arm,
-        "split": split,
+        "split": other or split,
         "steer": steer,
         "episodes": n,
         "risk_per_step_first": float(np.mean(risk_first)),

@@ -3,8 +3,11 @@
 The oracle chooser (rl/ceiling.py: the posterior centroid of the subgoal the environment is on) played closed-loop
 twice on the same layouts and raw-action noise: at the switches of ARM's switching unit (the code ceiling), and
 with the unit removed (β ≡ 1), so that the chooser sets the code at every raw step and the code changes exactly
-when the subgoal does. Each with ``failure_modes`` (how the failed episodes ended). ``actions=greedy`` takes the
-steered base model's most likely raw action instead of sampling it (a diagnostic: Alg. 1 samples).
+when the subgoal does. Each with ``failure_modes`` (how the failed episodes ended). In the second, every raw step
+is one call, so the script also records whether each raw action was on a shortest path to the target (the expert's
+support: the data are ε = 0 shortest paths) and reports success by the number of *detours* (other actions) taken.
+``actions=greedy`` takes the steered base model's most likely raw action instead of sampling it (a diagnostic:
+Alg. 1 samples).
 
 Usage: .venv/bin/python scripts/experiments/oracle_timing.py RUN ARM OUT.json [episodes=1024] [seed=7] [task=ABCDAB]
        [actions=sampled|greedy]
@@ -14,9 +17,12 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+import torch
 from arm import load_arm
 
 from internal_rl.envs.tasks import task_from_letters
+from internal_rl.experts import optimal_action_mask
 from internal_rl.pipeline.artifacts import load_dataset
 from internal_rl.rl.ceiling import failure_modes, oracle_chooser, posterior_centroids, run_chooser
 from internal_rl.rl.internal_env import InternalEnv
@@ -35,6 +41,34 @@ class Greedy:
         return getattr(self.dist, name)
 
 
+def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> dict:
+    """run_chooser's loop, one raw step per call (β ≡ 1), counting each episode's detours: raw actions off every
+    shortest path to the target that do not end the episode (the move onto a wrong colour is the failure, not a
+    detour before it). Returns success, and success and episodes by detours taken (0, 1, 2+)."""
+    e, needs = env.reset(task, seed, num_envs=episodes)
+    B = env.num_envs
+    z = torch.zeros(B, env.latent_dim, dtype=env.z_held.dtype)
+    detours = np.zeros(B, dtype=np.int64)
+    while True:
+        rows = needs.nonzero()[:, 0].cpu()
+        z[rows] = choose(env, rows, e[rows]).to(z.dtype)
+        state, t = env.state, env.t
+        optimal = optimal_action_mask(state)  # (B, 4) before the step
+        out = env.step(z)
+        taken = env.raw_actions[:, t]  # (B,) -1 where the episode had ended
+        live = (taken >= 0) & ~state.done
+        failed_now = env.state.done & ~env.state.success & ~state.done  # the failing move itself is not a detour
+        detours += live & ~optimal[np.arange(B), np.maximum(taken, 0)] & ~failed_now
+        e, needs = out.e, out.needs_action
+        if bool(out.done.all()):
+            break
+    success = env.state.success
+    by = {}
+    for name, rows_ in (("0", detours == 0), ("1", detours == 1), ("2+", detours >= 2)):
+        by[name] = {"episodes": int(rows_.sum()), "success": float(success[rows_].mean()) if rows_.any() else None}
+    return {"success": float(success.mean()), "detours_per_episode": float(detours.mean()), "by_detours": by}
+
+
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     episodes, seed, letters = int(kw.pop("episodes", "1024")), int(kw.pop("seed", "7")), kw.pop("task", "")
     actions = kw.pop("actions", "sampled")
@@ -49,12 +83,14 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     centroids, _ = posterior_centroids(base, mc, load_dataset(ctx, "eval"), layer, 1024)
     task = task_from_letters(letters) if letters else cfg.post_task()
     result = {"run": run, "arm": arm, "episodes": episodes, "seed": seed, "task": letters or "post", "actions": actions}
+    env = InternalEnv(base, mc, layer, cfg.world())
+    result["switching_unit"] = run_chooser(env, task, episodes, seed, oracle_chooser(centroids))
+    result["switching_unit"]["failures"] = failure_modes(env.world, env.state, env.num_abstract, env.horizon)
+    mc.switch = None  # β ≡ 1 (metacontroller.switch_prob): the oracle picks the code at every raw step
+    env = InternalEnv(base, mc, layer, cfg.world())
+    result["subgoal_labels"] = labelled_run(env, task, episodes, seed, oracle_chooser(centroids))
+    result["subgoal_labels"]["failures"] = failure_modes(env.world, env.state, env.num_abstract, env.horizon)
     for timing in ("switching_unit", "subgoal_labels"):
-        if timing == "subgoal_labels":
-            mc.switch = None  # β ≡ 1 (metacontroller.switch_prob): the oracle picks the code at every step
-        env = InternalEnv(base, mc, layer, cfg.world())
-        result[timing] = run_chooser(env, task, episodes, seed, oracle_chooser(centroids))
-        result[timing]["failures"] = failure_modes(env.world, env.state, env.num_abstract, env.horizon)
         print(timing, json.dumps(result[timing]), flush=True)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=1) + "\n")
