@@ -5,7 +5,16 @@
 #   bash scripts/experiments/e54.sh rl NAME G UPDATES TASK S [rl.FIELD=VALUE ...]   E48's internal RL on
 #                                                      runs/epyc_NAME (e.g. rl.epochs=4), into docs/experiments/e54/
 #   bash scripts/experiments/e54.sh codes NAME RLNAME   which subgoal the checkpointed policy runs/rl_arms/RLNAME
-#                                                      names at each abstract step, and its success with mean codes
+#                                                      names at each abstract step, its mean codes' success and how
+#                                                      its failed episodes ended
+#   bash scripts/experiments/e54.sh oracle NAME ACTIONS  the oracle codes closed-loop at the switching unit's times
+#                                                      and the subgoal labels', success by detours (ACTIONS: sampled
+#                                                      or greedy raw actions; oracle_timing.py)
+#   bash scripts/experiments/e54.sh risk NAME STEER [data=DIR]   the base model's wrong-colour probability on expert
+#                                                      states (STEER: none or oracle; action_risk.py)
+#   bash scripts/experiments/e54.sh pretrain_eps EPS    cpu-full's seed 0 pretrained on one thread on expert data
+#                                                      with ε-noise EPS (safe random moves: detours and recoveries)
+#                                                      into runs/cpufull_eps<EPS> (resumable; snapshots every 6k)
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, rl_gain
 out=docs/experiments/e54
@@ -13,6 +22,12 @@ mkdir -p "$out"
 case "${1:-}" in
   rl) rl_gain "runs/epyc_$2" "$out" "${@:3}" ;;
   codes) $py scripts/experiments/rl_policy_codes.py "runs/epyc_$2" seed0 "$3" "$out/policy_codes_$2_$3.json" ;;
-  *) echo "usage: e54.sh rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME" >&2
+  oracle) $py scripts/experiments/oracle_timing.py "runs/epyc_$2" seed0 "$out/oracle_timing_$2_$3.json" actions="$3" ;;
+  risk) $py scripts/experiments/action_risk.py "runs/epyc_$2" seed0 "$out/action_risk_$2_$3${4:+_post}.json" \
+    steer="$3" "${@:4}" ;;
+  pretrain_eps)
+    .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/cpufull_eps$2" --quiet \
+      --set threads=1 --set data.epsilon="$2" ;;
+  *) echo "usage: e54.sh rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME | oracle NAME ACTIONS | risk NAME STEER [data=DIR] | pretrain_eps EPS" >&2
     exit 2 ;;
 esac
