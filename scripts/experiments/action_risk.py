@@ -7,7 +7,9 @@ steered base model, so any probability the base model puts on stepping onto a wr
 choose away. This script measures that floor on held-out expert episodes (teacher-forced, unsteered): at each step,
 the base model's probability of an action that enters a colour other than the target (``risk``), split by whether
 the target is a pair's first colour (the subgoal decision) or its second (pure navigation: given the history the
-target is known), and the implied survival prod_t (1 - risk_t) over an episode, against its number of colours.
+target is known), and the implied survival prod_t (1 - risk_t) over an episode, against its number of colours;
+also ``offpath``: the probability of any action off every shortest path to the target (a detour or a wrong
+colour; the expert's own data never hold one).
 ``steer=oracle`` applies ARM's decoder at every step with the posterior centroid of the subgoal being pursued
 (ê = e + U(z) e at discover.layer, the ceiling's codes of rl/ceiling.py, teacher-forced): what the push itself adds.
 
@@ -29,7 +31,7 @@ from arm import load_arm
 
 from internal_rl.data import EpisodeDataset
 from internal_rl.envs import core
-from internal_rl.experts import nonterminating_action_mask
+from internal_rl.experts import nonterminating_action_mask, optimal_action_mask
 from internal_rl.pipeline.artifacts import load_dataset
 from internal_rl.rl.ceiling import posterior_centroids
 
@@ -45,7 +47,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     centroids = posterior_centroids(base, mc, load_dataset(ctx, "eval"), layer, 1024)[0] if steer == "oracle" else None
     a, params = data.arrays, cfg.world().params
     n = min(episodes, len(data))
-    risk_first, risk_second, survival, colours = [], [], [], []
+    risk_first, risk_second, survival, colours, offpath = [], [], [], [], []
     for start in range(0, n, 256):
         idx = np.arange(start, min(n, start + 256))
         b = data.batch(idx)
@@ -71,6 +73,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
             if unsafe[np.arange(L), a["actions"][i, :L].astype(np.int64)].any():  # the rebuilt states are checked:
                 raise SystemExit(f"episode {i}: the expert's own action enters a wrong colour")  # never the expert's
             r = (probs[j, :L] * unsafe).sum(1)  # (L,) probability of ending the episode on a wrong colour
+            offpath += (probs[j, :L] * ~optimal_action_mask(s)).sum(1).tolist()
             second = s.progress % 2 == 1
             risk_first += r[~second].tolist()
             risk_second += r[second].tolist()
@@ -85,6 +88,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "episodes": n,
         "risk_per_step_first": float(np.mean(risk_first)),
         "risk_per_step_second": float(np.mean(risk_second)),
+        "offpath_per_step": float(np.mean(offpath)),
         "steps_first": len(risk_first),
         "steps_second": len(risk_second),
         "survival": float(survival_arr.mean()),
