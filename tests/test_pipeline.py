@@ -168,6 +168,14 @@ def test_whole_pipeline_via_run(smoke_run, tmp_path):
             assert ("success_rate_mean_per_seed" in r) == (method != "raw_action_rl"), method
             if "success_rate_mean" in r:
                 assert r["success_rate_mean"] == float(np.median(r["success_rate_mean_per_seed"])), method
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        ea = EventAccumulator(str(outs[0] / "rl" / "tb"))
+        ea.Reload()
+        tags = set(ea.Tags()["scalars"])
+        for method in CFG.rl.methods:  # TensorBoard: every method's sampled success, internal RL's mean codes too
+            assert f"success_rate/{method}/seed0" in tags, method
+            assert (f"success_rate_mean/{method}/seed0" in tags) == (method != "raw_action_rl"), method
     if "report" in LATE:
         report = (outs[0] / "report" / "report.md").read_text()
         arith = metrics(outs[0], "pretrain")["arithmetic"]

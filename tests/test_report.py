@@ -32,3 +32,22 @@ def test_the_steer_row_says_when_the_fit_swapped_memory():
     )
     assert _swap(StageMetrics("steer", {"memory_swap": 0.0, "memory_swap_to": "other"})) == ""
     assert _swap(StageMetrics("steer", {"layer": 1})) == ""
+
+
+def test_success_curves_draw_the_mean_codes_dashed_only_where_every_seed_has_them(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from internal_rl.report import figures
+
+    drawn = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.setdefault(str(path), fig.axes[0].get_lines()))
+    run = {"episodes": [0, 10], "success_rate": [0.0, 0.5], "success_rate_mean": [0.0, 0.9]}
+    resumed = {"episodes": [0, 10], "success_rate": [0.0, 0.4], "success_rate_mean": [None, 0.8]}
+    raw = {"episodes": [0, 10], "success_rate": [0.0, 0.0]}
+    figures.plot_success_curves({"internal_rl": [run, run], "raw_action_rl": [raw]}, tmp_path / "a.png")
+    figures.plot_success_curves({"internal_rl": [run, resumed]}, tmp_path / "b.png")
+    a, b = drawn[str(tmp_path / "a.png")], drawn[str(tmp_path / "b.png")]
+    assert [line.get_label() for line in a] == ["internal_rl", "internal_rl (mean codes)", "raw_action_rl"]
+    assert a[1].get_linestyle() == "--" and list(a[1].get_ydata()) == [0.0, 0.9]
+    assert [line.get_label() for line in b] == ["internal_rl"]  # a seed without the mean at some point: none drawn
+    plt.close("all")

@@ -73,10 +73,12 @@ def plot_learning_curves(
 def plot_success_curves(curves: dict[str, list[dict]], path: str | Path, log_x: bool = False) -> Path:
     """Success rate vs episodes, median and 25-75% band over seeds (Fig. 8 style).
 
-    ``curves[method]`` is a list (one per seed) of {"episodes": [...], "success_rate": [...]}.
+    ``curves[method]`` is a list (one per seed) of {"episodes": [...], "success_rate": [...]}, with
+    "success_rate_mean" (internal RL: the policy's mean codes) drawn dashed in the method's colour where every
+    seed has it at every point.
     """
     fig, ax = plt.subplots(figsize=(5, 3.4))
-    for method, runs in curves.items():
+    for i, (method, runs) in enumerate(curves.items()):
         if not runs:
             continue
         n = min(len(r["episodes"]) for r in runs)
@@ -85,8 +87,17 @@ def plot_success_curves(curves: dict[str, list[dict]], path: str | Path, log_x: 
         xs = np.asarray(runs[0]["episodes"][:n], dtype=float)
         ys = np.asarray([r["success_rate"][:n] for r in runs], dtype=float)
         med, lo, hi = np.median(ys, 0), np.percentile(ys, 25, 0), np.percentile(ys, 75, 0)
-        ax.plot(xs, med, label=method)
-        ax.fill_between(xs, lo, hi, alpha=0.25)
+        ax.plot(xs, med, label=method, color=f"C{i}")
+        ax.fill_between(xs, lo, hi, alpha=0.25, color=f"C{i}")
+        means = [r.get("success_rate_mean") for r in runs]
+        if all(m is not None and None not in m[:n] for m in means):
+            ax.plot(
+                xs,
+                np.median(np.asarray([m[:n] for m in means], dtype=float), 0),
+                color=f"C{i}",
+                ls="--",
+                label=f"{method} (mean codes)",
+            )
     if log_x:
         ax.set_xscale("log")
     ax.set(xlabel="episodes", ylabel="success rate (post-training task)", ylim=(-0.02, 1.02))

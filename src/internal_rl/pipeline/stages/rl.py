@@ -101,6 +101,9 @@ def run(ctx: Context) -> dict:
         for k, c in enumerate(runs):  # x axis: episodes
             for ep, sr in zip(c["episodes"], c["success_rate"], strict=True):
                 logger.scalars(int(ep), {f"{m}/seed{k}": sr}, prefix="success_rate/")
+            for ep, sr in zip(c["episodes"], c.get("success_rate_mean", [None] * len(c["episodes"])), strict=True):
+                if sr is not None:  # internal RL's mean codes (raw actions have none)
+                    logger.scalars(int(ep), {f"{m}/seed{k}": sr}, prefix="success_rate_mean/")
     logger.close()
     plot_success_curves(curves, ctx.path("rl", "success_curves.png"))
     plot_success_curves(curves, ctx.path("rl", "success_curves_log.png"), log_x=True)
