@@ -47,7 +47,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     centroids = posterior_centroids(base, mc, load_dataset(ctx, "eval"), layer, 1024)[0] if steer == "oracle" else None
     a, params = data.arrays, cfg.world().params
     n = min(episodes, len(data))
-    risk_first, risk_second, survival, colours, offpath = [], [], [], [], []
+    risk_first, risk_second, survival, colours, off_first, off_second = [], [], [], [], [], []
     for start in range(0, n, 256):
         idx = np.arange(start, min(n, start + 256))
         b = data.batch(idx)
@@ -73,10 +73,12 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
             if unsafe[np.arange(L), a["actions"][i, :L].astype(np.int64)].any():  # the rebuilt states are checked:
                 raise SystemExit(f"episode {i}: the expert's own action enters a wrong colour")  # never the expert's
             r = (probs[j, :L] * unsafe).sum(1)  # (L,) probability of ending the episode on a wrong colour
-            offpath += (probs[j, :L] * ~optimal_action_mask(s)).sum(1).tolist()
+            off = (probs[j, :L] * ~optimal_action_mask(s)).sum(1)  # (L,) off every shortest path
             second = s.progress % 2 == 1
             risk_first += r[~second].tolist()
             risk_second += r[second].tolist()
+            off_first += off[~second].tolist()
+            off_second += off[second].tolist()
             survival.append(float(np.prod(1 - r)))
             colours.append(len(task))
     survival_arr, colours_arr = np.asarray(survival), np.asarray(colours)
@@ -88,7 +90,9 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "episodes": n,
         "risk_per_step_first": float(np.mean(risk_first)),
         "risk_per_step_second": float(np.mean(risk_second)),
-        "offpath_per_step": float(np.mean(offpath)),
+        "offpath_per_step": float(np.mean(off_first + off_second)),
+        "offpath_per_step_first": float(np.mean(off_first)),
+        "offpath_per_step_second": float(np.mean(off_second)),
         "steps_first": len(risk_first),
         "steps_second": len(risk_second),
         "survival": float(survival_arr.mean()),

@@ -49,6 +49,8 @@ def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> di
     B = env.num_envs
     z = torch.zeros(B, env.latent_dim, dtype=env.z_held.dtype)
     detours = np.zeros(B, dtype=np.int64)
+    by_target = np.zeros(2, dtype=np.int64)  # detours heading to a pair's first / second colour
+    steps = np.zeros(2, dtype=np.int64)  # raw steps of live episodes heading to each
     while True:
         rows = needs.nonzero()[:, 0].cpu()
         z[rows] = choose(env, rows, e[rows]).to(z.dtype)
@@ -58,7 +60,11 @@ def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> di
         taken = env.raw_actions[:, t]  # (B,) -1 where the episode had ended
         live = (taken >= 0) & ~state.done
         failed_now = env.state.done & ~env.state.success & ~state.done  # the failing move itself is not a detour
-        detours += live & ~optimal[np.arange(B), np.maximum(taken, 0)] & ~failed_now
+        detour = live & ~optimal[np.arange(B), np.maximum(taken, 0)] & ~failed_now
+        detours += detour
+        second = state.progress % 2 == 1
+        by_target += [int((detour & ~second).sum()), int((detour & second).sum())]
+        steps += [int((live & ~second).sum()), int((live & second).sum())]
         e, needs = out.e, out.needs_action
         if bool(out.done.all()):
             break
@@ -66,7 +72,13 @@ def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> di
     by = {}
     for name, rows_ in (("0", detours == 0), ("1", detours == 1), ("2+", detours >= 2)):
         by[name] = {"episodes": int(rows_.sum()), "success": float(success[rows_].mean()) if rows_.any() else None}
-    return {"success": float(success.mean()), "detours_per_episode": float(detours.mean()), "by_detours": by}
+    rate = (by_target / np.maximum(steps, 1)).round(4).tolist()
+    return {
+        "success": float(success.mean()),
+        "detours_per_episode": float(detours.mean()),
+        "detour_rate_first_second": rate,  # per raw step heading to a pair's first / second colour
+        "by_detours": by,
+    }
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
