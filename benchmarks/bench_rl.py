@@ -8,6 +8,9 @@ and a random metacontroller of the paper's sizes (Table A9) play the post-traini
   always     the same with β ≡ 1 (no temporal abstraction): the policy acts at every raw step
   raw        ``rollout_raw``: the base model alone, one policy step per raw step
   update     one PPO update's log-prob recomputation + backward on the internal rollout's batch
+  raw update the raw-action baseline's log-prob recomputation + backward on the raw rollout's batch, in one forward
+             over the padded batch (``chunks=1``) and by length groups (the default; E54: 9x on the trained
+             backbone's post-task batch, whose episodes end after ~9 of up to 100 steps)
 
 Random models wander into wrong colours, so episodes are short; ``batch_steps_per_s`` counts every row of every
 lockstep raw step (live or not), ``env_steps_per_s`` only live ones.
@@ -26,7 +29,7 @@ import torch
 from internal_rl.envs import POST_TASK
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import Transformer, TransformerConfig
-from internal_rl.rl import InternalEnv, PPOArgs, make_policy, ppo_update, rollout, rollout_raw
+from internal_rl.rl import InternalEnv, PPOArgs, make_policy, ppo_update, raw_log_prob, rollout, rollout_raw
 from internal_rl.worlds import GridWorld
 
 MODEL = TransformerConfig(depth=4, width=128, heads=4, mlp=512, encoder="egocentric")
@@ -89,13 +92,22 @@ def bench_raw(batch: int, repeats: int) -> dict:
         ro = rollout_raw(base, POST_TASK, batch, seed=r)
         seconds += time.perf_counter() - start
         raw, lockstep = raw + int(ro.lengths.sum()), lockstep + ro.mask.shape[1]
-    return {
+    out = {
         "batch": batch,
         "seconds": seconds,
         "env_steps_per_s": raw / seconds,
         "batch_steps_per_s": batch * lockstep / seconds,
         "mean_episode_length": raw / (batch * repeats),
+        "longest_episode": int(ro.lengths.max()),
     }
+    for name, chunks in (("padded", 1), ("by_length", 8)):  # the last batch's log-probs and their gradient
+        start = time.perf_counter()
+        raw_log_prob(base, ro.obs_idx, ro.actions, ro.mask, chunks=chunks).sum().backward()
+        out[f"log_prob_backward_seconds_{name}"] = time.perf_counter() - start
+    out["log_prob_backward_speedup"] = (
+        out["log_prob_backward_seconds_padded"] / out["log_prob_backward_seconds_by_length"]
+    )
+    return out
 
 
 def main(quick: bool = False, threads: int = 1) -> dict:

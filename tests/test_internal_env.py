@@ -219,6 +219,28 @@ def test_raw_rollout_log_prob_recomputation_and_shared_episodes():
     torch.testing.assert_close(env.noise.action_u, EpisodeNoise.draw(4, 5, PARAMS.max_steps).action_u)
 
 
+def test_raw_log_prob_by_length_groups_equals_one_padded_forward_with_gradients():
+    """split == full: rows grouped by length and run to each group's longest episode give the log-probs and the
+    gradients of one forward over the whole padded batch."""
+    base, _, _ = make_models(dtype=torch.float64)
+    ro = rollout_raw(base, TASK, 12, seed=3, world=WORLD)
+    lengths = ro.mask.sum(1)
+    assert len(set(lengths.tolist())) > 3 and int(lengths.max()) < ro.mask.shape[1] + 1  # lengths vary
+    grads = []
+    for chunks in (1, 5, 12):
+        base.zero_grad()
+        logp = raw_log_prob(base, ro.obs_idx, ro.actions, ro.mask, chunks=chunks)
+        (logp * torch.linspace(0.5, 1.5, logp.shape[0], dtype=logp.dtype)[:, None]).sum().backward()
+        grads.append((logp.detach(), [p.grad.clone() for p in base.parameters() if p.grad is not None]))
+    (full, full_grads), *others = grads
+    assert len(full_grads) > 4  # the base model is trained through it
+    assert (full[~ro.mask] == 0).all() and (full[ro.mask] != 0).all()
+    for logp, g in others:
+        torch.testing.assert_close(logp, full)
+        for a, b in zip(g, full_grads, strict=True):
+            torch.testing.assert_close(a, b)
+
+
 def test_a_start_state_is_repeated_and_must_carry_the_task():
     from internal_rl.rl.episodes import start_episodes
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from internal_rl.rl.cache import select_rows
@@ -108,17 +109,30 @@ def rollout_raw(
     )
 
 
-def raw_log_prob(base: nn.Module, obs_idx: Tensor, actions: Tensor, mask: Tensor) -> Tensor:
-    """log p_θ(a_t | o_{1:t}) by one full causal forward (with gradients): observations (B, T, N), actions (B, T)
-    (or (B, T, A) continuous), mask (B, T) -> (B, T), 0 at padded steps."""
+def raw_log_prob(base: nn.Module, obs_idx: Tensor, actions: Tensor, mask: Tensor, chunks: int = 8) -> Tensor:
+    """log p_θ(a_t | o_{1:t}) by causal forwards (with gradients): observations (B, T, N), actions (B, T) (or
+    (B, T, A) continuous), mask (B, T) valid steps, a prefix of each row -> (B, T), 0 at padded steps.
+
+    The rows are sorted by length and split into ``chunks`` groups, each run only up to its own longest episode: a
+    causal model's outputs at t do not depend on later steps, so this equals one forward over the padded batch
+    (tested) at a fraction of its cost when lengths vary (post-task episodes of the unsteered model end after ~9
+    of up to 100 steps; E54).
+    """
     if actions.shape[:2] != mask.shape or obs_idx.shape[:2] != mask.shape:
         raise ValueError(
             f"obs_idx, actions, mask: expected (B, T, N), (B, T) or (B, T, A), (B, T); got {tuple(obs_idx.shape)}, "
             f"{tuple(actions.shape)}, {tuple(mask.shape)}"
         )
-    logits = base(obs_idx, with_obs=False).action_logits  # (B, T, A)
-    logp = base.action_dist(logits).log_prob(actions)  # (B, T)
-    return logp * mask.to(logp.dtype)
+    B, T = mask.shape
+    lengths = mask.sum(1)  # (B,)
+    order = torch.argsort(lengths, descending=True, stable=True)
+    pieces = []
+    for rows in order.chunk(max(1, min(chunks, B))):
+        n = max(1, int(lengths[rows].max()))  # this group's longest episode
+        logits = base(obs_idx[rows, :n], with_obs=False).action_logits  # (b, n, A)
+        logp = base.action_dist(logits).log_prob(actions[rows, :n]) * mask[rows, :n].to(logits.dtype)  # (b, n)
+        pieces.append(F.pad(logp, (0, T - n)))
+    return torch.cat(pieces)[torch.argsort(order)]  # (B, T) in the caller's order
 
 
 __all__ = ["RawRollout", "raw_log_prob", "rollout_raw"]
