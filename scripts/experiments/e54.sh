@@ -3,7 +3,9 @@
 # batch of 1,024 episodes bounds how fast the policy can move (its log σ moves at most ~lr per update); the PPO
 # epochs over each batch are the untested lever.
 #   bash scripts/experiments/e54.sh rl NAME G UPDATES TASK S [rl.FIELD=VALUE ...]   E48's internal RL on
-#                                                      runs/epyc_NAME (e.g. rl.epochs=4), into docs/experiments/e54/
+#                                                      runs/epyc_NAME (e.g. rl.epochs=4), into docs/experiments/e54/;
+#                                                      with method=raw the raw-action baseline on its backbone
+#                                                      (e.g. ... ABCDAB 0 rl.epochs=4 method=raw)
 #   bash scripts/experiments/e54.sh codes NAME RLNAME   which subgoal the checkpointed policy runs/rl_arms/RLNAME
 #                                                      names at each abstract step, its mean codes' success and how
 #                                                      its failed episodes ended
