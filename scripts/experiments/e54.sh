@@ -17,6 +17,12 @@
 #   bash scripts/experiments/e54.sh pretrain_eps EPS    cpu-full's seed 0 pretrained on one thread on expert data
 #                                                      with ε-noise EPS (safe random moves: detours and recoveries)
 #                                                      into runs/cpufull_eps<EPS> (resumable; snapshots every 6k)
+#   bash scripts/experiments/e54.sh check EPS STEP      bar 1's steering check (E42's, with cpu-full's swap) on
+#                                                      runs/cpufull_eps<EPS>'s snapshot at STEP
+#   bash scripts/experiments/e54.sh sgstart EPS         on its finished backbone, E52's sgother1 recipe (labelled
+#                                                      start, swap `other` on every segment) in
+#                                                      runs/epyc_eps<EPS>_sgother1, its codes and code ceilings;
+#                                                      then `e54.sh oracle|risk|rl eps<EPS>_sgother1 ...`
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, rl_gain
 out=docs/experiments/e54
@@ -30,6 +36,14 @@ case "${1:-}" in
   pretrain_eps)
     .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/cpufull_eps$2" --quiet \
       --set threads=1 --set data.epsilon="$2" ;;
-  *) echo "usage: e54.sh rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME | oracle NAME ACTIONS | risk NAME STEER [data=DIR] | pretrain_eps EPS" >&2
+  check) steer_check "runs/cpufull_eps$2" "$3" "$out" ;;
+  sgstart)
+    run=runs/epyc_eps$2_sgother1
+    arm_run "runs/cpufull_eps$2" "$run" memory_swap=1 memory_swap_to=other
+    $py scripts/experiments/subgoal_start.py "$run" 0 "$out/discover_eps$2_sgother1_seed0.json" start=4000
+    $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_eps$2_sgother1_seed0.json"
+    $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_eps$2_sgother1_seed0.json" scales=1 gains=1 \
+      episodes=2048 ;;
+  *) echo "usage: e54.sh rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME | oracle NAME ACTIONS | risk NAME STEER [data=DIR] | pretrain_eps EPS | check EPS STEP | sgstart EPS" >&2
     exit 2 ;;
 esac
