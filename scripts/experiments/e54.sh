@@ -14,6 +14,8 @@
 #                                                      or greedy raw actions; oracle_timing.py)
 #   bash scripts/experiments/e54.sh risk NAME STEER [data=DIR]   the base model's wrong-colour probability on expert
 #                                                      states (STEER: none or oracle; action_risk.py)
+#   bash scripts/experiments/e54.sh postdata N          N expert episodes of the post task (seed 54) in
+#                                                      runs/post_expert_N, for `risk ... data=runs/post_expert_N`
 #   bash scripts/experiments/e54.sh pretrain_eps EPS    cpu-full's seed 0 pretrained on one thread on expert data
 #                                                      with ε-noise EPS (safe random moves: detours and recoveries)
 #                                                      into runs/cpufull_eps<EPS> (resumable; snapshots every 6k)
@@ -33,6 +35,9 @@ case "${1:-}" in
   oracle) $py scripts/experiments/oracle_timing.py "runs/epyc_$2" seed0 "$out/oracle_timing_$2_$3.json" actions="$3" ;;
   risk) $py scripts/experiments/action_risk.py "runs/epyc_$2" seed0 "$out/action_risk_$2_$3${4:+_post}.json" \
     steer="$3" "${@:4}" ;;
+  postdata) $py -c "from internal_rl.config import load_config; from internal_rl.data.generate import generate_dataset
+c = load_config('configs/cpu-full.yaml', [])
+generate_dataset('runs/post_expert_$2', $2, [c.post_task()], seed=54, world=c.world(), progress=False)" ;;
   pretrain_eps)
     .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/cpufull_eps$2" --quiet \
       --set threads=1 --set data.epsilon="$2" ;;
@@ -44,6 +49,6 @@ case "${1:-}" in
     $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_eps$2_sgother1_seed0.json"
     $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_eps$2_sgother1_seed0.json" scales=1 gains=1 \
       episodes=2048 ;;
-  *) echo "usage: e54.sh rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME | oracle NAME ACTIONS | risk NAME STEER [data=DIR] | pretrain_eps EPS | check EPS STEP | sgstart EPS" >&2
+  *) echo "usage: e54.sh rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME | oracle NAME ACTIONS | risk NAME STEER [data=DIR] | postdata N | pretrain_eps EPS | check EPS STEP | sgstart EPS" >&2
     exit 2 ;;
 esac
