@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 from arm import load_arm
 
 from internal_rl.envs.tasks import task_from_letters
@@ -41,44 +40,45 @@ class Greedy:
         return getattr(self.dist, name)
 
 
-def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> dict:
-    """run_chooser's loop, one raw step per call (β ≡ 1), counting each episode's detours: raw actions off every
-    shortest path to the target that do not end the episode (the move onto a wrong colour is the failure, not a
-    detour before it). Returns success, and success and episodes by detours taken (0, 1, 2+)."""
-    e, needs = env.reset(task, seed, num_envs=episodes)
-    B = env.num_envs
-    z = torch.zeros(B, env.latent_dim, dtype=env.z_held.dtype)
-    detours = np.zeros(B, dtype=np.int64)
-    by_target = np.zeros(2, dtype=np.int64)  # detours heading to a pair's first / second colour
-    steps = np.zeros(2, dtype=np.int64)  # raw steps of live episodes heading to each
-    while True:
-        rows = needs.nonzero()[:, 0].cpu()
-        z[rows] = choose(env, rows, e[rows]).to(z.dtype)
-        state, t = env.state, env.t
-        optimal = optimal_action_mask(state)  # (B, 4) before the step
-        out = env.step(z)
+class Detours:
+    """A ``run_chooser`` watcher (one raw step per call, β ≡ 1) counting each episode's detours: raw actions off
+    every shortest path to the target that do not end the episode (the move onto a wrong colour is the failure,
+    not a detour before it)."""
+
+    def __init__(self) -> None:
+        self.per_episode: np.ndarray | None = None
+        self.by_target = np.zeros(2, dtype=np.int64)  # detours heading to a pair's first / second colour
+        self.steps = np.zeros(2, dtype=np.int64)  # raw steps of live episodes heading to each
+
+    def __call__(self, env: InternalEnv, before, t: int) -> None:
+        B = env.num_envs
+        if self.per_episode is None:
+            self.per_episode = np.zeros(B, dtype=np.int64)
+        optimal = optimal_action_mask(before)  # (B, 4) before the step
         taken = env.raw_actions[:, t]  # (B,) -1 where the episode had ended
-        live = (taken >= 0) & ~state.done
-        failed_now = env.state.done & ~env.state.success & ~state.done  # the failing move itself is not a detour
+        live = (taken >= 0) & ~before.done
+        failed_now = env.state.done & ~env.state.success & ~before.done
         detour = live & ~optimal[np.arange(B), np.maximum(taken, 0)] & ~failed_now
-        detours += detour
-        second = state.progress % 2 == 1
-        by_target += [int((detour & ~second).sum()), int((detour & second).sum())]
-        steps += [int((live & ~second).sum()), int((live & second).sum())]
-        e, needs = out.e, out.needs_action
-        if bool(out.done.all()):
-            break
-    success = env.state.success
-    by = {}
-    for name, rows_ in (("0", detours == 0), ("1", detours == 1), ("2+", detours >= 2)):
-        by[name] = {"episodes": int(rows_.sum()), "success": float(success[rows_].mean()) if rows_.any() else None}
-    rate = (by_target / np.maximum(steps, 1)).round(4).tolist()
-    return {
-        "success": float(success.mean()),
-        "detours_per_episode": float(detours.mean()),
-        "detour_rate_first_second": rate,  # per raw step heading to a pair's first / second colour
-        "by_detours": by,
-    }
+        self.per_episode += detour
+        second = before.progress % 2 == 1
+        self.by_target += [int((detour & ~second).sum()), int((detour & second).sum())]
+        self.steps += [int((live & ~second).sum()), int((live & second).sum())]
+
+    def summary(self, success: np.ndarray) -> dict:
+        """Detours per episode, per raw step heading to a first / second colour, and success by detours taken."""
+        d = self.per_episode
+        by = {}
+        for name, rows in (("0", d == 0), ("1", d == 1), ("2+", d >= 2)):
+            by[name] = {"episodes": int(rows.sum()), "success": float(success[rows].mean()) if rows.any() else None}
+        rate = (self.by_target / np.maximum(self.steps, 1)).round(4).tolist()
+        return {"detours_per_episode": float(d.mean()), "detour_rate_first_second": rate, "by_detours": by}
+
+
+def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> dict:
+    """run_chooser with the code set at every raw step, and its detours (:class:`Detours`)."""
+    detours = Detours()
+    run_chooser(env, task, episodes, seed, choose, watch=detours)
+    return {"success": float(env.state.success.mean()), **detours.summary(env.state.success)}
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:

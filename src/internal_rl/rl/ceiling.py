@@ -71,9 +71,17 @@ def posterior_centroids(base: nn.Module, mc: Metacontroller, dataset: Any, layer
 
 
 @torch.no_grad()
-def run_chooser(env: InternalEnv, tasks: Any, num_envs: int, seed: int, choose: Chooser) -> dict[str, float]:
+def run_chooser(
+    env: InternalEnv,
+    tasks: Any,
+    num_envs: int,
+    seed: int,
+    choose: Chooser,
+    watch: Callable[[InternalEnv, Any, int], None] | None = None,
+) -> dict[str, float]:
     """Whole episodes in which ``choose`` gives the code at every switch: success, colours visited in order and
-    abstract steps, each a mean per episode."""
+    abstract steps, each a mean per episode. ``watch(env, before, t)``, if given, is called after every
+    ``env.step`` with the state before it and the raw time step it started at (one raw step per call when β ≡ 1)."""
     e, needs = env.reset(tasks, seed, num_envs=num_envs)
     z = torch.zeros(env.num_envs, env.latent_dim, dtype=env.z_held.dtype, device=env.device)
     while True:
@@ -81,7 +89,10 @@ def run_chooser(env: InternalEnv, tasks: Any, num_envs: int, seed: int, choose: 
         if len(rows):
             rd = rows.to(env.device)
             z[rd] = choose(env, rows, e[rd]).to(env.device, z.dtype)
+        before, t = env.state, env.t
         out = env.step(z)
+        if watch is not None:
+            watch(env, before, t)
         e, needs = out.e, out.needs_action
         if bool(out.done.all()):
             break

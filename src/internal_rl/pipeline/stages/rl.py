@@ -99,11 +99,10 @@ def run(ctx: Context) -> dict:
     logger = Logger(ctx.path("rl", "tb"))
     for m, runs in curves.items():
         for k, c in enumerate(runs):  # x axis: episodes
-            for ep, sr in zip(c["episodes"], c["success_rate"], strict=True):
-                logger.scalars(int(ep), {f"{m}/seed{k}": sr}, prefix="success_rate/")
-            for ep, sr in zip(c["episodes"], c.get("success_rate_mean", [None] * len(c["episodes"])), strict=True):
-                if sr is not None:  # internal RL's mean codes (raw actions have none)
-                    logger.scalars(int(ep), {f"{m}/seed{k}": sr}, prefix="success_rate_mean/")
+            for key in ("success_rate", "success_rate_mean"):  # internal RL's mean codes too (raw actions: none)
+                for ep, sr in zip(c["episodes"], c.get(key) or [None] * len(c["episodes"]), strict=True):
+                    if sr is not None:
+                        logger.scalars(int(ep), {f"{m}/seed{k}": sr}, prefix=f"{key}/")
     logger.close()
     plot_success_curves(curves, ctx.path("rl", "success_curves.png"))
     plot_success_curves(curves, ctx.path("rl", "success_curves_log.png"), log_x=True)
