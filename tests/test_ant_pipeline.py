@@ -119,6 +119,7 @@ def test_the_data_stage_trains_the_three_stage_expert_with_recipe_chain(tmp_path
         ("data.stream=true", "data.stream"),
         ("data.meta_tasks=chains", "data.meta_tasks"),
         ("discover.targets=expert", "discover.targets"),
+        ("pretrain.targets=expert", "pretrain.targets"),
         ("env.world=mars", "env.world"),
         ("ant_expert.num_envs=0", "ant_expert.num_envs"),
     ],

@@ -13,12 +13,14 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
+from internal_rl.config import RunConfig
 from internal_rl.data import EpisodeDataset, generate_dataset, obs_onehot_torch
 from internal_rl.envs import PRETRAIN_TASKS
 from internal_rl.models import Transformer, TransformerConfig
 from internal_rl.models import observation_nll as model_observation_nll
 from internal_rl.models.encoders import next_observation_nll
 from internal_rl.models.pretrain import PretrainArgs, Pretrainer, batch_losses
+from internal_rl.pipeline.artifacts import expert_targets
 from internal_rl.train import DistInfo
 from internal_rl.train.loop import Schedule, adamw, fit
 
@@ -95,6 +97,46 @@ def test_pretrain_loss_is_eq5_on_each_unpadded_episode(data):
         model, ds, ds, PretrainArgs(batch_size=8, obs_weight=0.0, eval_episodes=8), seed=0, device=CPU
     ).loss(batch)
     assert float(loss0) == pytest.approx(ce_sum / count, rel=1e-10)
+
+
+def test_expert_targets_replace_the_recorded_actions_in_the_training_loss(data, tmp_path):
+    """``pretrain.targets: expert`` (E55). The noiseless expert's distribution holds every recorded action of ε = 0
+    episodes and misses the ε-moves of ε = 0.5 ones; the training loss is then the cross-entropy against it over
+    valid steps, and with the recorded actions' one-hots as targets it is the plain loss, gradients included."""
+    targets = expert_targets(RunConfig())
+    clean = EpisodeDataset(data["small"]).batch(range(32))
+    p = targets(clean)  # (B, T, 4)
+    on = p.gather(-1, clean.actions.clamp(min=0)[..., None])[..., 0][clean.mask]
+    assert bool((on > 0).all()) and torch.allclose(p[clean.mask].sum(-1), torch.ones(len(on)))
+    generate_dataset(tmp_path / "noisy", 64, PRETRAIN_TASKS, epsilon=0.5, seed=3, progress=False)
+    noisy_ds = EpisodeDataset(tmp_path / "noisy")
+    noisy = noisy_ds.batch(range(64))
+    q = targets(noisy)
+    off = (q.gather(-1, noisy.actions.clamp(min=0)[..., None])[..., 0] == 0)[noisy.mask].double().mean()
+    assert 0.1 < float(off) < 0.45, off  # ε-moves off every shortest path (~half of ε's draws)
+
+    model = tiny_model(2).double()
+    args = PretrainArgs(batch_size=64, obs_weight=0.0)
+
+    def loss_and_grads(action_targets):
+        model.zero_grad()
+        loss = Pretrainer(model, noisy_ds, noisy_ds, args, seed=0, device=CPU, action_targets=action_targets).loss(
+            noisy
+        )[0]
+        loss.backward()
+        return loss.detach(), [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    plain, g_plain = loss_and_grads(None)
+    hot, g_hot = loss_and_grads(lambda b: F.one_hot(b.actions.clamp(min=0), 4).double())
+    soft, _ = loss_and_grads(targets)
+    torch.testing.assert_close(hot, plain, rtol=1e-12, atol=1e-12)
+    for a, b in zip(g_hot, g_plain, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    with torch.no_grad():
+        logp = F.log_softmax(model(noisy.obs_idx[:, :-1]).action_logits, -1)  # (B, T, 4)
+    expected = -(q.double() * logp).sum(-1)[noisy.mask].mean()
+    torch.testing.assert_close(soft, expected, rtol=1e-10, atol=1e-12)
+    assert abs(float(soft - plain)) > 1e-3  # the ε-moves' recorded actions are not what it fits
 
 
 # ------------------------------------------------------------------------------------------------ learning

@@ -41,9 +41,14 @@ class PretrainConfig(PretrainArgs):
     # Stop after this many steps of the `steps`-step schedule (0 = all): an intermediate backbone of a longer run,
     # the learning rate still following the long schedule (E28: post-task steering peaks mid-schedule)
     stop_at: int = added_later(0)
+    # the action NLL's targets: sampled = the recorded actions (the paper) | expert = the noiseless gridworld
+    # expert's distribution at each recorded state (E55: with data.epsilon > 0 the backbone then sees detours and
+    # the expert's recovery from them without imitating the ε-moves themselves, as in DART)
+    targets: str = added_later("sampled")
 
     def __post_init__(self) -> None:
         positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
+        require(self.targets in ("sampled", "expert"), "targets", f"sampled or expert, got {self.targets!r}")
         require(0 <= self.stop_at <= self.steps, "stop_at", f"must be in [0, steps={self.steps}], got {self.stop_at}")
         check_precision(self.precision)
         non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
@@ -255,11 +260,12 @@ class RunConfig:
             "data.task_set",
             f"ant-pinpad pretrains on its paper's tasks (Table A2; the default table_a1), got {self.data.task_set!r}",
         )
-        require(
-            self.discover.targets == "sampled",
-            "discover.targets",
-            "expert targets are the gridworld's shortest-path distribution; ant-pinpad uses sampled",
-        )
+        for name in ("pretrain", "discover"):
+            require(
+                getattr(self, name).targets == "sampled",
+                f"{name}.targets",
+                "expert targets are the gridworld's shortest-path distribution; ant-pinpad uses sampled",
+            )
         require(
             self.data.meta_tasks == "pretrain",
             "data.meta_tasks",

@@ -7,9 +7,6 @@ scratch instead (the paper's co-training ablation, Fig. 7).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -19,10 +16,8 @@ from internal_rl.data.batches import StepBatches
 from internal_rl.data.counterfactual import MemorySwap, estimate_memory
 from internal_rl.metacontroller.model import Metacontroller, gaussian_kl
 from internal_rl.metacontroller.switching import switch_alignment
-from internal_rl.models.actions import ActionDist
+from internal_rl.models.actions import ActionDist, ActionTargets
 from internal_rl.train.precision import autocast
-
-ActionTargets = Callable[[Any], Tensor]  # a batch -> (B, T, A) target distributions over discrete actions
 
 
 def kl_weight(alpha: float, step: int, warmup_steps: int, free_steps: int = 0) -> float:

@@ -15,13 +15,17 @@ gives the same actions alone or in a batch (the RL environments' exact-resume co
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+# A batch -> (B, T, A) target distributions over discrete actions that replace its recorded actions in an NLL
+# (``pretrain.targets`` / ``discover.targets: expert``: the noiseless gridworld expert, pipeline/artifacts.py)
+ActionTargets = Callable[[Any], Tensor]
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0  # the Gaussian head's log std is clamped to this range
 
 

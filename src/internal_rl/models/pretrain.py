@@ -18,7 +18,7 @@ from torch import nn
 
 from internal_rl.data import Dataset, EpisodeBatch, EpisodeDataset, VectorBatch, VectorEpisodes
 from internal_rl.data.batches import StepBatches
-from internal_rl.models.actions import mode_hits
+from internal_rl.models.actions import ActionTargets, mode_hits
 from internal_rl.models.encoders import next_observation_nll
 from internal_rl.train.distributed import DistInfo, all_reduce_mean
 from internal_rl.train.precision import autocast
@@ -34,14 +34,17 @@ class StepLosses:
     count: torch.Tensor  # () number of valid steps
 
 
-def batch_losses(model: nn.Module, batch: EpisodeBatch | VectorBatch, with_obs: bool) -> StepLosses:
-    """Run the model on o_{1:n} and score a_{1:n} (and o_{2:n+1})."""
+def batch_losses(
+    model: nn.Module, batch: EpisodeBatch | VectorBatch, with_obs: bool, targets: torch.Tensor | None = None
+) -> StepLosses:
+    """Run the model on o_{1:n} and score a_{1:n} (and o_{2:n+1}). ``targets`` (B, T, A): distributions that replace
+    the recorded actions in the action NLL (cross-entropy against them); ``correct`` stays the recorded actions'."""
     obs = batch.observations  # (B, T + 1, 13) indices, or (B, T + 1, D) floats
     out = model(obs[:, :-1])  # inputs o_1..o_n
     mask = batch.mask  # (B, T)
     inner = getattr(model, "module", model)  # DDP wraps the model
     dist = inner.action_dist(out.action_logits)  # over (B, T)
-    nll = dist.nll(batch.actions)  # (B, T), fp32 under bf16 autocast too
+    nll = dist.nll(batch.actions if targets is None else targets)  # (B, T), fp32 under bf16 autocast too
     action_nll = (nll * mask).sum()
     correct = (mode_hits(dist, batch.actions) & mask).sum()
     obs_nll = action_nll.new_zeros(())
@@ -75,10 +78,14 @@ class Pretrainer:
         device: torch.device,
         dist: DistInfo = DistInfo(),
         probe: Callable[[nn.Module], dict[str, float]] | None = None,
+        action_targets: ActionTargets | None = None,
     ):
         """``train``: a dataset (length-bucketed batches of it) or a batch source ``step -> batch`` such as
-        :class:`~internal_rl.data.stream.ExpertStream`; ``probe``: extra held-out measurements at each evaluation."""
+        :class:`~internal_rl.data.stream.ExpertStream`; ``probe``: extra held-out measurements at each evaluation;
+        ``action_targets``: batch -> (B, T, A) distributions that the training loss fits instead of the recorded
+        actions (``pretrain.targets: expert``; the held-out evaluation keeps scoring the recorded actions)."""
         self.model, self.heldout, self.precision, self.probe = model, heldout, args.precision, probe
+        self.action_targets = action_targets
         self.obs_weight, self.device, self.dist = args.obs_weight, device, dist
         self.batch = (
             StepBatches(train, args.batch_size, seed, device, dist)
@@ -88,8 +95,9 @@ class Pretrainer:
         self.eval_indices = torch.arange(min(args.eval_episodes, len(heldout))).numpy()
 
     def loss(self, batch: EpisodeBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        targets = None if self.action_targets is None else self.action_targets(batch)
         with autocast(self.device, self.precision):  # bf16 forward; the losses are computed in fp32 by autocast
-            s = batch_losses(self.model, batch, with_obs=self.obs_weight > 0)
+            s = batch_losses(self.model, batch, with_obs=self.obs_weight > 0, targets=targets)
         # Normalise by the global number of valid steps; DDP averages gradients over ranks, hence * world.
         count = all_reduce_mean(s.count.float(), self.dist) * self.dist.world_size
         loss = (s.action_nll + self.obs_weight * s.obs_nll) / count * self.dist.world_size

@@ -7,7 +7,8 @@
     discover/<name>/checkpoint/  a metacontroller (+ base when co-trained)     load_metacontroller
 
 A checkpoint that does not fit the run (another model kind, width or layer) is refused by name
-(:class:`CheckpointMismatch`), never half-loaded.
+(:class:`CheckpointMismatch`), never half-loaded. Also here: ``expert_targets``, the soft action targets that the
+pretrain and discover stages may fit instead of the recorded actions.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import torch
 from torch import nn
 
 from internal_rl.config import RunConfig
-from internal_rl.data import Dataset, EpisodeDataset, VectorEpisodes
+from internal_rl.data import Dataset, EpisodeBatch, EpisodeDataset, VectorEpisodes
 from internal_rl.data.store import read_meta as read_dataset_meta
+from internal_rl.experts import recorded_expert_probs
 from internal_rl.metacontroller import Metacontroller, MetacontrollerConfig
 from internal_rl.models import build_base_model
+from internal_rl.models.actions import ActionTargets
 from internal_rl.pipeline.context import Context
 from internal_rl.train import load_checkpoint
 from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded, read_meta
@@ -45,6 +48,22 @@ def load_dataset(ctx: Context, name: str) -> Dataset:
 def build_model(cfg: RunConfig) -> nn.Module:
     """The base model of ``model.kind`` (transformer or hawk), freshly initialised."""
     return build_base_model(cfg.model)
+
+
+def expert_targets(cfg: RunConfig) -> ActionTargets | None:
+    """The soft action targets of ``pretrain.targets`` / ``discover.targets: expert``: the noiseless shortest-path
+    expert's distribution at every step of a gridworld batch, from its observations and target labels (E36, E55;
+    on ε-noisy episodes the ε-moves' recorded actions are not imitated, the expert's recovery from them is). None
+    on ant-pinpad (its expert is a policy network; the configs refuse ``expert`` there)."""
+    if cfg.is_ant:
+        return None
+    params = cfg.env.params()
+
+    def targets(b: EpisodeBatch) -> torch.Tensor:
+        probs = recorded_expert_probs(b.obs_idx.cpu().numpy(), b.target.cpu().numpy(), params)
+        return torch.from_numpy(probs).to(b.mask.device)  # (B, T, 4)
+
+    return targets
 
 
 def freeze(*modules: nn.Module) -> None:

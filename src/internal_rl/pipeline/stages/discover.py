@@ -11,12 +11,17 @@ import torch
 from torch import nn
 
 from internal_rl.config import DiscoverConfig
-from internal_rl.data import EpisodeBatch
-from internal_rl.experts import recorded_expert_probs
 from internal_rl.metacontroller import Metacontroller
 from internal_rl.metacontroller.switching import plot_beta_traces
-from internal_rl.metacontroller.train import ActionTargets, DiscoveryTrainer, evaluate_discovery
-from internal_rl.pipeline.artifacts import build_model, freeze, load_base_model, load_dataset, metacontroller_config
+from internal_rl.metacontroller.train import DiscoveryTrainer, evaluate_discovery
+from internal_rl.pipeline.artifacts import (
+    build_model,
+    expert_targets,
+    freeze,
+    load_base_model,
+    load_dataset,
+    metacontroller_config,
+)
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_rate_distortion
 from internal_rl.train import Logger, write_json_atomic
@@ -45,20 +50,6 @@ def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, Any]:
     return {k: 0 if cotrain else getattr(dc, k) for k in names}
 
 
-def expert_targets(ctx: Context) -> ActionTargets | None:
-    """The NLL's soft targets of ``discover.targets: expert``, for training: the noiseless shortest-path expert's
-    distribution at every step (E36). For evaluation every gridworld run reports the NLL against them too."""
-    if ctx.cfg.is_ant:
-        return None
-    params = ctx.cfg.env.params()
-
-    def targets(b: EpisodeBatch) -> torch.Tensor:
-        probs = recorded_expert_probs(b.obs_idx.cpu().numpy(), b.target.cpu().numpy(), params)
-        return torch.from_numpy(probs).to(b.mask.device)  # (B, T, 4)
-
-    return targets
-
-
 def train_metacontroller(
     ctx: Context,
     name: str,
@@ -85,7 +76,7 @@ def train_metacontroller(
         device=ctx.device,
         cotrain=cotrain,
         precision=dc.precision,
-        action_targets=expert_targets(ctx) if dc.targets == "expert" else None,
+        action_targets=expert_targets(cfg) if dc.targets == "expert" else None,
         memory_swap=0.0 if cotrain else dc.memory_swap,  # the co-trained ablation stays the paper's
         memory_swap_to=dc.memory_swap_to,
         **training_schedule(dc, cotrain),
@@ -126,7 +117,7 @@ def train_metacontroller(
         episodes=cfg.pretrain.eval_episodes,
         device=ctx.device,
         max_steps=cfg.horizon,
-        action_targets=expert_targets(ctx),
+        action_targets=expert_targets(cfg),
     )
     return base, mc, metrics, traces
 

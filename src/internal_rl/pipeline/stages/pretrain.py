@@ -12,7 +12,7 @@ from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.config import to_dict
 from internal_rl.data.stream import ExpertStream
 from internal_rl.models.pretrain import Pretrainer
-from internal_rl.pipeline.artifacts import build_model, load_dataset
+from internal_rl.pipeline.artifacts import build_model, expert_targets, load_dataset
 from internal_rl.pipeline.context import Context
 from internal_rl.train import Logger
 from internal_rl.train.loop import Schedule, adamw, fit
@@ -40,7 +40,15 @@ def run(ctx: Context) -> dict:
     heldout = load_dataset(ctx, "eval")
     probe = partial(held_out_probe, heldout=heldout, episodes=min(pc.eval_episodes, len(heldout)), device=ctx.device)
     trainer = Pretrainer(
-        trainer_model, train, heldout, pc, seed=cfg.seed, device=ctx.device, dist=ctx.dist, probe=probe
+        trainer_model,
+        train,
+        heldout,
+        pc,
+        seed=cfg.seed,
+        device=ctx.device,
+        dist=ctx.dist,
+        probe=probe,
+        action_targets=expert_targets(cfg) if pc.targets == "expert" else None,
     )
     sched = Schedule(
         steps=pc.steps,
