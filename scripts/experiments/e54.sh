@@ -42,13 +42,7 @@ generate_dataset('runs/post_expert_$2', $2, [c.post_task()], seed=54, world=c.wo
     .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/cpufull_eps$2" --quiet \
       --set threads=1 --set data.epsilon="$2" ;;
   check) steer_check "runs/cpufull_eps$2" "$3" "$out" ;;
-  sgstart)
-    run=runs/epyc_eps$2_sgother1
-    arm_run "runs/cpufull_eps$2" "$run" memory_swap=1 memory_swap_to=other
-    $py scripts/experiments/subgoal_start.py "$run" 0 "$out/discover_eps$2_sgother1_seed0.json" start=4000
-    $py scripts/experiments/code_content.py "$run" seed0 "$out/code_content_eps$2_sgother1_seed0.json"
-    $py scripts/experiments/code_gain.py "$run" seed0 "$out/gain_eps$2_sgother1_seed0.json" scales=1 gains=1 \
-      episodes=2048 ;;
+  sgstart) sgother1 "runs/cpufull_eps$2" "runs/epyc_eps$2_sgother1" "$out" "eps$2_sgother1" ;;
   *) echo "usage: e54.sh rl NAME G UPDATES TASK S [rl.F=V ...] | codes NAME RLNAME | oracle NAME ACTIONS | risk NAME STEER [data=DIR] | postdata N | pretrain_eps EPS | check EPS STEP | sgstart EPS" >&2
     exit 2 ;;
 esac

@@ -36,6 +36,13 @@ arm_run() {  # arm_run SRC RUN FIELD=VALUE ...: RUN linked to SRC's backbone, wi
   link_run "$1" "$2"
   for kv in "${@:3}"; do set_discover "$2/config.yaml" "${kv%%=*}" "${kv#*=}"; done
 }
+sgother1() {  # sgother1 SRC RUN OUT TAG: E52's sgother1 recipe (labelled start, swap `other` on every segment) on
+  #            SRC's backbone in RUN, then its codes and code ceilings, into OUT/*_TAG_seed0.json
+  arm_run "$1" "$2" memory_swap=1 memory_swap_to=other
+  $py scripts/experiments/subgoal_start.py "$2" 0 "$3/discover_$4_seed0.json" start=4000
+  $py scripts/experiments/code_content.py "$2" seed0 "$3/code_content_$4_seed0.json"
+  $py scripts/experiments/code_gain.py "$2" seed0 "$3/gain_$4_seed0.json" scales=1 gains=1 episodes=2048
+}
 score_codes() {  # score_codes RUN K OUT TAG: what discovery seed K's codes carry, and internal RL on them
   $py scripts/experiments/code_content.py "$1" "seed$2" "$3/code_content_$4_seed$2.json"
   $py scripts/experiments/internal_rl_arm.py "$1" "seed$2" "$3/rl_$4_seed$2.json" seed="$2"

@@ -49,6 +49,9 @@ class Detours:
         self.per_episode: np.ndarray | None = None
         self.by_target = np.zeros(2, dtype=np.int64)  # detours heading to a pair's first / second colour
         self.steps = np.zeros(2, dtype=np.int64)  # raw steps of live episodes heading to each
+        # per raw step, by history (no detour yet / after one) x target (first / second colour): steps, detours,
+        # moves onto a wrong colour (E55: is the closed loop worse than teacher forcing before any detour?)
+        self.split = np.zeros((3, 2, 2), dtype=np.int64)
 
     def __call__(self, env: InternalEnv, before, t: int) -> None:
         B = env.num_envs
@@ -59,8 +62,13 @@ class Detours:
         live = (taken >= 0) & ~before.done
         failed_now = env.state.done & ~env.state.success & ~before.done
         detour = live & ~optimal[np.arange(B), np.maximum(taken, 0)] & ~failed_now
-        self.per_episode += detour
         second = before.progress % 2 == 1
+        after = self.per_episode > 0  # a detour earlier in the episode
+        for h, rows in enumerate((~after, after)):
+            for k, tgt in enumerate((~second, second)):
+                m = live & rows & tgt
+                self.split[:, h, k] += [int(m.sum()), int((m & detour).sum()), int((m & failed_now).sum())]
+        self.per_episode += detour
         self.by_target += [int((detour & ~second).sum()), int((detour & second).sum())]
         self.steps += [int((live & ~second).sum()), int((live & second).sum())]
 
@@ -71,7 +79,21 @@ class Detours:
         for name, rows in (("0", d == 0), ("1", d == 1), ("2+", d >= 2)):
             by[name] = {"episodes": int(rows.sum()), "success": float(success[rows].mean()) if rows.any() else None}
         rate = (self.by_target / np.maximum(self.steps, 1)).round(4).tolist()
-        return {"detours_per_episode": float(d.mean()), "detour_rate_first_second": rate, "by_detours": by}
+        steps, detours, wrong = self.split
+        per_step = {
+            history: {
+                "steps_first_second": steps[h].tolist(),
+                "detour_rate_first_second": (detours[h] / np.maximum(steps[h], 1)).round(4).tolist(),
+                "wrong_colour_rate_first_second": (wrong[h] / np.maximum(steps[h], 1)).round(5).tolist(),
+            }
+            for h, history in enumerate(("no_detour_yet", "after_a_detour"))
+        }
+        return {
+            "detours_per_episode": float(d.mean()),
+            "detour_rate_first_second": rate,
+            "by_detours": by,
+            "per_step_by_history": per_step,
+        }
 
 
 def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> dict:
