@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 from arm import load_arm
 
+from internal_rl.envs.grid import move_table
+from internal_rl.envs.paths import distance_maps
 from internal_rl.envs.tasks import task_from_letters
-from internal_rl.experts import optimal_action_mask
+from internal_rl.experts import nonterminating_action_mask, optimal_action_mask
 from internal_rl.pipeline.artifacts import load_dataset
 from internal_rl.rl.ceiling import failure_modes, oracle_chooser, posterior_centroids, run_chooser
 from internal_rl.rl.internal_env import InternalEnv
@@ -52,6 +54,10 @@ class Detours:
         # per raw step, by history (no detour yet / after one) x target (first / second colour): steps, detours,
         # moves onto a wrong colour (E55: is the closed loop worse than teacher forcing before any detour?)
         self.split = np.zeros((3, 2, 2), dtype=np.int64)
+        # detours heading to a pair's first colour that move closer to another pair's first colour, and the same
+        # share among the off-path moves available there (chance): is a detour a pull toward another subgoal?
+        self.toward_other = np.zeros(2)  # [detours toward another first colour, expected by chance]
+        self.first_detours = 0
 
     def __call__(self, env: InternalEnv, before, t: int) -> None:
         B = env.num_envs
@@ -69,8 +75,25 @@ class Detours:
                 m = live & rows & tgt
                 self.split[:, h, k] += [int(m.sum()), int((m & detour).sum()), int((m & failed_now).sum())]
         self.per_episode += detour
+        self._pull(before, taken, optimal, detour & ~second)
         self.by_target += [int((detour & ~second).sum()), int((detour & second).sum())]
         self.steps += [int((live & ~second).sum()), int((live & second).sum())]
+
+    def _pull(self, before, taken: np.ndarray, optimal: np.ndarray, rows: np.ndarray) -> None:
+        if not rows.any():
+            return
+        idx = np.flatnonzero(rows)
+        dist = distance_maps(before)[idx].astype(np.int64)  # (n, O, N)
+        nb = move_table(before.params.size)[before.agent[idx]]  # (n, 4) cells after each action
+        now = dist[np.arange(len(idx)), :, before.agent[idx]]  # (n, O)
+        after = np.take_along_axis(dist, np.broadcast_to(nb[:, None, :], (len(idx), dist.shape[1], 4)), 2)
+        colour = np.arange(dist.shape[1])
+        other = (colour % 2 == 0)[None] & (colour[None] != before.target[idx][:, None])  # other first colours
+        closer = ((after < now[..., None]) & other[..., None]).any(1)  # (n, 4) moves closer to one of them
+        alternatives = ~optimal[idx] & nonterminating_action_mask(before)[idx]  # the off-path moves available
+        self.toward_other[0] += closer[np.arange(len(idx)), taken[idx]].sum()
+        self.toward_other[1] += ((closer & alternatives).sum(1) / np.maximum(alternatives.sum(1), 1)).sum()
+        self.first_detours += len(idx)
 
     def summary(self, success: np.ndarray) -> dict:
         """Detours per episode, per raw step heading to a first / second colour, and success by detours taken."""
@@ -93,6 +116,11 @@ class Detours:
             "detour_rate_first_second": rate,
             "by_detours": by,
             "per_step_by_history": per_step,
+            "first_colour_detours_toward_another_first_colour": {
+                "share": round(float(self.toward_other[0] / max(self.first_detours, 1)), 4),
+                "chance": round(float(self.toward_other[1] / max(self.first_detours, 1)), 4),
+                "detours": self.first_detours,
+            },
         }
 
 
