@@ -9,6 +9,9 @@
 #   bash scripts/experiments/e55.sh ft EPS      the fine-tune on ε = EPS data, recorded actions, into runs/ft_eps<EPS>
 #                                              (finetune.py; resumable; snapshots every 1.5k steps)
 #   bash scripts/experiments/e55.sh dart EPS    the same with the expert's targets, into runs/ft_dart<EPS>
+#   bash scripts/experiments/e55.sh scratch EPS cpu-full's seed 0 pretrained from scratch that way (48k steps, one
+#                                              thread, runs/cpufull_dart<EPS>; resumable; snapshots every 6k steps);
+#                                              then `e54.sh`-style checks: steer_check runs/cpufull_dart<EPS> STEP
 #   [FT=dart] bash scripts/experiments/e55.sh check EPS STEP   bar 1's steering check (E42's, cpu-full's `self`
 #                                              swap: E52's 0.543 at 48k) on its snapshot at STEP
 #   [FT=dart] bash scripts/experiments/e55.sh eval EPS         the sgother1 decoder on the finished fine-tune
@@ -40,6 +43,9 @@ case "${1:-}" in
     if [ "$2" != 0 ]; then data=runs/cpufull_eps$2; fi  # a finished data stage with the same data section
     finetune "$data" "$ft" data.epsilon="$2" ;;
   dart) finetune "runs/cpufull_eps$2" "runs/ft_dart$2" data.epsilon="$2" pretrain.targets=expert ;;
+  scratch)  # cpu-full's seed 0 pretrained from scratch on ε = EPS episodes with the expert's targets (resumable)
+    .venv/bin/internal-rl pretrain --config configs/cpu-full.yaml --out "runs/cpufull_dart$2" --quiet --set threads=1 \
+      --set data.epsilon="$2" --set pretrain.targets=expert ;;
   check) steer_check "$ft" "$3" "$out" ;;
   eval)
     transfer "$ft"
@@ -54,6 +60,6 @@ case "${1:-}" in
     transfer "$src" ;;
   rl) rl_gain "runs/epyc_$2" "$out" "${@:3}" ;;
   sgstart) sgother1 "$ft" "runs/epyc_$(basename "$ft")_sgfresh" "$out" "$(basename "$ft")_sgfresh" ;;
-  *) echo "usage: [FT=dart] e55.sh ft|dart EPS | check EPS STEP | eval EPS | snap EPS STEP | rl NAME G UPDATES TASK S [rl.F=V ...] | sgstart EPS" >&2
+  *) echo "usage: [FT=dart] e55.sh ft|dart|scratch EPS | check EPS STEP | eval EPS | snap EPS STEP | rl NAME G UPDATES TASK S [rl.F=V ...] | sgstart EPS" >&2
     exit 2 ;;
 esac

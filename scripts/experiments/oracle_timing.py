@@ -7,10 +7,12 @@ when the subgoal does. Each with ``failure_modes`` (how the failed episodes ende
 is one call, so the script also records whether each raw action was on a shortest path to the target (the expert's
 support: the data are ε = 0 shortest paths) and reports success by the number of *detours* (other actions) taken.
 ``actions=greedy`` takes the steered base model's most likely raw action instead of sampling it (a diagnostic:
-Alg. 1 samples).
+Alg. 1 samples). E55: the rates per raw step split by history (no detour yet / after one), where the first-colour
+detours go, and with ``inject=T0`` the same episodes again with one detour injected at raw step T0 (what a detour
+causes, paired on the episodes alive at T0 without one before it).
 
 Usage: .venv/bin/python scripts/experiments/oracle_timing.py RUN ARM OUT.json [episodes=1024] [seed=7] [task=ABCDAB]
-       [actions=sampled|greedy]
+       [actions=sampled|greedy] [inject=T0]
 """
 
 import json
@@ -18,12 +20,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 from arm import load_arm
 
 from internal_rl.envs.grid import move_table
 from internal_rl.envs.paths import distance_maps
 from internal_rl.envs.tasks import task_from_letters
-from internal_rl.experts import nonterminating_action_mask, optimal_action_mask
+from internal_rl.experts import nonterminating_action_mask, optimal_action_mask, safe_action_mask
 from internal_rl.pipeline.artifacts import load_dataset
 from internal_rl.rl.ceiling import failure_modes, oracle_chooser, posterior_centroids, run_chooser
 from internal_rl.rl.internal_env import InternalEnv
@@ -42,12 +45,38 @@ class Greedy:
         return getattr(self.dist, name)
 
 
+class ForcedDetour:
+    """An action distribution whose draws at raw step ``t0`` are replaced, in every episode that has one, by a
+    safe move off every shortest path to the target (chosen by the step's own uniform noise): one detour injected
+    into otherwise unchanged episodes (the same layouts and noise), to measure what a detour causes."""
+
+    def __init__(self, dist, env: InternalEnv, t0: int):
+        self.dist, self.env, self.t0 = dist, env, t0
+
+    def sample_from(self, noise):
+        actions = self.dist.sample_from(noise)  # (b,) for the env's active rows
+        if self.env.t != self.t0:
+            return actions
+        rows = self.env.active
+        offpath = safe_action_mask(self.env.state)[rows] & ~optimal_action_mask(self.env.state)[rows]  # (b, 4)
+        n = offpath.sum(1)
+        pick = np.minimum((noise.numpy() * n).astype(np.int64), np.maximum(n - 1, 0))  # the pick-th candidate
+        chosen = np.argmax(np.cumsum(offpath, 1) > pick[:, None], 1)
+        out = actions.clone()
+        out[torch.from_numpy(n > 0)] = torch.from_numpy(chosen[n > 0]).to(out.dtype)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.dist, name)
+
+
 class Detours:
     """A ``run_chooser`` watcher (one raw step per call, β ≡ 1) counting each episode's detours: raw actions off
     every shortest path to the target that do not end the episode (the move onto a wrong colour is the failure,
     not a detour before it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mark: int = -1) -> None:
+        self.mark, self.at_mark, self.live_at_mark = mark, None, None  # detours before raw step ``mark``
         self.per_episode: np.ndarray | None = None
         self.by_target = np.zeros(2, dtype=np.int64)  # detours heading to a pair's first / second colour
         self.steps = np.zeros(2, dtype=np.int64)  # raw steps of live episodes heading to each
@@ -63,6 +92,8 @@ class Detours:
         B = env.num_envs
         if self.per_episode is None:
             self.per_episode = np.zeros(B, dtype=np.int64)
+        if t == self.mark:
+            self.at_mark, self.live_at_mark = self.per_episode.copy(), ~before.done
         optimal = optimal_action_mask(before)  # (B, 4) before the step
         taken = env.raw_actions[:, t]  # (B,) -1 where the episode had ended
         live = (taken >= 0) & ~before.done
@@ -124,16 +155,31 @@ class Detours:
         }
 
 
-def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose) -> dict:
+def labelled_run(env: InternalEnv, task, episodes: int, seed: int, choose, mark: int = -1) -> tuple[dict, Detours]:
     """run_chooser with the code set at every raw step, and its detours (:class:`Detours`)."""
-    detours = Detours()
+    detours = Detours(mark)
     run_chooser(env, task, episodes, seed, choose, watch=detours)
-    return {"success": float(env.state.success.mean()), **detours.summary(env.state.success)}
+    return {"success": float(env.state.success.mean()), **detours.summary(env.state.success)}, detours
+
+
+def injected(free: Detours, free_success, forced: Detours, forced_success, t0: int) -> dict:
+    """What one detour injected at raw step t0 causes, paired on the episodes alive at t0 without a detour before
+    it: success and detours after t0 without and with it."""
+    rows = free.live_at_mark & (free.at_mark == 0)
+    after_free = free.per_episode - free.at_mark
+    after_forced = forced.per_episode - forced.at_mark - 1  # the injected one not counted
+    return {
+        "t0": t0,
+        "episodes": int(rows.sum()),
+        "success_without_with": [float(free_success[rows].mean()), float(forced_success[rows].mean())],
+        "detours_after_t0_without_with": [float(after_free[rows].mean()), float(after_forced[rows].mean())],
+    }
 
 
 def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     episodes, seed, letters = int(kw.pop("episodes", "1024")), int(kw.pop("seed", "7")), kw.pop("task", "")
     actions = kw.pop("actions", "sampled")
+    t0 = int(kw.pop("inject", "-1"))  # inject=T0: also the same episodes with one detour injected at raw step T0
     if actions not in ("sampled", "greedy"):
         raise SystemExit(f"actions: sampled or greedy, got {actions!r}")
     cfg, ctx, base, mc = load_arm(run, arm, kw)
@@ -150,8 +196,17 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     result["switching_unit"]["failures"] = failure_modes(env.world, env.state, env.num_abstract, env.horizon)
     mc.switch = None  # β ≡ 1 (metacontroller.switch_prob): the oracle picks the code at every raw step
     env = InternalEnv(base, mc, layer, cfg.world())
-    result["subgoal_labels"] = labelled_run(env, task, episodes, seed, oracle_chooser(centroids))
+    result["subgoal_labels"], free = labelled_run(env, task, episodes, seed, oracle_chooser(centroids), t0)
     result["subgoal_labels"]["failures"] = failure_modes(env.world, env.state, env.num_abstract, env.horizon)
+    if t0 >= 0:  # the same episodes with one detour injected at t0
+        free_success = env.state.success.copy()
+        env = InternalEnv(base, mc, layer, cfg.world())
+        sampled = base.action_dist
+        base.action_dist = lambda params: ForcedDetour(sampled(params), env, t0)
+        forced_run, forced = labelled_run(env, task, episodes, seed, oracle_chooser(centroids), t0)
+        base.action_dist = sampled
+        result["injected_detour"] = injected(free, free_success, forced, env.state.success, t0)
+        print("injected_detour", json.dumps(result["injected_detour"]), flush=True)
     for timing in ("switching_unit", "subgoal_labels"):
         print(timing, json.dumps(result[timing]), flush=True)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
