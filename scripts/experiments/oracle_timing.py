@@ -32,26 +32,31 @@ from internal_rl.rl.ceiling import failure_modes, oracle_chooser, posterior_cent
 from internal_rl.rl.internal_env import InternalEnv
 
 
-class Greedy:
-    """An action distribution whose draws are its mode."""
+class Wrapped:
+    """An action distribution that delegates everything but what a subclass overrides (``sample_from``)."""
 
     def __init__(self, dist):
         self.dist = dist
-
-    def sample_from(self, noise):
-        return self.dist.mode().cpu()
 
     def __getattr__(self, name):
         return getattr(self.dist, name)
 
 
-class ForcedDetour:
+class Greedy(Wrapped):
+    """An action distribution whose draws are its mode."""
+
+    def sample_from(self, noise):
+        return self.dist.mode().cpu()
+
+
+class ForcedDetour(Wrapped):
     """An action distribution whose draws at raw step ``t0`` are replaced, in every episode that has one, by a
     safe move off every shortest path to the target (chosen by the step's own uniform noise): one detour injected
     into otherwise unchanged episodes (the same layouts and noise), to measure what a detour causes."""
 
     def __init__(self, dist, env: InternalEnv, t0: int):
-        self.dist, self.env, self.t0 = dist, env, t0
+        super().__init__(dist)
+        self.env, self.t0 = env, t0
 
     def sample_from(self, noise):
         actions = self.dist.sample_from(noise)  # (b,) for the env's active rows
@@ -66,9 +71,6 @@ class ForcedDetour:
         out[torch.from_numpy(n > 0)] = torch.from_numpy(chosen[n > 0]).to(out.dtype)
         return out
 
-    def __getattr__(self, name):
-        return getattr(self.dist, name)
-
 
 class Detours:
     """A ``run_chooser`` watcher (one raw step per call, β ≡ 1) counting each episode's detours: raw actions off
@@ -78,8 +80,6 @@ class Detours:
     def __init__(self, mark: int = -1) -> None:
         self.mark, self.at_mark, self.live_at_mark = mark, None, None  # detours before raw step ``mark``
         self.per_episode: np.ndarray | None = None
-        self.by_target = np.zeros(2, dtype=np.int64)  # detours heading to a pair's first / second colour
-        self.steps = np.zeros(2, dtype=np.int64)  # raw steps of live episodes heading to each
         # per raw step, by history (no detour yet / after one) x target (first / second colour): steps, detours,
         # moves onto a wrong colour (E55: is the closed loop worse than teacher forcing before any detour?)
         self.split = np.zeros((3, 2, 2), dtype=np.int64)
@@ -107,8 +107,6 @@ class Detours:
                 self.split[:, h, k] += [int(m.sum()), int((m & detour).sum()), int((m & failed_now).sum())]
         self.per_episode += detour
         self._pull(before, taken, optimal, detour & ~second)
-        self.by_target += [int((detour & ~second).sum()), int((detour & second).sum())]
-        self.steps += [int((live & ~second).sum()), int((live & second).sum())]
 
     def _pull(self, before, taken: np.ndarray, optimal: np.ndarray, rows: np.ndarray) -> None:
         if not rows.any():
@@ -132,8 +130,8 @@ class Detours:
         by = {}
         for name, rows in (("0", d == 0), ("1", d == 1), ("2+", d >= 2)):
             by[name] = {"episodes": int(rows.sum()), "success": float(success[rows].mean()) if rows.any() else None}
-        rate = (self.by_target / np.maximum(self.steps, 1)).round(4).tolist()
         steps, detours, wrong = self.split
+        rate = (detours.sum(0) / np.maximum(steps.sum(0), 1)).round(4).tolist()  # over both histories
         per_step = {
             history: {
                 "steps_first_second": steps[h].tolist(),
@@ -203,7 +201,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         env = InternalEnv(base, mc, layer, cfg.world())
         sampled = base.action_dist
         base.action_dist = lambda params: ForcedDetour(sampled(params), env, t0)
-        forced_run, forced = labelled_run(env, task, episodes, seed, oracle_chooser(centroids), t0)
+        _, forced = labelled_run(env, task, episodes, seed, oracle_chooser(centroids), t0)
         base.action_dist = sampled
         result["injected_detour"] = injected(free, free_success, forced, env.state.success, t0)
         print("injected_detour", json.dumps(result["injected_detour"]), flush=True)

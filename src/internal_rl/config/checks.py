@@ -22,6 +22,12 @@ def check_precision(value: str) -> None:
     require(value in PRECISIONS, "precision", f"fp32, bf16 or auto, got {value!r}")
 
 
+def check_targets(value: str) -> None:
+    """The ``targets`` field of the pretrain and discover sections: the action NLL's targets, sampled (the recorded
+    actions, the paper) or expert (the noiseless gridworld expert's distribution, pipeline/artifacts.py)."""
+    require(value in ("sampled", "expert"), "targets", f"sampled or expert, got {value!r}")
+
+
 def positive(obj: Any, *names: str) -> None:
     for n in names:
         require(getattr(obj, n) > 0, n, f"must be > 0, got {getattr(obj, n)!r}")

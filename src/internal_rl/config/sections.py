@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from internal_rl.config.checks import check_precision, non_negative, positive, require
+from internal_rl.config.checks import check_precision, check_targets, non_negative, positive, require
 from internal_rl.config.world import AntConfig, DataConfig, EnvConfig
 from internal_rl.envs.antpinpad import ANT_POST_TASK, ANT_PRETRAIN_TASKS, NUM_JOINT_TORQUES
 from internal_rl.envs.base import World
@@ -48,7 +48,7 @@ class PretrainConfig(PretrainArgs):
 
     def __post_init__(self) -> None:
         positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
-        require(self.targets in ("sampled", "expert"), "targets", f"sampled or expert, got {self.targets!r}")
+        check_targets(self.targets)
         require(0 <= self.stop_at <= self.steps, "stop_at", f"must be in [0, steps={self.steps}], got {self.stop_at}")
         check_precision(self.precision)
         non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
@@ -144,7 +144,7 @@ class DiscoverConfig(MetacontrollerArch):
         check_memory_swap(self)
         positive(self, "seeds", "steps", "batch_size", "lr", "checkpoint_every")
         check_precision(self.precision)
-        require(self.targets in ("sampled", "expert"), "targets", f"sampled or expert, got {self.targets!r}")
+        check_targets(self.targets)
         non_negative(
             self,
             "weight_decay",
