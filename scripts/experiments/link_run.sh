@@ -39,9 +39,12 @@ arm_run() {  # arm_run SRC RUN FIELD=VALUE ...: RUN linked to SRC's backbone, wi
 sgother1() {  # sgother1 SRC RUN OUT TAG: E52's sgother1 recipe (labelled start, swap `other` on every segment) on
   #            SRC's backbone in RUN, then its codes and code ceilings, into OUT/*_TAG_seed0.json
   arm_run "$1" "$2" memory_swap=1 memory_swap_to=other
-  $py scripts/experiments/subgoal_start.py "$2" 0 "$3/discover_$4_seed0.json" start=4000
-  $py scripts/experiments/code_content.py "$2" seed0 "$3/code_content_$4_seed0.json"
-  $py scripts/experiments/code_gain.py "$2" seed0 "$3/gain_$4_seed0.json" scales=1 gains=1 episodes=2048
+  sgother1_in "$2" "$3" "$4"
+}
+sgother1_in() {  # sgother1_in RUN OUT TAG: sgother1's discovery, codes and ceilings in RUN as it stands (discover set)
+  $py scripts/experiments/subgoal_start.py "$1" 0 "$2/discover_$3_seed0.json" start=4000
+  $py scripts/experiments/code_content.py "$1" seed0 "$2/code_content_$3_seed0.json"
+  $py scripts/experiments/code_gain.py "$1" seed0 "$2/gain_$3_seed0.json" scales=1 gains=1 episodes=2048
 }
 score_codes() {  # score_codes RUN K OUT TAG: what discovery seed K's codes carry, and internal RL on them
   $py scripts/experiments/code_content.py "$1" "seed$2" "$3/code_content_$4_seed$2.json"
