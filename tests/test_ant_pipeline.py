@@ -120,6 +120,8 @@ def test_the_data_stage_trains_the_three_stage_expert_with_recipe_chain(tmp_path
         ("data.meta_tasks=chains", "data.meta_tasks"),
         ("discover.targets=expert", "discover.targets"),
         ("pretrain.targets=expert", "pretrain.targets"),
+        ("steer.targets=expert", "steer.targets"),
+        ("data.meta_epsilon=0.1", "data.meta_epsilon"),
         ("env.world=mars", "env.world"),
         ("ant_expert.num_envs=0", "ant_expert.num_envs"),
     ],

@@ -362,6 +362,26 @@ def test_d_star_of_chains_holds_longer_tasks_and_no_post_task_transition(tmp_pat
     assert metrics(run, "data")["expert_success"]["meta"] == 1.0
 
 
+def test_d_star_with_meta_epsilon_holds_detours_and_the_held_out_set_is_unchanged(tmp_path):
+    """data.meta_epsilon (E56): D* is made with the expert's ε-noise, so some of its recorded actions leave every
+    shortest path (the noiseless expert gives them probability 0); the held-out set keeps data.epsilon (0)."""
+    from internal_rl.data import EpisodeDataset
+    from internal_rl.data.store import read_meta
+    from internal_rl.pipeline.artifacts import expert_targets
+
+    run = tmp_path / "run"
+    assert cli("data", "--config", SMOKE, "--out", str(run), "--set", "data.meta_epsilon=0.5") == 0
+    assert read_meta(run / "data" / "meta")["epsilon"] == 0.5 and read_meta(run / "data" / "eval")["epsilon"] == 0.0
+
+    def off_path(name: str) -> float:
+        ds = EpisodeDataset(run / "data" / name)
+        b = ds.batch(range(len(ds)))
+        q = expert_targets(CFG)(b).gather(-1, b.actions.clamp(min=0)[..., None])[..., 0]  # (B, T)
+        return float((q == 0)[b.mask].float().mean())
+
+    assert 0.05 < off_path("meta") < 0.45 and off_path("eval") == 0.0
+
+
 # ------------------------------------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     "args,field",

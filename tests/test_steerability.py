@@ -247,3 +247,39 @@ def test_a_controller_checkpoint_made_with_other_settings_is_refused(tmp_path):
         fit_controller(
             base, data, layer=1, cfg=SteerConfig(steps=2, batch_size=4, rank=8, hidden=8), seed=0, checkpoint_dir=ckpt
         )
+
+
+def test_steering_with_expert_targets_fits_their_distribution(tmp_path):
+    """steer.targets: expert (E56): on ε-noisy D* the fit's loss is the cross-entropy against the noiseless expert's
+    distribution over valid steps, and the recorded actions' one-hots as targets give the plain loss."""
+    import torch
+    import torch.nn.functional as F
+
+    from internal_rl.analysis.steering import SteeringTrainer, SubgoalController, steered_upper
+    from internal_rl.config import RunConfig, SteerConfig
+    from internal_rl.data import EpisodeDataset, generate_dataset
+    from internal_rl.models import Transformer, TransformerConfig
+    from internal_rl.pipeline.artifacts import expert_targets
+
+    generate_dataset(tmp_path / "d", num_episodes=16, tasks=PRETRAIN_TASKS, epsilon=0.5, seed=0, progress=False)
+    torch.manual_seed(0)
+    base = Transformer(TransformerConfig(depth=2, width=16, heads=2, mlp=32, encoder="egocentric")).eval()
+    base.requires_grad_(False)
+    ctrl, data, targets = (
+        SubgoalController(16, rank=4, hidden=8),
+        EpisodeDataset(tmp_path / "d"),
+        expert_targets(RunConfig()),
+    )
+
+    def loss(action_targets=None):
+        return SteeringTrainer(base, ctrl, data, 1, SteerConfig(batch_size=8), 0, action_targets).loss(batch)[0]
+
+    batch = SteeringTrainer(base, ctrl, data, 1, SteerConfig(batch_size=8), 0).batch(3)
+    b, e = batch
+    plain, soft = loss(), loss(targets)
+    torch.testing.assert_close(loss(lambda x: F.one_hot(x.actions.clamp(min=0), 4).float()), plain)
+    with torch.no_grad():
+        logits, _ = steered_upper(base, ctrl, e, b.subgoal, 1)
+    expected = -(targets(b) * F.log_softmax(logits.float(), -1)).sum(-1)[b.mask].mean()
+    torch.testing.assert_close(soft, expected)
+    assert abs(float(soft - plain)) > 1e-3  # the ε-moves' recorded actions are not what it fits

@@ -45,7 +45,7 @@ from internal_rl.data.segments import subgoal_starts
 from internal_rl.data.store import read_meta as read_dataset_meta
 from internal_rl.envs import POST_TASK, chain_tasks, pretraining_tasks
 from internal_rl.envs.tasks import SUBGOAL_LETTERS, task_from_letters
-from internal_rl.pipeline.artifacts import load_backbone, load_dataset
+from internal_rl.pipeline.artifacts import load_backbone, load_dataset, section_targets
 
 torch.set_num_threads(1)
 run, name = sys.argv[1], sys.argv[2]
@@ -77,6 +77,7 @@ controller, _ = fit_controller(
     cfg=cfg.steer,
     seed=cfg.seed + layer + 1000 * fit_seed,
     checkpoint_dir=ctx.path("steerability", f"{name}_layer{layer}{tag}_controller"),
+    action_targets=section_targets(cfg, cfg.steer),  # steer.targets=expert: the expert's distribution (E56)
 )
 
 

@@ -79,7 +79,7 @@ def steerability_check(
     """Steerability of each backbone checkpoint (or of those named in ``only``, e.g. ``step8000``, ``final``) at
     each layer; returns the results (also written as JSON)."""
     from internal_rl.analysis.steerability import Diagnostics, steerability
-    from internal_rl.pipeline.artifacts import load_backbone, load_dataset
+    from internal_rl.pipeline.artifacts import load_backbone, load_dataset, section_targets
 
     cfg = ctx.cfg
     layers = layers or [cfg.layer(cfg.steer.layer)]
@@ -126,6 +126,7 @@ def steerability_check(
                     seed=cfg.seed + layer,
                     checkpoint_dir=out_dir / f"{name}_layer{layer}{tag}_controller",
                     extra=Diagnostics(tuple(gains or ()), greedy),
+                    action_targets=section_targets(cfg, cfg.steer),
                 )
                 r = {"checkpoint": name, "pretrain_step": meta.get("step"), **r, "steer": to_dict(cfg.steer)}
                 tmp = path.with_suffix(".tmp")

@@ -33,6 +33,7 @@ from internal_rl.analysis.steering import (
 from internal_rl.config import SteerConfig
 from internal_rl.envs import POST_TASK, abstract_transitions, letters_of
 from internal_rl.envs.base import World
+from internal_rl.models.actions import ActionTargets
 from internal_rl.train.checkpoint import check_recorded
 from internal_rl.train.loop import Schedule, adamw, fit
 
@@ -47,9 +48,11 @@ def fit_controller(
     checkpoint_dir: str | Path,
     desc: str = "steer",
     logger=None,
+    action_targets: ActionTargets | None = None,
 ) -> tuple[SubgoalController, list[dict[str, float]]]:
     """Train (or resume) a one-hot subgoal controller at ``layer`` of ``base`` (on its device); returns it and its
-    evaluation history (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves)."""
+    evaluation history (``logger``: a :class:`~internal_rl.train.Logger` for TensorBoard curves; ``action_targets``:
+    the NLL's target distributions instead of the recorded actions, ``steer.targets: expert``)."""
     torch.manual_seed(seed)
     width, device = base.cfg.width, base.device
     kw = dict(rank=cfg.rank, hidden=cfg.hidden, form=cfg.form)
@@ -59,7 +62,7 @@ def fit_controller(
     controller = (SubgoalController(width, **kw) if span == 1 else StackedController(width, span, **kw)).to(device)
     recorded = {"layer": layer, "width": width, "span": span, **kw}  # what the controller's weights are
     check_recorded(checkpoint_dir, "controller", recorded, "steer")
-    trainer = SteeringTrainer(base, controller, dataset, layer, cfg, seed)
+    trainer = SteeringTrainer(base, controller, dataset, layer, cfg, seed, action_targets)
     history = fit(
         modules={"controller": controller},
         optimizer=adamw([controller], cfg.lr, cfg.weight_decay),
@@ -167,13 +170,21 @@ def steerability(
     seed: int,
     checkpoint_dir: str | Path,
     extra: Diagnostics = Diagnostics(),
+    action_targets: ActionTargets | None = None,
 ) -> dict:
     """Fit a controller at ``layer`` and score closed-loop decisions, unsteered and steered (oracle switching),
     on the pretraining tasks and on the post task, with the prior-capture diagnosis of the post task, and the
-    ``extra`` evaluations (does a larger push, or the argmax action, win?)."""
+    ``extra`` evaluations (does a larger push, or the argmax action, win?); ``action_targets`` as fit_controller's."""
     post_task, device = tuple(post_task), base.device
     controller, history = fit_controller(
-        base, dataset, layer=layer, cfg=cfg, seed=seed, checkpoint_dir=checkpoint_dir, desc=f"steer layer {layer}"
+        base,
+        dataset,
+        layer=layer,
+        cfg=cfg,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        desc=f"steer layer {layer}",
+        action_targets=action_targets,
     )
     ev = dict(episodes=cfg.eval_episodes, world=world, seed=seed + 11)
     steer = dict(layer=layer, control=oracle(controller))

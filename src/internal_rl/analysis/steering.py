@@ -17,7 +17,7 @@ from internal_rl.data.batches import StepBatches
 from internal_rl.data.counterfactual import MemorySwap, estimate_memory
 from internal_rl.data.segments import subgoal_starts
 from internal_rl.metacontroller.controller import DecoderConfig, HyperDecoder
-from internal_rl.models.actions import mode_hits
+from internal_rl.models.actions import ActionTargets, mode_hits
 from internal_rl.train.precision import autocast
 
 NUM_SUBGOALS = 4
@@ -115,10 +115,20 @@ def steered_upper(
 class SteeringTrainer:
     """Batches and loss for :func:`internal_rl.train.loop.fit` (the base model is frozen)."""
 
-    def __init__(self, base: nn.Module, controller: nn.Module, dataset, layer: int, cfg: SteerConfig, seed: int):
+    def __init__(
+        self,
+        base: nn.Module,
+        controller: nn.Module,
+        dataset,
+        layer: int,
+        cfg: SteerConfig,
+        seed: int,
+        action_targets: ActionTargets | None = None,
+    ):
         """Batches of ``cfg.batch_size`` episodes of ``dataset`` (D*) on the base model's device, the loss in
-        ``cfg.precision``, each subgoal's first ``START_STEPS`` steps weighted ``cfg.start_weight``."""
-        self.base, self.controller, self.dataset = base, controller, dataset
+        ``cfg.precision``, each subgoal's first ``START_STEPS`` steps weighted ``cfg.start_weight``; the NLL of the
+        recorded actions, or of ``action_targets(batch)`` (B, T, A) distributions (``steer.targets: expert``)."""
+        self.base, self.controller, self.dataset, self.action_targets = base, controller, dataset, action_targets
         self.start_weight, self.start_steps = cfg.start_weight, START_STEPS
         self.layer, self.batch_size, self.seed, self.device = layer, cfg.batch_size, seed, base.device
         self.precision, self.memory_swap, self.memory_swap_to = cfg.precision, cfg.memory_swap, cfg.memory_swap_to
@@ -157,7 +167,8 @@ class SteeringTrainer:
         with autocast(self.device, self.precision):
             logits, _ = steered_upper(self.base, self.controller, e, b.subgoal, self.layer)  # (B, T, 4)
         dist = self.base.action_dist(logits)
-        nll = dist.nll(b.actions)  # (B, T), fp32 under bf16 autocast too
+        targets = b.actions if self.action_targets is None else self.action_targets(b)
+        nll = dist.nll(targets)  # (B, T), fp32 under bf16 autocast too
         mean_nll = (nll * b.mask).sum() / b.mask.sum()
         loss = mean_nll
         if self.start_weight != 1.0:  # weight the first steps of every subgoal (research option, E10)

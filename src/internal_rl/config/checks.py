@@ -23,8 +23,8 @@ def check_precision(value: str) -> None:
 
 
 def check_targets(value: str) -> None:
-    """The ``targets`` field of the pretrain and discover sections: the action NLL's targets, sampled (the recorded
-    actions, the paper) or expert (the noiseless gridworld expert's distribution, pipeline/artifacts.py)."""
+    """The ``targets`` field of the pretrain, steer and discover sections: the action NLL's targets, sampled (the
+    recorded actions, the paper) or expert (the noiseless gridworld expert's distribution, pipeline/artifacts.py)."""
     require(value in ("sampled", "expert"), "targets", f"sampled or expert, got {value!r}")
 
 

@@ -99,9 +99,13 @@ class SteerConfig:
     # share of subgoal segments whose residual is given another previous subgoal (data/counterfactual.py; paper: 0)
     memory_swap: float = added_later(0.0)
     memory_swap_to: str = added_later("other")  # other (any other subgoal) | self (the segment's own: a repeat)
+    # the NLL's targets: sampled = the recorded actions (the paper) | expert = the noiseless gridworld expert's
+    # distribution at each step (E56: with data.meta_epsilon > 0, the way back from a detour)
+    targets: str = added_later("sampled")
 
     def __post_init__(self) -> None:
         positive(self, "rank", "hidden", "steps", "batch_size", "lr", "eval_episodes", "span", "start_weight")
+        check_targets(self.targets)
         require(self.form in STEER_FORMS, "form", f"one of {', '.join(STEER_FORMS)}, got {self.form!r}")
         check_precision(self.precision)
         non_negative(self, "weight_decay", "warmup_steps")
@@ -260,12 +264,17 @@ class RunConfig:
             "data.task_set",
             f"ant-pinpad pretrains on its paper's tasks (Table A2; the default table_a1), got {self.data.task_set!r}",
         )
-        for name in ("pretrain", "discover"):
+        for name in ("pretrain", "steer", "discover"):
             require(
                 getattr(self, name).targets == "sampled",
                 f"{name}.targets",
                 "expert targets are the gridworld's shortest-path distribution; ant-pinpad uses sampled",
             )
+        require(
+            self.data.meta_epsilon == 0.0,
+            "data.meta_epsilon",
+            "D*'s ε-noise goes with the gridworld expert's targets; ant-pinpad's D* is the mean action (0)",
+        )
         require(
             self.data.meta_tasks == "pretrain",
             "data.meta_tasks",

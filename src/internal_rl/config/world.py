@@ -92,7 +92,7 @@ class DataConfig:
 
     train_episodes: int = 100_000  # episodes in D
     eval_episodes: int = 2_048  # held-out episodes (evaluation of every stage)
-    meta_episodes: int = 100_000  # episodes in D* (epsilon = 0)
+    meta_episodes: int = 100_000  # episodes in D*
     epsilon: float = 0.0  # expert noise for D (restricted to non-terminating actions)
     chunk_size: int = 8_192  # episodes generated and written per chunk
     # Pretraining task set: table_a1 (the paper's 16 tasks) | all_transitions (control experiment: every pair
@@ -103,6 +103,10 @@ class DataConfig:
     # 3-6 pairs made only of the pretraining tasks' transitions, so that the fits see the post task's length and
     # none of its transitions; envs/tasks.py chain_tasks)
     meta_tasks: str = added_later("pretrain")
+    # Expert noise for D* (ours, E56; 0 = the paper): with steer.targets / discover.targets: expert the fits then see
+    # detours and are taught the noiseless expert's way back (DART); with the recorded actions they would imitate
+    # the ε-moves. Gridworld only
+    meta_epsilon: float = added_later(0.0)
     # Pretrain on freshly generated episodes every step (data/stream.py: unique data, nothing on disk); D is then
     # not written and train_episodes is unused
     stream: bool = False
@@ -113,3 +117,4 @@ class DataConfig:
         require(self.task_set in TASK_SETS, "task_set", f"one of {', '.join(TASK_SETS)}, got {self.task_set!r}")
         require(self.meta_tasks in META_TASKS, "meta_tasks", f"pretrain or chains, got {self.meta_tasks!r}")
         require(0.0 <= self.epsilon <= 1.0, "epsilon", f"must be in [0, 1], got {self.epsilon}")
+        require(0.0 <= self.meta_epsilon <= 1.0, "meta_epsilon", f"must be in [0, 1], got {self.meta_epsilon}")

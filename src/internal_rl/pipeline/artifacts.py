@@ -66,6 +66,12 @@ def expert_targets(cfg: RunConfig) -> ActionTargets | None:
     return targets
 
 
+def section_targets(cfg: RunConfig, section) -> ActionTargets | None:
+    """The action NLL's targets of a pretrain, steer or discover ``section``: the expert's distribution when its
+    ``targets`` is expert, else None (the recorded actions, the paper)."""
+    return expert_targets(cfg) if section.targets == "expert" else None
+
+
 def freeze(*modules: nn.Module) -> None:
     """Eval mode and no gradients."""
     for module in modules:

@@ -61,13 +61,13 @@ def upstream(name: str) -> list[str]:
 
 def _backbone(cfg: RunConfig) -> tuple:
     """The sections the backbone is made of, but for its training schedule (cfg.pretrain). Pretraining never reads
-    D*: it sees data.meta_tasks at its default, so a new D* task set redoes the data stage and the stages that read
-    D* (probe, steer, discover) but keeps the backbone. (data.meta_episodes predates this and still counts, so that
-    the fingerprints of existing runs stay what they were.)"""
+    D*: it sees data.meta_tasks and data.meta_epsilon at their defaults, so a new D* redoes the data stage and the
+    stages that read D* (probe, steer, discover) but keeps the backbone. (data.meta_episodes predates this and still
+    counts, so that the fingerprints of existing runs stay what they were.)"""
     from internal_rl.config.world import META_TASKS  # here, not at the top: this module stays import-light
 
     ant = (cfg.ant, cfg.ant_expert) if cfg.is_ant else ()
-    return (cfg.seed, cfg.env, replace(cfg.data, meta_tasks=META_TASKS[0]), *ant, cfg.model)
+    return (cfg.seed, cfg.env, replace(cfg.data, meta_tasks=META_TASKS[0], meta_epsilon=0.0), *ant, cfg.model)
 
 
 def sections(cfg: RunConfig) -> dict[str, tuple]:
@@ -79,6 +79,7 @@ def sections(cfg: RunConfig) -> dict[str, tuple]:
     backbone = _backbone(cfg)
     pre = (*backbone, cfg.pretrain)
     meta = () if cfg.data.meta_tasks == META_TASKS[0] else (cfg.data.meta_tasks,)  # D*'s tasks, when not the default
+    meta += (("meta_epsilon", cfg.data.meta_epsilon),) if cfg.data.meta_epsilon else ()  # and its ε, when not 0
     disc = (*pre, *meta, cfg.discover)
     return {
         "data": data,

@@ -1,4 +1,5 @@
-"""Stage ``data``: D (pretraining), a held-out set and D* (metacontroller, ε = 0), SPEC §1.5.
+"""Stage ``data``: D (pretraining), a held-out set and D* (metacontroller; ε = 0 as in the paper unless
+``data.meta_epsilon``, E56), SPEC §1.5.
 
 On ant-pinpad the expert is a policy network (SPEC §7): the one named by ``ant.expert``, or else the one this
 stage trains first with the ``ant_expert`` section (``data/expert``, or with ``recipe: chain`` the three stages
@@ -46,7 +47,7 @@ def run(ctx: Context) -> dict:
     specs = {  # name: (episodes, epsilon, seed offset, tasks)
         "train": (cfg.data.train_episodes, cfg.data.epsilon, 0, tasks),
         "eval": (cfg.data.eval_episodes, cfg.data.epsilon, 1, tasks),
-        "meta": (cfg.data.meta_episodes, 0.0, 2, meta_tasks),
+        "meta": (cfg.data.meta_episodes, cfg.data.meta_epsilon, 2, meta_tasks),  # ε = 0 unless data.meta_epsilon
     }
     metrics: dict = {"world": world.spec.name, "expert_success": {}, "episodes": {}, "mean_length": {}}
     if cfg.data.stream:  # pretraining generates its own episodes (data/stream.py)

@@ -21,6 +21,7 @@ from internal_rl.pipeline.artifacts import (
     load_base_model,
     load_dataset,
     metacontroller_config,
+    section_targets,
 )
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_rate_distortion
@@ -76,7 +77,7 @@ def train_metacontroller(
         device=ctx.device,
         cotrain=cotrain,
         precision=dc.precision,
-        action_targets=expert_targets(cfg) if dc.targets == "expert" else None,
+        action_targets=section_targets(cfg, dc),
         memory_swap=0.0 if cotrain else dc.memory_swap,  # the co-trained ablation stays the paper's
         memory_swap_to=dc.memory_swap_to,
         **training_schedule(dc, cotrain),

@@ -12,7 +12,7 @@ from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.config import to_dict
 from internal_rl.data.stream import ExpertStream
 from internal_rl.models.pretrain import Pretrainer
-from internal_rl.pipeline.artifacts import build_model, expert_targets, load_dataset
+from internal_rl.pipeline.artifacts import build_model, load_dataset, section_targets
 from internal_rl.pipeline.context import Context
 from internal_rl.train import Logger
 from internal_rl.train.loop import Schedule, adamw, fit
@@ -48,7 +48,7 @@ def run(ctx: Context) -> dict:
         device=ctx.device,
         dist=ctx.dist,
         probe=probe,
-        action_targets=expert_targets(cfg) if pc.targets == "expert" else None,
+        action_targets=section_targets(cfg, pc),
     )
     sched = Schedule(
         steps=pc.steps,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.analysis.steerability import fit_controller, oracle
-from internal_rl.pipeline.artifacts import load_base_model, load_dataset
+from internal_rl.pipeline.artifacts import load_base_model, load_dataset, section_targets
 from internal_rl.pipeline.context import Context
 from internal_rl.report.figures import plot_layer_curve
 from internal_rl.train import Logger
@@ -36,6 +36,7 @@ def run(ctx: Context) -> dict:
             checkpoint_dir=ctx.path("steer", f"layer{layer}"),
             desc=f"steer layer {layer}",
             logger=logger,
+            action_targets=section_targets(cfg, sc),
         )
         nll_by_layer[layer] = history[-1]["action_nll"]
         post = closed_loop_stats(base, [post_task], layer=layer, control=oracle(controller), **evaluate)
