@@ -286,6 +286,7 @@ STAGES = ("data", "pretrain", "probe", "steer", "discover", "rl", "report")
         ("discover.latent_dim=4", {"discover", "rl", "report"}),
         ("discover.targets=expert", {"discover", "rl", "report"}),
         ("pretrain.targets=expert", set(STAGES) - {"data"}),
+        ("pretrain.init_from=runs/other", set(STAGES) - {"data"}),
         ("steer.targets=expert", {"steer", "report"}),
         ("data.meta_epsilon=0.1", set(STAGES) - {"pretrain"}),  # D* changes; pretraining never reads it
         ("rl.lr=1e-4", {"rl", "report"}),

@@ -409,6 +409,36 @@ def test_cli_bad_input_exits_2_naming_the_field(tmp_path, capsys, args, field):
     assert not out.exists()
 
 
+def test_init_from_starts_pretraining_from_another_runs_backbone(smoke_run, tmp_path, capsys):
+    """pretrain.init_from (E55's fine-tunes): the model starts with the named run's pretrained weights and trains on
+    from them; a folder without a backbone, or one of another model section, is refused in one line naming the field
+    before anything is written."""
+    from internal_rl.pipeline.artifacts import initial_model, load_backbone
+
+    cfg = load_config(SMOKE, [f"pretrain.init_from={smoke_run}"])
+    source, _ = load_backbone(CFG, smoke_run / "pretrain" / "checkpoint", torch.device("cpu"))
+    started = initial_model(cfg).state_dict()
+    assert all(torch.equal(started[k], v) for k, v in source.state_dict().items())
+    fresh_init = initial_model(CFG).state_dict()
+    assert not any(torch.equal(fresh_init[k], v) for k, v in source.state_dict().items() if v.is_floating_point())
+
+    run = tmp_path / "ft"
+    copy_data_stage(smoke_run, run)
+    assert cli("pretrain", "--config", SMOKE, "--out", str(run), "--set", f"pretrain.init_from={smoke_run}") == 0
+    fresh = metrics(smoke_run, "pretrain")["history"][0]["action_nll"]  # the first evaluation of each
+    assert metrics(run, "pretrain")["history"][0]["action_nll"] < fresh
+
+    for init, extra, field in (
+        (tmp_path / "nothing", [], "pretrain.init_from"),
+        (smoke_run, ["--set", "model.width=16"], "model.width"),
+    ):
+        out = tmp_path / "refused"
+        assert cli("pretrain", "--config", SMOKE, "--out", str(out), "--set", f"pretrain.init_from={init}", *extra) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and "pretrain.init_from" in lines[0] and field in lines[0], lines
+        assert not out.exists()
+
+
 def test_cli_missing_config_file(tmp_path, capsys):
     out = tmp_path / "out"
     missing = tmp_path / "nope.yaml"

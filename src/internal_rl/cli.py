@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from internal_rl.config import ConfigError, load_config
     from internal_rl.pipeline import run_stage
-    from internal_rl.pipeline.artifacts import CheckpointMismatch
+    from internal_rl.pipeline.artifacts import CheckpointMismatch, init_source
     from internal_rl.pipeline.context import make_context
     from internal_rl.pipeline.rundir import RunDirError, StageConfigMismatch
     from internal_rl.train import CorruptRunFile, NonFiniteLossError
@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 0
         cfg = load_config(args.config, args.overrides)
+        init_source(cfg)  # pretrain.init_from names a backbone of this model section, before anything is written
         out = args.out or f"runs/{Path(args.config).stem}"
         ctx = make_context(cfg, out, force=args.force)
         targets = ORDER if args.command == "run" else [args.command]

@@ -45,6 +45,9 @@ class PretrainConfig(PretrainArgs):
     # expert's distribution at each recorded state (E55: with data.epsilon > 0 the backbone then sees detours and
     # the expert's recovery from them without imitating the ε-moves themselves, as in DART)
     targets: str = added_later("sampled")
+    # a run folder whose pretrained backbone initialises the model ("" = a fresh initialisation): a fine-tune, with
+    # the optimiser and this section's schedule started afresh (E55). Checked before anything runs
+    init_from: str = added_later("")
 
     def __post_init__(self) -> None:
         positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")

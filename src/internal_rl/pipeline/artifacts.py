@@ -8,7 +8,8 @@
 
 A checkpoint that does not fit the run (another model kind, width or layer) is refused by name
 (:class:`CheckpointMismatch`), never half-loaded. Also here: ``expert_targets``, the soft action targets that the
-pretrain and discover stages may fit instead of the recorded actions.
+pretrain, steer and discover stages may fit instead of the recorded actions, and ``initial_model``, pretraining's
+starting point (another run's backbone with ``pretrain.init_from``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from internal_rl.config import RunConfig
+from internal_rl.config import ConfigError, RunConfig, to_dict
 from internal_rl.data import Dataset, EpisodeBatch, EpisodeDataset, VectorEpisodes
 from internal_rl.data.store import read_meta as read_dataset_meta
 from internal_rl.experts import recorded_expert_probs
@@ -43,6 +44,36 @@ def load_dataset(ctx: Context, name: str) -> Dataset:
         shown = ", ".join(f"{k}: {made.get(k)!r} there, {want.get(k)!r} here" for k in diff[:3])
         raise CheckpointMismatch(f"dataset {path} was made for another world or setting ({shown}); use a new --out")
     return VectorEpisodes(path) if ctx.cfg.is_ant else EpisodeDataset(path)
+
+
+def init_source(cfg: RunConfig) -> Path | None:
+    """The checkpoint directory of ``pretrain.init_from`` (None when unset), refused in one line naming the field
+    when it holds no pretrained backbone or one of another model section (checked before any stage runs)."""
+    if not cfg.pretrain.init_from:
+        return None
+    directory = Path(cfg.pretrain.init_from, "pretrain", "checkpoint")
+    if not (directory / "meta.json").exists():
+        raise ConfigError(f"pretrain.init_from: {cfg.pretrain.init_from} holds no pretrained backbone ({directory})")
+    stored, want = read_meta(directory).get("model", {}), to_dict(cfg.model)
+    differ = [k for k in want if k in stored and stored[k] != want[k]]
+    if differ:
+        raise ConfigError(
+            f"pretrain.init_from: {cfg.pretrain.init_from}'s backbone has "
+            + ", ".join(f"model.{k}={stored[k]!r}" for k in differ)
+            + " but this run has "
+            + ", ".join(f"model.{k}={want[k]!r}" for k in differ)
+        )
+    return directory
+
+
+def initial_model(cfg: RunConfig) -> nn.Module:
+    """The model pretraining starts from: freshly initialised, or holding ``pretrain.init_from``'s pretrained weights
+    (a stage that resumes then loads its own checkpoint over them)."""
+    model = build_model(cfg)
+    source = init_source(cfg)
+    if source is not None:
+        load_checkpoint(source, {"model": model})
+    return model
 
 
 def build_model(cfg: RunConfig) -> nn.Module:

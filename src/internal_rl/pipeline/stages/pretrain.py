@@ -12,7 +12,7 @@ from internal_rl.analysis.rollout import closed_loop_stats
 from internal_rl.config import to_dict
 from internal_rl.data.stream import ExpertStream
 from internal_rl.models.pretrain import Pretrainer
-from internal_rl.pipeline.artifacts import build_model, load_dataset, section_targets
+from internal_rl.pipeline.artifacts import initial_model, load_dataset, section_targets
 from internal_rl.pipeline.context import Context
 from internal_rl.train import Logger
 from internal_rl.train.loop import Schedule, adamw, fit
@@ -21,7 +21,7 @@ from internal_rl.train.precision import resolve_precision
 
 def run(ctx: Context) -> dict:
     cfg, pc = ctx.cfg, ctx.cfg.pretrain
-    model = build_model(cfg).to(ctx.device)
+    model = initial_model(cfg).to(ctx.device)  # fresh, or pretrain.init_from's weights
     trainer_model = DistributedDataParallel(model) if ctx.dist.enabled else model
     tasks = cfg.pretrain_tasks()
     if cfg.data.stream:
