@@ -30,7 +30,7 @@ from internal_rl.models import build_base_model
 from internal_rl.models.actions import ActionTargets
 from internal_rl.pipeline.context import Context
 from internal_rl.train import load_checkpoint
-from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded, read_meta
+from internal_rl.train.checkpoint import CheckpointMismatch, check_recorded, differing, read_meta
 from internal_rl.train.fields import ADDED_LATER
 
 
@@ -55,14 +55,9 @@ def init_source(cfg: RunConfig) -> Path | None:
     if not (directory / "meta.json").exists():
         raise ConfigError(f"pretrain.init_from: {cfg.pretrain.init_from} holds no pretrained backbone ({directory})")
     stored, want = read_meta(directory).get("model", {}), to_dict(cfg.model)
-    differ = [k for k in want if k in stored and stored[k] != want[k]]
+    differ = differing(stored, {k: v for k, v in want.items() if k in stored}, "model")  # older fields only
     if differ:
-        raise ConfigError(
-            f"pretrain.init_from: {cfg.pretrain.init_from}'s backbone has "
-            + ", ".join(f"model.{k}={stored[k]!r}" for k in differ)
-            + " but this run has "
-            + ", ".join(f"model.{k}={want[k]!r}" for k in differ)
-        )
+        raise ConfigError(f"pretrain.init_from: {cfg.pretrain.init_from}'s backbone was made with {differ}")
     return directory
 
 

@@ -161,16 +161,25 @@ def check_recorded(directory: str | Path, key: str, want: dict, prefix: str, add
     saved = read_meta(directory).get(key)
     if saved is None:
         return
-    saved = {**(added_later or {}), **saved}
-    differ = [k for k, v in want.items() if saved.get(k) != v]
+    differ = differing({**(added_later or {}), **saved}, want, prefix)
     if differ:
         raise CheckpointMismatch(
-            f"checkpoint {directory} was made with "
-            + ", ".join(f"{prefix}.{k}={saved.get(k)!r}" for k in differ)
-            + " but this run has "
-            + ", ".join(f"{prefix}.{k}={want[k]!r}" for k in differ)
-            + " (use another output directory, or --force to redo the stage)"
+            f"checkpoint {directory} was made with {differ} "
+            "(use another output directory, or --force to redo the stage)"
         )
+
+
+def differing(saved: dict, want: dict, prefix: str) -> str:
+    """ "prefix.k=<saved> but this run has prefix.k=<want>" over the fields of ``want`` that ``saved`` records
+    otherwise ("" when none); a field ``saved`` lacks counts as None."""
+    differ = [k for k, v in want.items() if saved.get(k) != v]
+    if not differ:
+        return ""
+    return (
+        ", ".join(f"{prefix}.{k}={saved.get(k)!r}" for k in differ)
+        + " but this run has "
+        + ", ".join(f"{prefix}.{k}={want[k]!r}" for k in differ)
+    )
 
 
 def has_checkpoint(directory: str | Path) -> bool:
