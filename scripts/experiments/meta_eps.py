@@ -19,9 +19,10 @@ from pathlib import Path
 
 from internal_rl.config import load_config
 from internal_rl.data import generate_dataset
+from internal_rl.pipeline.stages.data import dataset_specs
 
 src, dst, eps = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
-cfg = load_config(str(src / "config.yaml"))
+cfg = load_config(str(src / "config.yaml"), [f"data.meta_epsilon={eps}"])
 data = dst / "data"
 data.mkdir(parents=True, exist_ok=True)
 shutil.copy(src / "config.yaml", dst / "config.yaml")
@@ -31,20 +32,9 @@ for stage in ("pretrain", "probe", "steer"):
 for item in (src / "data").iterdir():  # the held-out set, chains, metrics: SRC's; D*: made here
     if item.name != "meta" and not (data / item.name).exists():
         os.symlink(item.resolve(), data / item.name) if item.is_dir() else shutil.copy(item, data / item.name)
+n, _, seed, tasks = dataset_specs(cfg)["meta"]  # the data stage's D* with data.meta_epsilon = EPS
 stats = generate_dataset(
-    data / "meta",
-    num_episodes=cfg.data.meta_episodes,
-    tasks=cfg.meta_tasks(),
-    epsilon=eps,
-    seed=cfg.seed * 1000 + 2,  # the data stage's D* seed
-    world=cfg.world(),
-    chunk_size=cfg.data.chunk_size,
-    progress=False,
+    data / "meta", n, tasks, epsilon=eps, seed=seed, world=cfg.world(), chunk_size=cfg.data.chunk_size, progress=False
 )
-row = {
-    "src": str(src),
-    "epsilon": eps,
-    "episodes": cfg.data.meta_episodes,
-    **{k: stats[k] for k in ("expert_success", "mean_length")},
-}
+row = {"src": str(src), "epsilon": eps, "episodes": n, **{k: stats[k] for k in ("expert_success", "mean_length")}}
 print(json.dumps(row))

@@ -170,8 +170,8 @@ def check_recorded(directory: str | Path, key: str, want: dict, prefix: str, add
 
 
 def differing(saved: dict, want: dict, prefix: str) -> str:
-    """ "prefix.k=<saved> but this run has prefix.k=<want>" over the fields of ``want`` that ``saved`` records
-    otherwise ("" when none); a field ``saved`` lacks counts as None."""
+    """The text `prefix.k=<saved> but this run has prefix.k=<want>` over the fields of ``want`` that ``saved``
+    records otherwise ("" when none); a field ``saved`` lacks counts as None."""
     differ = [k for k, v in want.items() if saved.get(k) != v]
     if not differ:
         return ""

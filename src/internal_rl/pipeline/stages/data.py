@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from internal_rl.config import ConfigError
+from internal_rl.config import ConfigError, RunConfig
 from internal_rl.data import generate_dataset, process_count, rollout_expert
 from internal_rl.envs.tasks import pad_tasks
 from internal_rl.pipeline.context import Context
@@ -38,27 +38,33 @@ def ant_expert(ctx: Context):
     return policy
 
 
+def dataset_specs(cfg: RunConfig) -> dict[str, tuple[int, float, int, list]]:
+    """name: (episodes, ε, seed, tasks) of each dataset the stage writes: D (train), the held-out set (eval) and D*
+    (meta; ε = 0 unless data.meta_epsilon)."""
+    tasks, base = cfg.pretrain_tasks(), cfg.seed * 1000
+    return {
+        "train": (cfg.data.train_episodes, cfg.data.epsilon, base, tasks),
+        "eval": (cfg.data.eval_episodes, cfg.data.epsilon, base + 1, tasks),
+        "meta": (cfg.data.meta_episodes, cfg.data.meta_epsilon, base + 2, cfg.meta_tasks()),
+    }
+
+
 def run(ctx: Context) -> dict:
     cfg = ctx.cfg
     if not ctx.dist.is_main:
         return {}
     world = cfg.world(ant_expert(ctx) if cfg.is_ant else None)
-    tasks, meta_tasks = cfg.pretrain_tasks(), cfg.meta_tasks()
-    specs = {  # name: (episodes, epsilon, seed offset, tasks)
-        "train": (cfg.data.train_episodes, cfg.data.epsilon, 0, tasks),
-        "eval": (cfg.data.eval_episodes, cfg.data.epsilon, 1, tasks),
-        "meta": (cfg.data.meta_episodes, cfg.data.meta_epsilon, 2, meta_tasks),  # ε = 0 unless data.meta_epsilon
-    }
+    specs = dataset_specs(cfg)
     metrics: dict = {"world": world.spec.name, "expert_success": {}, "episodes": {}, "mean_length": {}}
     if cfg.data.stream:  # pretraining generates its own episodes (data/stream.py)
         del specs["train"]
-    for name, (n, eps, offset, made_of) in specs.items():
+    for name, (n, eps, seed, made_of) in specs.items():
         stats = generate_dataset(
             ctx.path("data", name),
             num_episodes=n,
             tasks=made_of,
             epsilon=eps,
-            seed=cfg.seed * 1000 + offset,
+            seed=seed,
             world=world,
             chunk_size=cfg.data.chunk_size,
             workers=process_count(cfg.workers),
