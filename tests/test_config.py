@@ -199,6 +199,7 @@ def _error(overrides, data=None) -> str:
         ("model.encoder=resnet", "model.encoder"),
         ("pretrain.schedule=linear", "pretrain.schedule"),
         ("rl.methods=[internal_rl, dqn]", "rl.methods"),
+        ("rl.raw_actions=mode", "rl.raw_actions"),
         ("device=tpu", "device"),
         # out of range combinations
         ("steer.layer=7", "steer.layer"),

@@ -4,6 +4,8 @@ raw step; recomputed log-probs (policy and raw-action baseline) equal those reco
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -74,15 +76,17 @@ def test_sample_categorical_is_inverse_cdf():
     assert sample_categorical(logits, u).tolist() == [0, 0, 1, 2, 3, 3]
 
 
-def test_batched_internal_env_equals_step_by_step_reference():
-    base, mc, policy = make_models(seed=2)
-    env = InternalEnv(base, mc, LAYER, WORLD)
+@pytest.mark.parametrize(("raw_actions", "model_seed"), [("sampled", 2), ("greedy", 4)])
+def test_batched_internal_env_equals_step_by_step_reference(raw_actions, model_seed):
+    base, mc, policy = make_models(seed=model_seed)
+    env = InternalEnv(base, mc, LAYER, WORLD, raw_actions=raw_actions)
     ro = rollout(policy, env, TASK, num_envs=6, seed=0)
     # the setup must exercise different boundaries, several abstract steps, rewards
     assert len({tuple(s) for s in ro.switch_times}) == 6
     assert any(1 < len(s) < n for s, n in zip(ro.switch_times, ro.lengths.tolist(), strict=True))
     assert ro.returns.sum() > 0 and (ro.returns == 0).any()
-    assert len(env.active) < 6  # ended episodes' rows were dropped on the way (row compaction is exercised)
+    if raw_actions == "sampled":  # greedy episodes of this random model end together: no row is dropped
+        assert len(env.active) < 6  # ended episodes' rows were dropped on the way (row compaction is exercised)
     for i in range(6):
         ref = reference_rollout_single(
             base,
@@ -92,6 +96,7 @@ def test_batched_internal_env_equals_step_by_step_reference():
             world=WORLD,
             state=WORLD.select(env.initial_state, [i]),
             noise=env.noise.take([i]),
+            greedy=raw_actions == "greedy",
         )
         n, k = ref.length, len(ref.switch_times)
         assert int(ro.lengths[i]) == n and int(ro.num_abstract[i]) == k
@@ -105,6 +110,27 @@ def test_batched_internal_env_equals_step_by_step_reference():
         torch.testing.assert_close(ro.e[i, :k], ref.e)
         torch.testing.assert_close(ro.z[i, :k], ref.z)
         torch.testing.assert_close(ro.logp[i, :k], ref.logp)
+
+
+def test_greedy_raw_actions_are_the_mode_whatever_the_action_noise():
+    """raw_actions="greedy": the same layouts and codes give the same raw actions under other action noise (the
+    mode of the steered distribution), where sampled raw actions change with it."""
+    base, mc, _ = make_models(seed=4)
+    actions = {}
+    for raw_actions in ("sampled", "greedy"):
+        for flip in (False, True):
+            env = InternalEnv(base, mc, LAYER, WORLD, raw_actions=raw_actions)
+            _, needs = env.reset(TASK, seed=3, num_envs=8)
+            if flip:  # other uniforms for every raw action, everything else unchanged
+                env.noise = dataclasses.replace(env.noise, action_u=1.0 - env.noise.action_u)
+            z = torch.full((8, Z), 0.2, dtype=torch.float64)
+            while not env.step(z).done.all():
+                pass
+            actions[raw_actions, flip] = env.raw_actions.copy()
+    assert (actions["sampled", False] != actions["sampled", True]).any()
+    np.testing.assert_array_equal(actions["greedy", False], actions["greedy", True])
+    with pytest.raises(ValueError, match="^raw_actions:"):
+        InternalEnv(base, mc, LAYER, WORLD, raw_actions="mode")
 
 
 def test_policy_acts_only_at_switches_and_code_is_held():

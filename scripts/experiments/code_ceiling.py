@@ -27,7 +27,7 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     }
     row: dict = {"run": run, "arm": arm, "episodes": episodes, "seed": seed, "overrides": kw}
     for name, tasks in task_sets.items():
-        r = code_ceiling(base, mc, layer, cfg.world(), data, tasks, episodes, seed)
+        r = code_ceiling(base, mc, layer, cfg.world(), data, tasks, episodes, seed, cfg.rl.raw_actions)
         row.update({f"{name}_{k}": round(v, 5) for k, v in r.items()})
     row["wall_s"] = round(time.perf_counter() - t0)
     write_row(out, row)

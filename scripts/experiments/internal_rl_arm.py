@@ -77,7 +77,9 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         result = train_raw_action_rl(base, cfg.rl, lr=cfg.rl.raw_lr, **common)
     else:
         with scaled_push(mc, gain):
-            result = train_internal_rl(base, mc, cfg.rl, layer=cfg.layer(cfg.discover.layer), **common)
+            result = train_internal_rl(
+                base, mc, cfg.rl, layer=cfg.layer(cfg.discover.layer), raw_actions=cfg.rl.raw_actions, **common
+            )
     row = recorded | {"overrides": kw}  # what the run was, with every override (rl.updates too)
     row |= {k: result.get(k) for k in ("curve", "success_rate", "success_rate_mean", "history")}
     row["wall_time_s"] = round(result["wall_time_s"])

@@ -16,6 +16,7 @@ from internal_rl.experts.ant_ppo import AntExpertConfig  # the ant expert's own 
 from internal_rl.metacontroller.modules import MetacontrollerArch
 from internal_rl.models.config import TransformerConfig as ModelConfig
 from internal_rl.models.pretrain import PretrainArgs  # the base model's own config
+from internal_rl.rl.internal_env import RAW_ACTIONS
 from internal_rl.rl.train import PPOArgs  # the rl section is one
 from internal_rl.train.fields import added_later, added_later_section
 from internal_rl.worlds import AntWorld
@@ -177,10 +178,14 @@ class RLConfig(PPOArgs):
     methods: tuple[str, ...] = RL_METHODS
     seeds: int = 3  # RL runs per method
     raw_lr: float = 3e-5  # learning rate of raw-action finetuning
+    # the steered base model's raw actions in the internal-RL methods: sampled (Alg. 1, the paper) | greedy (the
+    # most likely one; docs/deviations.md). Raw-action RL always samples: its exploration is those samples.
+    raw_actions: str = added_later("sampled")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         positive(self, "seeds", "raw_lr")
+        require(self.raw_actions in RAW_ACTIONS, "raw_actions", f"{' or '.join(RAW_ACTIONS)}, got {self.raw_actions!r}")
         require(len(self.methods) > 0, "methods", f"at least one of {', '.join(RL_METHODS)}")
         for m in self.methods:
             require(m in RL_METHODS, "methods", f"unknown method {m!r}; choose from {', '.join(RL_METHODS)}")

@@ -209,12 +209,20 @@ def failure_modes(world: Any, state: Any, num_abstract: np.ndarray, horizon: int
 
 
 def code_ceiling(
-    base: nn.Module, mc: Metacontroller, layer: int, world: Any, dataset: Any, tasks: Any, episodes: int, seed: int
+    base: nn.Module,
+    mc: Metacontroller,
+    layer: int,
+    world: Any,
+    dataset: Any,
+    tasks: Any,
+    episodes: int,
+    seed: int,
+    raw_actions: str = "sampled",
 ) -> dict[str, float]:
     """Internal RL's start and ceiling on ``tasks`` (one task, or one per episode) over ``episodes`` fresh layouts;
-    centroids from ``episodes`` of ``dataset`` (held-out expert episodes)."""
+    centroids from ``episodes`` of ``dataset`` (held-out expert episodes); raw actions drawn as internal RL's are."""
     centroids, accuracy = posterior_centroids(base, mc, dataset, layer, episodes)
-    env = InternalEnv(base, mc, layer, world)
+    env = InternalEnv(base, mc, layer, world, raw_actions=raw_actions)
     start = run_chooser(env, tasks, episodes, seed, prior_chooser(seed))
     ceiling = run_chooser(env, tasks, episodes, seed, oracle_chooser(centroids))
     uniform = run_chooser(env, tasks, episodes, seed, uniform_chooser(centroids, seed))

@@ -7,7 +7,7 @@ the frozen base model + the frozen switching unit + the frozen decoder f_hyp:
                      z_0 = 0; the first step is a switch (β_1 ≡ 1)                    -> e_1
     step(z) (Alg. 1), one abstract step:
         repeat:  ê_t = e_t + U e_t,  U = f_hyp(z)          (z held since the last switch)
-                 a_t ~ p(· | ê_{1:t})                        blocks l+1..L, cached, *sampled*
+                 a_t ~ p(· | ê_{1:t})                        blocks l+1..L, cached, *sampled* (``raw_actions``)
                  o_{t+1}, r_t = gridworld(a_t);  R += r_t
                  e_{t+1} = blocks 1..l (o_{t+1})             cached
                  h_t = GRU(e_t, h_{t-1});  β_{t+1} = switch(e_{t+1}, h_t, z)
@@ -30,6 +30,10 @@ Randomness is pre-drawn per episode (:class:`EpisodeNoise`, a generator per envi
 one uniform per (episode, raw step) for inverse-CDF sampling of the raw action, one standard normal vector per
 (episode, abstract step) for the policy's code. An episode's randomness thus depends neither on the batch size
 nor on which other episodes switch at the same time.
+
+Raw actions are sampled (the paper's Alg. 1), or with ``raw_actions="greedy"`` the most likely one (the mode) at
+every raw step: then the only randomness of an episode is the layout's and the policy's codes' (``rl.raw_actions``,
+docs/deviations.md).
 
 No temporal abstraction (baseline 2, β ≡ 1): a metacontroller with ``switching="always"`` makes every raw step
 a switch; nothing here changes. The horizon is ``GridParams.max_steps`` (T = 100).
@@ -55,6 +59,7 @@ from internal_rl.rl.policy import RecurrentGaussianPolicy
 from internal_rl.worlds import GridWorld
 
 SWITCH_THRESHOLD = 0.5  # binarised switching: a new code when β ≥ 0.5 (SPEC §6)
+RAW_ACTIONS = ("sampled", "greedy")  # how the steered base model's raw action is drawn (rl.raw_actions)
 
 
 # ==============================================================================================================
@@ -97,6 +102,7 @@ class InternalEnv:
         device: torch.device | str | None = None,
         threshold: float = SWITCH_THRESHOLD,
         compact: float = 0.5,
+        raw_actions: str = "sampled",
     ) -> None:
         if metacontroller.cfg.width != base.cfg.width:
             raise ValueError(
@@ -104,9 +110,11 @@ class InternalEnv:
             )
         if not 0.0 <= compact < 1.0:
             raise ValueError(f"compact: must be in [0, 1), got {compact!r}")
+        if raw_actions not in RAW_ACTIONS:
+            raise ValueError(f"raw_actions: {' or '.join(RAW_ACTIONS)}, got {raw_actions!r}")
         self.base, self.mc, self.layer, self.world = base, metacontroller, layer, world or GridWorld()
         self.device = torch.device(device) if device is not None else base.device
-        self.threshold, self.compact = threshold, compact
+        self.threshold, self.compact, self.greedy = threshold, compact, raw_actions == "greedy"
         self.state: EnvState | None = None
 
     @property
@@ -204,7 +212,8 @@ class InternalEnv:
             logits, _ = self.base.upper(e_hat[:, None], self.layer, self.cache, with_obs=False)  # (b, 1, A)
             actions = np.maximum(no_actions(self.world, B), 0)  # ended episodes are frozen: their action is moot
             dist = self.base.action_dist(logits[:, 0])
-            actions[act[live]] = dist.sample_from(self.noise.action_u[act, t]).numpy()[live]
+            drawn = dist.mode() if self.greedy else dist.sample_from(self.noise.action_u[act, t])  # (b,)
+            actions[act[live]] = drawn.numpy()[live]
             self.raw_actions[act[live], t] = actions[act[live]]
             self.sw = self.mc.advance(self.e, self.z_held, self.sw)  # h_t = GRU(e_t, h_{t-1}); z in force
             was_live = ~self.state.done

@@ -257,19 +257,21 @@ def train_internal_rl(
     seed: int = 0,
     cont: Continuation | None = None,
     progress: str | None = None,
+    raw_actions: str = "sampled",
 ) -> dict:
     """Internal RL (Alg. 1-3): train a policy over codes z; base model, switching unit and decoder stay frozen.
 
     ``args``: :class:`PPOArgs` (the run config's ``rl`` section is one). ``cont.policy``: pass one (and its
     weights) to resume; default a fresh :func:`make_policy`. The metacontroller's switching mode decides the
     baseline: ``switching="always"`` is "no temporal abstraction". ``progress``: the progress bar's label (None:
-    no bar). Everything runs on the base model's device. Returns {curve: {episodes, success_rate,
+    no bar). ``raw_actions``: sampled (Alg. 1) or greedy (:class:`InternalEnv`). Everything runs on the base model's
+    device. Returns {curve: {episodes, success_rate,
     success_rate_mean}, success_rate, success_rate_mean, episodes, wall_time_s, history}.
     """
     cont = cont or Continuation()
     policy = cont.policy or make_policy(base.cfg.width, metacontroller.cfg.latent_dim, args.policy_hidden, seed)
     policy = policy.to(base.device, base.dtype)
-    env = InternalEnv(base, metacontroller, layer, episodes.world, device=base.device)
+    env = InternalEnv(base, metacontroller, layer, episodes.world, device=base.device, raw_actions=raw_actions)
     method = _Method(
         modules={"policy": policy},
         parameters=list(policy.parameters()),

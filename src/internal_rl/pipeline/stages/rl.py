@@ -62,7 +62,7 @@ def train_one(ctx: Context, method: str, k: int) -> dict:
     common = dict(episodes=Episodes(cfg.post_task(), cfg.world()), seed=seed, cont=cont, progress=f"rl {method} {k}")
     if method == "raw_action_rl":
         return train_raw_action_rl(model, rc, lr=rc.raw_lr, **common)
-    return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), **common)
+    return train_internal_rl(base, mc, rc, layer=cfg.layer(cfg.discover.layer), raw_actions=rc.raw_actions, **common)
 
 
 def result_path(ctx: Context, method: str, k: int):
@@ -122,6 +122,8 @@ def run(ctx: Context) -> dict:
         cfg = ctx.cfg
         base, mc = load_metacontroller(ctx, METACONTROLLER_OF["internal_rl"][0](0, cfg.discover.seeds), "learned")
         layer, data = cfg.layer(cfg.discover.layer), load_dataset(ctx, "eval")
-        ceiling = code_ceiling(base, mc, layer, cfg.world(), data, cfg.post_task(), rc.eval_episodes, cfg.seed + 77)
+        ceiling = code_ceiling(
+            base, mc, layer, cfg.world(), data, cfg.post_task(), rc.eval_episodes, cfg.seed + 77, rc.raw_actions
+        )
         out["code_ceiling"] = ceiling
     return out
