@@ -34,6 +34,19 @@ def test_the_steer_row_says_when_the_fit_swapped_memory():
     assert _swap(StageMetrics("steer", {"layer": 1})) == ""
 
 
+def test_the_rl_rows_say_when_internal_rl_took_greedy_raw_actions():
+    """rl.raw_actions: greedy is not the paper's Alg. 1: the internal-RL rows say so, the raw-action baseline's (which
+    always samples) does not; an older run's metrics without the key read as sampled."""
+    from internal_rl.report.markdown import _raw_actions
+
+    greedy = StageMetrics("rl", {"raw_actions": "greedy"})
+    assert _raw_actions(greedy, "internal_rl") == " (greedy raw actions)"
+    assert _raw_actions(greedy, "cotrained") == " (greedy raw actions)"
+    assert _raw_actions(greedy, "raw_action_rl") == ""
+    assert _raw_actions(StageMetrics("rl", {"raw_actions": "sampled"}), "internal_rl") == ""
+    assert _raw_actions(StageMetrics("rl", {"methods": {}}), "internal_rl") == ""
+
+
 def test_success_curves_draw_the_mean_codes_dashed_only_where_every_seed_has_them(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 

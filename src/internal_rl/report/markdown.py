@@ -87,6 +87,12 @@ def _swap(steer: dict) -> str:
     return f" (fit with {share:g} of the segments' memory swapped: {steer['memory_swap_to']})" if share else ""
 
 
+def _raw_actions(rl: dict, method: str) -> str:
+    """How an internal-RL method's raw actions were drawn, where it is not the paper's way (rl.raw_actions)."""
+    greedy = rl.get("raw_actions", "sampled") == "greedy" and method != "raw_action_rl"
+    return " (greedy raw actions)" if greedy else ""
+
+
 def build_report(run: str | Path, out: str | Path | None = None) -> Path:
     """Write ``<run>/report/report.md`` (and copy the stages' figures beside it); returns its path."""
     run = Path(run)
@@ -188,7 +194,8 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
             rows.append(
                 (
                     "rl",
-                    f"{method}: success (median over seeds) after {r['episodes']} episodes",
+                    f"{method}: success (median over seeds) after {r['episodes']} episodes"
+                    + _raw_actions(m["rl"], method),
                     rate,
                     paper["internal_rl"] if method == "internal_rl" else paper["baselines"],
                 )

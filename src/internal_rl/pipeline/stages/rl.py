@@ -117,7 +117,7 @@ def run(ctx: Context) -> dict:
         }
         for m, runs in results.items()
     }
-    out = {"methods": summary, **{m: v["success_rate"] for m, v in summary.items()}}
+    out = {"methods": summary, "raw_actions": rc.raw_actions, **{m: v["success_rate"] for m, v in summary.items()}}
     if "internal_rl" in rc.methods:  # what internal RL started from and could reach on seed 0's metacontroller
         cfg = ctx.cfg
         base, mc = load_metacontroller(ctx, METACONTROLLER_OF["internal_rl"][0](0, cfg.discover.seeds), "learned")
