@@ -199,3 +199,36 @@ def test_start_pose_clear_of_the_boundary_walls():
     assert (A.boundary_contacts(bare) > 0).mean() > 0.1
     with pytest.raises(ValueError, match="wall_clearance"):
         replace(P, wall_clearance=P.cell)
+
+
+RENDER_CHECK = """
+import numpy as np
+from internal_rl.envs import antpinpad as A
+from internal_rl.worlds.figures import TILE_RGB, ant_frames
+p = A.AntParams()
+state = A.reset(np.random.default_rng(3), [A.ANT_POST_TASK], p)
+qpos = np.repeat(state.qpos[:1], 3, axis=0)
+colors, walls, centres = state.colors[0], state.walls[0], A.cell_centres(p)
+frames = ant_frames(p, colors, walls, qpos, size=(48, 64))
+assert frames.shape == (3, 48, 64, 3) and frames.dtype == np.uint8, frames.shape
+for k in (0, 1):  # straight down onto colour k's cell: the image centre shows that colour's tile
+    (top,) = ant_frames(p, colors, walls, qpos[:1], size=(48, 64), elevation=-90, distance=1.0,
+                        lookat=(*centres[colors[k]], 0.0))
+    rgb = top[20:28, 28:36].reshape(-1, 3).mean(0)
+    assert int(np.argmax(rgb)) == int(np.argmax(TILE_RGB[k])), (k, rgb)
+print("rendered")
+"""
+
+
+def test_mujoco_frames_show_the_layout_where_an_opengl_backend_exists():
+    """MuJoCo pictures are optional (an OpenGL backend, MUJOCO_GL=egl here): in a fresh process, so that the backend
+    is chosen before mujoco is imported; skipped where no backend renders."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    out = subprocess.run([sys.executable, "-c", RENDER_CHECK], env=env, capture_output=True, text=True, timeout=120)
+    if out.returncode and any(word in out.stderr for word in ("OpenGL", "EGL", "OSMesa", "glfw", "GLFW")):
+        pytest.skip(f"no OpenGL backend renders here: {out.stderr.strip().splitlines()[-1]}")
+    assert out.returncode == 0 and "rendered" in out.stdout, out.stderr

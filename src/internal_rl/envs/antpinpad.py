@@ -134,6 +134,11 @@ def physics_model(params: AntParams):
     """Gymnasium's ant with four boundary walls around the G x G grid (a compiled ``mujoco.MjModel``)."""
     import mujoco
 
+    return mujoco.MjModel.from_xml_string(physics_xml(params))
+
+
+def physics_xml(params: AntParams, extra: str = "") -> str:
+    """The MJCF of :func:`physics_model`, with ``extra`` appended to its worldbody (e.g. visual-only geoms)."""
     half = params.size * params.cell / 2
     walls = "".join(
         f'<geom name="boundary_{i}" type="box" pos="{x} {y} 0.5" size="{sx} {sy} 0.5" rgba="0.4 0.4 0.4 1" '
@@ -147,9 +152,8 @@ def physics_model(params: AntParams):
             ]
         )
     )
-    xml = re.sub(r"</worldbody>", walls + "</worldbody>", ANT_XML.read_text(), count=1)
-    xml = re.sub(r'integrator="\w+"', f'integrator="{params.integrator}"', xml, count=1)
-    return mujoco.MjModel.from_xml_string(xml)
+    xml = re.sub(r"</worldbody>", walls + extra + "</worldbody>", ANT_XML.read_text(), count=1)
+    return re.sub(r'integrator="\w+"', f'integrator="{params.integrator}"', xml, count=1)
 
 
 @lru_cache(maxsize=4)

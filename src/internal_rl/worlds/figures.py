@@ -1,11 +1,13 @@
 """Figures of the worlds for the docs: a gridworld layout with the expert's path; ant-pinpad layouts with torso
-trajectories.
+trajectories (matplotlib, any machine); MuJoCo frames of an ant episode as an animated GIF where an OpenGL backend
+exists (``MUJOCO_GL=egl`` or ``osmesa``; never needed by the pipeline).
 
-    python -m internal_rl.worlds.figures docs/figures/layout.png [docs/figures/ant_layouts.png]
+    python -m internal_rl.worlds.figures docs/figures/layout.png [docs/figures/ant_layouts.png [docs/figures/ant.gif]]
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -102,7 +104,88 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
     return _save(fig, path, dpi=100)
 
 
+TILE_RGB = ((0.84, 0.15, 0.16), (0.12, 0.47, 0.71), (0.17, 0.63, 0.17), (1.0, 0.84, 0.0))  # draw_ant_episode's
+WALL_TILE_RGB = (0.3, 0.3, 0.3)
+
+
+def render_model(params):
+    """The ant's physics model plus one flat, collision-free floor tile per colour and wall cell (placed per episode
+    by :func:`ant_frames`): a model of its own for pictures, so the simulated one is never changed."""
+    import mujoco
+
+    from internal_rl.envs import antpinpad as A
+
+    h = params.cell / 2
+    tiles = "".join(
+        f'<geom name="tile_{i}" type="box" size="{h} {h} 0.005" pos="0 0 0.005" contype="0" conaffinity="0"/>'
+        for i in range(params.num_colors + params.num_walls)
+    )
+    return mujoco.MjModel.from_xml_string(A.physics_xml(params, tiles))
+
+
+def ant_frames(params, colors, walls, qpos: np.ndarray, size: tuple[int, int] = (240, 320), **camera) -> np.ndarray:
+    """MuJoCo frames (T, H, W, 3) uint8 of one ant at the joint positions ``qpos`` (T, nq) on its layout (colour
+    cells (O,), wall cells (W,)), ``size`` = (H, W), seen by a free camera looking at the grid's centre from above
+    at 60 degrees (``camera``: mjvCamera fields to change, e.g. ``elevation=-90``, ``lookat=(x, y, 0)``). Needs an
+    OpenGL backend chosen before mujoco is first imported: ``MUJOCO_GL=egl`` or ``osmesa``."""
+    import mujoco
+
+    from internal_rl.envs import antpinpad as A
+
+    model = render_model(params)
+    centres = A.cell_centres(params)
+    for i, cell in enumerate([*colors, *walls]):
+        g = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, f"tile_{i}")
+        model.geom_pos[g, :2] = centres[cell]
+        model.geom_rgba[g] = (*(TILE_RGB[i] if i < len(colors) else WALL_TILE_RGB), 1.0)
+    cam = mujoco.MjvCamera()
+    cam.type, cam.distance = mujoco.mjtCamera.mjCAMERA_FREE, 1.4 * params.size * params.cell
+    cam.azimuth, cam.elevation, cam.lookat[:] = 90.0, -60.0, (0.0, 0.0, 0.0)
+    for key, value in camera.items():
+        if key == "lookat":
+            cam.lookat[:] = value
+        else:
+            setattr(cam, key, value)
+    data, frames = mujoco.MjData(model), []
+    with mujoco.Renderer(model, *size) as renderer:
+        for q in qpos:
+            data.qpos[:] = q
+            mujoco.mj_forward(model, data)
+            renderer.update_scene(data, camera=cam)
+            frames.append(renderer.render().copy())
+    return np.stack(frames)
+
+
+def save_ant_animation(path: str | Path, seed: int = 0, steps: int = 200, expert=None, every: int = 2) -> Path:
+    """An animated GIF of one ant-pinpad episode in MuJoCo frames (every ``every``-th action, at 20 / ``every``
+    frames per second of simulated time): random torques on the post task, or ``expert``'s mean actions on a
+    pretraining task. Chooses ``MUJOCO_GL=egl`` unless set, which takes effect only if mujoco is not imported yet."""
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    from PIL import Image
+
+    from internal_rl.envs import antpinpad as A
+
+    rng = np.random.default_rng(seed)
+    task = A.ANT_POST_TASK if expert is None else A.ANT_PRETRAIN_TASKS[0]
+    state = A.reset(rng, [task], A.AntParams() if expert is None else expert.params)
+    qpos = [state.qpos[0].copy()]
+    for _ in range(min(steps, state.params.max_steps)):
+        act = rng.uniform(-1, 1, (1, A.NUM_JOINT_TORQUES)) if expert is None else expert.expert(state, rng, 0.0)
+        state, *_ = A.step(state, act)
+        qpos.append(state.qpos[0].copy())
+        if state.done[0]:
+            break
+    frames = ant_frames(state.params, state.colors[0], state.walls[0], np.stack(qpos)[::every])
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(out, save_all=True, append_images=images[1:], duration=50 * every, loop=0)
+    return out
+
+
 if __name__ == "__main__":
     print(save_layout_figure(sys.argv[1] if len(sys.argv) > 1 else "docs/figures/layout.png"))
     if len(sys.argv) > 2:
         print(save_ant_figure(sys.argv[2]))
+    if len(sys.argv) > 3:
+        print(save_ant_animation(sys.argv[3]))
