@@ -194,6 +194,21 @@ def test_rollout_is_deterministic_given_seed():
     assert not torch.equal(a.raw_actions, c.raw_actions)
 
 
+def test_a_reused_environment_equals_a_fresh_one():
+    """reset() reuses the last full-size model cache for the same batch size: its stale keys/values and lengths
+    (also after row compaction) change nothing."""
+    base, mc, policy = make_models(seed=2)
+    env = InternalEnv(base, mc, LAYER, WORLD)
+    first = rollout(policy, env, TASK, 6, seed=1)
+    assert len(env.active) < 6 and int(first.lengths.max()) > 3  # compaction ran; the cache held many steps
+    spare = env._spare[1]  # the full-size cache (env.cache is its compacted copy by now)
+    reused = rollout(policy, env, TASK, 6, seed=0)
+    assert env._spare[1] is spare  # the same buffers
+    fresh = rollout(policy, InternalEnv(base, mc, LAYER, WORLD), TASK, 6, seed=0)
+    for name in ("raw_actions", "z", "e", "logp", "returns"):
+        assert torch.equal(getattr(reused, name), getattr(fresh, name)), name
+
+
 def test_mean_rollout_acts_with_the_policy_mean():
     """rollout(mean=True): each z is μ of the policy stepped over the episode's switch residuals; sampling differs."""
     base, mc, policy = make_models()

@@ -54,7 +54,8 @@ def relative_position_bucket(distance: Tensor, num_buckets: int, max_distance: i
 
 
 class KVCache:
-    """Preallocated per-layer keys/values (B, H, max_len, K) and the number of positions filled per layer."""
+    """Preallocated per-layer keys/values (B, H, max_len, K) and the number of positions filled per layer. Positions
+    at or past a layer's length are never read (they hold whatever the memory held: buffers are not zero-filled)."""
 
     def __init__(self, k: list[Tensor], v: list[Tensor]):
         self.k, self.v = k, v
@@ -73,8 +74,17 @@ class KVCache:
         self.lengths = [0] * len(self.k)
 
     def select(self, rows: Tensor) -> KVCache:
-        """A cache holding only ``rows`` (a bool mask or indices): = running those rows alone."""
-        out = KVCache([x[rows] for x in self.k], [x[rows] for x in self.v])
+        """A cache holding only ``rows`` (a bool mask or indices): = running those rows alone. Only the filled
+        positions are copied."""
+
+        def take(x: Tensor, filled: int) -> Tensor:
+            part = x[:, :, :filled][rows]  # (b, H, filled, K)
+            out = x.new_empty((part.shape[0], *x.shape[1:]))
+            out[:, :, :filled] = part
+            return out
+
+        out = KVCache([take(x, n) for x, n in zip(self.k, self.lengths, strict=True)], [])
+        out.v = [take(x, n) for x, n in zip(self.v, self.lengths, strict=True)]
         out.lengths = list(self.lengths)
         return out
 
@@ -208,4 +218,4 @@ class Transformer(ResidualStreamModel):
         """Empty cache for ``batch_size`` sequences of up to ``max_len`` steps (default: model dtype)."""
         shape = (batch_size, self.cfg.heads, max_len, self.cfg.head_dim)  # (B, H, max_len, K)
         kw = {"device": device or self.device, "dtype": dtype or self.dtype}
-        return KVCache([torch.zeros(shape, **kw) for _ in self.blocks], [torch.zeros(shape, **kw) for _ in self.blocks])
+        return KVCache([torch.empty(shape, **kw) for _ in self.blocks], [torch.empty(shape, **kw) for _ in self.blocks])
