@@ -83,8 +83,8 @@ class KVCache:
             out[:, :, :filled] = part
             return out
 
-        out = KVCache([take(x, n) for x, n in zip(self.k, self.lengths, strict=True)], [])
-        out.v = [take(x, n) for x, n in zip(self.v, self.lengths, strict=True)]
+        k = [take(x, n) for x, n in zip(self.k, self.lengths, strict=True)]
+        out = KVCache(k, [take(x, n) for x, n in zip(self.v, self.lengths, strict=True)])
         out.lengths = list(self.lengths)
         return out
 
