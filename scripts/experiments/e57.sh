@@ -4,7 +4,8 @@
 # episodes with the noiseless expert's targets (`data.epsilon: 0.1`, `pretrain.targets: expert`), an ε = 0.1 D*
 # (`data.meta_epsilon: 0.1`) for the steering fit against the expert's distribution (`steer.targets: expert`) and for
 # discovery (cpu-full's `discover.targets: expert`). Everything else is cpu-full's (seed 0, 48k steps).
-#   bash scripts/experiments/e57.sh run [THREADS]   the pipeline into runs/cpufull_dart (resumable; default 2 threads)
+#   bash scripts/experiments/e57.sh run [THREADS [SEED]]   the pipeline into runs/cpufull_dart (seed 0) or
+#                                                   runs/cpufull_dart_s<SEED> (resumable; default 2 threads)
 #   bash scripts/experiments/e57.sh check STEP      bar 1's check on its step-STEP snapshot: the controller fitted as
 #                                                   the run's steer section says, on the run's own D* (512 layouts)
 #   bash scripts/experiments/e57.sh sg              E52's sgother1 discovery (labelled start, `other` swap) on its
@@ -18,8 +19,11 @@ run=runs/cpufull_dart
 mkdir -p "$out"
 case "${1:-}" in
   run)
-    .venv/bin/internal-rl run --config configs/cpu-full.yaml --out $run --quiet --set threads="${2:-2}" \
-      --set data.epsilon=0.1 --set pretrain.targets=expert --set data.meta_epsilon=0.1 --set steer.targets=expert ;;
+    seed=${3:-0}
+    if [ "$seed" != 0 ]; then run=${run}_s$seed; fi
+    .venv/bin/internal-rl run --config configs/cpu-full.yaml --out "$run" --quiet --set threads="${2:-2}" \
+      --set seed="$seed" --set data.epsilon=0.1 --set pretrain.targets=expert --set data.meta_epsilon=0.1 \
+      --set steer.targets=expert ;;
   check) steer_check $run "$2" "$out" length data=meta ;;
   sg)
     link_run $run runs/cpufull_dart_sg
@@ -29,6 +33,6 @@ case "${1:-}" in
     $py scripts/experiments/oracle_timing.py runs/cpufull_dart_sg seed0 "$out/oracle_timing_dart_sg_inject2_4096.json" \
       inject=2 episodes=4096 ;;
   rl) rl_gain runs/cpufull_dart_sg "$out" "${@:2}" ;;
-  *) echo "usage: e57.sh run [THREADS] | check STEP | sg | rl G UPDATES TASK S [rl.F=V ...]" >&2
+  *) echo "usage: e57.sh run [THREADS [SEED]] | check STEP | sg | rl G UPDATES TASK S [rl.F=V ...]" >&2
     exit 2 ;;
 esac
