@@ -96,7 +96,7 @@ def test_batched_internal_env_equals_step_by_step_reference(raw_actions, model_s
             world=WORLD,
             state=WORLD.select(env.initial_state, [i]),
             noise=env.noise.take([i]),
-            greedy=raw_actions == "greedy",
+            raw_actions=raw_actions,
         )
         n, k = ref.length, len(ref.switch_times)
         assert int(ro.lengths[i]) == n and int(ro.num_abstract[i]) == k

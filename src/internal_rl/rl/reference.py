@@ -45,12 +45,12 @@ def reference_rollout_single(
     state: Any,
     noise: EpisodeNoise,
     threshold: float = SWITCH_THRESHOLD,
-    greedy: bool = False,
+    raw_actions: str = "sampled",
 ) -> SingleRollout:
     """Alg. 1-3 for ONE environment of ``world`` with a plain loop over raw steps: every step re-runs the base model
     on the whole prefix (no KV cache) and recomputes U = f_hyp(z). ``state`` and ``noise`` hold one environment
-    (e.g. ``world.select(env.initial_state, [i])`` and ``env.noise.take([i])``); ``greedy``: the most likely raw action
-    instead of a sampled one (``InternalEnv(raw_actions="greedy")``)."""
+    (e.g. ``world.select(env.initial_state, [i])`` and ``env.noise.take([i])``); ``raw_actions``: sampled, or greedy
+    (the most likely one), as :class:`InternalEnv` takes it."""
     if len(world.done(state)) != 1:
         raise ValueError(f"state: expected one environment, got {len(world.done(state))}")
     mc, T = metacontroller, world.spec.horizon
@@ -80,7 +80,7 @@ def reference_rollout_single(
         controlled.append(mc.control(e, z))  # ê_t = e_t + f_hyp(z) e_t
         logits, _ = base.upper(torch.stack(controlled, 1), layer, with_obs=False)  # (1, t+1, A)
         dist = base.action_dist(logits[:, -1])
-        a = dist.mode() if greedy else dist.sample_from(noise.action_u[0, t][None])  # (1,)
+        a = dist.mode() if raw_actions == "greedy" else dist.sample_from(noise.action_u[0, t][None])  # (1,)
         sw = mc.advance(e, z, sw)
         state, r, _, _ = world.step(state, a.numpy())
         out.raw_actions.append(int(a[0]))

@@ -78,6 +78,25 @@ def draw_ant_episode(ax, params, colors, walls, xy: np.ndarray, title: str) -> N
     ax.set(xlim=(-half, half), ylim=(-half, half), aspect="equal", xticks=[], yticks=[], title=title)
 
 
+def ant_rollout(seed: int, ants: int, steps: int, expert=None):
+    """(final state, tasks, joint positions (ants, t + 1, nq)) of ``ants`` ant-pinpad episodes for up to ``steps``
+    actions or until all have ended (an ended ant is frozen): random torques on the post task, or ``expert``'s (an
+    AntWorld with its policy) mean actions on pretraining tasks."""
+    from internal_rl.envs import antpinpad as A
+
+    rng = np.random.default_rng(seed)
+    tasks = [A.ANT_POST_TASK] * ants if expert is None else [A.ANT_PRETRAIN_TASKS[i % 16] for i in range(ants)]
+    state = A.reset(rng, tasks, A.AntParams() if expert is None else expert.params)
+    qpos = [state.qpos.copy()]
+    for _ in range(min(steps, state.params.max_steps)):
+        act = rng.uniform(-1, 1, (ants, A.NUM_JOINT_TORQUES)) if expert is None else expert.expert(state, rng, 0.0)
+        state, *_ = A.step(state, act)
+        qpos.append(state.qpos.copy())
+        if state.done.all():
+            break
+    return state, tasks, np.stack(qpos, 1)
+
+
 def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int = 200, expert=None) -> Path:
     """Top-down ant-pinpad layouts with torso trajectories (matplotlib, any machine): under random torques on the
     post task, or, with ``expert`` (an AntWorld with its policy), its mean actions on pretraining tasks."""
@@ -86,17 +105,8 @@ def save_ant_figure(path: str | Path, seed: int = 0, ants: int = 4, steps: int =
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from internal_rl.envs import antpinpad as A
-
-    rng = np.random.default_rng(seed)
-    tasks = [A.ANT_POST_TASK] * ants if expert is None else [A.ANT_PRETRAIN_TASKS[i % 16] for i in range(ants)]
-    state = A.reset(rng, tasks, A.AntParams() if expert is None else expert.params)
-    p, track = state.params, [state.qpos[:, :2].copy()]
-    for _ in range(min(steps, p.max_steps)):
-        act = rng.uniform(-1, 1, (ants, A.NUM_JOINT_TORQUES)) if expert is None else expert.expert(state, rng, 0.0)
-        state, *_ = A.step(state, act)
-        track.append(state.qpos[:, :2].copy())
-    xy = np.stack(track, 1)  # (ants, steps + 1, 2)
+    state, tasks, qpos = ant_rollout(seed, ants, steps, expert)
+    p, xy = state.params, qpos[..., :2]  # (ants, steps + 1, 2) torso tracks
     fig, axes = plt.subplots(1, ants, figsize=(3.2 * ants, 3.4))
     for b, ax in enumerate(np.atleast_1d(axes)):
         title = f"task {''.join(map(str, tasks[b]))}: {int(state.progress[b])} visited, {int(state.t[b])} steps"
@@ -163,19 +173,8 @@ def save_ant_animation(path: str | Path, seed: int = 0, steps: int = 200, expert
     os.environ.setdefault("MUJOCO_GL", "egl")
     from PIL import Image
 
-    from internal_rl.envs import antpinpad as A
-
-    rng = np.random.default_rng(seed)
-    task = A.ANT_POST_TASK if expert is None else A.ANT_PRETRAIN_TASKS[0]
-    state = A.reset(rng, [task], A.AntParams() if expert is None else expert.params)
-    qpos = [state.qpos[0].copy()]
-    for _ in range(min(steps, state.params.max_steps)):
-        act = rng.uniform(-1, 1, (1, A.NUM_JOINT_TORQUES)) if expert is None else expert.expert(state, rng, 0.0)
-        state, *_ = A.step(state, act)
-        qpos.append(state.qpos[0].copy())
-        if state.done[0]:
-            break
-    frames = ant_frames(state.params, state.colors[0], state.walls[0], np.stack(qpos)[::every])
+    state, _, qpos = ant_rollout(seed, 1, steps, expert)
+    frames = ant_frames(state.params, state.colors[0], state.walls[0], qpos[0, ::every])
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     images = [Image.fromarray(f) for f in frames]
