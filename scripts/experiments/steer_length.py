@@ -18,7 +18,8 @@ episodes, at each subgoal's first 3 steps (where a pair starts) and at the rest 
 gain=G evaluates at e + G U e (the controller unchanged); greedy=1 (E43) takes the most likely action at every step
 instead of sampling it. fit_seed=K (E30) fits the controller from another seed
 (its initialisation and batch order; the data and the evaluation layouts are unchanged), in its own directory.
-steer.FIELD=VALUE arguments change the controller (e.g. steer.rank=128), in a checkpoint directory of its own.
+steer.FIELD=VALUE arguments change the controller (e.g. steer.rank=128), in a checkpoint directory of its own;
+threads=N sets the check's torch threads (default: the run's).
 
 Usage: .venv/bin/python scripts/experiments/steer_length.py RUN CHECKPOINT [OUT.json] [episodes=512] [data=chains]
        [gain=G] [greedy=1] [fit_seed=K] [steer.FIELD=VALUE ...]
@@ -50,8 +51,8 @@ from internal_rl.pipeline.artifacts import load_backbone, load_dataset, section_
 torch.set_num_threads(1)
 run, name = sys.argv[1], sys.argv[2]
 out = Path(sys.argv[3]) if len(sys.argv) > 3 and "=" not in sys.argv[3] else None
-flags = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a and not a.startswith("steer."))
-overrides = [a for a in sys.argv[3:] if a.startswith("steer.")]  # e.g. steer.rank=128: the controller's settings
+flags = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a and not a.startswith(("steer.", "threads=")))
+overrides = [a for a in sys.argv[3:] if a.startswith(("steer.", "threads="))]  # e.g. steer.rank=128, threads=1
 episodes, data, gain = int(flags.get("episodes", 512)), flags.get("data", "meta"), float(flags.get("gain", 1))
 fit_seed, greedy = int(flags.get("fit_seed", 0)), flags.get("greedy", "0") == "1"
 if data not in ("meta", "chains"):
