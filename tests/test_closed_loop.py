@@ -70,6 +70,7 @@ def test_wrong_second_colour_is_scored_as_a_within_pair_error():
     assert stats.pair_start == (64, 64)  # one right decision per episode, then it ends
     assert stats.within_pair == (0, 64)
     assert stats.metrics()["within_pair_accuracy"] == 0.0
+    assert stats.metrics()["ended_wrong_within_pair"] == 1.0 and stats.metrics()["ended_wrong_pair_start"] == 0.0
 
 
 def test_every_failed_episode_ends_in_one_wrong_decision_or_a_timeout():
@@ -78,6 +79,9 @@ def test_every_failed_episode_ends_in_one_wrong_decision_or_a_timeout():
     wrong = (stats.pair_start[1] - stats.pair_start[0]) + (stats.within_pair[1] - stats.within_pair[0])
     assert stats.success == 0.0 and stats.timeouts > 0
     assert wrong + stats.timeouts == 40
+    m = stats.metrics()
+    assert m["ended_wrong_pair_start"] + m["ended_wrong_within_pair"] + m["timeout_rate"] == 1.0
+    assert m["ended_wrong_pair_start"] > 0 and m["timeout_rate"] > 0
 
 
 def test_greedy_takes_the_most_likely_action():

@@ -64,3 +64,15 @@ def test_success_curves_draw_the_mean_codes_dashed_only_where_every_seed_has_the
     assert a[1].get_linestyle() == "--" and list(a[1].get_ydata()) == [0.0, 0.9]
     assert [line.get_label() for line in b] == ["internal_rl"]  # a seed without the mean at some point: none drawn
     plt.close("all")
+
+
+def test_the_steer_rows_say_how_the_steered_episodes_ended():
+    """The post task's failures split into wrong first colours, wrong second colours and time limits (ant-pinpad:
+    wrong colours and time limits); an older run's metrics without them give no row."""
+    from internal_rl.report.markdown import _endings
+
+    ended = {"post_task_ended_wrong_pair_start": 0.25, "post_task_ended_wrong_within_pair": 0.0918}
+    steer = StageMetrics("steer", {**ended, "post_task_timeout_rate": 0.082})
+    assert _endings(steer, "post_task_") == "0.250 / 0.092 / 0.082"
+    assert _endings(steer, "post_task_", ant=True) == "0.250 / 0.082"
+    assert _endings(StageMetrics("steer", {"post_task_success": 0.6}), "post_task_") is None

@@ -56,11 +56,17 @@ class ClosedLoopStats:
         return right / decided if decided else None
 
     def metrics(self, prefix: str = "") -> dict[str, float | None]:
+        """Success, decision accuracies, and how the episodes ended: a wrong decision ends an episode (a wrong
+        colour terminates it), so on the gridworld success + ended_wrong_pair_start + ended_wrong_within_pair +
+        timeout_rate = 1 (ant-pinpad's falls and wall are the rest)."""
+        n = max(self.episodes, 1)
         return {
             f"{prefix}success": self.success,
             f"{prefix}pair_start_accuracy": self._rate(self.pair_start),
             f"{prefix}within_pair_accuracy": self._rate(self.within_pair),
-            f"{prefix}timeout_rate": self.timeouts / max(self.episodes, 1),
+            f"{prefix}ended_wrong_pair_start": (self.pair_start[1] - self.pair_start[0]) / n,
+            f"{prefix}ended_wrong_within_pair": (self.within_pair[1] - self.within_pair[0]) / n,
+            f"{prefix}timeout_rate": self.timeouts / n,
         }
 
 

@@ -81,6 +81,20 @@ def _decisions(metrics: dict, prefix: str, ant: bool = False) -> str:
     return " / ".join(_f(metrics[f"{prefix}{k}_accuracy"]) for k in kinds)
 
 
+def _endings(metrics: dict, prefix: str, ant: bool = False) -> str | None:
+    """'wrong first colour / wrong second colour / time limit' shares of a closed-loop evaluation's episodes
+    (analysis.rollout; on ant-pinpad a wrong colour / the time limit, the rest fell or hit the wall); None for
+    metrics written before they were recorded."""
+    kinds = (
+        ("ended_wrong_pair_start", "timeout_rate")
+        if ant
+        else ("ended_wrong_pair_start", "ended_wrong_within_pair", "timeout_rate")
+    )
+    if f"{prefix}ended_wrong_pair_start" not in metrics:
+        return None
+    return " / ".join(_f(metrics[f"{prefix}{k}"]) for k in kinds)
+
+
 def _swap(steer: dict) -> str:
     """How the controllers were fitted, where it is not the paper's way (steer.memory_swap, E52)."""
     share = steer.get("memory_swap", 0)
@@ -162,6 +176,9 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
             ),
             ("steer", "pretraining tasks, success when steered", _f(s["pretrain_tasks_success"]), "—"),
         ]
+        if (ended := _endings(s, "post_task_", ant)) is not None:
+            why = "a wrong colour / the time limit" if ant else "a wrong first colour / second colour / the time limit"
+            rows.insert(-1, ("steer", f"post task, steered episodes that ended in {why}", ended, "—"))
     if m["discover"]:
         d = m["discover"]
         rows += [
