@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from internal_rl.analysis.rollout import closed_loop_stats
+from internal_rl.analysis.rollout import closed_loop_stats, greedy
 from internal_rl.config import EnvConfig
 from internal_rl.envs import POST_TASK, PRETRAIN_TASKS
 from internal_rl.experts.shortest_path import expert_action_probs
@@ -71,6 +71,8 @@ def test_wrong_second_colour_is_scored_as_a_within_pair_error():
     assert stats.within_pair == (0, 64)
     assert stats.metrics()["within_pair_accuracy"] == 0.0
     assert stats.metrics()["ended_wrong_within_pair"] == 1.0 and stats.metrics()["ended_wrong_pair_start"] == 0.0
+    assert stats.wrong_log.shape == (64, 3) and (stats.wrong_log[:, 0] == 1).all()  # every one inside a pair
+    assert (stats.wrong_log[:, 2] >= 1).all()  # a wrong colour is entered at least one step after the right one
 
 
 def test_every_failed_episode_ends_in_one_wrong_decision_or_a_timeout():
@@ -101,5 +103,8 @@ def test_greedy_takes_the_most_likely_action():
         batch_size=32,
     )
     sampled = closed_loop_stats(ControlledOnly(), PRETRAIN_TASKS, **kw)
-    greedy = closed_loop_stats(ControlledOnly(), PRETRAIN_TASKS, **kw, greedy=True)
-    assert greedy.success == 1.0 and sampled.success < 0.9
+    mode = closed_loop_stats(ControlledOnly(), PRETRAIN_TASKS, **kw, choose=greedy)
+    assert mode.success == 1.0 and sampled.success < 0.9
+    assert len(mode.wrong_log) == 0 and len(sampled.wrong_log) == 64 - sampled.successes - sampled.timeouts
+    gap = sampled.wrong_log[:, 1]  # log p(a) - log p(mode) of each fatal action: never above 0, below it here
+    assert (gap <= 1e-6).all() and (gap < -0.1).all()

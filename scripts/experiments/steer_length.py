@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from internal_rl.analysis.rollout import closed_loop_stats
+from internal_rl.analysis.rollout import closed_loop_stats, greedy, sampled
 from internal_rl.analysis.steerability import allowed_transitions, fit_controller, oracle, prior_capture
 from internal_rl.analysis.steering import START_STEPS, push
 from internal_rl.checks import backbone_checkpoints, check_context, steer_tag
@@ -54,7 +54,7 @@ out = Path(sys.argv[3]) if len(sys.argv) > 3 and "=" not in sys.argv[3] else Non
 flags = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a and not a.startswith(("steer.", "threads=")))
 overrides = [a for a in sys.argv[3:] if a.startswith(("steer.", "threads="))]  # e.g. steer.rank=128, threads=1
 episodes, data, gain = int(flags.get("episodes", 512)), flags.get("data", "meta"), float(flags.get("gain", 1))
-fit_seed, greedy = int(flags.get("fit_seed", 0)), flags.get("greedy", "0") == "1"
+fit_seed, greedy_actions = int(flags.get("fit_seed", 0)), flags.get("greedy", "0") == "1"
 if data not in ("meta", "chains"):
     raise SystemExit(f"data={data}: choose meta (the run's D*) or chains")
 
@@ -121,7 +121,7 @@ result = {
     "steering_data": data,
     "overrides": overrides,
     "gain": gain,
-    "greedy": greedy,
+    "greedy": greedy_actions,
     "fit_seed": fit_seed,
     "pretrain_step": meta.get("step"),
     "layer": layer,
@@ -133,7 +133,7 @@ ev = dict(episodes=episodes, world=cfg.world(), seed=cfg.seed + layer + 11)
 for group, tasks in groups.items():
     for steered in (True, False):
         control = dict(layer=layer, control=oracle(controller, gain)) if steered else {}
-        stats = closed_loop_stats(base, tasks, **control, **ev, greedy=greedy)
+        stats = closed_loop_stats(base, tasks, **control, **ev, choose=greedy if greedy_actions else sampled)
         key = f"{group}_{'steered' if steered else 'unsteered'}"
         by_pair = prior_capture(stats, allowed)["pair_start_accuracy_by_pair"]
         result[key] = {**stats.metrics(), "by_pair": by_pair, "by_transition": by_transition(stats.pair_start_log)}

@@ -23,8 +23,21 @@ from torch import Tensor, nn
 
 from internal_rl.envs import EnvState, pad_tasks
 from internal_rl.envs.base import World
+from internal_rl.models.actions import ActionDist
 
 Control = Callable[[Tensor, EnvState], Tensor]
+# How a step's raw actions are drawn from the model's distribution: (dist over (B,), generator) -> actions (B,).
+ActionChoice = Callable[[ActionDist, torch.Generator], Tensor]
+
+
+def sampled(dist: ActionDist, gen: torch.Generator) -> Tensor:
+    """A draw from the distribution (the paper's evaluation)."""
+    return dist.sample(gen)
+
+
+def greedy(dist: ActionDist, gen: torch.Generator) -> Tensor:
+    """The most likely action (a diagnostic; no randomness)."""
+    return dist.mode()
 
 
 def sample_tasks(rng: np.random.Generator, tasks: Sequence[Sequence[int]], n: int) -> list[Sequence[int]]:
@@ -45,6 +58,10 @@ class ClosedLoopStats:
     # previous colour of the task or -1 at the first colour); int64 (n, 4). Lets an analysis ask *where* the wrong
     # decisions go (e.g. to a successor the pretraining tasks allow, see analysis/steerability.py).
     pair_start_log: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64), compare=False, repr=False)
+    # One row per episode that ended on a wrong decision: (1 if heading to a pair's second colour else 0,
+    # log p(a) - log p(mode) of the action that made it (0: the most likely action), raw steps since the task's
+    # colour before it was entered or the episode began); float64 (n, 3). How confident the fatal step was.
+    wrong_log: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)), compare=False, repr=False)
 
     @property
     def success(self) -> float:
@@ -81,16 +98,18 @@ def closed_loop_stats(
     layer: int | None = None,
     control: Control | None = None,
     batch_size: int = 512,
-    greedy: bool = False,
+    choose: ActionChoice = sampled,
 ) -> ClosedLoopStats:
     """Roll out ``episodes`` (fresh layouts, tasks uniform over ``tasks``) on the model's device and score success
-    and decisions. Actions are sampled (the paper's evaluation), or the most likely ones with ``greedy``."""
+    and decisions. ``choose`` draws the raw actions: :func:`sampled` (the paper's evaluation), :func:`greedy`, or
+    any rule over the step's distribution."""
     device = model.device
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     counts = np.zeros((2, 2), np.int64)  # [first|later colour of a subgoal, right|decided]
     successes = timeouts = 0
     log: list[np.ndarray] = []
+    wrong: list[np.ndarray] = []
     for start in range(0, episodes, batch_size):
         n = min(batch_size, episodes - start)
         batch_tasks = sample_tasks(rng, tasks, n)
@@ -98,6 +117,7 @@ def closed_loop_stats(
         state = world.reset(rng, batch_tasks)
         cache = model.new_cache(n, world.spec.horizon, device)
         labels = world.labels(state)
+        since = np.zeros(n, np.int64)  # raw steps since the last right colour was entered (or the start)
         for _ in range(world.spec.horizon):
             obs = torch.from_numpy(world.observe(state)).to(device)[:, None]  # (B, 1, 13)
             if control is None:
@@ -109,7 +129,9 @@ def closed_loop_stats(
                 else:
                     logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
             dist = model.action_dist(logits[:, 0])
-            actions = (dist.mode() if greedy else dist.sample(gen)).cpu().numpy()  # (B,)
+            chosen = choose(dist, gen)  # (B,)
+            gap = (dist.log_prob(chosen.to(device)) - dist.log_prob(dist.mode())).float().cpu().numpy()  # (B,)
+            actions = chosen.cpu().numpy()
             asked, later, before = labels["target"], np.minimum(labels["within"], 1), labels["progress"]  # (B,)
             previous = np.where(before > 0, task_arr[np.arange(n), np.maximum(before - 1, 0)], -1)  # (B,)
             state, _, terminated, truncated = world.step(state, actions)
@@ -121,6 +143,9 @@ def closed_loop_stats(
             rows = np.flatnonzero(decided & (later == 0))
             entered = world.entered(state)[rows]  # colour id (a wall is never entered)
             log.append(np.stack([before[rows], asked[rows], entered, previous[rows]], axis=1))
+            since = np.where(right, 0, since + 1)  # counting this step
+            ended = np.flatnonzero(decided & ~right)
+            wrong.append(np.stack([later[ended], gap[ended], since[ended]], axis=1).astype(np.float64))
             timeouts += int(truncated.sum())
             if world.done(state).all():
                 break
@@ -132,6 +157,7 @@ def closed_loop_stats(
         within_pair=tuple(map(int, counts[1])),
         timeouts=timeouts,
         pair_start_log=np.concatenate(log) if log else np.zeros((0, 4), np.int64),
+        wrong_log=np.concatenate(wrong) if wrong else np.zeros((0, 3)),
     )
 
 

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from internal_rl.analysis.probe import quick_probes
-from internal_rl.analysis.rollout import ClosedLoopStats, closed_loop_stats
+from internal_rl.analysis.rollout import ClosedLoopStats, closed_loop_stats, greedy
 from internal_rl.analysis.steering import (
     StackedController,
     SteeringTrainer,
@@ -205,9 +205,9 @@ def steerability(
         )
     if extra.greedy:
         for name, tasks in (("pretrain", pretrain_tasks), ("post", [post_task])):
-            stats = closed_loop_stats(base, tasks, **steer, **ev, greedy=True)
+            stats = closed_loop_stats(base, tasks, **steer, **ev, choose=greedy)
             out.update(stats.metrics(f"{name}_steered_greedy_"))
-            out.update(closed_loop_stats(base, tasks, **ev, greedy=True).metrics(f"{name}_unsteered_greedy_"))
+            out.update(closed_loop_stats(base, tasks, **ev, choose=greedy).metrics(f"{name}_unsteered_greedy_"))
     for gain in extra.gains:
         stats = closed_loop_stats(base, [post_task], layer=layer, control=oracle(controller, gain), **ev)
         out.update(stats.metrics(f"post_steered_gain{gain:g}_"))
