@@ -76,3 +76,13 @@ def test_the_steer_rows_say_how_the_steered_episodes_ended():
     assert _endings(steer, "post_task_") == "0.250 / 0.092 / 0.082"
     assert _endings(steer, "post_task_", ant=True) == "0.250 / 0.082"
     assert _endings(StageMetrics("steer", {"post_task_success": 0.6}), "post_task_") is None
+
+
+def test_the_switch_row_shows_every_seed_beside_the_median():
+    """A collapsed discovery seed (E59: F1 0 beside two that switch) shows in the report, not only the median."""
+    from internal_rl.report.markdown import _per_seed_f1
+
+    seeds = [{"f1": 0.0}, {"f1": 0.96}, {"f1": 0.98}]
+    assert _per_seed_f1(StageMetrics("discover", {"per_seed": seeds})) == " (seeds: 0.000 / 0.960 / 0.980)"
+    assert _per_seed_f1(StageMetrics("discover", {"per_seed": seeds[:1]})) == ""
+    assert _per_seed_f1(StageMetrics("discover", {"switch_f1": 0.9})) == ""

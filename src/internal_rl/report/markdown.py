@@ -101,6 +101,12 @@ def _swap(steer: dict) -> str:
     return f" (fit with {share:g} of the segments' memory swapped: {steer['memory_swap_to']})" if share else ""
 
 
+def _per_seed_f1(discover: dict) -> str:
+    """Each discovery seed's switch F1 beside the median: a seed that collapsed (E59) is not hidden by the others."""
+    seeds = discover.get("per_seed", [])
+    return f" (seeds: {' / '.join(_f(m['f1']) for m in seeds)})" if len(seeds) > 1 else ""
+
+
 def _raw_actions(rl: dict, method: str) -> str:
     """How an internal-RL method's raw actions were drawn, where it is not the paper's way (rl.raw_actions)."""
     greedy = rl.get("raw_actions", "sampled") == "greedy" and method != "raw_action_rl"
@@ -185,7 +191,7 @@ def build_report(run: str | Path, out: str | Path | None = None) -> Path:
             (
                 "discover",
                 "switch F1 / precision / recall (median over seeds)",
-                f"{_f(d['switch_f1'])} / {_f(d['switch_precision'])} / {_f(d['switch_recall'])}",
+                f"{_f(d['switch_f1'])} / {_f(d['switch_precision'])} / {_f(d['switch_recall'])}" + _per_seed_f1(d),
                 paper["switch"],
             ),
             (
