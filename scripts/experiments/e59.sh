@@ -4,8 +4,8 @@
 # the code carry anything in the first 400 steps with β ≡ 1 and α = 0 (the schedule's open-gate phase).
 #   bash scripts/experiments/e59.sh nll [rank=R]            Eq. 3's NLL against the expert on D*: the backbone alone,
 #                                                           the supervised subgoal controller, discovery seed 0
-#   bash scripts/experiments/e59.sh diag NAME [discover.F=V ...]   400 steps, β ≡ 1, α = 0 in runs/e59_NAME (E57's
-#                                                           backbone and D*), the discover FIELDs set; its held-out
+#   bash scripts/experiments/e59.sh diag NAME [F=V ...]     400 steps, β ≡ 1, α = 0 in runs/e59_NAME (E57's
+#                                                           backbone and D*), the discover section's F set; its held-out
 #                                                           metrics and how much its code varies (code_spread.py)
 #   bash scripts/experiments/e59.sh sigma NAME LOGSIGMA OUT_STD     the same with the encoder's σ and output weights
 #                                                           initialised otherwise (e59_sigma.py)
