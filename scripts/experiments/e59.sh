@@ -20,20 +20,24 @@ short() {  # short RUN [FIELD=VALUE ...]: RUN's discover section set to 400 open
     set_discover "$1/config.yaml" "${kv%%=*}" "${kv#*=}"
   done
 }
+after() {  # after NAME: how much arm NAME's code varies, and its training curve
+  $py scripts/experiments/code_spread.py "runs/e59_$1" seed0 | tee "$out/spread_$1.json"
+  $py scripts/experiments/tb_scalars.py "runs/e59_$1/discover/seed0/tb" "$out/curve_$1.json" train/
+}
 case "${1:-}" in
   nll) $py scripts/experiments/e59_nll.py $src "$out/nll_cpufull_dart_meta${2:+_${2/=/}}.json" ${2:+"$2"} ;;
   diag)
     link_run $src "runs/e59_$2" && short "runs/e59_$2" "${@:3}"
     $py scripts/experiments/discover_seed.py "runs/e59_$2" 0 "$out/diag_$2.json"
-    $py scripts/experiments/code_spread.py "runs/e59_$2" seed0 | tee "$out/spread_$2.json" ;;
+    after "$2" ;;
   sigma)
     link_run $src "runs/e59_$2" && short "runs/e59_$2"
     $py scripts/experiments/e59_sigma.py "runs/e59_$2" 0 "$out/diag_$2.json" logsigma="$3" out_std="$4"
-    $py scripts/experiments/code_spread.py "runs/e59_$2" seed0 | tee "$out/spread_$2.json" ;;
+    after "$2" ;;
   eps0)
     $py scripts/experiments/meta_eps.py $src "runs/e59_$2" 0
     $py scripts/experiments/set_field.py "runs/e59_$2/config.yaml" data.meta_epsilon 0 && short "runs/e59_$2"
     $py scripts/experiments/discover_seed.py "runs/e59_$2" 0 "$out/diag_$2.json"
-    $py scripts/experiments/code_spread.py "runs/e59_$2" seed0 | tee "$out/spread_$2.json" ;;
+    after "$2" ;;
   *) echo "usage: e59.sh nll [rank=R] | diag NAME [F=V ...] | sigma NAME LOGSIGMA OUT_STD | eps0 NAME" >&2; exit 2 ;;
 esac

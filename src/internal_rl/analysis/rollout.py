@@ -130,7 +130,6 @@ def closed_loop_stats(
                     logits, _ = model.upper(control(e, state), layer, cache, with_obs=False)
             dist = model.action_dist(logits[:, 0])
             chosen = choose(dist, gen)  # (B,)
-            gap = (dist.log_prob(chosen.to(device)) - dist.log_prob(dist.mode())).float().cpu().numpy()  # (B,)
             actions = chosen.cpu().numpy()
             asked, later, before = labels["target"], np.minimum(labels["within"], 1), labels["progress"]  # (B,)
             previous = np.where(before > 0, task_arr[np.arange(n), np.maximum(before - 1, 0)], -1)  # (B,)
@@ -144,8 +143,9 @@ def closed_loop_stats(
             entered = world.entered(state)[rows]  # colour id (a wall is never entered)
             log.append(np.stack([before[rows], asked[rows], entered, previous[rows]], axis=1))
             since = np.where(right, 0, since + 1)  # counting this step
-            ended = np.flatnonzero(decided & ~right)
-            wrong.append(np.stack([later[ended], gap[ended], since[ended]], axis=1).astype(np.float64))
+            if (ended := np.flatnonzero(decided & ~right)).size:  # log p(a) - log p(mode), only where it ended
+                gap = (dist.log_prob(chosen.to(device)) - dist.log_prob(dist.mode())).float().cpu().numpy()  # (B,)
+                wrong.append(np.stack([later[ended], gap[ended], since[ended]], axis=1).astype(np.float64))
             timeouts += int(truncated.sum())
             if world.done(state).all():
                 break
