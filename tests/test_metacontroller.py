@@ -3,6 +3,7 @@ low-rank == dense, and a small learning test of switch discovery."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -569,6 +570,21 @@ def test_kl_weight_override_and_warm_up():
     assert kl_weight(0.2, 0, 0) == 0.2  # no warm-up: the paper's constant α
     assert [kl_weight(0.2, s, 2, free_steps=3) for s in range(6)] == pytest.approx([0, 0, 0, 0.1, 0.2, 0.2])
     assert [kl_weight(0.2, s, 0, free_steps=2) for s in range(4)] == pytest.approx([0, 0, 0.2, 0.2])
+    late = [kl_weight(0.2, s, 2, free_steps=1, late_from=4, late=0.5) for s in range(6)]
+    assert late == pytest.approx([0, 0.1, 0.2, 0.2, 0.5, 0.5])  # from step 4 on the late α
+    assert kl_weight(0.2, 10, 2, late_from=0, late=0.5) == 0.2  # late_from 0: never
+    from types import SimpleNamespace
+
+    from internal_rl.metacontroller.train import DiscoveryTrainer
+
+    trainer = SimpleNamespace(  # the trainer's own schedule fields reach kl_weight
+        mc=SimpleNamespace(cfg=SimpleNamespace(alpha=0.05)),
+        kl_warmup_steps=0,
+        kl_free_steps=1,
+        alpha_late_from=3,
+        alpha_late=0.1,
+    )
+    assert [DiscoveryTrainer.alpha_at(trainer, s) for s in range(5)] == pytest.approx([0, 0.05, 0.05, 0.1, 0.1])
 
 
 def test_an_open_gate_is_the_always_switching_ablation_with_the_same_weights():
@@ -667,8 +683,14 @@ def test_the_cotrained_ablation_keeps_the_papers_constant_alpha():
     assert training_schedule(dc, cotrain=False) == {
         "kl_warmup_steps": 1000,
         "kl_free_steps": 4000,
+        "alpha_late_from": 0,
+        "alpha_late": 0.0,
         "open_gate_steps": 2000,
         "gate_noise": 1.0,
     }
-    off = {"kl_warmup_steps": 0, "kl_free_steps": 0, "open_gate_steps": 0, "gate_noise": 0}
+    off = {k: 0 for k in training_schedule(dc, cotrain=False)}
     assert training_schedule(dc, cotrain=True) == off
+    late = dataclasses.replace(dc, alpha_late_from=6000, alpha_late=0.1)
+    assert training_schedule(late, cotrain=False)["alpha_late_from"] == 6000
+    assert training_schedule(late, cotrain=False, swept=True)["alpha_late_from"] == 0  # a sweep point keeps its α
+    assert training_schedule(late, cotrain=True) == off

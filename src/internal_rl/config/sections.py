@@ -135,6 +135,9 @@ class DiscoverConfig(MetacontrollerArch):
     cotrain_steps: int = 0  # co-training ablation: steps of joint training from scratch (0 = pretrain.steps)
     kl_free_steps: int = added_later(0)  # steps at α = 0 before the warm-up (0 = none; the paper: none)
     kl_warmup_steps: int = added_later(0)  # then α rises linearly from 0 over these steps (0 = the paper's constant α)
+    # from step alpha_late_from on (0 = never), the KL weight is alpha_late instead of α (E60: fewer extra switches)
+    alpha_late_from: int = added_later(0)
+    alpha_late: float = added_later(0.0)
     open_gate_steps: int = added_later(0)  # first steps with β ≡ 1, the switching unit unused (0 = the paper)
     gate_noise: float = added_later(0.0)  # scale of logistic noise on β's logit in training (0 = the paper)
     # fp32 | bf16 | auto (= bf16 where native): autocast of the training forward (evaluation: fp32)
@@ -160,6 +163,8 @@ class DiscoverConfig(MetacontrollerArch):
             "cotrain_steps",
             "kl_free_steps",
             "kl_warmup_steps",
+            "alpha_late_from",
+            "alpha_late",
             "open_gate_steps",
             "gate_noise",
         )

@@ -20,15 +20,20 @@ from internal_rl.models.actions import ActionDist, ActionTargets
 from internal_rl.train.precision import autocast
 
 
-def kl_weight(alpha: float, step: int, warmup_steps: int, free_steps: int = 0) -> float:
+def kl_weight(
+    alpha: float, step: int, warmup_steps: int, free_steps: int = 0, late_from: int = 0, late: float = 0.0
+) -> float:
     """The KL weight of step ``step`` (0-based): 0 for the first ``free_steps``, then α · k / warmup_steps at the
-    k-th step of a linear warm-up (k = 1 .. warmup_steps), then α.
+    k-th step of a linear warm-up (k = 1 .. warmup_steps), then α; from step ``late_from`` on (0 = never) ``late``.
 
     A KL warm-up is the standard remedy for posterior collapse in VAEs (Bowman et al., 2016): the decoder learns
     to use the code before the rate term can push the posterior onto the prior. Here even α ≈ 1e-3 collapses the
     posterior within ~100 steps while the decoder's U is still ≈ 0 (docs/experiments.md E19), hence the steps at
-    exactly α = 0 first. The paper uses a constant α (both 0: the default).
+    exactly α = 0 first. The paper uses a constant α (both 0: the default). A late, larger α removes switches that
+    a code made at the smaller one does not need (E60).
     """
+    if 0 < late_from <= step:
+        return late
     k = step - free_steps + 1
     if k <= 0:
         return 0.0
@@ -51,6 +56,8 @@ class DiscoveryTrainer:
         cotrain: bool = False,
         kl_warmup_steps: int = 0,
         kl_free_steps: int = 0,
+        alpha_late_from: int = 0,
+        alpha_late: float = 0.0,
         open_gate_steps: int = 0,
         gate_noise: float = 0.0,
         precision: str = "fp32",
@@ -61,20 +68,24 @@ class DiscoveryTrainer:
         """``open_gate_steps``: the first steps train with β ≡ 1 (the switching unit unused), so that the codes
         mean something before the gate learns when to adopt them (E21; 0 = the paper). ``gate_noise``: the scale
         of logistic noise added to β's logit at every training step (a relaxed Bernoulli gate, E26; 0 = the
-        paper). ``precision``: fp32, bf16 or auto, the autocast of the loss's forward (the losses stay fp32).
+        paper). ``alpha_late_from``, ``alpha_late``: see :func:`kl_weight`. ``precision``: fp32, bf16 or auto,
+        the autocast of the loss's forward (the losses stay fp32).
         ``action_targets``: batch -> (B, T, A) target distributions that replace the recorded actions in the NLL
         (``discover.targets: expert``, E36; None = the recorded actions, the paper). ``memory_swap``: the share of
         subgoal segments whose residual gets another previous subgoal (data/counterfactual.py, E52; the
         labels are used for it; 0 = the paper)."""
         self.base, self.mc, self.layer, self.seed, self.cotrain = base, mc, layer, seed, cotrain
         self.kl_warmup_steps, self.kl_free_steps, self.open_gate_steps = kl_warmup_steps, kl_free_steps, open_gate_steps
+        self.alpha_late_from, self.alpha_late = alpha_late_from, alpha_late
         self.gate_noise, self.precision, self.device = gate_noise, precision, device
         self.action_targets, self.memory_swap, self.memory_swap_to = action_targets, memory_swap, memory_swap_to
         self.batches = StepBatches(dataset, batch_size, seed, device)
         self._swap: MemorySwap | None = None  # the previous-subgoal components, estimated on first use
 
     def alpha_at(self, step: int) -> float:
-        return kl_weight(self.mc.cfg.alpha, step, self.kl_warmup_steps, self.kl_free_steps)
+        return kl_weight(
+            self.mc.cfg.alpha, step, self.kl_warmup_steps, self.kl_free_steps, self.alpha_late_from, self.alpha_late
+        )
 
     # The base model's blocks run under ``precision`` (where the large matrix products are); the metacontroller's
     # small per-step modules stay fp32 (under bf16 autocast they were slower, docs/experiments.md E32).

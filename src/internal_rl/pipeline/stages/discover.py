@@ -43,12 +43,16 @@ SUMMARY = {
 }
 
 
-def training_schedule(dc: DiscoverConfig, cotrain: bool) -> dict[str, Any]:
+def training_schedule(dc: DiscoverConfig, cotrain: bool, swept: bool = False) -> dict[str, Any]:
     """The trainer's gate and KL schedule. It is our device for metacontrollers on a frozen backbone
     (docs/deviations.md); the co-trained ablation keeps the paper's constant α from step 0 (Fig. 7) whatever its
-    own number of steps, so that its collapse is the paper's and not an artefact of a gate it never learned."""
-    names = ("kl_warmup_steps", "kl_free_steps", "open_gate_steps", "gate_noise")
-    return {k: 0 if cotrain else getattr(dc, k) for k in names}
+    own number of steps, so that its collapse is the paper's and not an artefact of a gate it never learned. A
+    point of the α sweep (``swept``) keeps its own α to the end: no late α."""
+    names = ("kl_warmup_steps", "kl_free_steps", "alpha_late_from", "alpha_late", "open_gate_steps", "gate_noise")
+    out = {k: 0 if cotrain else getattr(dc, k) for k in names}
+    if swept:
+        out["alpha_late_from"] = 0
+    return out
 
 
 def train_metacontroller(
@@ -80,7 +84,7 @@ def train_metacontroller(
         action_targets=section_targets(cfg, dc),
         memory_swap=0.0 if cotrain else dc.memory_swap,  # the co-trained ablation stays the paper's
         memory_swap_to=dc.memory_swap_to,
-        **training_schedule(dc, cotrain),
+        **training_schedule(dc, cotrain, swept=alpha is not None),
     )
     modules = {"metacontroller": mc, **({"base": base} if cotrain else {})}
     steps = steps or dc.steps
