@@ -16,6 +16,15 @@
 #                                                                          discovery checkpoints of runs/cpufull_dart
 #                                                                          (the same schedule up to their step)
 #                                                                          continued by the pipeline; then rl, report
+#   bash scripts/experiments/e60.sh v2jobs JOB ...                         runs/cpufull_v2's discover JOBs (0, 1,
+#                                                                          2, always) one after another, as the stage
+#                                                                          trains them (discover_seed.py), so that
+#                                                                          two processes share them; `v2` then
+#                                                                          evaluates them from their checkpoints
+#   bash scripts/experiments/e60.sh start SEED [STEPS]                     discovery seed SEED on E57's backbone
+#                                                                          for STEPS (2500) of cpu-full's schedule
+#                                                                          (α = 0 throughout), in runs/e60_start:
+#                                                                          the step its code starts (start_step.py)
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # $py, arm_run, copy_seed, anneal_stages
 out=docs/experiments/e60
@@ -43,6 +52,15 @@ case "${1:-}" in
       done
     fi
     .venv/bin/internal-rl run --config configs/cpu-full.yaml --out $run --quiet --set threads="${2:-1}" ;;
+  v2jobs)
+    for job in "${@:2}"; do
+      $py scripts/experiments/discover_seed.py runs/cpufull_v2 "$job" "$out/v2_$job.json"
+    done ;;
+  start)
+    [ -f runs/e60_start/config.yaml ] || arm_run $src runs/e60_start steps="${3:-2500}"
+    $py scripts/experiments/discover_seed.py runs/e60_start "$2" "$out/start_seed$2.json"
+    $py scripts/experiments/tb_scalars.py "runs/e60_start/discover/seed$2/tb" "$out/curve_start_seed$2.json" train/
+    $py scripts/experiments/start_step.py "$out/curve_start_seed$2.json" | tee "$out/start_step_seed$2.json" ;;
   *) echo "usage: e60.sh free NAME SEED FREE STEPS [F=V ...] | detours RUN ARM | anneal NAME SEED STEPS:ALPHA ..." >&2
      exit 2 ;;
 esac
