@@ -21,7 +21,7 @@ from arm import load_arm, write_row
 
 from internal_rl.data.generate import generate_dataset
 from internal_rl.data.loader import EpisodeDataset
-from internal_rl.metacontroller.switching import boundary_times, match_events, switch_alignment, switch_times
+from internal_rl.metacontroller.switching import boundary_times, switch_alignment, switch_times
 from internal_rl.pipeline.artifacts import expert_targets, load_dataset
 from internal_rl.pipeline.stages.data import dataset_specs
 
@@ -33,7 +33,7 @@ def unmatched(sw: np.ndarray, bd: np.ndarray, tolerance: int = 1) -> np.ndarray:
 
 
 @torch.no_grad()
-def traces(base, mc, data, layer: int, n: int, targets):
+def traces(base, mc, data, layer: int, n: int, targets, horizon: int):
     """β (N, T), subgoal (N, T), lengths (N,), ε-move flags (N, T) on the first n episodes of ``data``."""
     betas, subs, lens, off, turn = [], [], [], [], []
     for start in range(0, n, 256):
@@ -42,7 +42,7 @@ def traces(base, mc, data, layer: int, n: int, targets):
         beta = mc.encode(e, b.mask, torch.zeros(*b.mask.shape, mc.cfg.latent_dim)).beta  # (B, T)
         p = targets(b)  # (B, T, A): the noiseless expert at each recorded state
         taken = p.gather(-1, b.actions.unsqueeze(-1)).squeeze(-1)  # (B, T)
-        pad = 100 - b.mask.shape[1]
+        pad = horizon - b.mask.shape[1]
         betas.append(np.pad(beta.numpy(), ((0, 0), (0, pad))))
         subs.append(np.pad(b.subgoal.numpy(), ((0, 0), (0, pad))))
         off.append(np.pad(((taken <= 0) & b.mask).numpy(), ((0, 0), (0, pad))))
@@ -60,11 +60,11 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
     layer, targets = cfg.layer(cfg.discover.layer), expert_targets(cfg)
     data = load_dataset(ctx, "eval")
     n = min(episodes, len(data))
-    beta, sub, lens, off, turn = traces(base, mc, data, layer, n, targets)
-    after, base_hits, base_all, n_unmatched, n_matched_sw, at_turn, since, until = 0, 0, 0, 0, 0, 0, [], []
+    beta, sub, lens, off, turn = traces(base, mc, data, layer, n, targets, cfg.horizon)
+    after, base_hits, base_all, n_unmatched, at_turn, since, until = 0, 0, 0, 0, 0, [], []
     for i in range(n):
         sw, bd = switch_times(beta[i], lens[i]), boundary_times(sub[i], lens[i])
-        flag = np.zeros(100, bool)
+        flag = np.zeros(cfg.horizon, bool)
         flag[1:] |= off[i, :-1]
         flag[2:] |= off[i, :-2]
         base_hits += int(flag[1 : lens[i]].sum())
@@ -72,7 +72,6 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         um = unmatched(sw, bd)
         n_unmatched += len(um)
         after += int(flag[um].sum()) if len(um) else 0
-        n_matched_sw += match_events(sw, bd)
         at_turn += int(turn[i, um].sum()) if len(um) else 0
         edges = np.concatenate([[0], bd, [lens[i]]])
         for s in um:  # steps since the segment began and until it ends
@@ -93,13 +92,13 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         "unmatched_steps_since_boundary": np.bincount(np.minimum(since, 10), minlength=11).tolist(),
         "unmatched_steps_until_boundary": np.bincount(np.minimum(until, 10), minlength=11).tolist(),
     }
-    episodes_n, _, seed, tasks = dataset_specs(cfg)["eval"]
+    _, _, seed, tasks = dataset_specs(cfg)["eval"]
     with tempfile.TemporaryDirectory() as tmp:
         generate_dataset(
             tmp + "/eval0", num_episodes=n, tasks=tasks, epsilon=0.0, seed=seed, world=cfg.world(), progress=False
         )
         clean = EpisodeDataset(tmp + "/eval0")
-        b0, s0, l0, o0, _ = traces(base, mc, clean, layer, n, targets)
+        b0, s0, l0, o0, _ = traces(base, mc, clean, layer, n, targets, cfg.horizon)
     row["noiseless"] = {k: round(float(v), 4) for k, v in switch_alignment(b0, s0, l0).items()}
     row["noiseless_detour_rate"] = round(float(o0.sum() / l0.sum()), 4)
     write_row(out, row)
