@@ -25,6 +25,8 @@
 #                                                                          for STEPS (2500) of cpu-full's schedule
 #                                                                          (α = 0 throughout), in runs/e60_start:
 #                                                                          the step its code starts (start_step.py)
+#   bash scripts/experiments/e60.sh binit SEED STD [STEPS]                 `start`, with the decoder's B-head
+#                                                                          initialised at std STD (e60_binit.py)
 set -euo pipefail
 source "$(dirname "$0")/link_run.sh"  # $py, arm_run, copy_seed, anneal_stages
 out=docs/experiments/e60
@@ -61,6 +63,12 @@ case "${1:-}" in
     $py scripts/experiments/discover_seed.py runs/e60_start "$2" "$out/start_seed$2.json"
     $py scripts/experiments/tb_scalars.py "runs/e60_start/discover/seed$2/tb" "$out/curve_start_seed$2.json" train/
     $py scripts/experiments/start_step.py "$out/curve_start_seed$2.json" | tee "$out/start_step_seed$2.json" ;;
+  binit)
+    run=runs/e60_binit$3
+    [ -f $run/config.yaml ] || arm_run $src $run steps="${4:-2500}"
+    $py scripts/experiments/e60_binit.py $run "$2" "$out/binit$3_seed$2.json" std="$3"
+    $py scripts/experiments/tb_scalars.py "$run/discover/seed$2/tb" "$out/curve_binit$3_seed$2.json" train/
+    $py scripts/experiments/start_step.py "$out/curve_binit$3_seed$2.json" | tee "$out/start_step_binit$3_seed$2.json" ;;
   *) echo "usage: e60.sh free NAME SEED FREE STEPS [F=V ...] | detours RUN ARM | anneal NAME SEED STEPS:ALPHA ..." >&2
      exit 2 ;;
 esac
