@@ -54,6 +54,21 @@ def train_seed(run: str, k: int, trainer: type, kw: dict[str, str]):
     return cfg, mc, {name: round(float(v), 4) for name, v in metrics.items()}, round(time.perf_counter() - t0)
 
 
+def train_seed_reinit(run: str, k: int, reinit, kw: dict[str, str]):
+    """:func:`train_seed` with the stage's own DiscoveryTrainer, after which ``reinit(mc)`` changes the freshly built
+    metacontroller's initialisation (E59's σ, E60's B-head); ``kw`` fields without a section are discover's. A
+    resumed run loads its checkpoint over the change."""
+    from internal_rl.metacontroller.train import DiscoveryTrainer
+
+    class Reinit(DiscoveryTrainer):
+        def __init__(self, base, mc, *args, **kwargs):
+            super().__init__(base, mc, *args, **kwargs)
+            with torch.no_grad():
+                reinit(mc)
+
+    return train_seed(run, k, Reinit, {f"discover.{a}" if "." not in a else a: b for a, b in kw.items()})
+
+
 def write_row(out: str, row: dict) -> None:
     """Write one JSON row to ``out`` (its folder made) and print it."""
     Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -10,23 +10,17 @@ Usage: .venv/bin/python scripts/experiments/e60_binit.py RUN K OUT.json [std=0.0
 import sys
 
 import torch
-from arm import train_seed, write_row
-
-from internal_rl.metacontroller.train import DiscoveryTrainer
+from arm import train_seed_reinit, write_row
 
 run, k, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 kw = dict(a.split("=", 1) for a in sys.argv[4:])
 std = float(kw.pop("std", 0.01))
 
 
-class BInit(DiscoveryTrainer):
-    def __init__(self, base, mc, *args, **kwargs):
-        super().__init__(base, mc, *args, **kwargs)
-        w = mc.decoder.out_b.weight
-        g = torch.Generator().manual_seed(12345)
-        with torch.no_grad():
-            w.copy_(torch.randn(w.shape, generator=g) * std)
+def reinit(mc) -> None:
+    w = mc.decoder.out_b.weight
+    w.copy_(torch.randn(w.shape, generator=torch.Generator().manual_seed(12345)) * std)
 
 
-cfg, mc, metrics, wall = train_seed(run, k, BInit, {f"discover.{a}" if "." not in a else a: b for a, b in kw.items()})
+cfg, mc, metrics, wall = train_seed_reinit(run, k, reinit, kw)
 write_row(out, {"run": run, "seed": k, "b_std": std, **metrics, "wall_s": wall})

@@ -71,8 +71,8 @@ def main(run: str, arm: str, out: str, kw: dict[str, str]) -> None:
         base_all += int(lens[i]) - 1
         um = unmatched(sw, bd)
         n_unmatched += len(um)
-        after += int(flag[um].sum()) if len(um) else 0
-        at_turn += int(turn[i, um].sum()) if len(um) else 0
+        after += int(flag[um].sum())
+        at_turn += int(turn[i, um].sum())
         edges = np.concatenate([[0], bd, [lens[i]]])
         for s in um:  # steps since the segment began and until it ends
             k = np.searchsorted(edges, s, side="right")
