@@ -186,6 +186,7 @@ def _error(overrides, data=None) -> str:
         ("discover.kl_free_steps=-1", "discover.kl_free_steps"),
         ("discover.alpha_late_from=-1", "discover.alpha_late_from"),
         ("discover.alpha_late=-0.1", "discover.alpha_late"),
+        ("discover.decoder_b_init=-0.01", "discover.decoder_b_init"),
         ("discover.open_gate_steps=-1", "discover.open_gate_steps"),
         ("discover.gate_noise=-0.5", "discover.gate_noise"),
         ("discover.targets=greedy", "discover.targets"),

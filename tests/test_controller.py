@@ -35,7 +35,10 @@ def test_low_rank_apply_broadcasts_one_controller_over_time():
         apply_low_rank(e, A, Bm[..., :2])
 
 
-@pytest.mark.parametrize(("field", "value"), [("latent_dim", 0), ("hidden", 0), ("rank", 300), ("width", -1)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("latent_dim", 0), ("hidden", 0), ("rank", 300), ("width", -1), ("b_init", -0.01), ("b_init", float("nan"))],
+)
 def test_decoder_config_rejects_invalid_values_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         DecoderConfig(**{field: value})
@@ -51,6 +54,25 @@ def test_hyper_decoder_shapes_and_identity_at_init():
     e = torch.randn(2, 3, 64)
     torch.testing.assert_close(dec.control(e, z), e, atol=0, rtol=0)  # B-head starts at zero: U = 0
     assert A.abs().mean() > 0.1
+
+
+def test_b_init_makes_the_control_depend_on_the_code_from_the_start_and_changes_nothing_else():
+    """b_init > 0: the B-head's weights start at that std (bias zero), so ê ≠ e and differs between codes; the
+    hidden layer and A-head are drawn first and come out as with b_init = 0 under the same seed."""
+    sizes = dict(latent_dim=4, hidden=32, rank=16, width=64)
+    torch.manual_seed(0)
+    zero = HyperDecoder(DecoderConfig(**sizes))
+    torch.manual_seed(0)
+    dec = HyperDecoder(DecoderConfig(**sizes, b_init=0.01))
+    assert 0.008 < dec.out_b.weight.std().item() < 0.012
+    assert torch.count_nonzero(dec.out_b.bias) == 0
+    for name in ("hidden.weight", "hidden.bias", "out_a.weight", "out_a.bias"):
+        torch.testing.assert_close(dec.get_parameter(name), zero.get_parameter(name), atol=0, rtol=0)
+    e = torch.randn(64)
+    z = torch.eye(4)  # four codes
+    out = dec.control(e.expand(4, 64), z)  # (4, D)
+    assert (out - e).abs().max() > 1e-3  # U ≠ 0
+    assert (out[0] - out[1]).abs().max() > 1e-3  # and it depends on z
 
 
 @pytest.mark.parametrize(("rank", "shape"), [(1, (5,)), (4, (3, 7)), (12, (2, 3, 4))])

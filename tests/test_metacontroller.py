@@ -98,6 +98,16 @@ def test_config_validation_names_the_field():
     sizes = (cfg.latent_dim, cfg.history_dim, cfg.embed_dim, cfg.encoder_hidden, cfg.decoder_hidden, cfg.rank)
     assert sizes == (8, 32, 32, 64, 32, 16)  # Table A9
     assert cfg.decoder.latent_dim == 8 and cfg.decoder.width == 256
+    with pytest.raises(ValueError, match="decoder_b_init"):
+        MetacontrollerConfig(decoder_b_init=-0.01)
+
+
+def test_decoder_b_init_reaches_the_metacontrollers_decoder():
+    torch.manual_seed(0)
+    assert torch.count_nonzero(Metacontroller(small_cfg()).decoder.out_b.weight) == 0  # the default: U = 0
+    torch.manual_seed(0)
+    w = Metacontroller(small_cfg(decoder_b_init=0.05)).decoder.out_b.weight
+    assert 0.03 < w.std().item() < 0.07
 
 
 def test_mask_must_be_a_non_empty_prefix():

@@ -25,11 +25,14 @@ class DecoderConfig:
     hidden: int = 32  # hidden units of the one-hidden-layer ReLU MLP
     rank: int = 16  # R = r, rank of U = A Bᵀ
     width: int = 256  # D = n_e, width of the controlled residual stream
+    b_init: float = 0.0  # std of the B-head's weights at initialisation (0: U = 0 for every z)
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "hidden", "rank", "width"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be a positive int, got {getattr(self, name)!r}")
+        if not 0.0 <= self.b_init < 1.0:  # also rejects NaN
+            raise ValueError(f"b_init: must be in [0, 1), got {self.b_init!r}")
         if self.rank > self.width:
             raise ValueError(f"rank: must be <= width={self.width}, got {self.rank}")
 
@@ -54,9 +57,11 @@ class HyperDecoder(nn.Module):
     """f_hyp: z (..., Z) -> A, B (..., D, R) via Linear(Z, hidden) -> ReLU -> two heads Linear(hidden, D*R).
 
     Initialisation: hidden layer and A-head with variance scaling Var(W) = 1 / fan_in; the B-head's weights
-    and bias are **zero**, so U = A Bᵀ = 0 and ê = e exactly at initialisation for every z (the controlled
-    model starts as the base model; LoRA's choice). Gradients reach the B-head at the first step
-    (∂L/∂B = e (Aᵀ g)ᵀ with A ≠ 0) and the rest of the decoder (and z) from the second step on.
+    and bias are **zero** by default, so U = A Bᵀ = 0 and ê = e exactly at initialisation for every z (the
+    controlled model starts as the base model; LoRA's choice). Gradients reach the B-head at the first step
+    (∂L/∂B = e (Aᵀ g)ᵀ with A ≠ 0) and the rest of the decoder (and z) from the second step on. With
+    ``cfg.b_init`` > 0 the B-head's weights start at that std instead (bias still zero): U is small but depends
+    on z from step 0 (docs/experiments.md E60-E61: it starts a discovery seed whose code never formed with 0).
     """
 
     def __init__(self, cfg: DecoderConfig | None = None):
@@ -71,7 +76,10 @@ class HyperDecoder(nn.Module):
         for layer in (self.hidden, self.out_a):
             nn.init.normal_(layer.weight, std=1 / math.sqrt(layer.in_features))
             nn.init.zeros_(layer.bias)
-        nn.init.zeros_(self.out_b.weight)
+        if self.cfg.b_init > 0:  # drawn only then, so the default leaves every later draw as it was
+            nn.init.normal_(self.out_b.weight, std=self.cfg.b_init)
+        else:
+            nn.init.zeros_(self.out_b.weight)
         nn.init.zeros_(self.out_b.bias)
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:

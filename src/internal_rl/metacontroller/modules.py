@@ -44,6 +44,8 @@ class MetacontrollerArch:
     encoder_hidden: int = 64  # hidden layer of the encoder MLP f_enc
     switch_hidden: int = added_later(64)  # hidden layer of the switching-unit MLP f_switch
     decoder_hidden: int = 32  # hidden layer of the hypernetwork f_hyp
+    decoder_b_init: float = added_later(0.0)  # std of f_hyp's B-head weights at initialisation: 0 = U = 0 for every
+    #                                           z (LoRA's choice); > 0 makes U depend on z from step 0 (E60-E61)
     rank: int = 16  # r: U = A Bᵀ with A, B in R^{n_e x r}
     alpha: float = 0.17  # KL weight α of Eq. 3
     switch_bias_init: float = added_later(0.0)  # initial output bias of f_switch: β starts at sigmoid(bias) = 0.5
@@ -70,6 +72,8 @@ class MetacontrollerArch:
             raise ValueError(f"alpha: must be >= 0, got {self.alpha!r}")
         if self.embedding not in EMBEDDINGS:
             raise ValueError(f"embedding: must be one of {EMBEDDINGS}, got {self.embedding!r}")
+        if not 0.0 <= self.decoder_b_init < 1.0:  # also rejects NaN
+            raise ValueError(f"decoder_b_init: must be in [0, 1), got {self.decoder_b_init!r}")
         if not abs(self.switch_bias_init) < 10.0:
             raise ValueError(
                 f"switch_bias_init: must be in (-10, 10) so β starts inside (0, 1), got {self.switch_bias_init!r}"
@@ -102,7 +106,13 @@ class MetacontrollerConfig(MetacontrollerArch):
     @property
     def decoder(self) -> DecoderConfig:
         """The hypernetwork's configuration (shared with supervised steering and internal RL)."""
-        return DecoderConfig(latent_dim=self.latent_dim, hidden=self.decoder_hidden, rank=self.rank, width=self.width)
+        return DecoderConfig(
+            latent_dim=self.latent_dim,
+            hidden=self.decoder_hidden,
+            rank=self.rank,
+            width=self.width,
+            b_init=self.decoder_b_init,
+        )
 
 
 def lengths_from_mask(mask: Tensor) -> Tensor:
