@@ -550,3 +550,61 @@ def test_discovery_with_expert_targets_trains_and_reports_both_nlls(smoke_run):
         existing_run(smoke_run, CFG, torch.device("cpu")), "hard", seed=5, steps=20
     )
     assert any(not torch.equal(a, b) for a, b in zip(mc.parameters(), mc_sampled.parameters(), strict=True))
+
+
+def test_code_start_compares_the_code_with_the_uncontrolled_model_and_changes_nothing(smoke_run):
+    """code_start (E61): with the B-head at zero (U = 0) the two NLLs are the same number and nothing has started;
+    with a B-head that pushes they differ; either way the metacontroller's parameters and mode are left as they
+    were."""
+    from internal_rl.metacontroller.train import code_start
+    from internal_rl.pipeline.context import existing_run
+    from internal_rl.pipeline.stages.discover import fit_metacontroller
+
+    ctx = existing_run(smoke_run, CFG, torch.device("cpu"))
+    _, mc, trainer = fit_metacontroller(ctx, "start_check", seed=5, stop_at=0, steps=1)
+    head = mc.decoder.out_b
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+    at_zero = code_start(trainer, 0, batches=2)
+    assert at_zero["nll"] == at_zero["base_nll"] and not at_zero["started"]
+    with torch.no_grad():
+        head.weight.normal_(std=3.0)
+    before = [p.clone() for p in mc.parameters()]
+    mc.train()
+    pushed = code_start(trainer, 0, batches=2)
+    assert pushed["nll"] != pushed["base_nll"] and pushed["base_nll"] == at_zero["base_nll"]
+    assert mc.training and all(torch.equal(a, b) for a, b in zip(before, mc.parameters(), strict=True))
+
+
+def test_a_seed_whose_code_has_not_started_is_restarted_from_a_fresh_draw(smoke_run):
+    """discover.restart_check (E61): at smoke size no code starts in 3 steps, so each attempt fails its check; the
+    first is set aside and the second (the last allowed) is trained to the end. The result is exactly a direct
+    training with the second attempt's seed."""
+    from internal_rl.pipeline.context import existing_run
+    from internal_rl.pipeline.stages.discover import RESTART_STRIDE, train_metacontroller, train_seed
+
+    cfg = load_config(SMOKE, ["discover.restart_check=3", "discover.restarts=1"])
+    ctx = existing_run(smoke_run, cfg, torch.device("cpu"))
+    _, mc, m, _ = train_seed(ctx, "seed_restarted", seed=5)
+    folder = smoke_run / "discover" / "seed_restarted"
+    checks = json.loads((folder / "attempts.json").read_text())["attempts"]
+    assert [c["seed"] for c in checks] == [5, 5 + RESTART_STRIDE] and not any(c["started"] for c in checks)
+    assert (folder / "attempt0" / "checkpoint").is_dir() and not (folder / "attempt1").exists()
+    assert m["restarts"] == 1 and m["start_checks"] == checks
+    _, direct, m_direct, _ = train_metacontroller(ctx, "seed_direct", seed=5 + RESTART_STRIDE)
+    assert all(torch.equal(a, b) for a, b in zip(mc.parameters(), direct.parameters(), strict=True))
+    assert m_direct["f1"] == m["f1"]
+    _, _, again, _ = train_seed(ctx, "seed_restarted", seed=5)  # a re-run reads its record and redoes nothing
+    assert again["restarts"] == 1
+
+
+def test_a_seed_whose_code_has_started_is_kept(smoke_run, monkeypatch):
+    from internal_rl.pipeline.context import existing_run
+    from internal_rl.pipeline.stages import discover
+
+    monkeypatch.setattr(discover, "code_start", lambda trainer, step: {"nll": 0.5, "base_nll": 1.0, "started": True})
+    cfg = load_config(SMOKE, ["discover.restart_check=3"])
+    _, _, m, _ = discover.train_seed(existing_run(smoke_run, cfg, torch.device("cpu")), "seed_kept", seed=5)
+    assert m["restarts"] == 0 and len(m["start_checks"]) == 1
+    assert not (smoke_run / "discover" / "seed_kept" / "attempt0").exists()

@@ -85,4 +85,8 @@ def test_the_switch_row_shows_every_seed_beside_the_median():
     seeds = [{"f1": 0.0}, {"f1": 0.96}, {"f1": 0.98}]
     assert _per_seed_f1(StageMetrics("discover", {"per_seed": seeds})) == " (seeds: 0.000 / 0.960 / 0.980)"
     assert _per_seed_f1(StageMetrics("discover", {"per_seed": seeds[:1]})) == ""
+    restarted = [{**seeds[0], "restarts": 1}, {**seeds[1], "restarts": 0}, {**seeds[2], "restarts": 2}]
+    assert _per_seed_f1(StageMetrics("discover", {"per_seed": restarted})) == (
+        " (seeds: 0.000 after 1 restart / 0.960 / 0.980 after 2 restarts)"
+    )
     assert _per_seed_f1(StageMetrics("discover", {"switch_f1": 0.9})) == ""

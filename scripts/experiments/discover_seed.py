@@ -15,7 +15,7 @@ from arm import write_row
 
 from internal_rl.config import load_config
 from internal_rl.pipeline.context import existing_run
-from internal_rl.pipeline.stages.discover import train_metacontroller
+from internal_rl.pipeline.stages.discover import train_metacontroller, train_seed
 
 
 def main(run: str, arm: str, out: str, overrides: list[str]) -> None:
@@ -29,9 +29,9 @@ def main(run: str, arm: str, out: str, overrides: list[str]) -> None:
         _, _, metrics, _ = train_metacontroller(ctx, arm, seed=cfg.seed * 100, cotrain=True, steps=steps)
     else:
         arm = f"seed{int(arm)}"
-        _, _, metrics, _ = train_metacontroller(ctx, arm, seed=cfg.seed * 100 + int(arm[4:]))
+        _, _, metrics, _ = train_seed(ctx, arm, seed=cfg.seed * 100 + int(arm[4:]))
     row = {"run": run, "arm": arm, "alpha": cfg.discover.alpha, "overrides": overrides}
-    row |= {name: round(float(v), 4) for name, v in metrics.items()}
+    row |= {name: v if name == "start_checks" else round(float(v), 4) for name, v in metrics.items()}
     row["wall_s"] = round(time.perf_counter() - t0)
     write_row(out, row)
 

@@ -149,6 +149,10 @@ class DiscoverConfig(MetacontrollerArch):
     # subgoal labels; 0 = the paper), and which: other | self (as steer.memory_swap_to)
     memory_swap: float = added_later(0.0)
     memory_swap_to: str = added_later("other")
+    # at step restart_check (0 = never), a seed whose code does not lower the NLL by 5% against the uncontrolled
+    # model is restarted from a fresh draw, at most `restarts` times (E61: the code starts by chance, ~4 seeds in 5)
+    restart_check: int = added_later(0)
+    restarts: int = added_later(2)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -167,6 +171,13 @@ class DiscoverConfig(MetacontrollerArch):
             "alpha_late",
             "open_gate_steps",
             "gate_noise",
+            "restart_check",
+            "restarts",
+        )
+        require(
+            self.restart_check < self.steps,
+            "restart_check",
+            f"must be below steps={self.steps}, got {self.restart_check}",
         )
         require(self.layer >= -1, "layer", f"must be -1 (= L/2) or a layer index, got {self.layer}")
         require(all(a >= 0 for a in self.alpha_sweep), "alpha_sweep", "values must be >= 0")

@@ -102,9 +102,15 @@ def _swap(steer: dict) -> str:
 
 
 def _per_seed_f1(discover: dict) -> str:
-    """Each discovery seed's switch F1 beside the median: a seed that collapsed (E59) is not hidden by the others."""
+    """Each discovery seed's switch F1 beside the median, with its restarts (discover.restart_check, E61): a seed
+    that collapsed (E59) or was restarted is not hidden by the others."""
     seeds = discover.get("per_seed", [])
-    return f" (seeds: {' / '.join(_f(m['f1']) for m in seeds)})" if len(seeds) > 1 else ""
+
+    def one(m: dict) -> str:
+        n = m.get("restarts", 0)
+        return _f(m["f1"]) + (f" after {n} restart{'s' if n > 1 else ''}" if n else "")
+
+    return f" (seeds: {' / '.join(one(m) for m in seeds)})" if len(seeds) > 1 else ""
 
 
 def _raw_actions(rl: dict, method: str) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from torch import nn
 from internal_rl.config import DiscoverConfig
 from internal_rl.metacontroller import Metacontroller
 from internal_rl.metacontroller.switching import plot_beta_traces
-from internal_rl.metacontroller.train import DiscoveryTrainer, evaluate_discovery
+from internal_rl.metacontroller.train import DiscoveryTrainer, code_start, evaluate_discovery
 from internal_rl.pipeline.artifacts import (
     build_model,
     expert_targets,
@@ -55,7 +56,7 @@ def training_schedule(dc: DiscoverConfig, cotrain: bool, swept: bool = False) ->
     return out
 
 
-def train_metacontroller(
+def fit_metacontroller(
     ctx: Context,
     name: str,
     *,
@@ -64,8 +65,10 @@ def train_metacontroller(
     alpha: float | None = None,
     steps: int | None = None,
     cotrain: bool = False,
-) -> tuple[nn.Module, Metacontroller, dict, dict]:
-    """Train (or resume) one metacontroller under ``discover/<name>``; returns (base, mc, eval metrics, traces)."""
+    stop_at: int = 0,
+) -> tuple[nn.Module, Metacontroller, DiscoveryTrainer]:
+    """Train (or resume) one metacontroller under ``discover/<name>`` (its first ``stop_at`` steps only, when set);
+    returns (base, mc, trainer)."""
     cfg, dc = ctx.cfg, ctx.cfg.discover
     layer = cfg.layer(dc.layer)
     torch.manual_seed(seed)
@@ -99,6 +102,7 @@ def train_metacontroller(
             warmup_steps=min(100, steps // 10),
             grad_clip=1.0,
             checkpoint_every=dc.checkpoint_every,
+            stop_at=stop_at,
         ),
         objective=trainer,
         checkpoint_dir=ctx.path("discover", name, "checkpoint"),
@@ -113,18 +117,53 @@ def train_metacontroller(
         },
     )
     logger.close()
+    return base, mc, trainer
+
+
+def train_metacontroller(ctx: Context, name: str, **kwargs: Any) -> tuple[nn.Module, Metacontroller, dict, dict]:
+    """:func:`fit_metacontroller` to the end, then its held-out evaluation: (base, mc, eval metrics, traces)."""
+    cfg = ctx.cfg
+    base, mc, trainer = fit_metacontroller(ctx, name, **kwargs)
     freeze(base)
     metrics, traces = evaluate_discovery(
         base,
         mc,
         load_dataset(ctx, "eval"),
-        layer=layer,
+        layer=trainer.layer,
         episodes=cfg.pretrain.eval_episodes,
         device=ctx.device,
         max_steps=cfg.horizon,
         action_targets=expert_targets(cfg),
     )
     return base, mc, metrics, traces
+
+
+RESTART_STRIDE = 10_000  # attempt r of a seed job with seed s draws everything from seed s + r · RESTART_STRIDE
+
+
+def train_seed(ctx: Context, name: str, seed: int) -> tuple[nn.Module, Metacontroller, dict, dict]:
+    """A seed of Eq. 3, restarted from a fresh draw while its code has not started by ``discover.restart_check``
+    (at most ``discover.restarts`` times; E61). Each attempt's check is kept in ``discover/<name>/attempts.json``
+    and a failed attempt's checkpoint and curves under ``discover/<name>/attempt<r>/``; the last attempt is trained
+    to the end whatever its check says. The metrics carry ``restarts`` and the checks."""
+    dc = ctx.cfg.discover
+    record = ctx.path("discover", name, "attempts.json")
+    attempts: list[dict] = read_json(record)["attempts"] if record.exists() else []
+    while dc.restart_check and not (attempts and (attempts[-1]["started"] or len(attempts) > dc.restarts)):
+        r = len(attempts)
+        _, _, trainer = fit_metacontroller(ctx, name, seed=seed + RESTART_STRIDE * r, stop_at=dc.restart_check)
+        check = {"seed": seed + RESTART_STRIDE * r, "step": dc.restart_check, **code_start(trainer, dc.restart_check)}
+        if not check["started"] and r < dc.restarts:  # set aside before it is recorded: a resume redoes it
+            aside = ctx.path("discover", name, f"attempt{r}")
+            shutil.rmtree(aside, ignore_errors=True)
+            aside.mkdir()
+            for part in ("checkpoint", "tb"):
+                ctx.path("discover", name, part).rename(aside / part)
+        write_json_atomic(record, {"attempts": [*attempts, check]})
+        attempts.append(check)
+    restarts = max(len(attempts) - 1, 0)
+    base, mc, metrics, traces = train_metacontroller(ctx, name, seed=seed + RESTART_STRIDE * restarts)
+    return base, mc, {**metrics, "restarts": restarts, "start_checks": attempts}, traces
 
 
 def jobs(ctx: Context) -> list[tuple[str, dict[str, Any]]]:
@@ -150,7 +189,10 @@ def run_job(ctx: Context, name: str, kwargs: dict[str, Any]) -> None:
     path = ctx.path("discover", name, "metrics.json")
     if path.exists():
         return
-    _, _, metrics, traces = train_metacontroller(ctx, name, **kwargs)
+    if name.startswith("seed"):
+        _, _, metrics, traces = train_seed(ctx, name, **kwargs)
+    else:
+        _, _, metrics, traces = train_metacontroller(ctx, name, **kwargs)
     if name in BETA_FIGURES:
         plot_beta_traces(
             traces["beta"], traces["subgoal"], traces["lengths"], ctx.path("discover", BETA_FIGURES[name]), n=4
