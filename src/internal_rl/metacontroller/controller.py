@@ -61,7 +61,7 @@ class HyperDecoder(nn.Module):
     controlled model starts as the base model; LoRA's choice). Gradients reach the B-head at the first step
     (∂L/∂B = e (Aᵀ g)ᵀ with A ≠ 0) and the rest of the decoder (and z) from the second step on. With
     ``cfg.b_init`` > 0 the B-head's weights start at that std instead (bias still zero): U is small but depends
-    on z from step 0 (docs/experiments.md E60-E61: it starts a discovery seed whose code never formed with 0).
+    on z from step 0 (docs/experiments.md E60-E61: not a lever on whether discovery's code starts).
     """
 
     def __init__(self, cfg: DecoderConfig | None = None):

@@ -142,22 +142,26 @@ def code_start(trainer: DiscoveryTrainer, step: int, batches: int = 8) -> dict[s
     ``START_MARGIN``: on cpu-full's backbone 0.31 -> 0.25-0.27 by ~2,500 steps, where a code that never starts stays
     at 0.30-0.31 (E60)."""
     mc, head = trainer.mc, trainer.mc.decoder.out_b
+
+    def mean_nll() -> float:
+        total = 0.0
+        for i in range(batches):
+            b, noise, alpha, _, _, shift = trainer.batch(step + i)
+            total += trainer.loss((b, noise, alpha, False, None, shift))[1]["nll"]  # learned gate, no gate noise
+        return total / batches
+
     saved, was_training = [p.clone() for p in head.parameters()], mc.training
     mc.eval()
-    nll = {"nll": 0.0, "base_nll": 0.0}
     try:
-        for key in ("nll", "base_nll"):
-            if key == "base_nll":
-                for p in head.parameters():
-                    p.zero_()
-            for i in range(batches):
-                b, noise, alpha, _, _, shift = trainer.batch(step + i)
-                nll[key] += trainer.loss((b, noise, alpha, False, None, shift))[1]["nll"] / batches
+        nll = mean_nll()
+        for p in head.parameters():
+            p.zero_()
+        base_nll = mean_nll()
     finally:
         for p, v in zip(head.parameters(), saved, strict=True):
             p.copy_(v)
         mc.train(was_training)
-    return {**nll, "started": nll["nll"] < (1 - START_MARGIN) * nll["base_nll"]}
+    return {"nll": nll, "base_nll": base_nll, "started": nll < (1 - START_MARGIN) * base_nll}
 
 
 @torch.no_grad()

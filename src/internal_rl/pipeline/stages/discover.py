@@ -151,8 +151,9 @@ def train_seed(ctx: Context, name: str, seed: int) -> tuple[nn.Module, Metacontr
     attempts: list[dict] = read_json(record)["attempts"] if record.exists() else []
     while dc.restart_check and not (attempts and (attempts[-1]["started"] or len(attempts) > dc.restarts)):
         r = len(attempts)
-        _, _, trainer = fit_metacontroller(ctx, name, seed=seed + RESTART_STRIDE * r, stop_at=dc.restart_check)
-        check = {"seed": seed + RESTART_STRIDE * r, "step": dc.restart_check, **code_start(trainer, dc.restart_check)}
+        draw = seed + RESTART_STRIDE * r
+        _, _, trainer = fit_metacontroller(ctx, name, seed=draw, stop_at=dc.restart_check)
+        check = {"seed": draw, "step": dc.restart_check, **code_start(trainer, dc.restart_check)}
         if not check["started"] and r < dc.restarts:  # set aside before it is recorded: a resume redoes it
             aside = ctx.path("discover", name, f"attempt{r}")
             shutil.rmtree(aside, ignore_errors=True)
