@@ -5,8 +5,12 @@
 #                                                    AdamW; runs/ft_warm, snapshots every 2,500 steps; resumable)
 #   bash scripts/experiments/e62.sh bar1 RUN STEP [ARG ...]   bar 1's check (2,048 layouts, the run's D*, one thread)
 #                                                    on RUN's step-STEP snapshot, with steer_length.py's ARGs
+#   bash scripts/experiments/e62.sh sg RANK          E57's labelled-start decoder (E52's sgother1: labelled start, swap
+#                                                    `other` on every segment) at decoder rank RANK in
+#                                                    runs/cpufull_dart_sg<RANK>, its codes and the oracle centroids'
+#                                                    post-task ceiling (2,048 layouts)
 set -euo pipefail
-source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, steer_check
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, steer_check, sgother1
 out=docs/experiments/e62
 mkdir -p "$out" logs
 case "${1:-}" in
@@ -16,5 +20,7 @@ case "${1:-}" in
   bar1)
     tag=$(IFS=_; echo "${*:4}" | tr -d '=' | sed 's/steer\.//g')
     steer_check "$2" "$3" "$out" "length2048${tag:+_$tag}" data=meta episodes=2048 threads=1 "${@:4}" ;;
-  *) echo "usage: e62.sh warm STEPS LR | bar1 RUN STEP [ARG ...]" >&2; exit 2 ;;
+  sg)
+    sgother1 runs/cpufull_dart "runs/cpufull_dart_sg$2" "$out" "dart_sg_rank$2" rank="$2" ;;
+  *) echo "usage: e62.sh warm STEPS LR | bar1 RUN STEP [ARG ...] | sg RANK" >&2; exit 2 ;;
 esac

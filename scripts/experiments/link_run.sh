@@ -36,9 +36,10 @@ arm_run() {  # arm_run SRC RUN FIELD=VALUE ...: RUN linked to SRC's backbone, wi
   link_run "$1" "$2"
   for kv in "${@:3}"; do set_discover "$2/config.yaml" "${kv%%=*}" "${kv#*=}"; done
 }
-sgother1() {  # sgother1 SRC RUN OUT TAG: E52's sgother1 recipe (labelled start, swap `other` on every segment) on
-  #            SRC's backbone in RUN, then its codes and code ceilings, into OUT/*_TAG_seed0.json
-  arm_run "$1" "$2" memory_swap=1 memory_swap_to=other
+sgother1() {  # sgother1 SRC RUN OUT TAG [FIELD=VALUE ...]: E52's sgother1 recipe (labelled start, swap `other` on
+  #            every segment; the discover FIELDs set) on SRC's backbone in RUN, then its codes and code ceilings,
+  #            into OUT/*_TAG_seed0.json
+  arm_run "$1" "$2" memory_swap=1 memory_swap_to=other "${@:5}"
   sgother1_in "$2" "$3" "$4"
 }
 sgother1_in() {  # sgother1_in RUN OUT TAG: sgother1's discovery, codes and ceilings in RUN as it stands (discover set)
