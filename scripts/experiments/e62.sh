@@ -2,7 +2,7 @@
 # E62 (issue 10, bar 3): the levers left on the closed loop of E57's DART backbone (runs/cpufull_dart, 48k steps).
 #   bash scripts/experiments/e62.sh warm STEPS LR    a warm restart: the finished backbone trained on for STEPS more
 #                                                    steps of the same DART stream on a fresh cosine from LR (fresh
-#                                                    AdamW; runs/ft_warm, snapshots every 2,500 steps; resumable)
+#                                                    AdamW; runs/ft_warm<STEPS>_<LR>, snapshots every 2,500 steps; resumable)
 #   bash scripts/experiments/e62.sh bar1 RUN STEP [ARG ...]   bar 1's check (2,048 layouts, the run's D*, one thread)
 #                                                    on RUN's step-STEP snapshot, with steer_length.py's ARGs
 #   bash scripts/experiments/e62.sh sg RANK          E57's labelled-start decoder (E52's sgother1: labelled start, swap
@@ -15,7 +15,7 @@ out=docs/experiments/e62
 mkdir -p "$out" logs
 case "${1:-}" in
   warm)
-    $py scripts/experiments/finetune.py runs/cpufull_dart runs/cpufull_dart runs/ft_warm configs/cpu-full.yaml \
+    $py scripts/experiments/finetune.py runs/cpufull_dart runs/cpufull_dart "runs/ft_warm$2_$3" configs/cpu-full.yaml \
       pretrain.steps="$2" pretrain.lr="$3" pretrain.snapshot_every=2500 pretrain.eval_every=1000 threads=1 ;;
   bar1)
     tag=$(IFS=_; echo "${*:4}" | tr -d '=' | sed 's/steer\.//g')
