@@ -178,6 +178,8 @@ def _error(overrides, data=None) -> str:
         ("pretrain.weight_decay=-0.1", "pretrain.weight_decay"),
         ("pretrain.stop_at=-1", "pretrain.stop_at"),
         ("pretrain.stop_at=999999999", "pretrain.stop_at"),  # past the schedule's steps
+        ("pretrain.stream_from=-1", "pretrain.stream_from"),
+        ("pretrain.stream_from=100", "pretrain.stream_from"),  # no stream to start (data.stream is false)
         ("data.train_episodes=-5", "data.train_episodes"),
         ("env.size=0", "env.size"),
         ("discover.latent_dim=0", "discover.latent_dim"),
@@ -218,6 +220,12 @@ def _error(overrides, data=None) -> str:
 def test_errors_name_the_field(override, field):
     msg = _error([override])
     assert msg.startswith(field + ":"), msg
+
+
+def test_stream_from_changes_pretraining_and_what_follows_it():
+    base = _fingerprints(load_config(None, ["data.stream=true"]))
+    new = _fingerprints(load_config(None, ["data.stream=true", "pretrain.stream_from=48000"]))
+    assert {s for s in STAGES if base[s] != new[s]} == set(STAGES) - {"data"}
 
 
 def test_layer_is_checked_against_the_configured_depth():

@@ -26,6 +26,14 @@ def test_batches_depend_only_on_seed_and_step():
     a.close(), b.close()
 
 
+def test_first_batch_continues_the_stream_where_a_run_of_that_many_steps_ended():
+    whole, rest = stream(workers=0), stream(workers=0, first_batch=6)  # 6: inside the second pool of 4
+    for step in (0, 1, 2, 5):
+        x, y = whole(6 + step), rest(step)
+        assert torch.equal(x.obs_idx, y.obs_idx) and torch.equal(x.actions, y.actions)
+    assert not torch.equal(whole(0).obs_idx[:, 0], rest(0).obs_idx[:, 0])
+
+
 def test_episodes_are_unique_expert_episodes_with_labels():
     s = stream(workers=0)
     batches = [s(k) for k in range(12)]  # three pools

@@ -49,13 +49,26 @@ class PretrainConfig(PretrainArgs):
     # a run folder whose pretrained backbone initialises the model ("" = a fresh initialisation): a fine-tune, with
     # the optimiser and this section's schedule started afresh (E55). Checked before anything runs
     init_from: str = added_later("")
+    # with data.stream: the global batch the stream starts at (0 = its first). A fine-tune of a streamed backbone
+    # (init_from) that trained on S steps of the same stream sets S, so it sees new episodes rather than replaying
+    # the source's first ones (E63)
+    stream_from: int = added_later(0)
 
     def __post_init__(self) -> None:
         positive(self, "steps", "batch_size", "lr", "eval_every", "checkpoint_every", "eval_episodes")
         check_targets(self.targets)
         require(0 <= self.stop_at <= self.steps, "stop_at", f"must be in [0, steps={self.steps}], got {self.stop_at}")
         check_precision(self.precision)
-        non_negative(self, "weight_decay", "warmup_steps", "min_lr_ratio", "obs_weight", "grad_clip", "snapshot_every")
+        non_negative(
+            self,
+            "weight_decay",
+            "warmup_steps",
+            "min_lr_ratio",
+            "obs_weight",
+            "grad_clip",
+            "snapshot_every",
+            "stream_from",
+        )
         require(self.schedule in ("cosine", "constant"), "schedule", f"cosine or constant, got {self.schedule!r}")
 
 
@@ -238,6 +251,11 @@ class RunConfig:
             "steer.span",
             f"{self.steer.span} layers from steer.layer="
             f"{self.layer(self.steer.layer)} reach layer {top} > model.depth={self.model.depth}",
+        )
+        require(
+            self.data.stream or not self.pretrain.stream_from,
+            "pretrain.stream_from",
+            f"{self.pretrain.stream_from} starts a stream, but data.stream is false (pretraining reads the dataset D)",
         )
         # Cross-section checks: the model's input and controller shapes must fit the world and the width.
         if self.is_ant:

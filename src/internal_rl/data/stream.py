@@ -40,15 +40,17 @@ class ExpertStream:
         epsilon: float = 0.0,
         pool_batches: int = 32,
         workers: int = 1,
+        first_batch: int = 0,
     ):
         """Episodes of ``world``'s ε-expert; ``workers`` pools generated ahead of training (1: one background
-        thread, more: processes, 0: none, each pool generated when first needed)."""
+        thread, more: processes, 0: none, each pool generated when first needed). ``stream(step)`` is the global
+        batch ``first_batch + step`` of the stream (a fine-tune that continues a streamed run on new episodes)."""
         if not dist.world_size <= batch_size:
             raise ValueError(f"batch_size: need world_size ({dist.world_size}) <= batch_size ({batch_size})")
         self.task_arr, _ = pad_tasks(list(tasks), world.spec.num_colors)  # (U, K)
         self.tasks = [tuple(int(c) for c in t if c >= 0) for t in self.task_arr]
         self.world, self.batch_size, self.seed, self.device, self.dist = world, batch_size, seed, device, dist
-        self.epsilon, self.pool_batches = epsilon, pool_batches
+        self.epsilon, self.pool_batches, self.first_batch = epsilon, pool_batches, first_batch
         self._pool_index, self._pool = -1, None
         self.workers = max(0, workers)
         self._executor: Executor | None = None
@@ -82,7 +84,7 @@ class ExpertStream:
         return result
 
     def __call__(self, step: int) -> EpisodeBatch:
-        p, i = divmod(step, self.pool_batches)
+        p, i = divmod(self.first_batch + step, self.pool_batches)
         if p != self._pool_index:
             self._pool_index, self._pool = p, self._get_pool(p)
             self.lengths_seen.append(float(self._pool[0].lengths.mean()))

@@ -34,6 +34,7 @@ def run(ctx: Context) -> dict:
             ctx.dist,
             cfg.data.epsilon,
             workers=cfg.data.stream_workers,
+            first_batch=pc.stream_from,
         )
     else:
         train = load_dataset(ctx, "train")
