@@ -65,6 +65,20 @@ def test_pretraining_on_a_stream_writes_no_training_set(tmp_path):
     assert (out / "pretrain" / "metrics.json").exists()
 
 
+def test_a_fine_tune_on_the_stream_says_when_it_replays_the_first_batches(tmp_path, capsys):
+    from pathlib import Path
+
+    smoke = str(Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml")
+    args = ["pretrain", "--config", smoke, "--quiet", "--set", "data.stream=true", "--set", "pretrain.steps=4"]
+    assert main([*args, "--out", str(tmp_path / "src")]) == 0
+    capsys.readouterr()
+    tune = [*args, "--set", f"pretrain.init_from={tmp_path / 'src'}"]
+    assert main([*tune, "--out", str(tmp_path / "replay")]) == 0
+    assert "set pretrain.stream_from" in capsys.readouterr().err
+    assert main([*tune, "--set", "pretrain.stream_from=4", "--out", str(tmp_path / "new")]) == 0
+    assert "stream_from" not in capsys.readouterr().err
+
+
 def test_worker_processes_give_the_same_batches():
     a, b = stream(workers=2), stream(workers=0)
     for step in range(0, 16, 3):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 
 import numpy as np
@@ -25,6 +26,13 @@ def run(ctx: Context) -> dict:
     trainer_model = DistributedDataParallel(model) if ctx.dist.enabled else model
     tasks = cfg.pretrain_tasks()
     if cfg.data.stream:
+        if pc.init_from and not pc.stream_from and ctx.dist.is_main:
+            print(
+                f"pretrain: fine-tuning {pc.init_from}'s backbone on the stream from its first batch; if that "
+                "backbone trained on this stream, set pretrain.stream_from to its steps for new episodes",
+                file=sys.stderr,
+                flush=True,
+            )
         train = ExpertStream(
             tasks,
             cfg.world(),
