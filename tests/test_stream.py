@@ -1,6 +1,7 @@
 """ExpertStream: fresh expert episodes per step, a pure function of (seed, step), sliced by rank like StepBatches."""
 
 import numpy as np
+import pytest
 import torch
 
 from internal_rl.cli import main
@@ -32,6 +33,8 @@ def test_first_batch_continues_the_stream_where_a_run_of_that_many_steps_ended()
         x, y = whole(6 + step), rest(step)
         assert torch.equal(x.obs_idx, y.obs_idx) and torch.equal(x.actions, y.actions)
     assert not torch.equal(whole(0).obs_idx[:, 0], rest(0).obs_idx[:, 0])
+    with pytest.raises(ValueError, match="first_batch"):
+        stream(first_batch=-1)
 
 
 def test_episodes_are_unique_expert_episodes_with_labels():

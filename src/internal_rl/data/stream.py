@@ -47,6 +47,8 @@ class ExpertStream:
         batch ``first_batch + step`` of the stream (a fine-tune that continues a streamed run on new episodes)."""
         if not dist.world_size <= batch_size:
             raise ValueError(f"batch_size: need world_size ({dist.world_size}) <= batch_size ({batch_size})")
+        if first_batch < 0:
+            raise ValueError(f"first_batch: a global batch index >= 0, got {first_batch}")
         self.task_arr, _ = pad_tasks(list(tasks), world.spec.num_colors)  # (U, K)
         self.tasks = [tuple(int(c) for c in t if c >= 0) for t in self.task_arr]
         self.world, self.batch_size, self.seed, self.device, self.dist = world, batch_size, seed, device, dist
