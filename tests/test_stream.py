@@ -1,5 +1,7 @@
 """ExpertStream: fresh expert episodes per step, a pure function of (seed, step), sliced by rank like StepBatches."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from internal_rl.train.distributed import DistInfo
 from internal_rl.worlds import GridWorld
 
 CPU = torch.device("cpu")
+SMOKE = str(Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml")
 
 
 def stream(**kw):
@@ -59,20 +62,14 @@ def test_ranks_take_disjoint_slices_of_the_same_global_batch():
 
 
 def test_pretraining_on_a_stream_writes_no_training_set(tmp_path):
-    from pathlib import Path
-
-    smoke = str(Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml")
     out = tmp_path / "run"
-    assert main(["pretrain", "--config", smoke, "--out", str(out), "--quiet", "--set", "data.stream=true"]) == 0
+    assert main(["pretrain", "--config", SMOKE, "--out", str(out), "--quiet", "--set", "data.stream=true"]) == 0
     assert sorted(p.name for p in (out / "data").iterdir() if p.is_dir()) == ["eval", "meta"]
     assert (out / "pretrain" / "metrics.json").exists()
 
 
 def test_a_fine_tune_on_the_stream_says_when_it_replays_the_first_batches(tmp_path, capsys):
-    from pathlib import Path
-
-    smoke = str(Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml")
-    args = ["pretrain", "--config", smoke, "--quiet", "--set", "data.stream=true", "--set", "pretrain.steps=4"]
+    args = ["pretrain", "--config", SMOKE, "--quiet", "--set", "data.stream=true", "--set", "pretrain.steps=4"]
     assert main([*args, "--out", str(tmp_path / "src")]) == 0
     capsys.readouterr()
     tune = [*args, "--set", f"pretrain.init_from={tmp_path / 'src'}"]
@@ -93,11 +90,9 @@ def test_a_stopped_stream_run_resumed_at_its_last_step_keeps_finite_token_counts
     """pretrain.stop_at ends training early (checkpoint at that step); a process that resumes at the last step
     generates no stream pool, and the token counts of the history still come out finite."""
     import json
-    from pathlib import Path
 
-    smoke = str(Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml")
     out = tmp_path / "run"
-    args = ["pretrain", "--config", smoke, "--out", str(out), "--quiet", "--set", "data.stream=true"]
+    args = ["pretrain", "--config", SMOKE, "--out", str(out), "--quiet", "--set", "data.stream=true"]
     assert main([*args, "--set", "pretrain.stop_at=10"]) == 0
     metrics_path = out / "pretrain" / "metrics.json"
     first = json.loads(metrics_path.read_text())

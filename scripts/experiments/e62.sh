@@ -10,16 +10,13 @@
 #                                                    runs/cpufull_dart_sg<RANK>, its codes and the oracle centroids'
 #                                                    post-task ceiling (2,048 layouts)
 set -euo pipefail
-source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, steer_check, sgother1
+source "$(dirname "$0")/link_run.sh"  # one thread per job, warm_restart, bar1_check, sgother1
 out=docs/experiments/e62
 mkdir -p "$out" logs
 case "${1:-}" in
   warm)
-    $py scripts/experiments/finetune.py runs/cpufull_dart runs/cpufull_dart "runs/ft_warm$2_$3" configs/cpu-full.yaml \
-      pretrain.steps="$2" pretrain.lr="$3" pretrain.snapshot_every=2500 pretrain.eval_every=1000 threads=1 ;;
-  bar1)
-    tag=$(IFS=_; echo "${*:4}" | tr -d '=' | sed 's/steer\.//g')
-    steer_check "$2" "$3" "$out" "length2048${tag:+_$tag}" data=meta episodes=2048 threads=1 "${@:4}" ;;
+    warm_restart runs/cpufull_dart "runs/ft_warm$2_$3" "$2" "$3" ;;
+  bar1) bar1_check "$out" "${@:2}" ;;
   sg)
     sgother1 runs/cpufull_dart "runs/cpufull_dart_sg$2" "$out" "dart_sg_rank$2" rank="$2" ;;
   *) echo "usage: e62.sh warm STEPS LR | bar1 RUN STEP [ARG ...] | sg RANK" >&2; exit 2 ;;

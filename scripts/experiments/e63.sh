@@ -11,13 +11,12 @@
 #                                                    carries, the oracle centroids' post-task ceiling (2,048 layouts)
 #   bash scripts/experiments/e63.sh bar1 RUN STEP [ARG ...] E62's bar 1 check (2,048 layouts) on RUN's step-STEP snapshot
 set -euo pipefail
-source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, arm_run, steer_check
+source "$(dirname "$0")/link_run.sh"  # one thread per job, $py, arm_run, warm_restart, bar1_check
 out=docs/experiments/e63
 mkdir -p "$out" logs
 case "${1:-}" in
   warm)
-    $py scripts/experiments/finetune.py "$2" runs/cpufull_dart "$3" configs/cpu-full.yaml \
-      pretrain.steps="$4" pretrain.lr="$5" pretrain.stream_from="$6" pretrain.snapshot_every=2500 pretrain.eval_every=1000 threads=1 ;;
+    warm_restart "$2" "$3" "$4" "$5" pretrain.stream_from="$6" ;;
   disc)
     run=runs/e63_disc$3 tag=rank$3_$(basename "$2")
     [ -f $run/config.yaml ] || arm_run "$2" $run rank="$3"
@@ -26,8 +25,6 @@ case "${1:-}" in
     $py scripts/experiments/start_step.py "$out/curve_${tag}_seed$4.json" | tee "$out/start_step_${tag}_seed$4.json"
     $py scripts/experiments/code_content.py $run "seed$4" "$out/code_content_${tag}_seed$4.json"
     $py scripts/experiments/code_gain.py $run "seed$4" "$out/gain_${tag}_seed$4.json" scales=1 gains=1 episodes=2048 ;;
-  bar1)
-    tag=$(IFS=_; echo "${*:4}" | tr -d '=' | sed 's/steer\.//g')
-    steer_check "$2" "$3" "$out" "length2048${tag:+_$tag}" data=meta episodes=2048 threads=1 "${@:4}" ;;
+  bar1) bar1_check "$out" "${@:2}" ;;
   *) echo "usage: e63.sh warm SRC DST STEPS LR FROM | disc SRC RANK SEED | bar1 RUN STEP [ARG ...]" >&2; exit 2 ;;
 esac

@@ -9,6 +9,17 @@ steer_check() {  # steer_check RUN STEP OUT [NAME [ARG ...]]: E42's steering che
   $py scripts/experiments/steer_length.py "$1" "step$2" "$file.json" data=chains steer.rank=128 "${@:5}" \
     | tee "$file.log"
 }
+bar1_check() {  # bar1_check OUT RUN STEP [ARG ...]: E58's bar 1 check (2,048 layouts, the run's D*, one thread) on
+  #              RUN's step-STEP snapshot with steer_length.py's ARGs, into OUT/length2048[_<ARGs>]_<RUN's name>_stepSTEP
+  local tag; tag=$(IFS=_; echo "${*:4}" | tr -d '=' | sed 's/steer\.//g')
+  steer_check "$2" "$3" "$1" "length2048${tag:+_$tag}" data=meta episodes=2048 threads=1 "${@:4}"
+}
+warm_restart() {  # warm_restart SRC DST STEPS LR [KEY=VALUE ...]: E62's warm restart, SRC's finished backbone trained
+  #                for STEPS more steps of cpu-full's DART stream (runs/cpufull_dart's data) on a fresh cosine from
+  #                LR with a fresh AdamW, in DST (snapshots every 2,500; resumable), with the config KEYs set
+  $py scripts/experiments/finetune.py "$1" runs/cpufull_dart "$2" configs/cpu-full.yaml pretrain.steps="$3" \
+    pretrain.lr="$4" pretrain.snapshot_every=2500 pretrain.eval_every=1000 threads=1 "${@:5}"
+}
 rl_gain() {  # rl_gain RUN OUT G UPDATES TASK S [rl.FIELD=VALUE ...]: internal RL on RUN's seed 0 with the push scaled
   #           by G (E47), UPDATES x 1,024 episodes of TASK, RL seed S, into
   #           OUT/rl<UPDATES>x1024_gain<G>_<TASK>_<RUN's name>_rl<S>[_<FIELDVALUE ...>].{json,log} (resumable: appends)
